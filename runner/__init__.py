@@ -1,0 +1,1 @@
+"""GitOps runner for Proxmox + Talos Kubernetes clusters."""

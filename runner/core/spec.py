@@ -1,0 +1,121 @@
+"""The cluster spec: frozen, typed models of `clusters/<name>/cluster.yaml`.
+
+Field names are camelCase in YAML (aliases) and snake_case in Python. `extra="forbid"` everywhere so a
+typo is an error (with a "did you mean" from the loader), never a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+SPEC_API_VERSION = "runner.dev/v1alpha1"
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
+Mac = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
+Extension = Annotated[str, StringConstraints(min_length=1)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, strict=False
+    )
+
+
+class Proxmox(Model):
+    """Where the VMs live. Credentials (token id + secret) come from the secrets file, never from here."""
+
+    url: str = Field(description="Base URL of the Proxmox VE API, e.g. https://atlas:8006")
+    node: Name = Field(description="The Proxmox node that hosts the cluster's VMs")
+    verify_tls: bool = Field(True, description="Verify the API's TLS certificate")
+    ca_bundle: str | None = Field(None, description="Path to a CA bundle for a self-signed PVE certificate")
+    storage: str = Field("local-lvm", description="Storage for VM disks and EFI disks")
+    image_storage: str = Field("local", description="Storage that holds downloaded images (content 'import')")
+    bridge: str = Field("vmbr0", description="Bridge the VMs' NICs attach to")
+
+
+class ImageFactory(Model):
+    url: str = Field("https://factory.talos.dev", description="Talos Image Factory base URL")
+    platform: Literal["metal", "nocloud"] = Field("metal", description="Image platform")
+
+
+class Network(Model):
+    cidr: ipaddress.IPv4Network = Field(description="Node network, e.g. 10.0.0.0/16")
+    gateway: ipaddress.IPv4Address
+    nameservers: tuple[ipaddress.IPv4Address, ...] = Field(min_length=1)
+    vip: ipaddress.IPv4Address = Field(description="Shared control-plane VIP (kube-vip / Talos VIP)")
+    interface: str = Field("eth0", description="Name of the nodes' NIC inside Talos")
+
+
+class Talos(Model):
+    version: Version
+    extensions: tuple[Extension, ...] = Field(default=(), description="Official extensions, e.g. siderolabs/tailscale")
+    install_disk: str = Field("/dev/sda", description="Disk Talos installs to")
+
+
+class Kubernetes(Model):
+    version: Version
+
+
+class Tailscale(Model):
+    login_server: str = Field(description="Headscale (or Tailscale) login server URL")
+
+
+class VmDefaults(Model):
+    machine: Literal["q35", "pc"] = "q35"
+    bios: Literal["ovmf", "seabios"] = "ovmf"
+    cpu_type: str = "host"
+    cores: int = Field(2, ge=1, le=512)
+    memory: int = Field(4096, ge=512, description="MiB")
+    disk_gb: int = Field(32, ge=8, description="GiB; disks only grow")
+    scsihw: Literal["virtio-scsi-single", "virtio-scsi-pci", "lsi", "megasas", "pvscsi"] = "virtio-scsi-single"
+    onboot: bool = True
+    agent: bool = True
+
+
+class Node(Model):
+    name: Name
+    role: Literal["controlplane", "worker"]
+    ip: ipaddress.IPv4Address
+    vmid: int = Field(ge=100, le=999_999_999)
+    cores: int | None = Field(None, ge=1, le=512)
+    memory: int | None = Field(None, ge=512, description="MiB")
+    disk_gb: int | None = Field(None, ge=8, description="GiB; disks only grow")
+    mac: Mac | None = Field(None, description="Defaults to a MAC derived from cluster + node name")
+
+
+class Flux(Model):
+    url: str = Field(description="Git URL Flux pulls this repository from")
+    branch: str = "main"
+    path: str = Field(description="Path of the Flux entry point, e.g. flux/clusters/home")
+
+
+class Cluster(Model):
+    """A whole cluster: the one document in cluster.yaml."""
+
+    api_version: Literal["runner.dev/v1alpha1"] = Field(alias="apiVersion")
+    kind: Literal["Cluster"]
+    name: Name
+    proxmox: Proxmox
+    image_factory: ImageFactory = ImageFactory()
+    network: Network
+    talos: Talos
+    kubernetes: Kubernetes
+    tailscale: Tailscale | None = None
+    vm_defaults: VmDefaults = VmDefaults()
+    nodes: tuple[Node, ...] = Field(min_length=1)
+    flux: Flux | None = None
+    allow_destroy: bool = Field(False, description="Allow plans that delete VMs or remove controllers")
+    drift: Literal["correct", "report"] = Field("correct", description="Correct drift, or only report it")
+
+    @property
+    def controllers(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.role == "controlplane")
+
+    @property
+    def workers(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.role == "worker")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import typer
+
+from runner.cli.common import cluster_location, console, errors_as_exit
+from runner.core.derive import derive
+from runner.core.planner import plan as make_plan
+from runner.core.render import render_json, render_markdown, render_terminal
+from runner.core.state import Observed
+from runner.engine.load import load_cluster
+from runner.engine.source import DirSource
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+def plan(
+    cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>"),
+    offline: bool = typer.Option(False, "--offline", help="Plan against an empty observed state (no API calls)"),
+    output: Format = typer.Option(Format.text, "--output", "-o", help="text, markdown or json"),
+) -> None:
+    """Show what the runner would change."""
+    root, name = cluster_location(cluster_dir)
+    with errors_as_exit():
+        if not offline:
+            from runner.engine.runs import plan_live
+
+            result = plan_live(root, name)
+        else:
+            loaded = load_cluster(DirSource(root), name, decrypt=None)
+            result = make_plan(derive(loaded.cluster, flux_version=_flux_version()), Observed())
+    if output is Format.json:
+        print(render_json(result))
+    elif output is Format.markdown:
+        print(render_markdown(result))
+    else:
+        console.print(render_terminal(result, width=console.width, color=console.is_terminal), end="", markup=False,
+                      highlight=False)
+
+
+def _flux_version() -> str | None:
+    try:
+        from runner.drivers.kube.flux_manifest import FLUX_VERSION
+    except ImportError:
+        return "v2"
+    return str(FLUX_VERSION)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from runner.cli.common import cluster_location, console, err_console, errors_as_exit
+from runner.engine.load import load_cluster
+from runner.engine.source import DirSource
+
+
+def validate(
+    cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>"),
+) -> None:
+    """Check cluster.yaml (schema and semantics); every problem is reported as file:line:col: field: message."""
+    root, name = cluster_location(cluster_dir)
+    with errors_as_exit():
+        loaded = load_cluster(DirSource(root), name, decrypt=None)
+    for warning in loaded.warnings:
+        err_console.print(str(warning), markup=False, highlight=False)
+    c = loaded.cluster
+    console.print(
+        f"[green]ok[/] {loaded.spec_file}: cluster {c.name}, {len(c.controllers)} controllers, "
+        f"{len(c.workers)} workers, Talos {c.talos.version}, Kubernetes {c.kubernetes.version}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)

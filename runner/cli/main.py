@@ -1,0 +1,22 @@
+"""`runner` command line: thin wrappers that parse, call the engine, render."""
+
+from __future__ import annotations
+
+import typer
+
+from runner.cli import cmd_plan, cmd_schema, cmd_validate
+
+app = typer.Typer(
+    name="runner",
+    help="GitOps runner for Proxmox + Talos Kubernetes clusters.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (cmd_validate, cmd_plan, cmd_schema):
+    module.register(app)
+
+
+if __name__ == "__main__":
+    app()

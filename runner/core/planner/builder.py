@@ -1,0 +1,66 @@
+"""Accumulates steps, conflicts and notes while the phase planners run; orders the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.core.steps import Kind, Plan, Step
+
+
+@dataclass
+class PlanBuilder:
+    cluster: str
+    steps: dict[str, Step] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # per node name: the step after which the node's VM is up (None when it already was)
+    vm_ready: dict[str, str | None] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)  # nodes the plan must not touch (conflicts)
+
+    def add(
+        self,
+        step_id: str,
+        kind: Kind,
+        target: str,
+        reason: str,
+        depends_on: tuple[str | None, ...] = (),
+        disruptive: bool = False,
+        **params: Any,
+    ) -> str:
+        if step_id not in self.steps:
+            deps = tuple(dict.fromkeys(d for d in depends_on if d))
+            self.steps[step_id] = Step(step_id, kind, target, reason, deps, disruptive, params)
+        return step_id
+
+    def build(self) -> Plan:
+        return Plan(self.cluster, topological(list(self.steps.values())), tuple(self.conflicts), tuple(self.notes))
+
+
+def topological(steps: list[Step]) -> tuple[Step, ...]:
+    """Stable topological order: insertion order wherever dependencies allow."""
+    by_id = {s.id: s for s in steps}
+    done: set[str] = set()
+    out: list[Step] = []
+    visiting: set[str] = set()
+
+    def visit(step: Step) -> None:
+        if step.id in done:
+            return
+        if step.id in visiting:
+            raise ValueError(f"dependency cycle through {step.id}")
+        visiting.add(step.id)
+        for dep in step.depends_on:
+            if dep in by_id:
+                visit(by_id[dep])
+        visiting.discard(step.id)
+        done.add(step.id)
+        out.append(step)
+
+    for step in steps:
+        visit(step)
+    # Drop dependencies on steps that are not in this plan (already satisfied).
+    return tuple(
+        Step(s.id, s.kind, s.target, s.reason, tuple(d for d in s.depends_on if d in by_id), s.disruptive, s.params)
+        for s in out
+    )

@@ -1,0 +1,197 @@
+"""Per-node Talos v1.11 machine configs, built like `talosctl gen config` (pkg/machinery/config/generate).
+
+The v1alpha1 document has the fields and order of Talos's v1.11 generator for a controlplane or a
+worker (golden files: pkg/machinery/config/types/v1alpha1/testdata/stability/v1.11), plus this
+cluster's choices. Deliberate differences from a bare `talosctl gen config`:
+
+- `persist` is left out: deprecated ("not supported anymore") and absent from the v1.11 JSON schema.
+- Static networking (hostname, address, default route, resolvers) mirrors the META key 10 the image
+  boots with, so applying the config does not move the node.
+- No `vip:` on the controllers' interface: kube-vip holds the control-plane VIP; two owners of one
+  address would fight over it. The VIP still goes into every certSANs list.
+- `cni: none` and `proxy.disabled`: Cilium (installed by Flux) is the CNI and replaces kube-proxy.
+- kubelet `nodeIP.validSubnets` and etcd `advertisedSubnets` pin both to the node network, so the
+  tailscale interface or the VIP is never picked as the node's address.
+
+Secret values stay `Secret` objects in the returned documents; `render_machine_config` reveals them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from typing import Any
+
+from runner.core.secret import Secret
+from runner.core.talos.node_input import MachineConfigInput
+from runner.core.talos.secrets_bundle import CertAndKey, SecretsBundle
+
+KUBELET_IMAGE = "ghcr.io/siderolabs/kubelet"
+APISERVER_IMAGE = "registry.k8s.io/kube-apiserver"
+CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/kube-controller-manager"
+SCHEDULER_IMAGE = "registry.k8s.io/kube-scheduler"
+PROXY_IMAGE = "registry.k8s.io/kube-proxy"
+KUBEPRISM_PORT = 7445  # constants.DefaultKubePrismPort; Cilium's k8sServicePort points here
+EXCLUDE_FROM_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+# Talos's default PodSecurity admission config and audit policy (init.go / v1alpha1_apiserverconfig.go).
+POD_SECURITY_ADMISSION = {
+    "name": "PodSecurity",
+    "configuration": {
+        "apiVersion": "pod-security.admission.config.k8s.io/v1alpha1",
+        "defaults": {
+            "audit": "restricted",
+            "audit-version": "latest",
+            "enforce": "baseline",
+            "enforce-version": "latest",
+            "warn": "restricted",
+            "warn-version": "latest",
+        },
+        "exemptions": {"namespaces": ["kube-system"], "runtimeClasses": [], "usernames": []},
+        "kind": "PodSecurityConfiguration",
+    },
+}
+AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "rules": [{"level": "Metadata"}]}
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _ca(pair: CertAndKey, *, with_key: bool) -> dict[str, Any]:
+    # Workers get the certificate only; Talos writes the empty key as `key: ""`.
+    return {"crt": _b64(pair.crt), "key": _b64_secret(pair.key) if with_key else ""}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("ascii")).decode("ascii")
+
+
+def _b64_secret(secret: Secret) -> Secret:
+    return Secret(_b64(secret.reveal()))
+
+
+def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
+    controlplane = node.role == "controlplane"
+    machine: dict[str, Any] = {
+        "type": node.role,
+        "token": bundle.trustd_info.token,
+        "ca": _ca(bundle.certs.os, with_key=controlplane),
+        "certSANs": _unique([node.vip, *node.controller_ips, node.ip]),
+        "kubelet": {
+            "image": f"{KUBELET_IMAGE}:{node.kubernetes_tag}",
+            "defaultRuntimeSeccompProfileEnabled": True,
+            "disableManifestsDirectory": True,
+            "nodeIP": {"validSubnets": [str(node.network)]},
+        },
+        "network": {
+            "hostname": node.name,
+            "interfaces": [
+                {
+                    "interface": node.interface,
+                    "addresses": [f"{node.ip}/{node.prefixlen}"],
+                    "routes": [{"network": "0.0.0.0/0", "gateway": node.gateway}],
+                }
+            ],
+            "nameservers": list(node.nameservers),
+        },
+        "install": {"disk": node.install_disk, "image": node.installer_image, "wipe": False},
+        "features": {
+            "rbac": True,
+            "stableHostname": True,
+            "apidCheckExtKeyUsage": True,
+            "diskQuotaSupport": True,
+            "kubePrism": {"enabled": True, "port": KUBEPRISM_PORT},
+            "hostDNS": {"enabled": True, "forwardKubeDNSToHost": True},
+        },
+    }
+    if controlplane:
+        machine["nodeLabels"] = {EXCLUDE_FROM_LB_LABEL: ""}
+    return machine
+
+
+def _cluster(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
+    controlplane = node.role == "controlplane"
+    cluster: dict[str, Any] = {
+        "id": bundle.cluster.id,
+        "secret": bundle.cluster.secret,
+        "controlPlane": {"endpoint": node.cluster_endpoint},
+        "clusterName": node.cluster_name,
+        "network": {
+            "cni": {"name": "none"},
+            "dnsDomain": node.dns_domain,
+            "podSubnets": list(node.pod_subnets),
+            "serviceSubnets": list(node.service_subnets),
+        },
+        "token": bundle.secrets.bootstrap_token,
+    }
+    if not controlplane:
+        cluster["ca"] = _ca(bundle.certs.k8s, with_key=False)
+        cluster["proxy"] = {"disabled": True}
+        cluster["discovery"] = _discovery()
+        return cluster
+    if bundle.secrets.secretbox_encryption_secret:
+        cluster["secretboxEncryptionSecret"] = bundle.secrets.secretbox_encryption_secret
+    elif bundle.secrets.aescbc_encryption_secret:
+        cluster["aescbcEncryptionSecret"] = bundle.secrets.aescbc_encryption_secret
+    tag = node.kubernetes_tag
+    cluster |= {
+        "ca": _ca(bundle.certs.k8s, with_key=True),
+        "aggregatorCA": _ca(bundle.certs.k8s_aggregator, with_key=True),
+        "serviceAccount": {"key": _b64_secret(bundle.certs.k8s_service_account)},
+        "apiServer": {
+            "image": f"{APISERVER_IMAGE}:{tag}",
+            # GetAPIServerSANs: the endpoint's host first, then the additional SANs.
+            "certSANs": _unique([node.endpoint_host, node.vip, *node.controller_ips]),
+            "disablePodSecurityPolicy": True,
+            "admissionControl": [copy.deepcopy(POD_SECURITY_ADMISSION)],
+            "auditPolicy": copy.deepcopy(AUDIT_POLICY),
+        },
+        "controllerManager": {"image": f"{CONTROLLER_MANAGER_IMAGE}:{tag}"},
+        "proxy": {"disabled": True, "image": f"{PROXY_IMAGE}:{tag}"},
+        "scheduler": {"image": f"{SCHEDULER_IMAGE}:{tag}"},
+        "discovery": _discovery(),
+        "etcd": {
+            "ca": _ca(bundle.certs.etcd, with_key=True),
+            "advertisedSubnets": [str(node.network)],
+        },
+    }
+    return cluster
+
+
+def _discovery() -> dict[str, Any]:
+    # Talos >= 1.2 disables the Kubernetes registry and keeps the discovery service.
+    return {"enabled": True, "registries": {"kubernetes": {"disabled": True}, "service": {}}}
+
+
+def tailscale_extension_config(node: MachineConfigInput) -> dict[str, Any] | None:
+    """The siderolabs/tailscale `ExtensionServiceConfig`, or None when the node has no auth key.
+
+    The extension runs containerboot, configured by environment: TS_AUTHKEY logs in, TS_HOSTNAME
+    names the node in the tailnet, TS_EXTRA_ARGS is passed to `tailscale up` (the headscale URL).
+    """
+    if node.tailscale_auth_key is None or not node.tailscale_auth_key:
+        return None
+    environment: list[str | Secret] = [
+        Secret(f"TS_AUTHKEY={node.tailscale_auth_key.reveal()}"),
+        f"TS_HOSTNAME={node.name}",
+    ]
+    if node.tailscale_login_server:
+        environment.append(f"TS_EXTRA_ARGS=--login-server={node.tailscale_login_server}")
+    return {"apiVersion": "v1alpha1", "kind": "ExtensionServiceConfig", "name": "tailscale", "environment": environment}
+
+
+def machine_config(node: MachineConfigInput, bundle: SecretsBundle) -> list[dict[str, Any]]:
+    """The node's config documents: the v1alpha1 config, then the tailscale extension config if any."""
+    documents: list[dict[str, Any]] = [
+        {
+            "version": "v1alpha1",
+            "debug": False,
+            "machine": _machine(node, bundle),
+            "cluster": _cluster(node, bundle),
+        }
+    ]
+    extension = tailscale_extension_config(node)
+    if extension is not None:
+        documents.append(extension)
+    return documents

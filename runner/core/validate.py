@@ -1,0 +1,90 @@
+"""Semantic checks that the schema can't express: uniqueness, addressing, quorum, versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from runner.core.errors import Problem, SpecInvalid
+from runner.core.loader import Located, load_cluster
+from runner.core.spec import Cluster
+from runner.core.versions import compatibility_problem
+
+EXTENSION_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*$")
+
+
+def _duplicates(cluster: Cluster, located: Located, attr: str) -> Iterable[Problem]:
+    seen: dict[str, str] = {}
+    for i, node in enumerate(cluster.nodes):
+        value = getattr(node, attr)
+        if value is None:
+            continue
+        key = str(value).lower()
+        if key in seen:
+            yield located.problem(("nodes", i, _alias(attr)), f"{value} is already used by {seen[key]}")
+        else:
+            seen[key] = node.name
+
+
+def _alias(attr: str) -> str:
+    return {"disk_gb": "diskGb"}.get(attr, attr)
+
+
+def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
+    problems: list[Problem] = []
+    for attr in ("name", "ip", "vmid", "mac"):
+        problems += _duplicates(cluster, located, attr)
+
+    net = cluster.network
+    for i, node in enumerate(cluster.nodes):
+        if node.ip not in net.cidr:
+            problems.append(located.problem(("nodes", i, "ip"), f"{node.ip} is outside the network {net.cidr}"))
+        elif node.ip in (net.cidr.network_address, net.cidr.broadcast_address):
+            problems.append(located.problem(("nodes", i, "ip"), f"{node.ip} is not a usable host address"))
+        if node.ip == net.gateway:
+            problems.append(located.problem(("nodes", i, "ip"), f"{node.ip} is the gateway"))
+        if node.ip == net.vip:
+            problems.append(located.problem(("nodes", i, "ip"), f"{node.ip} is the VIP"))
+    if net.gateway not in net.cidr:
+        problems.append(located.problem(("network", "gateway"), f"{net.gateway} is outside the network {net.cidr}"))
+    if net.vip not in net.cidr:
+        problems.append(located.problem(("network", "vip"), f"{net.vip} is outside the network {net.cidr}"))
+    if net.vip == net.gateway:
+        problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
+
+    controllers = cluster.controllers
+    if not controllers:
+        problems.append(located.problem(("nodes",), "no node has role controlplane; a cluster needs at least one"))
+    elif len(controllers) % 2 == 0:
+        problems.append(
+            located.problem(
+                ("nodes",),
+                f"{len(controllers)} controllers: an even etcd member count tolerates no more failures than "
+                f"{len(controllers) - 1}; use an odd number",
+                severity="warning",
+            )
+        )
+
+    why = compatibility_problem(cluster.talos.version, cluster.kubernetes.version)
+    if why:
+        problems.append(located.problem(("kubernetes", "version"), why))
+
+    for i, ext in enumerate(cluster.talos.extensions):
+        if not EXTENSION_RE.match(ext):
+            problems.append(
+                located.problem(
+                    ("talos", "extensions", i), f"{ext!r} is not an extension name like 'siderolabs/qemu-guest-agent'"
+                )
+            )
+    if len(set(cluster.talos.extensions)) != len(cluster.talos.extensions):
+        problems.append(located.problem(("talos", "extensions"), "an extension is listed twice"))
+    return problems
+
+
+def validate_text(text: str, file: str) -> tuple[Cluster, list[Problem]]:
+    """Load and check a cluster.yaml: returns the cluster and its warnings, or raises SpecInvalid with everything."""
+    cluster, located = load_cluster(text, file)
+    problems = semantic_problems(cluster, located)
+    if any(p.severity == "error" for p in problems):
+        raise SpecInvalid(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
+    return cluster, problems

@@ -1,0 +1,157 @@
+"""Forges (GitHub, Gitea/Forgejo) over httpx: commit statuses and one upserted plan comment per PR.
+
+The plan comment is found again by a hidden HTML marker (`<!-- runner:plan:<cluster> -->`), so every
+new plan for a PR edits the same comment instead of piling up new ones.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from runner.core.errors import Permanent, Transient
+from runner.core.secret import Secret
+
+StatusState = Literal["pending", "success", "failure", "error"]
+DESCRIPTION_LIMIT = 140  # GitHub truncates longer status descriptions; keep ours readable everywhere
+_NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+def plan_marker(cluster: str) -> str:
+    return f"<!-- runner:plan:{cluster} -->"
+
+
+class Forge(Protocol):
+    def set_status(
+        self, repo: str, sha: str, state: StatusState, context: str, description: str, target_url: str | None
+    ) -> None: ...
+
+    def upsert_pr_comment(self, repo: str, pr: int, marker: str, body: str) -> int: ...
+
+
+class HttpForge(ABC):
+    """What GitHub and Gitea share; subclasses name the paths and the auth header."""
+
+    api_prefix = ""
+    kind = "forge"
+
+    def __init__(
+        self, base_url: str, token: Secret, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/") + self.api_prefix,
+            headers={**self._auth_headers(token), "User-Agent": "gitops-runner"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    @abstractmethod
+    def _auth_headers(self, token: Secret) -> dict[str, str]:
+        """Each forge spells its token header differently."""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Transient(f"{self.kind} {method} {url}: timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise Transient(f"{self.kind} {method} {url}: {type(exc).__name__}: {exc}") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise Transient(f"{self.kind} {method} {url}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise Permanent(f"{self.kind} {method} {url}: HTTP {response.status_code}: {self._why(response)}")
+        return response
+
+    def _why(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return response.text[:200]
+        message = str(body.get("message", "")) if isinstance(body, dict) else ""
+        if response.status_code in (401, 403):
+            message += " (check forge_token and its permissions)"
+        elif response.status_code == 404:
+            message += " (check the repository name and that forge_token can see it)"
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            message += f": {errors}"
+        return message
+
+    def _status_body(
+        self, state: StatusState, context: str, description: str, target_url: str | None
+    ) -> dict[str, str]:
+        body = {"state": state, "context": context, "description": description[:DESCRIPTION_LIMIT]}
+        if target_url:
+            body["target_url"] = target_url
+        return body
+
+    def set_status(
+        self, repo: str, sha: str, state: StatusState, context: str, description: str, target_url: str | None
+    ) -> None:
+        self._request("POST", f"/repos/{repo}/statuses/{sha}", json=self._status_body(state, context, description, target_url))
+
+    @abstractmethod
+    def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:
+        """Every comment of a PR (pagination differs between forges)."""
+
+    def upsert_pr_comment(self, repo: str, pr: int, marker: str, body: str) -> int:
+        text = body if marker in body else f"{marker}\n{body}"
+        for comment in self._comments(repo, pr):
+            if marker in str(comment.get("body") or ""):
+                self._request("PATCH", f"/repos/{repo}/issues/comments/{comment['id']}", json={"body": text})
+                return int(comment["id"])
+        created = self._request("POST", f"/repos/{repo}/issues/{pr}/comments", json={"body": text}).json()
+        return int(created["id"])
+
+
+class GitHubForge(HttpForge):
+    kind = "github"
+
+    def _auth_headers(self, token: Secret) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {token.reveal()}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+
+    def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:
+        comments: list[dict[str, Any]] = []
+        url: str | None = f"/repos/{repo}/issues/{pr}/comments?per_page=100"
+        while url:  # follow the Link header: busy PRs have more than one page of comments
+            response = self._request("GET", url)
+            comments.extend(response.json())
+            match = _NEXT_LINK.search(response.headers.get("link", ""))
+            url = match.group(1) if match else None
+        return comments
+
+
+class GiteaForge(HttpForge):
+    """Gitea and Forgejo (same API under /api/v1)."""
+
+    kind = "gitea"
+    api_prefix = "/api/v1"
+
+    def _auth_headers(self, token: Secret) -> dict[str, str]:
+        return {"Authorization": f"token {token.reveal()}", "Accept": "application/json"}
+
+    def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:
+        # Gitea's issue-comments list is not paginated (only since/before filters).
+        return list(self._request("GET", f"/repos/{repo}/issues/{pr}/comments").json())
+
+
+def make_forge(kind: str, url: str, token: Secret | None) -> Forge | None:
+    if kind == "none":
+        return None
+    if token is None:
+        raise Permanent(f"forge_kind={kind} needs forge_token (RUNNER_FORGE_TOKEN)")
+    if kind == "github":
+        return GitHubForge(url, token)
+    if kind == "gitea":
+        return GiteaForge(url, token)
+    raise Permanent(f"forge_kind: unknown forge {kind!r} (github, gitea or none)")

@@ -1,0 +1,199 @@
+"""The run journal: runs, their steps and their (redacted) log lines, in the service's SQLite file.
+
+`Database` is the one connection the queue and the journal share: WAL so readers never block the
+writer, one lock so threads take turns (the load is a handful of writes per run, not a hot path).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, trigger TEXT NOT NULL, commit_sha TEXT NOT NULL,
+    ref TEXT NOT NULL, mode TEXT NOT NULL, pr INTEGER, repo TEXT NOT NULL, delivery_id TEXT,
+    status TEXT NOT NULL, result TEXT, summary TEXT, error TEXT, plan_markdown TEXT,
+    started_at REAL NOT NULL, finished_at REAL);
+CREATE INDEX IF NOT EXISTS runs_by_cluster ON runs (cluster, mode, result, id);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+    started_at REAL NOT NULL, finished_at REAL, message TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, step_id));
+CREATE TABLE IF NOT EXISTS logs (
+    id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, ts REAL NOT NULL, level TEXT NOT NULL, line TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_by_run ON logs (run_id, id);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Results a finished run can have; `interrupted` marks a run the process died in.
+RESULTS = ("success", "failure", "cancelled", "interrupted")
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def get(self, key: str) -> str | None:
+        rows = self.query("SELECT value FROM kv WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def put(self, key: str, value: str) -> None:
+        self.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value))
+
+    def writable(self) -> bool:
+        try:
+            self.put("healthcheck", str(time.time()))
+            return True
+        except sqlite3.Error:
+            return False
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+class JournalListener(Protocol):
+    """Told about finished runs and steps (the server's metrics implement this)."""
+
+    def run_finished(self, result: str) -> None: ...
+
+    def step_finished(self, kind: str, status: str, seconds: float) -> None: ...
+
+
+class Journal:
+    def __init__(self, db: Database, listener: JournalListener | None = None) -> None:
+        self.db = db
+        self.listener = listener
+
+    def start_run(
+        self, *, cluster: str, trigger: str, commit: str, ref: str, mode: str, pr: int | None, repo: str,
+        delivery_id: str | None,
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            (cluster, trigger, commit, ref, mode, pr, repo, delivery_id, time.time()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self, run_id: int, *, result: str, summary: str, error: str | None = None, plan_markdown: str | None = None
+    ) -> None:
+        assert result in RESULTS, result
+        self.db.execute(
+            "UPDATE runs SET status = 'finished', result = ?, summary = ?, error = ?, plan_markdown = ?, finished_at = ?"
+            " WHERE id = ? AND status = 'running'",
+            (result, summary, error, plan_markdown, time.time(), run_id),
+        )
+        if self.listener:
+            self.listener.run_finished(result)
+
+    def interrupt_running(self) -> int:
+        """Close the books on runs a dead process left open; their queue items are re-queued separately."""
+        now = time.time()
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE steps SET status = 'interrupted', finished_at = ? WHERE status = 'running'"
+                " AND run_id IN (SELECT id FROM runs WHERE status = 'running')",
+                (now,),
+            )
+            cur = conn.execute(
+                "UPDATE runs SET status = 'finished', result = 'interrupted', finished_at = ?,"
+                " summary = 'interrupted: the runner stopped during this run' WHERE status = 'running'",
+                (now,),
+            )
+        return cur.rowcount
+
+    def start_step(self, run_id: int, step_id: str, kind: str, message: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO steps (run_id, step_id, kind, status, started_at, message) VALUES (?, ?, ?, 'running', ?, ?)"
+            " ON CONFLICT(run_id, step_id) DO UPDATE SET status = 'running', started_at = excluded.started_at",
+            (run_id, step_id, kind, time.time(), message),
+        )
+
+    def finish_step(self, run_id: int, step_id: str, status: str, message: str = "") -> None:
+        now = time.time()
+        rows = self.db.query("SELECT kind, started_at FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id))
+        self.db.execute(
+            "UPDATE steps SET status = ?, finished_at = ?, message = ? WHERE run_id = ? AND step_id = ?",
+            (status, now, message, run_id, step_id),
+        )
+        if rows and self.listener:
+            self.listener.step_finished(str(rows[0]["kind"]), status, now - float(rows[0]["started_at"]))
+
+    def log(self, run_id: int, line: str, level: str = "info") -> None:
+        self.db.execute("INSERT INTO logs (run_id, ts, level, line) VALUES (?, ?, ?, ?)", (run_id, time.time(), level, line))
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def runs(
+        self, *, cluster: str | None = None, mode: str | None = None, result: str | None = None,
+        trigger: str | None = None, pr: int | None = None, limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        where, params = [], []
+        for column, value in (("cluster", cluster), ("mode", mode), ("result", result), ("trigger", trigger), ("pr", pr)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
+        return self.db.query(sql, (*params, limit))
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        run = rows[0]
+        run["steps"] = self.db.query("SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id", (run_id,))
+        run["logs"] = self.db.query("SELECT ts, level, line FROM logs WHERE run_id = ? ORDER BY id", (run_id,))
+        return run
+
+    def last_commit(self, cluster: str, mode: str = "apply", results: tuple[str, ...] = ("success",)) -> str | None:
+        marks = ",".join("?" * len(results))
+        rows = self.db.query(
+            f"SELECT commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks}) ORDER BY id DESC LIMIT 1",
+            (cluster, mode, *results),
+        )
+        return str(rows[0]["commit_sha"]) if rows else None
+
+    def clusters(self) -> list[dict[str, Any]]:
+        """Every cluster the journal knows, with its latest run and its last applied commit."""
+        rows = self.db.query(
+            "SELECT r.* FROM runs r JOIN (SELECT cluster, MAX(id) AS id FROM runs GROUP BY cluster) m ON r.id = m.id"
+            " ORDER BY r.cluster"
+        )
+        return [
+            {"name": row["cluster"], "last_run": row, "last_applied_commit": self.last_commit(row["cluster"])}
+            for row in rows
+        ]

@@ -1,0 +1,118 @@
+"""Settings of the runner as a service: environment (`RUNNER_*`) first, then an optional TOML file.
+
+Every setting has a documented default except the two the runner cannot guess (`repo_url`,
+`webhook_secret`); leaving one of those out stops startup with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from runner.core.errors import Permanent
+from runner.core.secret import Secret
+
+ENV_PREFIX = "RUNNER_"
+CONFIG_FILE_ENV = "RUNNER_CONFIG"
+
+
+def _to_secret(value: object) -> Secret:
+    return value if isinstance(value, Secret) else Secret(str(value))
+
+
+# A str in the environment/TOML becomes a Secret; dumps show "***", never the value.
+SecretStr = Annotated[Secret, BeforeValidator(_to_secret), PlainSerializer(str, return_type=str)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", arbitrary_types_allowed=True, frozen=True, validate_default=True
+    )
+
+    # --- the repository -------------------------------------------------------------------------
+    repo_url: str = Field(description="Git URL of the cluster repository (https://, ssh://, file:// or a local path)")
+    repo_full_name: str | None = Field(
+        None, description="owner/name as the forge names the repo; default: the last two path parts of repo_url"
+    )
+    branch: str = Field("main", description="The protected branch: the only ref that is ever applied")
+    clusters_dir: str = Field("clusters", description="Directory holding one sub-directory per cluster")
+    flux_dir: str = Field("flux", description="Directory whose changes touch every cluster")
+    git_username: str = Field("git", description="User name sent with git_token over HTTPS")
+    git_token: SecretStr | None = Field(None, description="HTTPS token for fetching the repository")
+    git_ssh_key: Path | None = Field(None, description="Private key file for ssh:// repository URLs")
+    git_ssh_pubkey: Path | None = Field(None, description="Public key file matching git_ssh_key")
+    git_ssh_passphrase: SecretStr | None = Field(None, description="Passphrase of git_ssh_key")
+
+    # --- webhooks --------------------------------------------------------------------------------
+    webhook_secret: SecretStr = Field(description="Shared HMAC secret of every webhook (GitHub, Gitea, generic)")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Webhook bodies above this size get 413")
+
+    # --- storage and work ------------------------------------------------------------------------
+    db_path: Path = Field(Path("runner.db"), description="SQLite file holding the queue and the run journal")
+    cache_dir: Path = Field(Path(".runner-cache"), description="Bare git cache (no working tree is ever made)")
+    workers: int = Field(2, ge=1, le=32, description="Worker threads; still one run per cluster at a time")
+    drift_interval: float = Field(600.0, ge=0, description="Seconds between drift reconciles; 0 disables")
+    poll_interval: float = Field(300.0, ge=0, description="Seconds between remote-head polls (webhook fallback); 0 off")
+    retry_limit: int = Field(3, ge=0, description="Retries of a run that failed with a transient error")
+    retry_backoff: float = Field(5.0, ge=0, description="Seconds before the first retry; doubles each time")
+
+    # --- forge (commit statuses and PR comments) -------------------------------------------------
+    forge_kind: Literal["none", "github", "gitea"] = Field("none", description="Where statuses and comments go")
+    forge_url: str = Field("https://api.github.com", description="API base URL (Gitea: https://host, /api/v1 added)")
+    forge_token: SecretStr | None = Field(None, description="Token used for statuses and comments")
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the server binds to")
+    port: int = Field(8080, ge=0, le=65535, description="Port the server binds to")
+    public_url: str = Field("http://127.0.0.1:8080", description="Base URL of this server, used in status links")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then RUNNER_* variables, then the TOML file (if any).
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = settings_cls.model_config.get("toml_file") or os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(config_file))))
+        return tuple(sources)
+
+    @property
+    def full_name(self) -> str:
+        if self.repo_full_name:
+            return self.repo_full_name
+        path = self.repo_url.rstrip("/").removesuffix(".git").replace(":", "/")
+        return "/".join(path.split("/")[-2:])
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build Settings or raise `Permanent` naming every missing/invalid variable (for a clear startup error)."""
+    cls: type[Settings] = Settings
+    config_file = config_file or (Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None)
+    if config_file is not None:
+        if not config_file.is_file():
+            raise Permanent(f"{config_file}: settings file not found")
+        cls = type("FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
+    try:
+        return cls(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"])
+            what = "is required" if err["type"] == "missing" else err["msg"]
+            lines.append(f"{ENV_PREFIX}{name.upper()} ({name}): {what}")
+        raise Permanent("invalid runner settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,249 @@
+"""Worker threads: take queue items, expand "which clusters?" items, run one cluster at a time.
+
+The reconcile itself is a `RunFn` handed in from outside (the engine's reconcile, or a small one in
+tests); the worker owns everything around it: the journal record, commit statuses, the PR comment,
+retries of transient failures, and cancellation when the service stops or a plan is superseded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+from runner.core.errors import Permanent, Transient
+from runner.core.secret import Redactor
+from runner.drivers.forge import Forge, StatusState, plan_marker
+from runner.drivers.git import GitRepo
+from runner.engine.journal import Journal
+from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Cancelled", "RunContext", "RunFn", "RunRequest", "RunResult", "Worker", "touched_clusters"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    ok: bool
+    summary: str
+    plan_markdown: str | None = None
+    error: str | None = None
+
+
+class Cancelled(Exception):
+    """Raised by a run that saw `ctx.cancelled()` and stopped between steps."""
+
+
+class RunContext:
+    """What a run may touch of the service: the journal (redacted), the git cache, cancellation."""
+
+    def __init__(self, journal: Journal, run_id: int, git: GitRepo, cancelled: Callable[[], bool]) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.git = git
+        self.redactor = Redactor()
+        self._cancelled = cancelled
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        self.redactor.add(values)
+
+    def log(self, line: str, level: str = "info") -> None:
+        self.journal.log(self.run_id, self.redactor(line), level)
+
+    def step_started(self, step_id: str, kind: str, message: str = "") -> None:
+        self.journal.start_step(self.run_id, step_id, kind, self.redactor(message))
+
+    def step_finished(self, step_id: str, status: str, message: str = "") -> None:
+        self.journal.finish_step(self.run_id, step_id, status, self.redactor(message))
+
+    @contextmanager
+    def step(self, step_id: str, kind: str, message: str = "") -> Iterator[None]:
+        self.step_started(step_id, kind, message)
+        try:
+            yield
+        except BaseException as exc:
+            self.step_finished(step_id, "failed", str(exc))
+            raise
+        self.step_finished(step_id, "succeeded", message)
+
+    def cancelled(self) -> bool:
+        return self._cancelled()
+
+
+RunFn = Callable[[RunRequest, RunContext], RunResult]
+
+
+def touched_clusters(changed: Iterable[str], clusters: Iterable[str], clusters_dir: str = "clusters",
+                     flux_dir: str = "flux") -> set[str]:
+    """Clusters a change touches: its own `clusters/<name>/` directory, or anything under `flux/` (all)."""
+    names = set(clusters)
+    touched: set[str] = set()
+    for path in changed:
+        parts = path.split("/")
+        if parts[0] == flux_dir:
+            return names
+        if len(parts) > 2 and parts[0] == clusters_dir and parts[1] in names:
+            touched.add(parts[1])
+    return touched
+
+
+class Worker:
+    def __init__(
+        self, *, queue: WorkQueue, journal: Journal, git: GitRepo, run_fn: RunFn, branch: str,
+        clusters_dir: str = "clusters", flux_dir: str = "flux", threads: int = 2, retry_limit: int = 3,
+        retry_backoff: float = 5.0, forge: Forge | None = None, public_url: str = "",
+    ) -> None:
+        self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
+        self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
+        self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
+        self.forge, self.public_url = forge, public_url.rstrip("/")
+        self.owner = uuid.uuid4().hex  # this process's claim on queue items
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
+
+    def start(self) -> None:
+        self.journal.interrupt_running()
+        self.queue.requeue_orphans()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.queue.notify()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def alive(self) -> bool:
+        return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            item = self.queue.claim(self.owner)
+            if item is None:
+                self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
+                continue
+            try:
+                if item.request.cluster == ANY_CLUSTER:
+                    self._expand(item)
+                else:
+                    self._execute(item)
+            except Transient:
+                self._retry(item)
+            except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
+                log.exception("dropping queue item %s (%s)", item.id, item.request.key)
+                self.queue.done(item, self.owner)
+
+    def _retry(self, item: QueueItem) -> None:
+        if item.attempts < self.retry_limit:
+            self.queue.retry_later(item, self.owner, self.retry_backoff * 2**item.attempts)
+        else:
+            self.queue.done(item, self.owner)
+
+    # --- expansion: which clusters does this event concern? ---------------------------------------
+
+    def _expand(self, item: QueueItem) -> None:
+        req = item.request
+        if req.commit:
+            self.git.ensure_commit(req.commit, req.pr_number)
+        else:
+            self.git.fetch()
+        commit = req.commit or self.git.resolve(req.ref)
+        clusters = [e.name for e in self.git.list_dir(commit, self.clusters_dir) if e.kind == "tree"]
+        if item.every_cluster:
+            chosen = set(clusters)
+        elif req.mode == "plan":
+            base = self._pr_base(req, commit)
+            chosen = touched_clusters(self.git.changed_paths(base, commit), clusters, self.clusters_dir, self.flux_dir)
+        else:
+            chosen = {c for c in clusters if self._apply_needed(c, commit)}
+        for cluster in sorted(chosen):
+            self.queue.enqueue(replace(req, cluster=cluster, commit=commit))
+        self.queue.done(item, self.owner)
+
+    def _pr_base(self, req: RunRequest, commit: str) -> str | None:
+        try:
+            target = self.git.resolve(req.base_ref or self.branch)
+        except Permanent:
+            return None
+        return self.git.merge_base(target, commit)
+
+    def _apply_needed(self, cluster: str, commit: str) -> bool:
+        last = self.journal.last_commit(cluster)
+        if last == commit:
+            return False
+        in_flight = self.queue.db.query(
+            "SELECT 1 FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha = ? LIMIT 1", (cluster, commit)
+        )
+        if in_flight:
+            return False
+        changed = self.git.changed_paths(last, commit)
+        return cluster in touched_clusters(changed, [cluster], self.clusters_dir, self.flux_dir)
+
+    # --- one run of one cluster -------------------------------------------------------------------
+
+    def _execute(self, item: QueueItem) -> None:
+        req = item.request
+        if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
+            self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
+            return
+        commit = req.commit or self.git.resolve(req.ref)
+        req = replace(req, commit=commit)
+        run_id = self.journal.start_run(
+            cluster=req.cluster, trigger=req.trigger, commit=commit, ref=req.ref, mode=req.mode,
+            pr=req.pr_number, repo=req.repo, delivery_id=req.delivery_id,
+        )
+        ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
+        self._status(ctx, req, "pending", f"{req.mode} running")
+        retry = False
+        try:
+            self.git.ensure_commit(commit, req.pr_number)
+            result = self.run_fn(req, ctx)
+            outcome = "success" if result.ok else "failure"
+        except Cancelled:
+            if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
+                self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
+                self.queue.release(item, self.owner)
+                return
+            result, outcome = RunResult(ok=False, summary="cancelled"), "cancelled"
+        except Exception as exc:
+            retry = isinstance(exc, Transient) and item.attempts < self.retry_limit
+            kind = "transient" if isinstance(exc, Transient) else "error"
+            result, outcome = RunResult(ok=False, summary=f"{kind}: {exc}", error=str(exc)), "failure"
+        red = ctx.redactor
+        plan = red(result.plan_markdown) if result.plan_markdown else None
+        self.journal.finish_run(
+            run_id, result=outcome, summary=red(result.summary), error=red(result.error) if result.error else None,
+            plan_markdown=plan,
+        )
+        state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
+        self._status(ctx, req, state, red(result.summary))
+        if req.pr_number is not None and outcome != "cancelled":
+            self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")
+        if retry:
+            self._retry(item)
+        else:
+            self.queue.done(item, self.owner)
+
+    def _cancelled(self, item: QueueItem) -> bool:
+        return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))
+
+    def _status(self, ctx: RunContext, req: RunRequest, state: StatusState, description: str) -> None:
+        if self.forge is None:
+            return
+        url = f"{self.public_url}/runs/{ctx.run_id}" if self.public_url else None
+        try:
+            self.forge.set_status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
+        except (Transient, Permanent) as exc:  # reporting must not fail the run; the journal keeps the why
+            ctx.log(f"forge: could not set status {state}: {exc}", "warning")
+
+    def _comment(self, ctx: RunContext, req: RunRequest, body: str) -> None:
+        if self.forge is None or req.pr_number is None:
+            return
+        try:
+            self.forge.upsert_pr_comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
+        except (Transient, Permanent) as exc:
+            ctx.log(f"forge: could not comment on PR #{req.pr_number}: {exc}", "warning")

@@ -1,0 +1,108 @@
+"""One simulated Talos machine: its lifecycle as a transition table, driven by a clock.
+
+Phases (what the API of the machine looks like in each):
+  off         powered off: nothing answers (no route to host)
+  booting     kernel up, no API yet (connection refused); ends in maintenance or running
+  maintenance no config: only the insecure maintenance API answers
+  installing  config accepted, installer running, then reboot (connection refused)
+  rebooting   reboot or upgrade in progress (connection refused)
+  running     installed and configured: the secure (mTLS) API answers
+Timed phases carry a deadline; `advance` applies every transition whose deadline has passed, so the
+model needs no threads and a test can drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+from runner.lab.talos.machineconfig import MachineConfig
+
+Phase = Literal["off", "booting", "maintenance", "installing", "rebooting", "running"]
+
+
+@dataclass
+class NodeFaults:
+    stuck_in_maintenance: bool = False  # accepts apply-config --insecure but never installs
+    no_return_after_reboot: bool = False  # reboot/upgrade never comes back up
+    latency: float = 0.0  # seconds added to every API call to this node
+
+
+@dataclass
+class Delays:
+    boot: float = 0.2
+    install: float = 0.2
+    reboot: float = 0.2
+
+
+@dataclass
+class SimNode:
+    ip: str
+    hostname: str
+    version: str
+    installer_image: str = ""
+    phase: Phase = "off"
+    deadline: float | None = None
+    config: MachineConfig | None = None
+    staged_config: MachineConfig | None = None
+    pending_version: str | None = None
+    pending_image: str | None = None
+    installed: bool = False
+    etcd_data: bool = False  # the etcd data directory is not empty
+    etcd_stopped: bool = False  # left or was removed from etcd; stays out until the next boot
+    boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    faults: NodeFaults = field(default_factory=NodeFaults)
+
+    @property
+    def is_controlplane(self) -> bool:
+        return self.config is not None and self.config.is_controlplane
+
+    def _enter(self, phase: Phase, now: float, delay: float | None) -> None:
+        self.phase = phase
+        self.deadline = None if delay is None else now + delay
+
+    def power_on(self, now: float, delays: Delays) -> None:
+        if self.phase == "off":
+            self._enter("booting", now, delays.boot)
+
+    def power_off(self) -> None:
+        self._enter("off", 0.0, None)
+
+    def start_install(self, config: MachineConfig, now: float, delays: Delays) -> None:
+        if self.faults.stuck_in_maintenance:
+            return  # the install "fails" and the machine falls back to maintenance without a config
+        self.config = config
+        self._enter("installing", now, delays.install)
+
+    def start_reboot(self, now: float, delays: Delays) -> None:
+        self._enter("rebooting", now, None if self.faults.no_return_after_reboot else delays.reboot)
+
+    def wipe(self) -> None:
+        """`reset`: STATE and EPHEMERAL are wiped; the machine comes back without config or etcd data."""
+        self.config = self.staged_config = None
+        self.installed = self.etcd_data = self.etcd_stopped = False
+
+    def advance(self, now: float) -> None:
+        while self.deadline is not None and now >= self.deadline:
+            at = self.deadline
+            if self.phase == "booting":
+                configured = self.installed and self.config is not None
+                self._enter("running" if configured else "maintenance", at, None)
+            elif self.phase in ("installing", "rebooting"):
+                self._finish_boot()
+                self._enter("running", at, None)
+            else:
+                self.deadline = None
+            if self.phase == "running":
+                self.boot_id = uuid.uuid4().hex
+
+    def _finish_boot(self) -> None:
+        self.installed = True
+        self.etcd_stopped = False
+        if self.staged_config is not None:
+            self.config, self.staged_config = self.staged_config, None
+        if self.pending_version is not None:
+            self.version, self.pending_version = self.pending_version, None
+        if self.pending_image is not None:
+            self.installer_image, self.pending_image = self.pending_image, None

@@ -1,0 +1,76 @@
+"""COSI resources `talosctl get` can read from a simulated node (the few the runner needs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from runner.lab.talos.lab import TalosLab
+from runner.lab.talos.node import SimNode
+
+# canonical type -> (namespace, display type, aliases, table columns (title, spec key))
+RESOURCE_TYPES: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "MachineConfigs.config.talos.dev": ("config", "MachineConfig", ("machineconfig", "machineconfigs", "mc"), ()),
+    "MachineStatuses.runtime.talos.dev": (
+        "runtime",
+        "MachineStatus",
+        ("machinestatus", "machinestatuses", "ms"),
+        (("STAGE", "stage"), ("READY", "ready")),
+    ),
+    "Members.cluster.talos.dev": (
+        "cluster",
+        "Member",
+        ("member", "members"),
+        (("HOSTNAME", "hostname"), ("MACHINE TYPE", "machineType"), ("OS", "operatingSystem"), ("ADDRESSES", "addresses")),
+    ),
+}
+
+
+def resolve_type(name: str) -> str | None:
+    lowered = name.lower()
+    for canonical, (_, display, aliases, _) in RESOURCE_TYPES.items():
+        if lowered in (canonical.lower(), display.lower(), *aliases):
+            return canonical
+    return None
+
+
+def _metadata(namespace: str, rtype: str, rid: str, version: int) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "namespace": namespace,
+        "type": rtype,
+        "id": rid,
+        "version": version,
+        "owner": None,
+        "phase": "running",
+        "created": now,
+        "updated": now,
+    }
+
+
+def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, Any]]:
+    namespace = RESOURCE_TYPES[rtype][0]
+    if rtype == "MachineConfigs.config.talos.dev":
+        if node.config is None:
+            return []
+        return [{"metadata": _metadata(namespace, rtype, "v1alpha1", 1), "spec": node.config.raw}]
+    if rtype == "MachineStatuses.runtime.talos.dev":
+        stage = node.phase if node.phase != "rebooting" else "rebooting"
+        spec = {"stage": stage, "status": {"ready": node.phase == "running", "unmetConditions": []}}
+        return [{"metadata": _metadata(namespace, rtype, "machine", 1), "spec": spec}]
+    # Members: discovery lists the running machines of the same cluster.
+    if node.config is None:
+        return []
+    out = []
+    for peer in sorted(lab.nodes.values(), key=lambda n: n.ip):
+        if peer.phase != "running" or peer.config is None or peer.config.cluster_id != node.config.cluster_id:
+            continue
+        spec = {
+            "nodeId": peer.boot_id[:32],
+            "addresses": [peer.ip],
+            "hostname": peer.hostname,
+            "machineType": peer.config.machine_type,
+            "operatingSystem": f"Talos ({peer.version})",
+        }
+        out.append({"metadata": _metadata(namespace, rtype, peer.hostname, 1), "spec": spec})
+    return out

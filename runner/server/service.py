@@ -1,0 +1,70 @@
+"""The service's moving parts wired together: database, queue, journal, worker, timers, metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.drivers.forge import Forge, make_forge
+from runner.drivers.git import GitAuth, GitRepo
+from runner.engine.journal import Database, Journal
+from runner.engine.queue import WorkQueue
+from runner.engine.settings import Settings
+from runner.engine.worker import RunFn, Worker
+from runner.server.deliveries import Deliveries
+from runner.server.events import Target
+from runner.server.metrics import Metrics
+from runner.server.scheduler import Scheduler
+
+
+@dataclass
+class Service:
+    settings: Settings
+    db: Database
+    queue: WorkQueue
+    journal: Journal
+    deliveries: Deliveries
+    metrics: Metrics
+    worker: Worker
+    scheduler: Scheduler
+    target: Target
+
+    def start(self) -> None:
+        self.worker.start()
+        self.scheduler.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.scheduler.stop(timeout)
+        self.worker.stop(timeout)
+
+    def ready(self) -> dict[str, bool]:
+        return {"database": self.db.writable(), "worker": self.worker.alive(), "scheduler": self.scheduler.alive()}
+
+
+def git_auth(settings: Settings) -> GitAuth:
+    return GitAuth(
+        username=settings.git_username, token=settings.git_token, ssh_key=settings.git_ssh_key,
+        ssh_pubkey=settings.git_ssh_pubkey, ssh_passphrase=settings.git_ssh_passphrase,
+    )
+
+
+def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None) -> Service:
+    db = Database(settings.db_path)
+    queue = WorkQueue(db)
+    metrics = Metrics(queue)
+    journal = Journal(db, listener=metrics)
+    auth = git_auth(settings)
+    git = GitRepo(settings.repo_url, settings.cache_dir, auth)
+    if forge is None:
+        forge = make_forge(settings.forge_kind, settings.forge_url, settings.forge_token)
+    worker = Worker(
+        queue=queue, journal=journal, git=git, run_fn=run_fn, branch=settings.branch,
+        clusters_dir=settings.clusters_dir, flux_dir=settings.flux_dir, threads=settings.workers,
+        retry_limit=settings.retry_limit, retry_backoff=settings.retry_backoff, forge=forge,
+        public_url=settings.public_url,
+    )
+    scheduler = Scheduler(
+        queue=queue, db=db, url=settings.repo_url, auth=auth, branch=settings.branch, repo=settings.full_name,
+        drift_interval=settings.drift_interval, poll_interval=settings.poll_interval,
+    )
+    target = Target(full_name=settings.full_name, url=settings.repo_url, branch=settings.branch)
+    return Service(settings, db, queue, journal, Deliveries(db), metrics, worker, scheduler, target)

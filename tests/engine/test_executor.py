@@ -1,0 +1,144 @@
+"""The executor respects dependencies, runs independent steps at once, retries Transient, stops on Permanent."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runner.core.errors import Permanent, Transient
+from runner.core.steps import Kind, Plan, Step
+from runner.engine.executor import RetryPolicy, execute
+
+FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.002)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.lines: list[str] = []
+        self.lock = threading.Lock()
+
+    def step_started(self, step: Step) -> None:
+        with self.lock:
+            self.events.append(("start", step.id))
+
+    def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
+        with self.lock:
+            self.events.append((status, step.id))
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def step(i: str, *deps: str) -> Step:
+    return Step(i, Kind.CREATE_VM, f"vm/{i}", f"create {i}", tuple(deps))
+
+
+def test_dependent_steps_wait_and_independent_ones_overlap() -> None:
+    plan = Plan("c", (step("a"), step("b"), step("c"), step("d", "a", "b", "c")))
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+    finished: list[str] = []
+
+    def handler(s: Step) -> str:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+            finished.append(s.id)
+        return "ok"
+
+    result = execute(plan, handler, Recorder(), max_parallel=5, policy=FAST)
+    assert result.ok
+    assert peak == 3  # a, b, c together; d alone after
+    assert finished[-1] == "d"
+
+
+def test_parallelism_is_bounded() -> None:
+    plan = Plan("c", tuple(step(str(i)) for i in range(6)))
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def handler(s: Step) -> None:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        with lock:
+            active -= 1
+
+    assert execute(plan, handler, Recorder(), max_parallel=2, policy=FAST).ok
+    assert peak == 2
+
+
+def test_transient_errors_are_retried_until_they_pass() -> None:
+    calls = {"n": 0}
+
+    def handler(s: Step) -> str:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise Transient("HTTP 503")
+        return "ok"
+
+    rec = Recorder()
+    result = execute(Plan("c", (step("a"),)), handler, rec, policy=FAST)
+    assert result.ok and calls["n"] == 3
+    assert len(rec.lines) == 2 and "HTTP 503" in rec.lines[0]
+
+
+def test_transient_errors_give_up_after_the_policy_and_say_so() -> None:
+    def handler(s: Step) -> str:
+        raise Transient("connection refused")
+
+    result = execute(Plan("c", (step("a"),)), handler, Recorder(), policy=FAST)
+    assert not result.ok and result.failed_step == "a"
+    assert "4 attempts" in (result.error or "") and "connection refused" in (result.error or "")
+
+
+def test_permanent_error_stops_new_steps_and_leaves_the_rest_untouched() -> None:
+    plan = Plan("c", (step("a"), step("b", "a"), step("c", "b")))
+    ran: list[str] = []
+
+    def handler(s: Step) -> None:
+        ran.append(s.id)
+        if s.id == "a":
+            raise Permanent("bad parameter net0")
+
+    result = execute(plan, handler, Recorder(), policy=FAST)
+    assert ran == ["a"]
+    assert result.statuses == {"a": "failed", "b": "skipped", "c": "skipped"}
+    assert result.error == "bad parameter net0"
+
+
+def test_cancel_leaves_unstarted_steps() -> None:
+    cancel = threading.Event()
+    plan = Plan("c", (step("a"), step("b", "a")))
+
+    def handler(s: Step) -> None:
+        cancel.set()
+
+    result = execute(plan, handler, Recorder(), policy=FAST, cancel=cancel)
+    assert result.statuses == {"a": "done", "b": "skipped"}
+    assert not result.ok
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 11), max_size=3), min_size=1, max_size=12))
+def test_no_step_starts_before_everything_it_depends_on_finished(dep_sets: list[set[int]]) -> None:
+    steps = [step(str(i), *(str(d) for d in sorted(deps) if d < i)) for i, deps in enumerate(dep_sets)]
+    rec = Recorder()
+    result = execute(Plan("c", tuple(steps)), lambda s: None, rec, max_parallel=4, policy=FAST)
+    assert result.ok
+    position = {(kind, sid): i for i, (kind, sid) in enumerate(rec.events)}
+    for s in steps:
+        for d in s.depends_on:
+            assert position[("done", d)] < position[("start", s.id)]

@@ -14,7 +14,7 @@ from runner.engine.load import load_cluster
 from runner.engine.source import DirSource
 
 
-class Format(str, enum.Enum):
+class Format(enum.StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
@@ -40,8 +40,12 @@ def plan(
     elif output is Format.markdown:
         print(render_markdown(result))
     else:
-        console.print(render_terminal(result, width=console.width, color=console.is_terminal), end="", markup=False,
-                      highlight=False)
+        console.print(
+            render_terminal(result, width=console.width, color=console.is_terminal),
+            end="",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _flux_version() -> str | None:

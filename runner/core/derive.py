@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from urllib.parse import urlsplit
 
 from runner.core.metanet import meta_network_config
 from runner.core.schematic import node_schematic, schematic_id
@@ -71,7 +70,8 @@ def deterministic_mac(cluster: str, node: str) -> str:
 
 
 def _factory_host(url: str) -> str:
-    return urlsplit(url).netloc or url
+    # "https://factory.talos.dev/" -> "factory.talos.dev" (the installer image's registry host).
+    return url.split("://", 1)[-1].split("/", 1)[0]
 
 
 def image_filename(schematic: str, version: str, platform: str) -> str:

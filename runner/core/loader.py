@@ -144,7 +144,9 @@ def load_cluster(text: str, file: str) -> tuple[Cluster, Located]:
             located.problem(path, _message(err, path))
             for path, err in errors
             # A list whose items failed also reports being "too short" once they are dropped: noise.
-            if not (err["type"] == "too_short" and any(len(o) > len(path) and o[: len(path)] == path for o, _ in errors))
+            if not (
+                err["type"] == "too_short" and any(len(o) > len(path) and o[: len(path)] == path for o, _ in errors)
+            )
         ]
         raise SpecInvalid(sorted(problems, key=lambda p: (p.line or 0, p.col or 0))) from None
     return cluster, located

@@ -26,7 +26,14 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         old = vms.get(vm.vmid)
         status = old.status if old else "stopped"
         vms[vm.vmid] = ObservedVm(
-            vm.vmid, vm.name, vm.node, status, frozenset(vm.tags), vm.memory * MIB, vm.cores, vm.disk_gb * GIB,
+            vm.vmid,
+            vm.name,
+            vm.node,
+            status,
+            frozenset(vm.tags),
+            vm.memory * MIB,
+            vm.cores,
+            vm.disk_gb * GIB,
             pending_reboot=bool(p.get("needs_reboot")),
         )
     elif k in (Kind.START_VM, Kind.REBOOT_VM) and dn is not None:
@@ -39,7 +46,13 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         vms.pop(p["vmid"], None)
     elif k in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS) and dn is not None:
         talos[dn.name] = ObservedTalosNode(
-            dn.name, dn.ip, "running", dn.config_hash, dn.talos_version, dn.schematic_id, dn.kubernetes_version,
+            dn.name,
+            dn.ip,
+            "running",
+            dn.config_hash,
+            dn.talos_version,
+            dn.schematic_id,
+            dn.kubernetes_version,
             etcd_member=dn.is_controller and cluster.bootstrapped,
         )
     elif k is Kind.BOOTSTRAP:

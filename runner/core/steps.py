@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     ENSURE_IMAGE = "ensure_image"
     CREATE_VM = "create_vm"
     UPDATE_VM = "update_vm"
@@ -29,7 +29,7 @@ class Kind(str, Enum):
     SWITCH_ENDPOINT = "switch_endpoint"
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     INFRASTRUCTURE = "infrastructure"
     TALOS = "talos"
     BOOTSTRAP = "bootstrap"

@@ -94,7 +94,9 @@ class HttpForge(ABC):
     def set_status(
         self, repo: str, sha: str, state: StatusState, context: str, description: str, target_url: str | None
     ) -> None:
-        self._request("POST", f"/repos/{repo}/statuses/{sha}", json=self._status_body(state, context, description, target_url))
+        self._request(
+            "POST", f"/repos/{repo}/statuses/{sha}", json=self._status_body(state, context, description, target_url)
+        )
 
     @abstractmethod
     def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:

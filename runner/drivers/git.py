@@ -19,7 +19,9 @@ from runner.core.secret import Secret
 
 HEADS_REFSPEC = "+refs/heads/*:refs/heads/*"
 PULL_REFSPEC = "+refs/pull/{n}/head:refs/pull/{n}/head"
-_TRANSIENT_HINTS = re.compile(r"timed out|timeout|connection|could not resolve|network|reset by peer|unavailable|\b5\d\d\b", re.I)
+_TRANSIENT_HINTS = re.compile(
+    r"timed out|timeout|connection|could not resolve|network|reset by peer|unavailable|\b5\d\d\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class GitAuth:
     ssh_passphrase: Secret | None = None
 
     def callbacks(self) -> pygit2.RemoteCallbacks:
-        credentials: object = None
+        credentials: pygit2.UserPass | pygit2.Keypair | None = None
         if self.ssh_key is not None:
             pub = str(self.ssh_pubkey or self.ssh_key.with_suffix(".pub"))
             phrase = self.ssh_passphrase.reveal() if self.ssh_passphrase else ""
@@ -64,7 +66,7 @@ def remote_heads(url: str, auth: GitAuth | None = None) -> dict[str, str]:
             scratch = pygit2.init_repository(tmp, bare=True)
             remote = scratch.remotes.create_anonymous(url)
             heads = remote.list_heads(callbacks=(auth or GitAuth()).callbacks())
-            return {h.name: str(h.oid) for h in heads if h.name.startswith("refs/")}
+            return {h.name: str(h.oid) for h in heads if h.name and h.name.startswith("refs/")}
     except pygit2.GitError as exc:
         raise _translate(exc, f"ls-remote {url}") from None
 
@@ -115,15 +117,18 @@ class GitRepo:
                 if name in self._repo.references:
                     return str(self._repo.references[name].peel(pygit2.Commit).id)
             if self.has_commit(ref):
-                return str(self._repo.get(ref).id)
+                return str(self._commit(ref).id)
         raise Permanent(f"git: ref {ref!r} not found in {self.url}")
+
+    def _commit(self, commit: str) -> pygit2.Commit:
+        obj = self._repo.get(commit)
+        if not isinstance(obj, pygit2.Commit):
+            raise Permanent(f"git: {commit} is not a commit in {self.url}")
+        return obj
 
     def _tree_entry(self, commit: str, path: str) -> pygit2.Object | None:
         with self._lock:
-            obj = self._repo.get(commit)
-            if not isinstance(obj, pygit2.Commit):
-                raise Permanent(f"git: {commit} is not a commit in {self.url}")
-            node: pygit2.Object = obj.tree
+            node: pygit2.Object = self._commit(commit).tree
             for part in [p for p in path.strip("/").split("/") if p]:
                 if not isinstance(node, pygit2.Tree) or part not in node:
                     return None
@@ -150,17 +155,26 @@ class GitRepo:
     def changed_paths(self, old: str | None, new: str) -> set[str]:
         """Every path added, modified, removed or renamed between two commits (old None = everything)."""
         with self._lock:
-            new_tree = self._repo.get(new).tree
+            new_tree = self._commit(new).tree
             if old is None or not self.has_commit(old):
-                diff = new_tree.diff_to_tree(swap=True)
+                diff = new_tree.diff_to_tree(swap=True)  # from the empty tree: every path is new
             else:
-                diff = self._repo.diff(self._repo.get(old).tree, new_tree)
+                diff = self._commit(old).tree.diff_to_tree(new_tree)
             paths: set[str] = set()
             for delta in diff.deltas:
                 paths.update(p for p in (delta.old_file.path, delta.new_file.path) if p)
             return paths
 
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is already contained in `descendant` (an older commit of the same line)."""
+        with self._lock:
+            if ancestor == descendant:
+                return True
+            if not (self.has_commit(ancestor) and self.has_commit(descendant)):
+                return False
+            return bool(self._repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor)))
+
     def merge_base(self, a: str, b: str) -> str | None:
         with self._lock:
-            base = self._repo.merge_base(self._repo.get(a).id, self._repo.get(b).id)
+            base = self._repo.merge_base(self._commit(a).id, self._commit(b).id)
             return str(base) if base else None

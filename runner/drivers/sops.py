@@ -19,8 +19,14 @@ from runner.core.errors import SecretsError
 
 _HINTS = (
     ("sops metadata not found", "the file is not SOPS-encrypted; refusing to use plaintext secrets"),
-    ("no master key was able to decrypt", "no age key can decrypt it (set SOPS_AGE_KEY_FILE to the key the file was encrypted to)"),
-    ("failed to get the data key", "no age key can decrypt it (set SOPS_AGE_KEY_FILE to the key the file was encrypted to)"),
+    (
+        "no master key was able to decrypt",
+        "no age key can decrypt it (set SOPS_AGE_KEY_FILE to the key the file was encrypted to)",
+    ),
+    (
+        "failed to get the data key",
+        "no age key can decrypt it (set SOPS_AGE_KEY_FILE to the key the file was encrypted to)",
+    ),
     ("Cannot decrypt MAC", "its MAC does not match: the file was modified outside sops or is corrupted"),
     ("MAC mismatch", "its MAC does not match: the file was modified outside sops or is corrupted"),
     ("message authentication failed", "a value does not decrypt: the file was modified outside sops or is corrupted"),
@@ -92,9 +98,7 @@ class SopsCli:
         return proc.stdout
 
     def decrypt(self, data: bytes, filename: str) -> dict[str, Any]:
-        out = self._run(
-            ["decrypt", "--input-type", "yaml", "--output-type", "json", "/dev/stdin"], data, filename
-        )
+        out = self._run(["decrypt", "--input-type", "yaml", "--output-type", "json", "/dev/stdin"], data, filename)
         value = json.loads(out)
         if not isinstance(value, dict):
             raise SecretsError(f"{filename}: expected a mapping of secrets")
@@ -102,9 +106,16 @@ class SopsCli:
 
     def encrypt(self, plain_yaml: str, filename: str, config: Path) -> str:
         args = [
-            "--config", str(config),
-            "encrypt", "--filename-override", filename,
-            "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin",
+            "--config",
+            str(config),
+            "encrypt",
+            "--filename-override",
+            filename,
+            "--input-type",
+            "yaml",
+            "--output-type",
+            "yaml",
+            "/dev/stdin",
         ]
         return self._run(args, plain_yaml.encode(), filename).decode()
 

@@ -105,7 +105,7 @@ def execute(
                 took = time.monotonic() - started
                 try:
                     message = fut.result()
-                except Exception as exc:  # noqa: BLE001 - every failure is reported, the run stops cleanly
+                except Exception as exc:
                     result.statuses[step.id] = "failed"
                     if result.error is None:
                         result.error, result.failed_step = str(exc) or type(exc).__name__, step.id

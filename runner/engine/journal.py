@@ -70,7 +70,9 @@ class Database:
         return str(rows[0]["value"]) if rows else None
 
     def put(self, key: str, value: str) -> None:
-        self.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value))
+        self.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
+        )
 
     def writable(self) -> bool:
         try:
@@ -98,7 +100,15 @@ class Journal:
         self.listener = listener
 
     def start_run(
-        self, *, cluster: str, trigger: str, commit: str, ref: str, mode: str, pr: int | None, repo: str,
+        self,
+        *,
+        cluster: str,
+        trigger: str,
+        commit: str,
+        ref: str,
+        mode: str,
+        pr: int | None,
+        repo: str,
         delivery_id: str | None,
     ) -> int:
         cur = self.db.execute(
@@ -113,7 +123,8 @@ class Journal:
     ) -> None:
         assert result in RESULTS, result
         self.db.execute(
-            "UPDATE runs SET status = 'finished', result = ?, summary = ?, error = ?, plan_markdown = ?, finished_at = ?"
+            "UPDATE runs SET status = 'finished', result = ?, summary = ?, error = ?, plan_markdown = ?,"
+            " finished_at = ?"
             " WHERE id = ? AND status = 'running'",
             (result, summary, error, plan_markdown, time.time(), run_id),
         )
@@ -154,16 +165,30 @@ class Journal:
             self.listener.step_finished(str(rows[0]["kind"]), status, now - float(rows[0]["started_at"]))
 
     def log(self, run_id: int, line: str, level: str = "info") -> None:
-        self.db.execute("INSERT INTO logs (run_id, ts, level, line) VALUES (?, ?, ?, ?)", (run_id, time.time(), level, line))
+        self.db.execute(
+            "INSERT INTO logs (run_id, ts, level, line) VALUES (?, ?, ?, ?)", (run_id, time.time(), level, line)
+        )
 
     # --- reading ---------------------------------------------------------------------------------
 
     def runs(
-        self, *, cluster: str | None = None, mode: str | None = None, result: str | None = None,
-        trigger: str | None = None, pr: int | None = None, limit: int = 50,
+        self,
+        *,
+        cluster: str | None = None,
+        mode: str | None = None,
+        result: str | None = None,
+        trigger: str | None = None,
+        pr: int | None = None,
+        limit: int = 50,
     ) -> list[dict[str, Any]]:
         where, params = [], []
-        for column, value in (("cluster", cluster), ("mode", mode), ("result", result), ("trigger", trigger), ("pr", pr)):
+        for column, value in (
+            ("cluster", cluster),
+            ("mode", mode),
+            ("result", result),
+            ("trigger", trigger),
+            ("pr", pr),
+        ):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -182,7 +207,8 @@ class Journal:
     def last_commit(self, cluster: str, mode: str = "apply", results: tuple[str, ...] = ("success",)) -> str | None:
         marks = ",".join("?" * len(results))
         rows = self.db.query(
-            f"SELECT commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks}) ORDER BY id DESC LIMIT 1",
+            f"SELECT commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks})"
+            " ORDER BY id DESC LIMIT 1",
             (cluster, mode, *results),
         )
         return str(rows[0]["commit_sha"]) if rows else None

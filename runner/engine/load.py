@@ -57,7 +57,9 @@ def load_cluster(source: Source, name: str, decrypt: DecryptCache | None) -> Loa
         raise SpecInvalid([Problem(spec_file, None, None, "", "is not UTF-8 text")]) from None
     cluster, warnings = validate_text(decoded, spec_file)
     if cluster.name != name:
-        raise SpecInvalid([Problem(spec_file, None, None, "name", f"is {cluster.name!r} but the directory is {name!r}")])
+        raise SpecInvalid(
+            [Problem(spec_file, None, None, "name", f"is {cluster.name!r} but the directory is {name!r}")]
+        )
     secrets = None
     if decrypt is not None:
         data = source.read(secrets_file)

@@ -65,8 +65,15 @@ class Enqueued:
 
 def _item(row: dict[str, Any]) -> QueueItem:
     request = RunRequest(
-        cluster=row["cluster"], commit=row["commit_sha"], ref=row["ref"], trigger=row["trigger"], mode=row["mode"],
-        repo=row["repo"], pr_number=row["pr"], delivery_id=row["delivery_id"], base_ref=row["base_ref"],
+        cluster=row["cluster"],
+        commit=row["commit_sha"],
+        ref=row["ref"],
+        trigger=row["trigger"],
+        mode=row["mode"],
+        repo=row["repo"],
+        pr_number=row["pr"],
+        delivery_id=row["delivery_id"],
+        base_ref=row["base_ref"],
     )
     return QueueItem(id=row["id"], request=request, attempts=row["attempts"], every_cluster=bool(row["every_cluster"]))
 
@@ -75,9 +82,10 @@ class WorkQueue:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.db.conn.executescript(SCHEMA)
-        self._wakeup = threading.Condition()
+        self._wakeup = threading.Event()  # set on every change; workers clear it before looking
 
-    def enqueue(self, request: RunRequest, *, every_cluster: bool = False) -> Enqueued:
+    def enqueue(self, request: RunRequest, *, every_cluster: bool = False, settle: float = 0.0) -> Enqueued:
+        """Add or coalesce; `settle` holds a new item back briefly so a burst of events lands in it."""
         now = time.time()
         with self.db.transaction() as conn:
             row = conn.execute(
@@ -87,17 +95,39 @@ class WorkQueue:
                 # Newest event wins; "every cluster" is sticky so a push cannot swallow a pending drift.
                 conn.execute(
                     "UPDATE queue SET commit_sha = ?, ref = ?, base_ref = ?, trigger = ?, repo = ?, delivery_id = ?,"
-                    " every_cluster = MAX(every_cluster, ?), not_before = 0 WHERE id = ?",
-                    (request.commit, request.ref, request.base_ref, request.trigger, request.repo,
-                     request.delivery_id, int(every_cluster), row["id"]),
+                    " every_cluster = MAX(every_cluster, ?) WHERE id = ?",
+                    (
+                        request.commit,
+                        request.ref,
+                        request.base_ref,
+                        request.trigger,
+                        request.repo,
+                        request.delivery_id,
+                        int(every_cluster),
+                        row["id"],
+                    ),
                 )
                 result = Enqueued(int(row["id"]), coalesced=True)
             else:
                 cur = conn.execute(
                     "INSERT INTO queue (key, cluster, mode, pr, commit_sha, ref, base_ref, trigger, repo, delivery_id,"
-                    " every_cluster, state, enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    (request.key, request.cluster, request.mode, request.pr_number, request.commit, request.ref,
-                     request.base_ref, request.trigger, request.repo, request.delivery_id, int(every_cluster), now),
+                    " every_cluster, state, not_before, enqueued_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                    (
+                        request.key,
+                        request.cluster,
+                        request.mode,
+                        request.pr_number,
+                        request.commit,
+                        request.ref,
+                        request.base_ref,
+                        request.trigger,
+                        request.repo,
+                        request.delivery_id,
+                        int(every_cluster),
+                        now + settle,
+                        now,
+                    ),
                 )
                 result = Enqueued(int(cur.lastrowid or 0), coalesced=False)
         self.notify()
@@ -163,13 +193,16 @@ class WorkQueue:
 
     def items(self) -> list[dict[str, Any]]:
         return self.db.query(
-            "SELECT id, cluster, mode, pr, commit_sha, ref, trigger, state, attempts, enqueued_at FROM queue ORDER BY id"
+            "SELECT id, cluster, mode, pr, commit_sha, ref, trigger, state, attempts, enqueued_at"
+            " FROM queue ORDER BY id"
         )
 
     def notify(self) -> None:
-        with self._wakeup:
-            self._wakeup.notify_all()
+        self._wakeup.set()
+
+    def arm(self) -> None:
+        """Call before `claim`; a change after this point makes the next `wait` return at once (no lost wakeup)."""
+        self._wakeup.clear()
 
     def wait(self, timeout: float) -> None:
-        with self._wakeup:
-            self._wakeup.wait(timeout)
+        self._wakeup.wait(timeout)

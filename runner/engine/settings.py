@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # --- storage and work ------------------------------------------------------------------------
     db_path: Path = Field(Path("runner.db"), description="SQLite file holding the queue and the run journal")
     cache_dir: Path = Field(Path(".runner-cache"), description="Bare git cache (no working tree is ever made)")
+    settle_seconds: float = Field(
+        1.0, ge=0, description="A new event waits this long for more of its burst before it is worked on"
+    )
     workers: int = Field(2, ge=1, le=32, description="Worker threads; still one run per cluster at a time")
     drift_interval: float = Field(600.0, ge=0, description="Seconds between drift reconciles; 0 disables")
     poll_interval: float = Field(300.0, ge=0, description="Seconds between remote-head polls (webhook fallback); 0 off")

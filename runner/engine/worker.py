@@ -77,8 +77,9 @@ class RunContext:
 RunFn = Callable[[RunRequest, RunContext], RunResult]
 
 
-def touched_clusters(changed: Iterable[str], clusters: Iterable[str], clusters_dir: str = "clusters",
-                     flux_dir: str = "flux") -> set[str]:
+def touched_clusters(
+    changed: Iterable[str], clusters: Iterable[str], clusters_dir: str = "clusters", flux_dir: str = "flux"
+) -> set[str]:
     """Clusters a change touches: its own `clusters/<name>/` directory, or anything under `flux/` (all)."""
     names = set(clusters)
     touched: set[str] = set()
@@ -93,9 +94,20 @@ def touched_clusters(changed: Iterable[str], clusters: Iterable[str], clusters_d
 
 class Worker:
     def __init__(
-        self, *, queue: WorkQueue, journal: Journal, git: GitRepo, run_fn: RunFn, branch: str,
-        clusters_dir: str = "clusters", flux_dir: str = "flux", threads: int = 2, retry_limit: int = 3,
-        retry_backoff: float = 5.0, forge: Forge | None = None, public_url: str = "",
+        self,
+        *,
+        queue: WorkQueue,
+        journal: Journal,
+        git: GitRepo,
+        run_fn: RunFn,
+        branch: str,
+        clusters_dir: str = "clusters",
+        flux_dir: str = "flux",
+        threads: int = 2,
+        retry_limit: int = 3,
+        retry_backoff: float = 5.0,
+        forge: Forge | None = None,
+        public_url: str = "",
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
@@ -122,6 +134,7 @@ class Worker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self.queue.arm()
             item = self.queue.claim(self.owner)
             if item is None:
                 self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
@@ -173,8 +186,8 @@ class Worker:
 
     def _apply_needed(self, cluster: str, commit: str) -> bool:
         last = self.journal.last_commit(cluster)
-        if last == commit:
-            return False
+        if last is not None and self.git.is_ancestor(commit, last):
+            return False  # already applied (a late delivery for an older push)
         in_flight = self.queue.db.query(
             "SELECT 1 FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha = ? LIMIT 1", (cluster, commit)
         )
@@ -190,11 +203,19 @@ class Worker:
         if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
             self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
             return
+        if not req.commit:  # "the head of ref when the work starts" (drift, generic hooks)
+            self.git.fetch()
         commit = req.commit or self.git.resolve(req.ref)
         req = replace(req, commit=commit)
         run_id = self.journal.start_run(
-            cluster=req.cluster, trigger=req.trigger, commit=commit, ref=req.ref, mode=req.mode,
-            pr=req.pr_number, repo=req.repo, delivery_id=req.delivery_id,
+            cluster=req.cluster,
+            trigger=req.trigger,
+            commit=commit,
+            ref=req.ref,
+            mode=req.mode,
+            pr=req.pr_number,
+            repo=req.repo,
+            delivery_id=req.delivery_id,
         )
         ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
         self._status(ctx, req, "pending", f"{req.mode} running")
@@ -216,13 +237,16 @@ class Worker:
         red = ctx.redactor
         plan = red(result.plan_markdown) if result.plan_markdown else None
         self.journal.finish_run(
-            run_id, result=outcome, summary=red(result.summary), error=red(result.error) if result.error else None,
+            run_id,
+            result=outcome,
+            summary=red(result.summary),
+            error=red(result.error) if result.error else None,
             plan_markdown=plan,
         )
+        if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
+            self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")
         state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
         self._status(ctx, req, state, red(result.summary))
-        if req.pr_number is not None and outcome != "cancelled":
-            self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")
         if retry:
             self._retry(item)
         else:

@@ -75,7 +75,12 @@ def _push(payload: dict[str, Any], target: Target, delivery_id: str | None) -> D
     if payload.get("deleted") or after in ("", ZERO_SHA):
         return _ignore("branch deleted")
     request = RunRequest(
-        cluster=ANY_CLUSTER, commit=after, ref=ref, trigger="push", mode="apply", repo=target.full_name,
+        cluster=ANY_CLUSTER,
+        commit=after,
+        ref=ref,
+        trigger="push",
+        mode="apply",
+        repo=target.full_name,
         delivery_id=delivery_id,
     )
     return Decision("queued", f"push {after[:12]}", request, changed=_changed_paths(payload))
@@ -98,8 +103,15 @@ def _pull_request(payload: dict[str, Any], target: Target, delivery_id: str | No
     if len(sha) != 40:
         return _ignore(f"pull request #{number} without a head sha")
     request = RunRequest(
-        cluster=ANY_CLUSTER, commit=sha, ref=str(head.get("ref") or ""), trigger="pull_request", mode="plan",
-        repo=target.full_name, pr_number=number, delivery_id=delivery_id, base_ref=base_ref,
+        cluster=ANY_CLUSTER,
+        commit=sha,
+        ref=str(head.get("ref") or ""),
+        trigger="pull_request",
+        mode="plan",
+        repo=target.full_name,
+        pr_number=number,
+        delivery_id=delivery_id,
+        base_ref=base_ref,
     )
     return Decision("queued", f"pull request #{number} {action} {sha[:12]}", request)
 
@@ -117,7 +129,12 @@ def decide_generic(payload: dict[str, Any], target: Target, delivery_id: str | N
         return _ignore(f"ref {ref!r} is not the protected branch {target.branch!r}; only plans run there")
     cluster = str(payload.get("cluster") or ANY_CLUSTER)
     request = RunRequest(
-        cluster=cluster, commit=str(payload.get("commit") or ""), ref=ref, trigger="manual", mode=mode,  # type: ignore[arg-type]
-        repo=target.full_name, delivery_id=delivery_id,
+        cluster=cluster,
+        commit=str(payload.get("commit") or ""),
+        ref=ref,
+        trigger="manual",
+        mode=mode,  # type: ignore[arg-type]
+        repo=target.full_name,
+        delivery_id=delivery_id,
     )
     return Decision("queued", f"manual {mode} of {cluster}", request, every_cluster=cluster == ANY_CLUSTER)

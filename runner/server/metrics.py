@@ -16,7 +16,10 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.runs = Counter("runs", "Finished runs by result", ["result"], registry=self.registry)
         self.step_duration = Histogram(
-            "step_duration_seconds", "Duration of run steps", ["kind", "status"], registry=self.registry,
+            "step_duration_seconds",
+            "Duration of run steps",
+            ["kind", "status"],
+            registry=self.registry,
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, float("inf")),
         )
         self.queue_depth = Gauge("queue_depth", "Pending queue items", registry=self.registry)
@@ -25,11 +28,16 @@ class Metrics:
             "webhook_rejections", "Webhooks refused, by reason", ["reason"], registry=self.registry
         )
         self.webhook_deliveries = Counter(
-            "webhook_deliveries", "Webhooks accepted, by source and outcome", ["source", "outcome"],
+            "webhook_deliveries",
+            "Webhooks accepted, by source and outcome",
+            ["source", "outcome"],
             registry=self.registry,
         )
         self.webhook_seconds = Histogram(
-            "webhook_handling_seconds", "Time to answer a webhook", ["source"], registry=self.registry,
+            "webhook_handling_seconds",
+            "Time to answer a webhook",
+            ["source"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, float("inf")),
         )
         for result in RESULTS:  # export zeros, so dashboards see every series from the start

@@ -17,8 +17,16 @@ LAST_SEEN_HEAD = "last_seen_head"  # kv key: the branch head we last queued work
 
 class Scheduler:
     def __init__(
-        self, *, queue: WorkQueue, db: Database, url: str, auth: GitAuth, branch: str, repo: str,
-        drift_interval: float, poll_interval: float,
+        self,
+        *,
+        queue: WorkQueue,
+        db: Database,
+        url: str,
+        auth: GitAuth,
+        branch: str,
+        repo: str,
+        drift_interval: float,
+        poll_interval: float,
     ) -> None:
         self.queue, self.db, self.url, self.auth = queue, db, url, auth
         self.branch, self.repo = branch, repo
@@ -57,7 +65,9 @@ class Scheduler:
 
     def drift(self) -> None:
         """Reconcile every cluster at the branch head, changed or not (that is how drift gets corrected)."""
-        request = RunRequest(cluster=ANY_CLUSTER, commit="", ref=self.branch, trigger="drift", mode="apply", repo=self.repo)
+        request = RunRequest(
+            cluster=ANY_CLUSTER, commit="", ref=self.branch, trigger="drift", mode="apply", repo=self.repo
+        )
         self.queue.enqueue(request, every_cluster=True)
 
     def poll(self) -> bool:
@@ -72,7 +82,11 @@ class Scheduler:
             return False
         self.db.put(LAST_SEEN_HEAD, head)
         request = RunRequest(
-            cluster=ANY_CLUSTER, commit=head, ref=f"refs/heads/{self.branch}", trigger="poll", mode="apply",
+            cluster=ANY_CLUSTER,
+            commit=head,
+            ref=f"refs/heads/{self.branch}",
+            trigger="poll",
+            mode="apply",
             repo=self.repo,
         )
         self.queue.enqueue(request)

@@ -42,8 +42,11 @@ class Service:
 
 def git_auth(settings: Settings) -> GitAuth:
     return GitAuth(
-        username=settings.git_username, token=settings.git_token, ssh_key=settings.git_ssh_key,
-        ssh_pubkey=settings.git_ssh_pubkey, ssh_passphrase=settings.git_ssh_passphrase,
+        username=settings.git_username,
+        token=settings.git_token,
+        ssh_key=settings.git_ssh_key,
+        ssh_pubkey=settings.git_ssh_pubkey,
+        ssh_passphrase=settings.git_ssh_passphrase,
     )
 
 
@@ -57,14 +60,28 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
     if forge is None:
         forge = make_forge(settings.forge_kind, settings.forge_url, settings.forge_token)
     worker = Worker(
-        queue=queue, journal=journal, git=git, run_fn=run_fn, branch=settings.branch,
-        clusters_dir=settings.clusters_dir, flux_dir=settings.flux_dir, threads=settings.workers,
-        retry_limit=settings.retry_limit, retry_backoff=settings.retry_backoff, forge=forge,
+        queue=queue,
+        journal=journal,
+        git=git,
+        run_fn=run_fn,
+        branch=settings.branch,
+        clusters_dir=settings.clusters_dir,
+        flux_dir=settings.flux_dir,
+        threads=settings.workers,
+        retry_limit=settings.retry_limit,
+        retry_backoff=settings.retry_backoff,
+        forge=forge,
         public_url=settings.public_url,
     )
     scheduler = Scheduler(
-        queue=queue, db=db, url=settings.repo_url, auth=auth, branch=settings.branch, repo=settings.full_name,
-        drift_interval=settings.drift_interval, poll_interval=settings.poll_interval,
+        queue=queue,
+        db=db,
+        url=settings.repo_url,
+        auth=auth,
+        branch=settings.branch,
+        repo=settings.full_name,
+        drift_interval=settings.drift_interval,
+        poll_interval=settings.poll_interval,
     )
     target = Target(full_name=settings.full_name, url=settings.repo_url, branch=settings.branch)
     return Service(settings, db, queue, journal, Deliveries(db), metrics, worker, scheduler, target)

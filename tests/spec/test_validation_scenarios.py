@@ -56,7 +56,10 @@ def test_reference_cluster_is_exactly_the_documented_one() -> None:
     ]
     net = cluster.network
     assert (str(net.cidr), str(net.gateway), [str(n) for n in net.nameservers], str(net.vip)) == (
-        "10.0.0.0/16", "10.0.0.1", ["1.1.1.1", "8.8.8.8"], "10.0.0.20",
+        "10.0.0.0/16",
+        "10.0.0.1",
+        ["1.1.1.1", "8.8.8.8"],
+        "10.0.0.20",
     )
     assert (cluster.talos.version, cluster.kubernetes.version) == ("v1.11.2", "v1.32.1")
     assert cluster.talos.extensions == ("siderolabs/qemu-guest-agent", "siderolabs/tailscale")

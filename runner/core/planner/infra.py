@@ -49,7 +49,12 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
             node_name=dn.name,
         )
         b.vm_ready[dn.name] = b.add(
-            f"{target}/start", Kind.START_VM, target, f"start new VM {vm.vmid} {dn.name}", (create,), vmid=vm.vmid,
+            f"{target}/start",
+            Kind.START_VM,
+            target,
+            f"start new VM {vm.vmid} {dn.name}",
+            (create,),
+            vmid=vm.vmid,
             node_name=dn.name,
         )
         return
@@ -59,7 +64,9 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
     running = ov.status == "running"
     shrink = [c for c in changes if c.field == "disk" and int(c.old.split()[0]) > vm.disk_gb]
     if shrink:
-        b.conflicts.append(f"VM {vm.vmid} {dn.name}: disk {shrink[0].old} -> {shrink[0].new} would shrink it; disks only grow")
+        b.conflicts.append(
+            f"VM {vm.vmid} {dn.name}: disk {shrink[0].old} -> {shrink[0].new} would shrink it; disks only grow"
+        )
         b.blocked.add(dn.name)
         return
     if changes:
@@ -82,26 +89,21 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
                 vmid=vm.vmid,
                 node_name=dn.name,
                 changes={c.field: [c.old, c.new] for c in changes},
+                # The step itself reboots and waits for the node to be healthy again, so the disruption is one unit.
                 needs_reboot=needs_reboot,
             )
-            if needs_reboot:
-                last = b.add(
-                    f"{target}/reboot",
-                    Kind.REBOOT_VM,
-                    target,
-                    f"reboot VM {vm.vmid} {dn.name} so {what} takes effect",
-                    (last,),
-                    disruptive=True,
-                    vmid=vm.vmid,
-                    node_name=dn.name,
-                )
     if not running:
         if desired.drift == "report" and not changes:
             b.notes.append(f"drift on VM {vm.vmid} {dn.name}: VM is {ov.status} (reported only)")
         else:
             last = b.add(
-                f"{target}/start", Kind.START_VM, target, f"start VM {vm.vmid} {dn.name} (it is {ov.status})", (last,),
-                vmid=vm.vmid, node_name=dn.name,
+                f"{target}/start",
+                Kind.START_VM,
+                target,
+                f"start VM {vm.vmid} {dn.name} (it is {ov.status})",
+                (last,),
+                vmid=vm.vmid,
+                node_name=dn.name,
             )
     b.vm_ready[dn.name] = last
 
@@ -116,7 +118,22 @@ def plan_removals(b: PlanBuilder, desired: Desired, observed: Observed) -> None:
             continue
         stop = None
         if ov.status == "running":
-            stop = b.add(f"vm/{vmid}/stop", Kind.STOP_VM, f"vm/{vmid}", f"stop VM {vmid} {ov.name} before deleting it",
-                         disruptive=True, vmid=vmid, node_name=ov.name)
-        b.add(f"vm/{vmid}/delete", Kind.DELETE_VM, f"vm/{vmid}", f"delete VM {vmid} {ov.name}: removed from the spec",
-              (stop,), disruptive=True, vmid=vmid, node_name=ov.name)
+            stop = b.add(
+                f"vm/{vmid}/stop",
+                Kind.STOP_VM,
+                f"vm/{vmid}",
+                f"stop VM {vmid} {ov.name} before deleting it",
+                disruptive=True,
+                vmid=vmid,
+                node_name=ov.name,
+            )
+        b.add(
+            f"vm/{vmid}/delete",
+            Kind.DELETE_VM,
+            f"vm/{vmid}",
+            f"delete VM {vmid} {ov.name}: removed from the spec",
+            (stop,),
+            disruptive=True,
+            vmid=vmid,
+            node_name=ov.name,
+        )

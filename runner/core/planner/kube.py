@@ -14,7 +14,11 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
     cluster = observed.cluster
     install = None
     if cluster.flux_version != desired.flux_version:
-        why = "Flux is not installed" if cluster.flux_version is None else f"Flux {cluster.flux_version}→{desired.flux_version}"
+        why = (
+            "Flux is not installed"
+            if cluster.flux_version is None
+            else f"Flux {cluster.flux_version}→{desired.flux_version}"
+        )
         install = b.add(
             "flux/install",
             Kind.INSTALL_FLUX,
@@ -26,11 +30,16 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
         )
     wait = None
     if install or not cluster.kustomizations_ready:
-        wait = b.add("flux/ready", Kind.WAIT_FLUX, "flux", "wait for Flux Kustomizations to be Ready", (install, healthy))
+        wait = b.add(
+            "flux/ready", Kind.WAIT_FLUX, "flux", "wait for Flux Kustomizations to be Ready", (install, healthy)
+        )
     handoff = None
     if not cluster.handoff_recorded:
         handoff = b.add(
-            "flux/handoff", Kind.RECORD_HANDOFF, "flux", "record the hand-off: Flux owns in-cluster objects from now on",
+            "flux/handoff",
+            Kind.RECORD_HANDOFF,
+            "flux",
+            "record the hand-off: Flux owns in-cluster objects from now on",
             (wait,),
         )
     if cluster.endpoint != desired.vip_endpoint:

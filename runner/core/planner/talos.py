@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed, ObservedTalosNode
@@ -35,7 +37,9 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
         )
         return []
     disruptive: list[str] = []
-    if state.talos_version and (state.talos_version != dn.talos_version or state.schematic_id not in (None, dn.schematic_id)):
+    if state.talos_version and (
+        state.talos_version != dn.talos_version or state.schematic_id not in (None, dn.schematic_id)
+    ):
         what = []
         if state.talos_version != dn.talos_version:
             what.append(f"Talos {state.talos_version}→{dn.talos_version}")
@@ -82,27 +86,19 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
 def plan_talos(b: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
     """Plans every node, chains disruptive work one node at a time (controllers first); returns the health step."""
     chains: list[tuple[DesiredNode, list[str]]] = []
-    for dn in sorted(desired.nodes, key=lambda n: (not n.is_controller)):
+    for dn in sorted(desired.nodes, key=lambda n: not n.is_controller):
         chains.append((dn, plan_node_talos(b, desired, dn, observed)))
 
-    previous_wait: str | None = None
-    for dn, steps in chains:
+    # Disruptive steps wait for the node to be healthy again before they finish; chaining each node's first
+    # disruptive step after the previous node's last one means two nodes are never down at once.
+    previous: str | None = None
+    for _dn, steps in chains:
         if not steps:
             continue
-        first = b.steps[steps[0]]
-        # Every disruptive step of a node waits for the previous node to be healthy again: never two down at once.
-        b.steps[first.id] = type(first)(first.id, first.kind, first.target, first.reason,
-                                        (*first.depends_on, *([previous_wait] if previous_wait else [])),
-                                        first.disruptive, first.params)
-        previous_wait = b.add(
-            f"node/{dn.name}/healthy",
-            Kind.WAIT_HEALTHY,
-            f"node/{dn.name}",
-            f"wait for {dn.name} to be healthy again" + (" with etcd quorum intact" if dn.is_controller else ""),
-            tuple(steps),
-            node_name=dn.name,
-            ip=dn.ip,
-        )
+        if previous is not None:
+            first = b.steps[steps[0]]
+            b.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
+        previous = steps[-1]
 
     bootstrap = None
     if not observed.cluster.bootstrapped and desired.bootstrap_node.name not in b.blocked:
@@ -116,7 +112,7 @@ def plan_talos(b: PlanBuilder, desired: Desired, observed: Observed) -> str | No
             node_name=first.name,
             ip=first.ip,
         )
-    talos_steps = [s.id for s in b.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS, Kind.WAIT_HEALTHY)]
+    talos_steps = [s.id for s in b.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS)]
     if talos_steps or bootstrap or not observed.cluster.kube_api_ready:
         return b.add(
             "cluster/healthy",

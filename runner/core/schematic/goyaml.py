@@ -8,7 +8,7 @@ layout and indentation rules, literal block hints. Source: github.com/yaml/go-ya
 (representer.go, desolver.go, resolver.go, emitter.go), v4.0.0-rc.6; the v3.0.1 encoder gives the same
 bytes except that it double-quotes YAML 1.1 booleans (`yes`, `on`, ...) where v4 single-quotes them.
 
-Trees are dicts (ordered, emitted in insertion order like struct fields), lists, str, int and bool.
+Trees are dicts (ordered, emitted in insertion order like struct fields), lists, str, int, bool and None.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from runner.core.schematic.goscalar import (
 )
 
 BEST_INDENT = 4
-Tree = dict[str, Any] | list[Any] | str | int | bool
+Tree = dict[str, Any] | list[Any] | str | int | bool | None
 
 
 class _Emitter:
@@ -141,9 +141,8 @@ def _select_style(value: str, analysis: ScalarAnalysis, simple_key: bool) -> str
     style = representer_style(value)
     if simple_key and analysis.multiline:
         style = "double"
-    if style == "plain":
-        if not analysis.block_plain_allowed or (not value and simple_key):
-            style = "single"
+    if style == "plain" and (not analysis.block_plain_allowed or (not value and simple_key)):
+        style = "single"
     if style == "single" and not analysis.single_quoted_allowed:
         style = "double"
     if style == "literal" and (not analysis.block_allowed or simple_key):
@@ -160,7 +159,9 @@ def _increase(indent: int, in_sequence_item: bool, flow: bool = False) -> int:
     return BEST_INDENT * ((indent + BEST_INDENT) // BEST_INDENT)
 
 
-def _scalar_text(value: str | int | bool) -> str:
+def _scalar_text(value: str | int | bool | None) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

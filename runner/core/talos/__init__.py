@@ -8,12 +8,12 @@ from runner.core.talos.bundle_io import (
     bundle_to_yaml,
 )
 from runner.core.talos.documents import (
-    secret_strings,
     config_hash,
     parse_machine_config,
     redacted,
     render_documents,
     render_machine_config,
+    secret_strings,
 )
 from runner.core.talos.machineconfig import machine_config, tailscale_extension_config
 from runner.core.talos.node_input import MachineConfigInput

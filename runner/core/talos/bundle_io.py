@@ -134,12 +134,12 @@ def bundle_from_dict(data: Any, source: str = "secrets bundle") -> SecretsBundle
     if not isinstance(data, Mapping):
         raise SecretsError(f"{source}: expected a mapping with cluster, secrets, trustdinfo and certs")
     read = _Reader()
-    cluster = read.section(data, "cluster") or {}
-    cluster_id = read.text(cluster, "cluster.id") if cluster else ""
-    cluster_secret = read.text(cluster, "cluster.secret") if cluster else ""
-    kube = read.section(data, "secrets") or {}
+    cluster = read.section(data, "cluster")
+    cluster_id = read.text(cluster, "cluster.id") if cluster is not None else ""
+    cluster_secret = read.text(cluster, "cluster.secret") if cluster is not None else ""
+    kube = read.section(data, "secrets")
     bootstrap = secretbox = aescbc = ""
-    if kube:
+    if kube is not None:
         bootstrap = read.text(kube, "secrets.bootstraptoken")
         secretbox = read.text(kube, "secrets.secretboxencryptionsecret", required=False)
         aescbc = read.text(kube, "secrets.aescbcencryptionsecret", required=False)
@@ -148,16 +148,16 @@ def bundle_from_dict(data: Any, source: str = "secrets bundle") -> SecretsBundle
             read.problems.append(f"one of {names} is required")
         elif secretbox and aescbc:
             read.problems.append(f"only one of {names} is allowed")
-    trustd = read.section(data, "trustdinfo") or {}
-    trustd_token = read.text(trustd, "trustdinfo.token") if trustd else ""
-    certs_raw = read.section(data, "certs")
-    certs = certs_raw or {}
-    pairs = {attr: read.ca(certs, name) for name, attr in _CA_FIELDS[:3]} if certs_raw else {}
-    os_pair = read.ca(certs, "os") if certs_raw else None
-    service_account = read.key_only(certs, "k8sserviceaccount") if certs_raw else Secret("")
+    trustd = read.section(data, "trustdinfo")
+    trustd_token = read.text(trustd, "trustdinfo.token") if trustd is not None else ""
+    certs = read.section(data, "certs")
+    if certs is None:
+        raise SecretsError(f"{source}: " + "; ".join(read.problems))
+    pairs = {attr: read.ca(certs, name) for name, attr in _CA_FIELDS[:3]}
+    os_pair = read.ca(certs, "os")
+    service_account = read.key_only(certs, "k8sserviceaccount")
     if read.problems:
         raise SecretsError(f"{source}: " + "; ".join(read.problems))
-    assert os_pair is not None
     return SecretsBundle(
         cluster=ClusterSecrets(id=Secret(cluster_id), secret=Secret(cluster_secret)),
         secrets=KubeSecrets(

@@ -16,6 +16,7 @@ from typing import Literal
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from runner.core.talos.entropy import Entropy
@@ -52,16 +53,16 @@ def _serial(entropy: Entropy) -> int:
             return serial
 
 
-def new_ca(
-    now: datetime, entropy: Entropy, *, algorithm: KeyAlgorithm, organization: str | None
-) -> PemPair:
+def new_ca(now: datetime, entropy: Entropy, *, algorithm: KeyAlgorithm, organization: str | None) -> PemPair:
     """A self-signed CA the way `x509.NewSelfSignedCertificateAuthority` builds one.
 
     `organization=None` gives an empty subject, which is what Talos produces for the aggregator CA
     (its CommonName option is ignored by the self-signed CA template).
     """
     key = _new_key(algorithm, entropy)
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else [])
+    # Go's asn1 marshals the organization as a PrintableString (cryptography would pick UTF8String).
+    organization_name = x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization or "", _ASN1Type.PrintableString)
+    name = x509.Name([organization_name] if organization else [])
     not_before = now.replace(microsecond=0)
     builder = (
         x509.CertificateBuilder()

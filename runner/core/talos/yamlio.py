@@ -36,7 +36,7 @@ def _dumper() -> YAML:
     yaml.default_flow_style = False
     yaml.indent(mapping=4, sequence=6, offset=4)
     yaml.width = 1 << 30
-    yaml.sort_base_mapping_type_on_output = False  # keep Talos's field order
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep Talos's field order
     return yaml
 
 

@@ -58,7 +58,11 @@ BUILTIN: tuple[ResourceType, ...] = (
     ResourceType("networking.k8s.io", ("v1",), "IngressClass", "ingressclasses", False, has_status=False),
     ResourceType("coordination.k8s.io", ("v1",), "Lease", "leases", True, has_status=False),
     ResourceType(
-        "apiextensions.k8s.io", ("v1",), "CustomResourceDefinition", "customresourcedefinitions", False,
+        "apiextensions.k8s.io",
+        ("v1",),
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
         short_names=("crd", "crds"),
     ),
 )
@@ -125,12 +129,24 @@ class Catalog:
         for rt in self._types.values():
             if rt.group != group or version not in rt.versions:
                 continue
-            entry = {"name": rt.plural, "singularName": rt.kind.lower(), "namespaced": rt.namespaced,
-                     "kind": rt.kind, "verbs": _VERBS}
+            entry = {
+                "name": rt.plural,
+                "singularName": rt.kind.lower(),
+                "namespaced": rt.namespaced,
+                "kind": rt.kind,
+                "verbs": _VERBS,
+            }
             if rt.short_names:
                 entry["shortNames"] = list(rt.short_names)
             out.append(entry)
             if rt.has_status:
-                out.append({"name": f"{rt.plural}/status", "singularName": "", "namespaced": rt.namespaced,
-                            "kind": rt.kind, "verbs": ["get", "patch", "update"]})
+                out.append(
+                    {
+                        "name": f"{rt.plural}/status",
+                        "singularName": "",
+                        "namespaced": rt.namespaced,
+                        "kind": rt.kind,
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
         return out

@@ -82,9 +82,14 @@ def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str]]) -> ApiSt
     return ApiStatusError(
         422,
         "Invalid",
-        f'{kind_group} "{name}" is invalid: {text}' if len(causes) == 1 else f'{kind_group} "{name}" is invalid: [{text}]',
+        f'{kind_group} "{name}" is invalid: {text}'
+        if len(causes) == 1
+        else f'{kind_group} "{name}" is invalid: [{text}]',
         _details(
-            rt, name, kind=rt.kind, causes=[{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes]
+            rt,
+            name,
+            kind=rt.kind,
+            causes=[{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
         ),
     )
 
@@ -97,9 +102,22 @@ def unauthorized() -> ApiStatusError:
     return ApiStatusError(401, "Unauthorized", "Unauthorized")
 
 
+_ACCEPTED = (
+    "application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, "
+    "application/strategic-merge-patch+json"
+)
+
+
 def unsupported_media_type(content_type: str) -> ApiStatusError:
-    return ApiStatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, application/strategic-merge-patch+json; got {content_type}")  # noqa: E501
+    return ApiStatusError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        f"{_ACCEPTED}; got {content_type}",
+    )
 
 
-def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiStatusError:
+def method_not_allowed(
+    message: str = "the server does not allow this method on the requested resource",
+) -> ApiStatusError:
     return ApiStatusError(405, "MethodNotAllowed", message)

@@ -11,9 +11,23 @@ from typing import Any
 
 import jsonschema
 
-_METADATA_FIELDS = {"name", "namespace", "labels", "annotations", "finalizers", "ownerReferences",
-                    "generateName", "uid", "resourceVersion", "generation", "creationTimestamp",
-                    "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"}
+_METADATA_FIELDS = {
+    "name",
+    "namespace",
+    "labels",
+    "annotations",
+    "finalizers",
+    "ownerReferences",
+    "generateName",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+}
 
 
 def prune(obj: Any, schema: dict[str, Any], top: bool = True) -> Any:
@@ -28,7 +42,9 @@ def prune(obj: Any, schema: dict[str, Any], top: bool = True) -> Any:
             if top and key in ("apiVersion", "kind"):
                 out[key] = value
             elif top and key == "metadata":
-                out[key] = {k: v for k, v in value.items() if k in _METADATA_FIELDS} if isinstance(value, dict) else value
+                out[key] = (
+                    {k: v for k, v in value.items() if k in _METADATA_FIELDS} if isinstance(value, dict) else value
+                )
             elif props is not None and key in props:
                 out[key] = prune(value, props[key], top=False)
             elif isinstance(additional, dict):

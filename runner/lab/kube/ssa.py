@@ -55,7 +55,9 @@ def get_path(obj: Any, path: Path) -> Any:
 
 def set_path(obj: dict[str, Any], path: Path, value: Any) -> None:
     for key in path[:-1]:
-        obj = obj.setdefault(key, {})
+        if not isinstance(obj.get(key), dict):
+            obj[key] = {}  # a scalar (or list) replaced by a map
+        obj = obj[key]
     obj[path[-1]] = copy.deepcopy(value)
 
 
@@ -75,6 +77,11 @@ def delete_path(obj: dict[str, Any], path: Path) -> None:
             del parent[key]
         else:
             break
+
+
+def _related(a: Path, b: Path) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
 
 
 def dotted(path: Path) -> str:
@@ -97,12 +104,13 @@ def apply(
     new_paths = leaf_paths(config)
     managers = {k: Manager(v.api_version, set(v.fields), v.time) for k, v in managers.items()}
     base = copy.deepcopy(live) if live is not None else {}
-    conflicts: list[tuple[str, str, str]] = []
+    conflicts: list[tuple[str, str, Path]] = []
     for (name, op), entry in sorted(managers.items()):
         if (name, op) == (manager, "Apply"):
             continue
-        for path in sorted(new_paths & entry.fields):
-            if get_path(base, path) != get_path(config, path):
+        for path in sorted(entry.fields):
+            # A field conflicts when the config sets it, or something inside or above it, to another value.
+            if any(_related(path, p) for p in new_paths) and get_path(base, path) != get_path(config, path):
                 conflicts.append((name, entry.api_version, path))
     if conflicts and not force:
         return base, managers, [(m, v, dotted(p)) for m, v, p in conflicts]
@@ -162,7 +170,13 @@ def render_managed_fields(managers: Managers) -> list[dict[str, Any]]:
             for key in path:
                 node = node.setdefault(f"f:{key}", {})
         out.append(
-            {"manager": name, "operation": op, "apiVersion": entry.api_version, "time": entry.time,
-             "fieldsType": "FieldsV1", "fieldsV1": tree}
+            {
+                "manager": name,
+                "operation": op,
+                "apiVersion": entry.api_version,
+                "time": entry.time,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": tree,
+            }
         )
     return out

@@ -83,7 +83,12 @@ class Store:
             return self._commit(rt, namespace, name, obj, managers, None)
 
     def replace(
-        self, rt: ResourceType, namespace: str | None, name: str, body: dict[str, Any], manager: str,
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        body: dict[str, Any],
+        manager: str,
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
@@ -100,7 +105,12 @@ class Store:
             return self._commit(rt, namespace, name, obj, managers, current)
 
     def merge_patch(
-        self, rt: ResourceType, namespace: str | None, name: str, patch: dict[str, Any], manager: str,
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        patch: dict[str, Any],
+        manager: str,
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
@@ -114,7 +124,13 @@ class Store:
             return self._commit(rt, namespace, name, obj, managers, current)
 
     def apply(
-        self, rt: ResourceType, namespace: str | None, name: str, config: dict[str, Any], manager: str, force: bool,
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        config: dict[str, Any],
+        manager: str,
+        force: bool,
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
@@ -131,6 +147,8 @@ class Store:
             )
             if conflicts:
                 raise errors.apply_conflict(rt, name, conflicts)
+            merged.setdefault("metadata", {})["name"] = name
+            merged["apiVersion"] = config.get("apiVersion") or rt.api_version(rt.preferred_version)
             obj = self._prepare(rt, namespace, merged, current.obj if current else None)
             return self._commit(rt, namespace, name, obj, managers, current)
 
@@ -150,8 +168,13 @@ class Store:
                     del self._objects[k]
             self.revision += 1
             self._changed()
-            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                    "details": {"name": name, "group": rt.group, "kind": rt.plural, "uid": stored.obj["metadata"]["uid"]}}
+            return {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": {"name": name, "group": rt.group, "kind": rt.plural, "uid": stored.obj["metadata"]["uid"]},
+            }
 
     def set_status(self, rt: ResourceType, namespace: str | None, name: str, status: dict[str, Any]) -> bool:
         """Controllers' status writes (the lab's own). Returns whether anything changed."""
@@ -176,14 +199,18 @@ class Store:
             raise errors.bad_request(f"the kind of the object ({body['kind']}) does not match the URL ({rt.kind})")
         body_ns = meta.get("namespace")
         if rt.namespaced and body_ns and namespace and body_ns != namespace:
-            raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         return str(body_name or name)
 
     def _require_namespace(self, namespace: str) -> None:
         if ("", "namespaces", "", namespace) not in self._objects:
             raise errors.namespace_not_found(namespace)
 
-    def _merge_subresource(self, rt: ResourceType, current: dict[str, Any], body: dict[str, Any], status: bool) -> dict[str, Any]:
+    def _merge_subresource(
+        self, rt: ResourceType, current: dict[str, Any], body: dict[str, Any], status: bool
+    ) -> dict[str, Any]:
         # The main resource ignores status and the status subresource ignores everything else.
         if status:
             return {**current, "status": body.get("status", {})}
@@ -200,7 +227,9 @@ class Store:
                 data[k] = base64.b64encode(str(v).encode()).decode()
         return obj
 
-    def _prepare(self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    def _prepare(
+        self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> dict[str, Any]:
         obj = self._normalize(rt, obj)
         if old is None and rt.namespaced:
             self._require_namespace(namespace or "")
@@ -236,8 +265,15 @@ class Store:
             obj["status"] = old["status"] if kept and old is not None else _crd_status(obj)
         return obj
 
-    def _commit(self, rt: ResourceType, namespace: str | None, name: str, obj: dict[str, Any], managers: ssa.Managers,
-                current: Stored | None) -> dict[str, Any]:
+    def _commit(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        obj: dict[str, Any],
+        managers: ssa.Managers,
+        current: Stored | None,
+    ) -> dict[str, Any]:
         key = key_of(rt, namespace, name)
         if current is not None:
             same = _without_rv(obj) == _without_rv(current.obj) and _fields(managers) == _fields(current.managers)
@@ -277,9 +313,19 @@ def _crd_status(crd: dict[str, Any]) -> dict[str, Any]:
         "acceptedNames": names,
         "storedVersions": [v["name"] for v in crd.get("spec", {}).get("versions", []) if v.get("storage")],
         "conditions": [
-            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-             "message": "no conflicts found", "lastTransitionTime": t},
-            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-             "message": "the initial names have been accepted", "lastTransitionTime": t},
+            {
+                "type": "NamesAccepted",
+                "status": "True",
+                "reason": "NoConflicts",
+                "message": "no conflicts found",
+                "lastTransitionTime": t,
+            },
+            {
+                "type": "Established",
+                "status": "True",
+                "reason": "InitialNamesAccepted",
+                "message": "the initial names have been accepted",
+                "lastTransitionTime": t,
+            },
         ],
     }

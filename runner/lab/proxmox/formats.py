@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from runner.lab.proxmox.cpu_models import CPU_MODELS
+
 
 class FormatError(Exception):
     """A value does not match its format; str() is PVE's message (without trailing newline)."""
@@ -130,24 +132,6 @@ def verify_bootdev(value: str) -> None:
     if match and int(match.group(2)) < {"net": 32, "usb": 14, "hostpci": 16}[match.group(1)]:
         return
     raise FormatError(f"invalid boot device '{value}'")
-
-
-# Built-in x86_64 models (qemu-server CPUConfig.pm hard-coded list + builtin models), plus 'host'.
-CPU_MODELS = frozenset(
-    """486 pentium pentium2 pentium3 coreduo core2duo Conroe Penryn Nehalem Nehalem-IBRS Westmere Westmere-IBRS
-    SandyBridge SandyBridge-IBRS IvyBridge IvyBridge-IBRS Haswell Haswell-IBRS Haswell-noTSX Haswell-noTSX-IBRS
-    Broadwell Broadwell-IBRS Broadwell-noTSX Broadwell-noTSX-IBRS Skylake-Client Skylake-Client-IBRS
-    Skylake-Client-noTSX-IBRS Skylake-Client-v4 Skylake-Server Skylake-Server-IBRS Skylake-Server-noTSX-IBRS
-    Skylake-Server-v4 Skylake-Server-v5 Cascadelake-Server Cascadelake-Server-v2 Cascadelake-Server-noTSX
-    Cascadelake-Server-v4 Cascadelake-Server-v5 Cooperlake Cooperlake-v2 KnightsMill Icelake-Client
-    Icelake-Client-noTSX Icelake-Server Icelake-Server-noTSX Icelake-Server-v3 Icelake-Server-v4 Icelake-Server-v5
-    Icelake-Server-v6 Icelake-Server-v7 SapphireRapids SapphireRapids-v2 SapphireRapids-v3 SapphireRapids-v4
-    GraniteRapids GraniteRapids-v2 GraniteRapids-v3 SierraForest SierraForest-v2 SierraForest-v3 ClearwaterForest
-    athlon phenom Opteron_G1 Opteron_G2 Opteron_G3 Opteron_G4 Opteron_G5 EPYC EPYC-IBPB EPYC-v3 EPYC-v4 EPYC-v5
-    EPYC-Rome EPYC-Rome-v2 EPYC-Rome-v3 EPYC-Rome-v4 EPYC-Rome-v5 EPYC-Milan EPYC-Milan-v2 EPYC-Milan-v3
-    EPYC-Genoa EPYC-Genoa-v2 EPYC-Turin kvm32 kvm64 qemu32 qemu64 max host x86-64-v2 x86-64-v2-AES x86-64-v3
-    x86-64-v4""".split()
-)
 
 
 def validate_vm_cpu_conf(parsed: dict[str, Any]) -> None:

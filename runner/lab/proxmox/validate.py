@@ -54,7 +54,11 @@ def check_type(path: str, type_: str | None, value: Any, errors: Errors) -> bool
         add_error(errors, path, f"type check ('{type_}') failed - got {kind}")
         return False
     text = _perl_str(value)
-    checks = {"boolean": lambda: text in ("0", "1"), "integer": lambda: _is_integer(text), "number": lambda: _is_number(text)}
+    checks = {
+        "boolean": lambda: text in ("0", "1"),
+        "integer": lambda: _is_integer(text),
+        "number": lambda: _is_number(text),
+    }
     if type_ in checks and not checks[type_]():
         add_error(errors, path, f"type check ('{type_}') failed - got '{text}'")
         return False
@@ -127,11 +131,11 @@ def check_object(path: str, schema: dict[str, Schema], value: dict[str, Any], er
         check_prop(value.get(key), sub, f"{path}.{key}" if path else key, errors)
     for key in value:
         sub_path = f"{path}.{key}" if path else key
-        sub = schema.get(key)
-        if sub is None:
+        known = schema.get(key)
+        if known is None:
             add_error(errors, sub_path, NOT_IN_SCHEMA)
             continue
-        requires = sub.get("requires")
+        requires = known.get("requires")
         if isinstance(requires, str) and value.get(requires) is None:
             add_error(errors, f"{path}.{requires}" if path else requires, f"missing property required by '{sub_path}'")
 

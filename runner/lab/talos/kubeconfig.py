@@ -19,19 +19,29 @@ def admin_kubeconfig(config: MachineConfig) -> str:
     ca_key = pki.load_private_key(config.k8s_ca_key)
     crt, key = pki.issue_client_cert(ca_cert, ca_key, "admin", "system:masters", ADMIN_CERT_LIFETIME)
     name = config.cluster_name
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
-            {"name": name, "cluster": {"server": config.endpoint, "certificate-authority-data": b64(config.k8s_ca_crt)}}
+            {
+                "name": name,
+                "cluster": {"server": config.endpoint, "certificate-authority-data": _b64(config.k8s_ca_crt)},
+            }
         ],
-        "users": [{"name": f"admin@{name}", "user": {"client-certificate-data": b64(crt), "client-key-data": b64(key)}}],
+        "users": [
+            {"name": f"admin@{name}", "user": {"client-certificate-data": _b64(crt), "client-key-data": _b64(key)}}
+        ],
         "contexts": [
             {"name": f"admin@{name}", "context": {"cluster": name, "namespace": "default", "user": f"admin@{name}"}}
         ],
         "current-context": f"admin@{name}",
     }
     out = io.StringIO()
-    YAML().dump(doc, out)
+    yaml = YAML()
+    yaml.width = 1 << 16  # never fold the base64 data lines
+    yaml.dump(doc, out)
     return out.getvalue()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

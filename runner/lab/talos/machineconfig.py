@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 from runner.lab.talos import pki
 from runner.lab.talos.schema_keys import V1ALPHA1_DEF, document_def, unknown_keys
 
+_IMAGE_TAG = re.compile(r"^[a-z0-9.\-]+(?::\d+)?(?:/[a-z0-9._\-]+)+:(v\d+\.\d+\.\d+[\w.\-]*)$")
 # Keys Talos still decodes but leaves out of the published schema.
 _HIDDEN_V1ALPHA1_KEYS = {"persist"}
 
@@ -179,3 +181,11 @@ def load(data: str) -> MachineConfig:
         hostname=network.get("hostname") if isinstance(network, dict) else None,
         documents=docs,
     )
+
+
+def image_version(image: str) -> str | None:
+    match = _IMAGE_TAG.match(image)
+    return match.group(1) if match else None
+
+
+# --- secure machine API -----------------------------------------------------------------------

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.lab.talos.lab import TalosLab
-from runner.lab.talos.node import SimNode
+if TYPE_CHECKING:  # the talosctl twin imports this module and must start fast
+    from runner.lab.talos.lab import TalosLab
+    from runner.lab.talos.node import SimNode
 
 # canonical type -> (namespace, display type, aliases, table columns (title, spec key))
 RESOURCE_TYPES: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str], ...]]] = {
@@ -21,7 +22,12 @@ RESOURCE_TYPES: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str]
         "cluster",
         "Member",
         ("member", "members"),
-        (("HOSTNAME", "hostname"), ("MACHINE TYPE", "machineType"), ("OS", "operatingSystem"), ("ADDRESSES", "addresses")),
+        (
+            ("HOSTNAME", "hostname"),
+            ("MACHINE TYPE", "machineType"),
+            ("OS", "operatingSystem"),
+            ("ADDRESSES", "addresses"),
+        ),
     ),
 }
 
@@ -55,9 +61,9 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
             return []
         return [{"metadata": _metadata(namespace, rtype, "v1alpha1", 1), "spec": node.config.raw}]
     if rtype == "MachineStatuses.runtime.talos.dev":
-        stage = node.phase if node.phase != "rebooting" else "rebooting"
-        spec = {"stage": stage, "status": {"ready": node.phase == "running", "unmetConditions": []}}
-        return [{"metadata": _metadata(namespace, rtype, "machine", 1), "spec": spec}]
+        # Only maintenance and running machines answer at all, so those are the stages ever reported.
+        status = {"stage": node.phase, "status": {"ready": node.phase == "running", "unmetConditions": []}}
+        return [{"metadata": _metadata(namespace, rtype, "machine", 1), "spec": status}]
     # Members: discovery lists the running machines of the same cluster.
     if node.config is None:
         return []
@@ -65,7 +71,7 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
     for peer in sorted(lab.nodes.values(), key=lambda n: n.ip):
         if peer.phase != "running" or peer.config is None or peer.config.cluster_id != node.config.cluster_id:
             continue
-        spec = {
+        spec: dict[str, Any] = {
             "nodeId": peer.boot_id[:32],
             "addresses": [peer.ip],
             "hostname": peer.hostname,

@@ -1,0 +1,97 @@
+"""Benchmark: 100 signed push deliveries for one cluster in a burst -> how many reconciles? (target <= 2)
+
+Serves the real app on loopback against a throwaway lab repository, fires the deliveries as fast as one
+client can, waits for the queue to drain and prints deliveries, runs and webhook latency percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from runner.engine.queue import RunRequest
+from runner.engine.settings import Settings
+from runner.engine.worker import RunContext, RunResult
+from runner.lab.gitserver import LabGitServer, commit_files
+from runner.lab.serve import serve_in_thread
+from runner.server import create_app
+from runner.server.signatures import sign
+
+DELIVERIES = 100
+SECRET = "bench-secret"
+
+
+def slow_run(request: RunRequest, ctx: RunContext) -> RunResult:
+    ctx.git.read_file(request.commit, f"clusters/{request.cluster}/cluster.yaml")
+    time.sleep(0.2)  # a reconcile takes a while; the burst lands while it is in flight
+    return RunResult(ok=True, summary="ok")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
+        root = Path(tmp)
+        lab = LabGitServer(root / "git", full_name="lab/home").create()
+        source = root / "seed" / "clusters" / "home"
+        source.mkdir(parents=True)
+        (source / "cluster.yaml").write_text("name: home\n")
+        lab.seed(root / "seed")
+        work = lab.clone(root / "work")
+        commits = [commit_files(work, {"clusters/home/cluster.yaml": f"rev: {i}\n"}, f"rev {i}") for i in range(10)]
+        lab.push(work)
+        settings = Settings(
+            repo_url=lab.url,
+            repo_full_name="lab/home",
+            webhook_secret=SECRET,
+            db_path=root / "runner.db",
+            cache_dir=root / "cache",
+            drift_interval=0,
+            poll_interval=0,
+        )
+        app = create_app(settings, slow_run)
+        server = serve_in_thread(app)
+        latencies: list[float] = []
+        try:
+            with httpx.Client(base_url=server.url) as client:
+                for i in range(DELIVERIES):
+                    body = json.dumps(
+                        {
+                            "ref": "refs/heads/main",
+                            "after": commits[min(i // 10, 9)],
+                            "repository": {"full_name": "lab/home"},
+                            "commits": [],
+                        }
+                    ).encode()
+                    headers = {
+                        "X-GitHub-Event": "push",
+                        "X-GitHub-Delivery": str(uuid.uuid4()),
+                        "X-Hub-Signature-256": "sha256=" + sign(SECRET, body),
+                    }
+                    started = time.perf_counter()
+                    reply = client.post("/hooks/github", content=body, headers=headers)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    assert reply.status_code == 202, reply.text
+                service = app.state.service
+                deadline = time.monotonic() + 60
+                while (service.queue.items() or any(r["status"] == "running" for r in service.journal.runs())) and (
+                    time.monotonic() < deadline
+                ):
+                    time.sleep(0.05)
+                runs = [r for r in service.journal.runs(cluster="home", limit=500) if r["status"] == "finished"]
+        finally:
+            server.stop()
+    q = statistics.quantiles(latencies, n=100)
+    print(f"deliveries: {DELIVERIES}")
+    print(f"runs: {len(runs)} (target <= 2) ratio {len(runs) / DELIVERIES:.3f}")
+    print(f"webhook latency ms: p50 {q[49]:.2f} p99 {q[98]:.2f}")
+    return 0 if len(runs) <= 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Kubernetes driver: lightkube, server-side apply, Flux install and status."""
+
+from .api import FLUX_OWNER_LABEL, KINDS, KubeApi
+from .client import LightkubeApi
+from .flux_install import flux_version as vendored_flux_version
+from .readiness import FluxStatus
+
+__all__ = ["FLUX_OWNER_LABEL", "KINDS", "FluxStatus", "KubeApi", "LightkubeApi", "vendored_flux_version"]

@@ -1,0 +1,250 @@
+"""KubeApi over lightkube: server-side apply of plain manifests, Flux status, the Flux install."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from lightkube import Client
+from lightkube.core import resource as lkres
+from lightkube.core.exceptions import ApiError, LoadResourceError
+from lightkube.core.resource_registry import resource_registry
+from lightkube.generic_resource import (
+    create_global_resource,
+    create_namespaced_resource,
+    load_in_cluster_generic_resources,
+)
+from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
+from lightkube.resources.core_v1 import Namespace, Node
+from lightkube.types import PatchType
+
+from runner.core.errors import Permanent, Transient
+from runner.core.secret import Secret
+
+from . import flux_install
+from .api import FLUX_OWNER_LABEL, KINDS
+from .connect import FIELD_MANAGER, make_client
+from .errors import describe, translated
+from .readiness import FluxStatus, flux_status, node_ready, workload_status
+
+
+def _register_flux_kinds() -> None:
+    """Flux's kinds as lightkube generic resources, from the vendored CRDs (no cluster round trip)."""
+    for doc in flux_install.vendored_components():
+        if doc["kind"] != "CustomResourceDefinition":
+            continue
+        spec = doc["spec"]
+        create = create_namespaced_resource if spec["scope"] == "Namespaced" else create_global_resource
+        for version in spec["versions"]:
+            create(spec["group"], version["name"], spec["names"]["kind"], spec["names"]["plural"])
+
+
+def _ident(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind')} {where}{meta.get('name')}"
+
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+
+
+def _stamped(obj: dict[str, Any]) -> dict[str, Any]:
+    """Mark what the runner creates, so a later conflict on it can be resolved in our favour."""
+    meta = dict(obj.get("metadata") or {})
+    labels = dict(meta.get("labels") or {})
+    labels.setdefault(MANAGED_BY, FIELD_MANAGER)
+    return {**obj, "metadata": {**meta, "labels": labels}}
+
+
+def _to_dict(obj: Any) -> dict[str, Any]:
+    return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
+
+
+class LightkubeApi:
+    def __init__(
+        self,
+        kubeconfig: Secret,
+        server: str | None = None,
+        *,
+        timeout: float = 10.0,
+        poll_interval: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client: Client = make_client(kubeconfig, server, timeout)
+        self._poll = poll_interval
+        self._sleep = sleep
+        _register_flux_kinds()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # resource types ------------------------------------------------------------------------------
+    def _resource(self, api_version: str, kind: str) -> Any:
+        try:
+            return resource_registry.load(api_version, kind)
+        except LoadResourceError:
+            with translated("discover custom resource definitions"):
+                load_in_cluster_generic_resources(self._client)
+        try:
+            return resource_registry.load(api_version, kind)
+        except LoadResourceError:
+            raise Permanent(f"kubernetes: no resource type {kind} in {api_version} on the server") from None
+
+    # reads ---------------------------------------------------------------------------------------
+    def api_ready(self) -> bool:
+        try:
+            with translated("probe the API server"):
+                self._client.get(Namespace, "kube-system")
+        except Transient:
+            return False
+        return True
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
+        res = self._resource(api_version, kind)
+        with translated(f"get {kind} {namespace + '/' if namespace else ''}{name}"):
+            return self._live(res, name, namespace)
+
+    def nodes_ready(self) -> dict[str, bool]:
+        with translated("list nodes"):
+            nodes = [_to_dict(n) for n in self._client.list(Node)]
+        return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
+
+    def flux_version(self) -> str | None:
+        ns = self.get("v1", "Namespace", flux_install.FLUX_NAMESPACE)
+        if ns is None:
+            return None
+        return ((ns.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/version")
+
+    def kustomizations_status(self) -> list[FluxStatus]:
+        res = self._resource(KINDS["Kustomization"], "Kustomization")
+        with translated("list Kustomizations"):
+            return [flux_status(_to_dict(k)) for k in self._client.list(res, namespace="*")]
+
+    def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
+        if kind not in KINDS:
+            raise Permanent(f"kubernetes: wait_ready does not know kind {kind!r} (known: {', '.join(KINDS)})")
+        judge = workload_status if KINDS[kind] == "apps/v1" else flux_status
+        deadline = time.monotonic() + timeout
+        last = f"{kind} {namespace}/{name} not found"
+        while True:
+            obj = self.get(KINDS[kind], kind, name, namespace)
+            if obj is not None:
+                status = judge(obj)
+                if status.verdict == "ready":
+                    return status
+                if status.verdict == "failed":
+                    raise Permanent(f"{kind} {namespace}/{name}: {status.reason}: {status.message}")
+                last = (
+                    f"{kind} {namespace}/{name}: {status.reason or 'no Ready condition yet'}: {status.message}".rstrip(
+                        ": "
+                    )
+                )
+            if time.monotonic() >= deadline:
+                raise Transient(f"timed out after {timeout:g}s waiting for {last}")
+            self._sleep(self._poll)
+
+    # writes --------------------------------------------------------------------------------------
+    def apply(
+        self, objs: Sequence[Mapping[str, Any]], *, field_manager: str = FIELD_MANAGER, handoff: bool = False
+    ) -> list[dict[str, Any]]:
+        return [self._apply_one(dict(obj), field_manager, handoff) for obj in objs]
+
+    def _apply_one(self, obj: dict[str, Any], field_manager: str, handoff: bool) -> dict[str, Any]:
+        meta = obj.get("metadata") or {}
+        if not obj.get("apiVersion") or not obj.get("kind") or not meta.get("name"):
+            raise Permanent(f"kubernetes: apply: object needs apiVersion, kind and metadata.name: {_ident(obj)}")
+        res = self._resource(obj["apiVersion"], obj["kind"])
+        namespaced = issubclass(res, lkres.NamespacedResource)
+        namespace = meta.get("namespace") if namespaced else None
+        if handoff:
+            self._refuse_flux_owned(obj, namespace)
+        obj = _stamped(obj)
+        what = f"apply {_ident(obj)}"
+        with translated(what):
+            try:
+                return self._patch(res, obj, namespace, field_manager, force=False)
+            except ApiError as e:
+                if e.status.code != 409 or not self._ours(res, meta["name"], namespace, field_manager):
+                    if e.status.code == 409:
+                        raise Permanent(f"kubernetes: {what}: {describe(e)}") from None
+                    raise
+            # A conflict on an object we created: another writer (kubectl edit) changed our fields; take them back.
+            return self._patch(res, obj, namespace, field_manager, force=True)
+
+    def _patch(self, res: Any, obj: dict[str, Any], namespace: str | None, manager: str, force: bool) -> dict[str, Any]:
+        out = self._client.patch(
+            res,
+            obj["metadata"]["name"],
+            obj,
+            namespace=namespace,
+            patch_type=PatchType.APPLY,
+            field_manager=manager,
+            force=force,
+        )
+        return _to_dict(out)
+
+    def _live(self, res: Any, name: str, namespace: str | None) -> dict[str, Any] | None:
+        try:
+            return _to_dict(self._client.get(res, name, namespace=namespace))
+        except ApiError as e:
+            if e.status.code == 404:
+                return None
+            raise
+
+    def _ours(self, res: Any, name: str, namespace: str | None, manager: str) -> bool:
+        live = self._live(res, name, namespace)
+        if live is None:
+            return False
+        meta = live.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if FLUX_OWNER_LABEL in labels:
+            return False
+        return labels.get(MANAGED_BY) == FIELD_MANAGER or any(
+            m.get("manager") == manager for m in meta.get("managedFields") or []
+        )
+
+    def _refuse_flux_owned(self, obj: dict[str, Any], namespace: str | None) -> None:
+        res = self._resource(obj["apiVersion"], obj["kind"])
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        with translated(f"get {_ident(obj)}"):
+            live = self._live(res, obj["metadata"]["name"], namespace)
+        live_labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+        owner = labels.get(FLUX_OWNER_LABEL) or live_labels.get(FLUX_OWNER_LABEL)
+        if owner:
+            raise Permanent(
+                f"kubernetes: refusing to write {_ident(obj)}: it is owned by Flux (Kustomization '{owner}') "
+                "since the hand-off; change it in the repository instead"
+            )
+
+    # Flux ----------------------------------------------------------------------------------------
+    def install_flux(
+        self,
+        git_url: str,
+        branch: str,
+        path: str,
+        sops_age_key: Secret,
+        git_auth: Mapping[str, Secret | str] | None = None,
+        *,
+        handoff: bool = False,
+    ) -> list[dict[str, Any]]:
+        components = flux_install.patched_components()
+        crds = [d for d in components if d["kind"] == "CustomResourceDefinition"]
+        applied = self.apply(crds, handoff=handoff)
+        for crd in crds:
+            self._wait_established(crd["metadata"]["name"])
+        applied += self.apply([d for d in components if d["kind"] != "CustomResourceDefinition"], handoff=handoff)
+        sync = flux_install.sync_objects(git_url, branch, path, sops_age_key, dict(git_auth) if git_auth else None)
+        return applied + self.apply(sync, handoff=handoff)
+
+    def _wait_established(self, name: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with translated(f"get CustomResourceDefinition {name}"):
+                crd = _to_dict(self._client.get(CustomResourceDefinition, name))
+            conditions = (crd.get("status") or {}).get("conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                return
+            if time.monotonic() >= deadline:
+                raise Transient(f"CustomResourceDefinition {name} not Established after {timeout:g}s")
+            self._sleep(self._poll)

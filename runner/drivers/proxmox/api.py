@@ -1,0 +1,39 @@
+"""The small interface the engine uses to talk to Proxmox VE (so tests and plans can swap the implementation)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from runner.core.state import ImageSpec, ObservedVm, VmSpec
+
+
+class ProxmoxApi(Protocol):
+    def list_vms(self) -> list[ObservedVm]:
+        """Every VM of the cluster from ONE `GET /cluster/resources?type=vm`."""
+        ...
+
+    def vm_config(self, node: str, vmid: int) -> dict[str, str]:
+        """The VM's config with pending changes applied (as PVE shows it), values as strings, incl. `digest`."""
+        ...
+
+    def list_images(self, node: str, storage: str) -> frozenset[str]:
+        """Volume ids of content type `import` on a storage."""
+        ...
+
+    def download_image(self, image: ImageSpec) -> None: ...
+
+    def create_vm(self, vm: VmSpec) -> None: ...
+
+    def update_vm(self, vm: VmSpec, current_config: dict[str, str]) -> bool:
+        """Apply cores/memory/tags/onboot/NIC changes and grow the disk; True when a reboot must apply them."""
+        ...
+
+    def start_vm(self, node: str, vmid: int) -> None: ...
+
+    def shutdown_vm(self, node: str, vmid: int, timeout: int) -> None: ...
+
+    def stop_vm(self, node: str, vmid: int) -> None: ...
+
+    def reboot_vm(self, node: str, vmid: int) -> None: ...
+
+    def delete_vm(self, node: str, vmid: int) -> None: ...

@@ -1,0 +1,125 @@
+"""ProxmoxDriver: the ProxmoxApi over proxmoxer (token auth, HTTPS, UPID tasks awaited)."""
+
+from __future__ import annotations
+
+from runner.core.secret import Secret
+from runner.core.state import ImageSpec, ObservedVm, VmSpec
+from runner.drivers.proxmox.client import ProxmoxClient, TaskFailed
+from runner.drivers.proxmox.vmconfig import create_params, disk_gb, update_params, vm_config_diff
+
+
+def _as_str(value: object) -> str:
+    return str(int(value)) if isinstance(value, bool) else str(value)
+
+
+class ProxmoxDriver:
+    """Implements `ProxmoxApi`. `url` like https://atlas:8006; `token_id` like root@pam!runner."""
+
+    def __init__(
+        self,
+        url: str,
+        token_id: str,
+        token_secret: Secret,
+        *,
+        ca_bundle: str | None = None,
+        verify_tls: bool = True,
+        timeout: float = 10.0,
+        poll_interval: float = 1.0,
+        task_timeout: float = 900.0,
+    ) -> None:
+        self.client = ProxmoxClient(
+            url,
+            token_id,
+            token_secret,
+            ca_bundle=ca_bundle,
+            verify_tls=verify_tls,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            task_timeout=task_timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"ProxmoxDriver({self.client!r})"
+
+    def close(self) -> None:
+        self.client.close()
+
+    def list_vms(self) -> list[ObservedVm]:
+        rows = self.client.call("GET", "cluster/resources", type="vm")
+        return [
+            ObservedVm(
+                vmid=int(row["vmid"]),
+                name=str(row.get("name", "")),
+                node=str(row.get("node", "")),
+                status=str(row.get("status", "unknown")),
+                tags=frozenset(t for t in str(row.get("tags", "")).split(";") if t),
+                maxmem=int(row.get("maxmem", 0)),
+                maxcpu=int(row.get("maxcpu", 0)),
+                maxdisk=int(row.get("maxdisk", 0)),
+            )
+            for row in rows
+            if row.get("type", "qemu") == "qemu"
+        ]
+
+    def vm_config(self, node: str, vmid: int) -> dict[str, str]:
+        config = self.client.call("GET", f"nodes/{node}/qemu/{vmid}/config")
+        return {key: _as_str(value) for key, value in config.items()}
+
+    def pending_changes(self, node: str, vmid: int) -> dict[str, str]:
+        """Options waiting for the next boot: {option: pending value, or '' for a pending delete}."""
+        rows = self.client.call("GET", f"nodes/{node}/qemu/{vmid}/pending")
+        return {
+            str(row["key"]): _as_str(row.get("pending", "")) for row in rows if "pending" in row or row.get("delete")
+        }
+
+    def list_images(self, node: str, storage: str) -> frozenset[str]:
+        rows = self.client.call("GET", f"nodes/{node}/storage/{storage}/content", content="import")
+        return frozenset(str(row["volid"]) for row in rows)
+
+    def download_image(self, image: ImageSpec) -> None:
+        params: dict[str, str | int] = {"url": image.url, "content": "import", "filename": image.filename}
+        if image.checksum:
+            params["checksum"] = image.checksum
+            params["checksum-algorithm"] = image.checksum_algorithm
+        path = f"nodes/{image.node}/storage/{image.storage}/download-url"
+        self.client.run_task("POST", path, image.node, **params)
+
+    def create_vm(self, vm: VmSpec) -> None:
+        self.client.run_task("POST", f"nodes/{vm.node}/qemu", vm.node, **create_params(vm))
+        self._grow_disk(vm, self.vm_config(vm.node, vm.vmid))
+
+    def update_vm(self, vm: VmSpec, current_config: dict[str, str]) -> bool:
+        diff = vm_config_diff(vm, current_config)
+        params = update_params(vm, diff)
+        if params:
+            if digest := current_config.get("digest"):
+                params["digest"] = digest  # refuse to overwrite a config someone changed since we read it
+            self.client.run_task("POST", f"nodes/{vm.node}/qemu/{vm.vmid}/config", vm.node, **params)
+        if "disk_gb" in diff:
+            self._grow_disk(vm, current_config)
+        return bool(params) and bool(self.pending_changes(vm.node, vm.vmid))
+
+    def _grow_disk(self, vm: VmSpec, config: dict[str, str]) -> None:
+        if disk_gb(config) < vm.disk_gb:
+            path = f"nodes/{vm.node}/qemu/{vm.vmid}/resize"
+            self.client.run_task("PUT", path, vm.node, disk="scsi0", size=f"{vm.disk_gb}G")
+
+    def start_vm(self, node: str, vmid: int) -> None:
+        try:
+            self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/start", node)
+        except TaskFailed as exc:
+            if exc.exitstatus != f"VM {vmid} already running":  # starting a running VM is done already
+                raise
+
+    def shutdown_vm(self, node: str, vmid: int, timeout: int) -> None:
+        self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/shutdown", node, timeout=timeout)
+
+    def stop_vm(self, node: str, vmid: int) -> None:
+        self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/stop", node)
+
+    def reboot_vm(self, node: str, vmid: int) -> None:
+        self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/reboot", node)
+
+    def delete_vm(self, node: str, vmid: int) -> None:
+        path = f"nodes/{node}/qemu/{vmid}"
+        self.client.run_task("DELETE", path, node, **{"purge": 1, "destroy-unreferenced-disks": 1})

@@ -1,0 +1,67 @@
+"""What the runner itself remembers per cluster (hand-off recorded, current endpoint, last applied commit).
+
+Kept in the same SQLite file as the queue and journal; holds no secrets, only facts about the cluster.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cluster_state (
+    cluster TEXT PRIMARY KEY,
+    handoff_at TEXT,
+    endpoint TEXT,
+    applied_commit TEXT,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)
+"""
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    handoff_at: str | None = None
+    endpoint: str | None = None
+    applied_commit: str | None = None
+
+
+class ClusterStateStore:
+    def __init__(self, path: Path | str) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.execute(SCHEMA)
+
+    def get(self, cluster: str) -> ClusterFacts:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT handoff_at, endpoint, applied_commit FROM cluster_state WHERE cluster = ?", (cluster,)
+            ).fetchone()
+        return ClusterFacts(*row) if row else ClusterFacts()
+
+    def _set(self, cluster: str, column: str, value: str | None) -> None:
+        assert column in ("handoff_at", "endpoint", "applied_commit")
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO cluster_state (cluster, {column}) VALUES (?, ?) "
+                f"ON CONFLICT(cluster) DO UPDATE SET {column} = excluded.{column}, "
+                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                (cluster, value),
+            )
+
+    def record_handoff(self, cluster: str, when: str) -> None:
+        self._set(cluster, "handoff_at", when)
+
+    def set_endpoint(self, cluster: str, endpoint: str) -> None:
+        self._set(cluster, "endpoint", endpoint)
+
+    def set_applied(self, cluster: str, commit: str) -> None:
+        self._set(cluster, "applied_commit", commit)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,87 @@
+"""What the forge twin remembers: tokens, repositories with their issues/PRs, statuses and comments."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Status:
+    id: int
+    repo: str
+    sha: str
+    state: str
+    context: str
+    description: str
+    target_url: str
+    creator: str
+    created_at: str
+
+
+@dataclass
+class Comment:
+    id: int
+    repo: str
+    issue: int
+    body: str
+    user: str
+    created_at: str
+    updated_at: str
+    edits: int = 0
+
+
+@dataclass
+class Repo:
+    full_name: str
+    issues: dict[int, bool] = field(default_factory=dict)  # number -> is a pull request
+
+
+class ForgeState:
+    """Thread-safe store shared by the GitHub and Gitea routes (one twin can play both)."""
+
+    def __init__(self, commit_exists: Callable[[str, str], bool] | None = None) -> None:
+        self.lock = threading.Lock()
+        self.tokens: dict[str, str] = {}  # token -> user login
+        self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
+        self.statuses: list[Status] = []
+        self.comments: dict[int, Comment] = {}
+        self._ids = 0
+        # Real forges refuse statuses for commits they do not have; tests may plug in a lookup.
+        self.commit_exists = commit_exists or (lambda repo, sha: True)
+
+    def next_id(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    # --- seeding (tests and the lab) --------------------------------------------------------------
+    def add_token(self, token: str, user: str = "runner-bot") -> None:
+        self.tokens[token] = user
+
+    def add_repo(self, full_name: str) -> Repo:
+        return self.repos.setdefault(full_name.lower(), Repo(full_name))
+
+    def add_pull(self, full_name: str, number: int) -> None:
+        self.add_repo(full_name).issues[number] = True
+
+    # --- lookups ----------------------------------------------------------------------------------
+    def repo(self, owner: str, name: str) -> Repo | None:
+        return self.repos.get(f"{owner}/{name}".lower())
+
+    def user_for(self, token: str | None) -> str | None:
+        return self.tokens.get(token) if token else None
+
+    def statuses_for(self, repo: str, sha: str) -> list[Status]:
+        return [s for s in self.statuses if s.repo.lower() == repo.lower() and s.sha == sha]
+
+    def comments_on(self, repo: str, issue: int) -> list[Comment]:
+        return sorted(
+            (c for c in self.comments.values() if c.repo.lower() == repo.lower() and c.issue == issue),
+            key=lambda c: c.id,
+        )

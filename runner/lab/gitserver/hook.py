@@ -1,0 +1,164 @@
+"""The post-receive hook's body: build a Gitea- or GitHub-shaped push payload per ref, sign it, POST it.
+
+Runs inside the bare repository (git sets GIT_DIR), reads `<old> <new> <ref>` lines on stdin like
+every post-receive hook, and never fails the push: delivery problems go to stderr and the hook log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pygit2
+
+Flavor = Literal["gitea", "github"]
+ZERO = "0" * 40
+HOOK_CONFIG = "lab-webhook.json"  # inside the bare repo: URL, secret, flavour, repository names
+HOOK_LOG = "lab-webhook.log"  # one line per delivery (status code or error), for the operator and tests
+MAX_COMMITS = 20
+
+
+def _user(sig: pygit2.Signature) -> dict[str, str]:
+    return {"name": sig.name, "email": sig.email, "username": sig.name.lower().replace(" ", "-")}
+
+
+def _commit_json(repo: pygit2.Repository, commit: pygit2.Commit, html: str) -> dict[str, Any]:
+    # Against the first parent, like the forges; a root commit is diffed against the empty tree.
+    diff = commit.parents[0].tree.diff_to_tree(commit.tree) if commit.parents else commit.tree.diff_to_tree(swap=True)
+    added: list[str] = []
+    removed: list[str] = []
+    modified: list[str] = []
+    for delta in diff.deltas:
+        bucket = {"A": added, "D": removed}.get(delta.status_char(), modified)
+        bucket.append(delta.new_file.path if delta.status_char() != "D" else delta.old_file.path)
+    stamp = datetime.fromtimestamp(commit.commit_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": str(commit.id),
+        "tree_id": str(commit.tree_id),
+        "distinct": True,
+        "message": commit.message,
+        "timestamp": stamp,
+        "url": f"{html}/commit/{commit.id}",
+        "author": _user(commit.author),
+        "committer": _user(commit.committer),
+        "added": added,
+        "removed": removed,
+        "modified": modified,
+    }
+
+
+def push_payload(repo: pygit2.Repository, old: str, new: str, ref: str, config: dict[str, Any]) -> dict[str, Any]:
+    full_name = str(config["full_name"])
+    owner, name = full_name.split("/", 1)
+    html = f"http://lab.invalid/{full_name}"
+    commits: list[dict[str, Any]] = []
+    if new != ZERO:
+        walker = repo.walk(pygit2.Oid(hex=new), pygit2.enums.SortMode.TOPOLOGICAL)
+        if old != ZERO:
+            walker.hide(pygit2.Oid(hex=old))
+        for commit in walker:
+            commits.append(_commit_json(repo, commit, html))
+            if len(commits) >= MAX_COMMITS:
+                break
+    commits.reverse()  # forges list the pushed commits oldest first
+    owner_json = {"id": 1, "login": owner, "name": owner, "username": owner}
+    repository = {
+        "id": 1,
+        "name": name,
+        "full_name": full_name,
+        "owner": owner_json,
+        "private": True,
+        "html_url": html,
+        "clone_url": str(config["clone_url"]),
+        "ssh_url": f"git@lab.invalid:{full_name}.git",
+        "default_branch": "main",
+    }
+    payload: dict[str, Any] = {
+        "ref": ref,
+        "before": old,
+        "after": new,
+        "commits": commits,
+        "head_commit": commits[-1] if commits else None,
+        "repository": repository,
+        "pusher": {"login": "operator", "name": "operator", "email": "operator@lab.invalid"},
+        "sender": {"login": "operator", "id": 1},
+    }
+    if config.get("flavor") == "github":
+        payload |= {
+            "created": old == ZERO,
+            "deleted": new == ZERO,
+            "forced": False,
+            "base_ref": None,
+            "compare": f"{html}/compare/{old[:12]}...{new[:12]}",
+        }
+    else:
+        payload |= {"compare_url": f"{html}/compare/{old}...{new}", "total_commits": len(commits)}
+    return payload
+
+
+def headers_for(flavor: Flavor, body: bytes, secret: str, delivery: str) -> dict[str, str]:
+    sha256 = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    sha1 = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
+    if flavor == "github":
+        return {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/lab",
+            "X-GitHub-Event": "push",
+            "X-GitHub-Delivery": delivery,
+            "X-GitHub-Hook-ID": "1",
+            "X-Hub-Signature": f"sha1={sha1}",
+            "X-Hub-Signature-256": f"sha256={sha256}",
+        }
+    # Gitea sends its own headers, the Gogs ones and GitHub-compatible ones, all on every delivery.
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature": f"sha1={sha1}",
+        "X-Hub-Signature-256": f"sha256={sha256}",
+    }
+    for prefix in ("X-Gitea", "X-Gogs", "X-GitHub"):
+        headers |= {f"{prefix}-Delivery": delivery, f"{prefix}-Event": "push", f"{prefix}-Event-Type": "push"}
+    headers |= {"X-Gitea-Signature": sha256, "X-Gogs-Signature": sha256}
+    return headers
+
+
+def deliver(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> str:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return f"{response.status} {response.read(200).decode(errors='replace')}"
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} {exc.read(200).decode(errors='replace')}"
+    except OSError as exc:
+        return f"error {exc}"
+
+
+def post_receive_main() -> int:
+    git_dir = Path(os.environ.get("GIT_DIR", ".")).resolve()
+    config_file = git_dir / HOOK_CONFIG
+    if not config_file.exists():
+        return 0  # no webhook configured: a plain git server
+    config = json.loads(config_file.read_text())
+    repo = pygit2.Repository(str(git_dir))
+    for line in sys.stdin.read().splitlines():
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        old, new, ref = parts
+        body = json.dumps(push_payload(repo, old, new, ref, config), indent=2).encode()
+        delivery = str(uuid.uuid4())
+        result = deliver(
+            str(config["url"]), body, headers_for(config.get("flavor", "gitea"), body, str(config["secret"]), delivery)
+        )
+        with (git_dir / HOOK_LOG).open("a") as log:
+            log.write(f"{delivery} {ref} {new} {result.splitlines()[0] if result else ''}\n")
+        print(f"webhook {ref} -> {result[:120]}", file=sys.stderr)
+    return 0

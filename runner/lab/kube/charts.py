@@ -1,0 +1,88 @@
+"""The charts the lab's helm-controller can "install", and what installing them does to the cluster.
+
+Only observable effects are simulated: the CNI comes up (Cilium), CRDs appear (cert-manager with
+`crds.enabled`), an IngressClass exists (ingress-nginx). Everything else installs as an opaque release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+CERT_MANAGER_KINDS = (
+    ("cert-manager.io", "Certificate", "certificates", True),
+    ("cert-manager.io", "CertificateRequest", "certificaterequests", True),
+    ("cert-manager.io", "Issuer", "issuers", True),
+    ("cert-manager.io", "ClusterIssuer", "clusterissuers", False),
+    ("acme.cert-manager.io", "Order", "orders", True),
+    ("acme.cert-manager.io", "Challenge", "challenges", True),
+)
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    versions: tuple[str, ...]
+    host_network: bool = False  # its pods run without a CNI (Cilium's agents)
+
+
+CHARTS: dict[str, Chart] = {
+    c.name: c
+    for c in (
+        Chart("cilium", ("1.16.4", "1.16.5", "1.17.0"), host_network=True),
+        Chart("cert-manager", ("v1.15.3", "v1.16.2")),
+        Chart("ingress-nginx", ("4.11.3", "4.12.0")),
+        Chart("podinfo", ("6.7.0", "6.7.1")),
+    )
+}
+
+
+def crd_manifest(group: str, kind: str, plural: str, namespaced: bool) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}", "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+        "spec": {
+            "group": group,
+            "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural, "singular": kind.lower()},
+            "scope": "Namespaced" if namespaced else "Cluster",
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+
+
+def side_effects(chart: str, values: dict[str, Any], release_namespace: str) -> list[dict[str, Any]]:
+    """Objects the chart creates that other manifests depend on."""
+    out: list[dict[str, Any]] = []
+    if chart == "cert-manager" and ((values.get("crds") or {}).get("enabled") or values.get("installCRDs")):
+        out.extend(crd_manifest(*k) for k in CERT_MANAGER_KINDS)
+    if chart == "ingress-nginx":
+        cls = ((values.get("controller") or {}).get("ingressClassResource") or {}).get("name", "nginx")
+        out.append(
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "IngressClass",
+                "metadata": {"name": cls},
+                "spec": {"controller": "k8s.io/ingress-nginx"},
+            }
+        )
+    return out

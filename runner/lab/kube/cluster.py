@@ -1,0 +1,202 @@
+"""Nodes and workloads: which pods could run where, and the status controllers would report.
+
+The twin has no kubelet or scheduler; instead a pod template "runs" when some node matches its
+nodeSelector, every NoSchedule/NoExecute taint on that node is tolerated, and it either uses the host
+network or a CNI is ready. That is exactly what decides the bootstrap order on a real Talos cluster:
+nodes carry `node.kubernetes.io/not-ready` until Cilium runs, so only host-network pods that tolerate it
+(the patched Flux controllers, Cilium itself, kube-vip) start first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .catalog import Catalog
+from .store import Store, now
+
+NOT_READY_TAINTS = [
+    {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
+    {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
+]
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
+    for t in tolerations:
+        if t.get("effect") and t["effect"] != taint.get("effect"):
+            continue
+        op = t.get("operator", "Equal")
+        if op == "Exists" and not t.get("key"):
+            return True
+        if t.get("key") == taint.get("key") and (op == "Exists" or t.get("value", "") == taint.get("value", "")):
+            return True
+    return False
+
+
+class ClusterSim:
+    def __init__(self, store: Store, catalog: Catalog, kubelet_version: str, events: list[str]) -> None:
+        self.events = events
+        self.store = store
+        self.catalog = catalog
+        self.kubelet_version = kubelet_version
+        self.cni_ready = False
+
+    def _rt(self, api_version: str, kind: str) -> Any:
+        rt = self.catalog.by_kind(api_version, kind)
+        assert rt is not None
+        return rt
+
+    # nodes ---------------------------------------------------------------------------------------
+    def add_node(self, name: str, ip: str, role: str = "worker") -> dict[str, Any]:
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+        taints = [] if self.cni_ready else list(NOT_READY_TAINTS)
+        if role == "controlplane":
+            labels["node-role.kubernetes.io/control-plane"] = ""
+            taints.append(CONTROL_PLANE_TAINT)
+        rt = self._rt("v1", "Node")
+        existing = self.store.find(rt, None, name)
+        if existing is None:
+            self.store.create(
+                rt,
+                None,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "metadata": {"name": name, "labels": labels},
+                    "spec": {"taints": taints},
+                },
+                "kubelet",
+            )
+        self.store.set_status(rt, None, name, self._node_status(name, ip, self.cni_ready, existing))
+        return self.store.get(rt, None, name)
+
+    def _node_status(self, name: str, ip: str, ready: bool, existing: dict[str, Any] | None) -> dict[str, Any]:
+        old = {c["type"]: c for c in ((existing or {}).get("status") or {}).get("conditions", [])}
+        if ready:
+            cond = {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+            }
+        else:
+            cond = {
+                "type": "Ready",
+                "status": "False",
+                "reason": "KubeletNotReady",
+                "message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+                "message:Network plugin returns error: cni plugin not initialized",
+            }
+        prev = old.get("Ready")
+        cond["lastTransitionTime"] = prev["lastTransitionTime"] if prev and prev["status"] == cond["status"] else now()
+        return {
+            "conditions": [cond],
+            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": _stable_id(name, "boot"),
+                "containerRuntimeVersion": "containerd://2.0.0",
+                "kernelVersion": "6.12.48-talos",
+                "kubeProxyVersion": "",
+                "kubeletVersion": self.kubelet_version,
+                "machineID": _stable_id(name, "machine").replace("-", ""),
+                "operatingSystem": "linux",
+                "osImage": "Talos (v1.11.2)",
+                "systemUUID": _stable_id(name, "system"),
+            },
+        }
+
+    def set_cni_ready(self) -> None:
+        if self.cni_ready:
+            return
+        self.cni_ready = True
+        rt = self._rt("v1", "Node")
+        for node in self.store.list(rt, None):
+            name = node["metadata"]["name"]
+            taints = [
+                t for t in node.get("spec", {}).get("taints", []) if t.get("key") != "node.kubernetes.io/not-ready"
+            ]
+            self.store.merge_patch(rt, None, name, {"spec": {"taints": taints or None}}, "node-lifecycle-controller")
+            ip = next(
+                (a["address"] for a in node.get("status", {}).get("addresses", []) if a["type"] == "InternalIP"), ""
+            )
+            self.store.set_status(rt, None, name, self._node_status(name, ip, True, node))
+            self.events.append(f"Node/{name} Ready")
+
+    # workloads -----------------------------------------------------------------------------------
+    def nodes_for(self, pod_spec: dict[str, Any], need_network: bool = True) -> int:
+        """How many nodes a pod with this spec could run on."""
+        count = 0
+        for node in self.store.list(self._rt("v1", "Node"), None):
+            labels = node["metadata"].get("labels", {})
+            if any(labels.get(k) != v for k, v in (pod_spec.get("nodeSelector") or {}).items()):
+                continue
+            taints = [
+                t for t in node.get("spec", {}).get("taints", []) if t.get("effect") in ("NoSchedule", "NoExecute")
+            ]
+            if not all(tolerates(pod_spec.get("tolerations") or [], t) for t in taints):
+                continue
+            if need_network and not (pod_spec.get("hostNetwork") or self.cni_ready):
+                continue
+            count += 1
+        return count
+
+    def update_workloads(self) -> None:
+        for kind in ("Deployment", "StatefulSet"):
+            rt = self._rt("apps/v1", kind)
+            for obj in self.store.list(rt, None):
+                meta = obj["metadata"]
+                spec = obj.get("spec", {})
+                replicas = spec.get("replicas", 1)
+                ready = replicas if self.nodes_for(spec.get("template", {}).get("spec", {})) else 0
+                status: dict[str, Any] = {
+                    "observedGeneration": meta["generation"],
+                    "replicas": replicas,
+                    "readyReplicas": ready,
+                    "availableReplicas": ready,
+                    "updatedReplicas": ready,
+                }
+                if kind == "Deployment":
+                    available = "True" if ready >= replicas else "False"
+                    status["conditions"] = [
+                        {
+                            "type": "Available",
+                            "status": available,
+                            "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
+                        }
+                    ]
+                self.store.set_status(rt, meta["namespace"], meta["name"], status)
+        rt = self._rt("apps/v1", "DaemonSet")
+        for obj in self.store.list(rt, None):
+            meta = obj["metadata"]
+            pod = obj.get("spec", {}).get("template", {}).get("spec", {})
+            desired = self.nodes_for(pod, need_network=False)
+            ready = self.nodes_for(pod)
+            self.store.set_status(
+                rt,
+                meta["namespace"],
+                meta["name"],
+                {
+                    "observedGeneration": meta["generation"],
+                    "desiredNumberScheduled": desired,
+                    "currentNumberScheduled": desired,
+                    "updatedNumberScheduled": desired,
+                    "numberReady": ready,
+                    "numberAvailable": ready,
+                    "numberMisscheduled": 0,
+                },
+            )
+
+    def workload_ready(self, obj: dict[str, Any]) -> bool:
+        """kstatus' idea of Current for the workload kinds the twin simulates."""
+        status = obj.get("status") or {}
+        if status.get("observedGeneration") != obj["metadata"].get("generation"):
+            return False
+        if obj["kind"] == "DaemonSet":
+            return bool(status.get("numberReady", 0) >= status.get("desiredNumberScheduled", 0))
+        return bool(status.get("readyReplicas", 0) >= obj.get("spec", {}).get("replicas", 1))
+
+
+def _stable_id(name: str, what: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{what}.{name}.lab"))

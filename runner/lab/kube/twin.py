@@ -1,0 +1,116 @@
+"""The Kubernetes API twin: store + catalog + simulated nodes, workloads, Flux and Helm."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog
+from .cluster import ClusterSim
+from .flux_sim import FluxSim
+from .gitsource import GitSource
+from .helm_sim import HelmSim
+from .store import Store
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass
+class TwinOptions:
+    kubernetes_version: str = "v1.32.1"
+    git_repos: Mapping[str, Path] = field(default_factory=dict)  # GitRepository URL -> bare repo
+    default_git_repo: Path | None = None  # used for any URL not in git_repos
+    tokens: frozenset[str] = frozenset()  # accepted bearer tokens (besides client certificates)
+
+
+class KubeTwin:
+    def __init__(self, options: TwinOptions | None = None) -> None:
+        self.options = options or TwinOptions()
+        self.catalog = Catalog()
+        self.store = Store(self.catalog)
+        self.events: list[str] = []  # readiness transitions in the order they happened
+        self.cluster = ClusterSim(self.store, self.catalog, self.options.kubernetes_version, self.events)
+        self.git = GitSource(self.options.git_repos, self.options.default_git_repo)
+        self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
+        self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
+        self._reconcile_lock = threading.RLock()
+        self._last_seen: tuple[int, tuple[str, ...]] | None = None
+        self.vip_address: str | None = None
+        ns = self.catalog.by_kind("v1", "Namespace")
+        assert ns is not None
+        for name in SYSTEM_NAMESPACES:
+            self.store.create(ns, None, {"metadata": {"name": name}}, "kube-apiserver")
+
+    @property
+    def vip_answers(self) -> bool:
+        return self.vip_address is not None
+
+    def add_node(self, name: str, ip: str, role: str = "worker") -> dict[str, Any]:
+        """A kubelet registering: the lab calls this as Talos nodes join."""
+        with self._reconcile_lock:
+            node = self.cluster.add_node(name, ip, role)
+        self.reconcile()
+        return node
+
+    def reconcile(self) -> None:
+        """Run the simulated controllers until nothing changes (a fixpoint), when anything moved since last time."""
+        with self._reconcile_lock:
+            heads = self._git_heads()
+            if self._last_seen == (self.store.revision, heads):
+                return
+            for _ in range(50):
+                before = self.store.revision
+                self.cluster.update_workloads()
+                self.flux.reconcile_sources()
+                self.flux.reconcile_kustomizations()
+                if self.flux.controller_running("helm-controller"):
+                    self.helm.reconcile_all()
+                self.cluster.update_workloads()
+                self._update_vip()
+                if self.store.revision == before:
+                    break
+            self._last_seen = (self.store.revision, self._git_heads())
+
+    def _git_heads(self) -> tuple[str, ...]:
+        rt = self.catalog.by_kind("source.toolkit.fluxcd.io/v1", "GitRepository")
+        if rt is None:
+            return ()
+        out = []
+        for repo in self.store.list(rt, None):
+            spec = repo.get("spec", {})
+            try:
+                tree = self.git.checkout(spec.get("url", ""), (spec.get("ref") or {}).get("branch", "master"))
+                out.append(tree.sha)
+            except Exception:
+                out.append("")
+        return tuple(out)
+
+    def _update_vip(self) -> None:
+        """kube-vip answering for the VIP = its DaemonSet has a ready pod on a control-plane node."""
+        rt = self.catalog.by_kind("apps/v1", "DaemonSet")
+        assert rt is not None
+        for ds in self.store.list(rt, None):
+            containers = ds.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])
+            for c in containers:
+                if "kube-vip" not in c.get("image", ""):
+                    continue
+                env = {e.get("name"): e.get("value") for e in c.get("env", [])}
+                if env.get("cp_enable") == "true" and (ds.get("status") or {}).get("numberReady", 0) > 0:
+                    address = env.get("address") or env.get("vip_address")
+                    if self.vip_address != address:
+                        self.events.append(f"VIP {address} answers")
+                    self.vip_address = address
+                    return
+        self.vip_address = None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "vip_answers": self.vip_answers,
+            "vip_address": self.vip_address,
+            "cni_ready": self.cluster.cni_ready,
+            "events": list(self.events),
+            "revision": self.store.revision,
+        }

@@ -1,0 +1,134 @@
+"""The FastAPI app: one catch-all route under /api2/json doing what pveproxy + the REST handler do.
+
+Order per request, as in PVE: auth (401, empty body) -> find handler (501) -> merge URL and body
+parameters -> schema validation (400 + `errors`) -> node check -> handler (500 with its message).
+Replies are `{"data": ...}`; errors also carry `message`, like PVE's JSON formatter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from runner.lab.proxmox.errors import PveError, param_error
+from runner.lab.proxmox.faults import Call
+from runner.lab.proxmox.routes import HANDLERS, WithTotal
+from runner.lab.proxmox.schema import find_endpoint
+from runner.lab.proxmox.state import ProxmoxTwinState
+from runner.lab.proxmox.validate import validate_params
+
+API_PREFIX = "/api2/json"
+
+
+def _authenticate(state: ProxmoxTwinState, header: str | None) -> tuple[str | None, str]:
+    """(token id, "") when the token is valid, else (None, PVE's 401 reason)."""
+    match = re.search(r"(?:^|\s)PVEAPIToken(?:=| )([^;]*)", header or "")
+    if not match:
+        return None, "No ticket"
+    token_id, _, secret = match.group(1).partition("=")
+    known = state.tokens.get(token_id)
+    if known is None or known != secret or not re.fullmatch(r"[^@!\s]+@[^@!\s]+![A-Za-z][A-Za-z0-9._-]+", token_id):
+        return None, "Authentication failed!"
+    return token_id, ""
+
+
+async def _request_params(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    body = await request.body()
+    if body:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            params.update(json.loads(body))
+        else:
+            params.update(parse_qsl(body.decode(), keep_blank_values=True))
+    return params
+
+
+def _error(exc: PveError) -> JSONResponse:
+    body: dict[str, Any] = {"data": None, "message": exc.message}
+    if exc.errors:
+        body["errors"] = exc.errors
+    # pveproxy drops keep-alive on every reply >= 400
+    return JSONResponse(body, status_code=exc.status, headers={"Connection": "close"})
+
+
+def _dispatch(state: ProxmoxTwinState, method: str, path: str, params: dict[str, Any], user: str) -> Any:
+    found = find_endpoint(method, path)
+    if found is None:
+        raise PveError(f"Method '{method} {path}' not implemented", 501)
+    endpoint, url_params = found
+    for key, value in url_params.items():
+        if key in params and str(params[key]) != value:
+            raise param_error({key: "duplicate parameter (already defined in URI) with conflicting values!"})
+        params[key] = value
+    if errors := validate_params(params, endpoint.parameters):
+        raise param_error(errors)
+    node = url_params.get("node")
+    if node is not None and node != state.node:
+        raise PveError(
+            f"hostname lookup '{node}' failed - failed to get address info for: {node}: Name or service not known"
+        )
+    with state.lock:
+        state.tick()
+        data = HANDLERS[(method, endpoint.template)](state, params, user)
+        if (
+            isinstance(data, str)
+            and data.startswith("UPID:")
+            and (message := state.faults.take_task_error(method, path))
+        ):
+            _fail_task(state, data, message)
+    return data
+
+
+def _fail_task(state: ProxmoxTwinState, upid: str, message: str) -> None:
+    task = state.tasks.get(upid)
+    if task is None:
+        return
+
+    def fail(_: Any) -> None:
+        raise PveError(message)
+
+    task.work = fail
+
+
+def create_app(state: ProxmoxTwinState | None = None) -> FastAPI:
+    app = FastAPI(title="Proxmox VE twin", docs_url=None, redoc_url=None, openapi_url=None)
+    # looked up per request, so a running twin can be reset by assigning a fresh state
+    app.state.twin = state or ProxmoxTwinState()
+
+    @app.api_route(API_PREFIX + "/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def api(request: Request, path: str) -> Response:
+        twin: ProxmoxTwinState = request.app.state.twin
+        method, rel = request.method, "/" + path
+        params = await _request_params(request)
+        if delay := twin.faults.latency(method, rel):
+            await asyncio.sleep(delay)
+        response = await _answer(twin, request, method, rel, params)
+        twin.calls.record(Call(method, rel, params, response.status_code))
+        return response
+
+    return app
+
+
+async def _answer(twin: ProxmoxTwinState, request: Request, method: str, rel: str, params: dict[str, Any]) -> Response:
+    user, _reason = _authenticate(twin, request.headers.get("authorization"))
+    if user is None:
+        if twin.delays.auth_failure:
+            await asyncio.sleep(twin.delays.auth_failure)
+        # PVE puts the reason ("No ticket", "Authentication failed!") in the status line only; the
+        # body is empty. uvicorn always sends the standard phrase, so the reason is not visible.
+        return Response(status_code=401, headers={"Connection": "close"})
+    if fault := twin.faults.take_failure(method, rel):
+        return _error(PveError(fault.fail_message, fault.fail_status))
+    try:
+        data = _dispatch(twin, method, rel, dict(params), user)
+    except PveError as exc:
+        return _error(exc)
+    if isinstance(data, WithTotal):
+        return JSONResponse({"data": data.data, "total": data.total})
+    return JSONResponse({"data": data})

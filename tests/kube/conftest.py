@@ -1,0 +1,80 @@
+"""Fixtures: a Kubernetes twin served over HTTPS with the cluster CA, a lightkube driver against it, and
+a bare git repository with the project's flux/ tree for the simulated Flux."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from runner.core.secret import Secret
+from runner.drivers.kube import LightkubeApi
+from runner.lab.kube import (
+    CertificateAuthority,
+    KubeTwin,
+    RunningKubeTwin,
+    TwinOptions,
+    admin_kubeconfig,
+    serve_kube_twin,
+)
+
+from .gitrepo import PROJECT, FluxRepo, seed
+
+# Where the kubeconfig says the API is; the driver's server override sends it to the twin instead.
+CLUSTER_ENDPOINT = "https://10.0.0.11:6443"
+CONTROLLERS = [("talos-cp-01", "10.0.0.11"), ("talos-cp-02", "10.0.0.12"), ("talos-cp-03", "10.0.0.13")]
+WORKERS = [("talos-worker-01", "10.0.0.21"), ("talos-worker-02", "10.0.0.22")]
+
+
+@dataclass
+class Lab:
+    twin: KubeTwin
+    running: RunningKubeTwin
+    kubeconfig: Secret
+    repo: FluxRepo
+
+    def api(self, **kwargs: object) -> LightkubeApi:
+        return LightkubeApi(self.kubeconfig, server=self.running.url, poll_interval=0.01, **kwargs)  # type: ignore[arg-type]
+
+    def join_all_nodes(self) -> None:
+        for name, ip in CONTROLLERS:
+            self.twin.add_node(name, ip, "controlplane")
+        for name, ip in WORKERS:
+            self.twin.add_node(name, ip, "worker")
+
+
+@pytest.fixture(scope="session")
+def cluster_ca() -> CertificateAuthority:
+    return CertificateAuthority.generate()
+
+
+@pytest.fixture(scope="session")
+def age_key() -> Secret:
+    lines = (PROJECT / "tests" / "keys" / "lab.agekey").read_text().splitlines()
+    return Secret(next(line for line in lines if line.startswith("AGE-SECRET-KEY-")))
+
+
+@pytest.fixture
+def flux_repo(tmp_path: Path) -> FluxRepo:
+    return seed(tmp_path / "cluster.git")
+
+
+@pytest.fixture
+def lab(cluster_ca: CertificateAuthority, flux_repo: FluxRepo) -> Iterator[Lab]:
+    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}))
+    running = serve_kube_twin(twin, cluster_ca)
+    try:
+        yield Lab(twin, running, Secret(admin_kubeconfig(cluster_ca, CLUSTER_ENDPOINT)), flux_repo)
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def api(lab: Lab) -> Iterator[LightkubeApi]:
+    client = lab.api()
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,0 +1,69 @@
+"""The vendored Flux manifest: integrity check and the patches that let it run before the CNI."""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+import pytest
+
+from runner.core.errors import Permanent
+from runner.core.secret import Secret
+from runner.drivers.kube import flux_install
+
+RAW = resources.files("runner.drivers.kube").joinpath("data", "gotk-components.yaml").read_bytes()
+
+
+def test_vendored_manifest_matches_its_note() -> None:
+    assert hashlib.sha256(RAW).hexdigest() == flux_install.recorded("sha256")
+    assert b"# Flux Version: " + flux_install.flux_version().encode() in RAW
+
+
+def test_a_modified_manifest_is_refused() -> None:
+    with pytest.raises(Permanent, match="does not match the recorded"):
+        flux_install.check_digest(RAW.replace(b"replicas: 1", b"replicas: 2", 1), flux_install.recorded("sha256"))
+
+
+def test_controllers_are_patched_to_run_before_the_cni() -> None:
+    deployments = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == set(flux_install.HOST_PORTS)
+    host_ports: list[int] = []
+    for d in deployments:
+        pod = d["spec"]["template"]["spec"]
+        assert pod["hostNetwork"] is True
+        assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+        keys = {t["key"] for t in pod["tolerations"]}
+        assert {
+            "node.kubernetes.io/not-ready",
+            "node.cloudprovider.kubernetes.io/uninitialized",
+            "node-role.kubernetes.io/control-plane",
+        } <= keys
+        container = pod["containers"][0]
+        host_ports += [p["containerPort"] for p in container["ports"]]
+        flags = [a.split("=")[0] for a in container["args"]]
+        assert len(flags) == len(set(flags)), "a flag is given twice"
+    assert len(host_ports) == len(set(host_ports)), "controllers on the host network must not share ports"
+
+
+def test_the_patch_does_not_touch_the_original_objects() -> None:
+    original = flux_install.vendored_components()
+    flux_install.patched_components()
+    assert all("hostNetwork" not in d["spec"]["template"]["spec"] for d in original if d["kind"] == "Deployment")
+
+
+def test_sync_objects_point_flux_at_the_cluster_path() -> None:
+    objs = flux_install.sync_objects(
+        "ssh://git@example.org/c.git",
+        "main",
+        "flux/clusters/home",
+        Secret("AGE-SECRET-KEY-1XYZ"),
+        {"username": "git", "password": Secret("pw")},
+    )
+    by_kind = {(o["kind"], o["metadata"]["name"]): o for o in objs}
+    ks = by_kind[("Kustomization", "flux-system")]
+    assert ks["spec"]["path"] == "./flux/clusters/home"
+    assert ks["spec"]["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
+    repo = by_kind[("GitRepository", "flux-system")]
+    assert repo["spec"]["ref"] == {"branch": "main"} and repo["spec"]["secretRef"] == {"name": "flux-system"}
+    assert "age.agekey" in by_kind[("Secret", "sops-age")]["data"]
+    assert "AGE-SECRET-KEY" not in repr(objs) and "pw" not in str(by_kind[("Secret", "flux-system")]["data"])

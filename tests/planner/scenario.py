@@ -1,0 +1,97 @@
+"""Scenario files: edits to the reference spec and to a converged observed state, and the plan expected."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from runner.core.derive import Desired, derive
+from runner.core.planner import plan
+from runner.core.simulate import apply_plan
+from runner.core.spec import Cluster
+from runner.core.state import MANAGED_TAG, Observed, ObservedTalosNode, ObservedVm
+from runner.core.vmdiff import GIB, MIB
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "clusters/home/cluster.yaml"
+FLUX = "v2.test"
+
+
+def reference_data() -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(REFERENCE.read_text())
+    return data
+
+
+def edited_cluster(edits: dict[str, Any] | None) -> Cluster:
+    data = reference_data()
+    # Deletions last, so other edits may name the element that is being removed.
+    for dotted, value in sorted((edits or {}).items(), key=lambda kv: kv[1] == "<delete>"):
+        *parents, last = dotted.split(".")
+        node: Any = data
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        if value == "<delete>":
+            del node[int(last) if last.isdigit() else last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+    return Cluster.model_validate(data)
+
+
+def with_config_hashes(desired: Desired, salt: str = "") -> Desired:
+    """Stand-in machine-config hashes: the planner only compares them."""
+    nodes = tuple(dataclasses.replace(n, config_hash=f"cfg-{n.name}{salt}") for n in desired.nodes)
+    return dataclasses.replace(desired, nodes=nodes)
+
+
+def desired_for(edits: dict[str, Any] | None) -> Desired:
+    return with_config_hashes(derive(edited_cluster(edits), flux_version=FLUX))
+
+
+def converged(desired: Desired) -> Observed:
+    return apply_plan(Observed(), desired, plan(desired, Observed()))
+
+
+def edit_observed(observed: Observed, edits: list[dict[str, Any]]) -> Observed:
+    vms = dict(observed.vms)
+    talos = dict(observed.talos)
+    for edit in edits:
+        edit = dict(edit)
+        if "vm" in edit:
+            vmid = edit.pop("vm")
+            current = vms.get(vmid) or ObservedVm(vmid, "x", "atlas", "running", frozenset({MANAGED_TAG}))
+            if edit.pop("delete", False):
+                vms.pop(vmid, None)
+                continue
+            changes: dict[str, Any] = {}
+            if "maxmem_mib" in edit:
+                changes["maxmem"] = edit.pop("maxmem_mib") * MIB
+            if "maxdisk_gib" in edit:
+                changes["maxdisk"] = edit.pop("maxdisk_gib") * GIB
+            if "tags" in edit:
+                changes["tags"] = frozenset(edit.pop("tags"))
+            changes.update(edit)
+            vms[vmid] = dataclasses.replace(current, **changes)
+        elif "talos" in edit:
+            name = edit.pop("talos")
+            current_t = talos.get(name) or ObservedTalosNode(name, "", "unreachable")
+            talos[name] = dataclasses.replace(current_t, **edit)
+    return dataclasses.replace(observed, vms=vms, talos=talos)
+
+
+def load_scenario(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(path.read_text())
+    return data
+
+
+def run_scenario(data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    desired = desired_for(data.get("spec"))
+    base = Observed() if data.get("observed", "converged") == "empty" else converged(desired_for(data.get("base_spec")))
+    observed = edit_observed(base, data.get("observed_edits") or [])
+    return desired, observed, plan(desired, observed)
+
+
+def step_line(step) -> str:  # type: ignore[no-untyped-def]
+    return f"{step.kind.value} {step.target}" + (" disruptive" if step.disruptive else "")

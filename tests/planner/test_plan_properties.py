@@ -1,0 +1,128 @@
+"""Invariants of the planner over random spec edits and random out-of-band changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from runner.core.derive import Desired
+from runner.core.planner import plan
+from runner.core.simulate import apply_plan
+from runner.core.state import Observed
+from runner.core.steps import Kind, Plan
+from tests.planner.scenario import converged, desired_for, edit_observed
+
+NODES = 5
+BASE = desired_for(None)
+BASE_OBSERVED = converged(BASE)
+
+spec_edits = st.fixed_dictionaries(
+    {},
+    optional={
+        **{f"nodes.{i}.memory": st.sampled_from([4096, 8192, 12288, 16384]) for i in range(NODES)},
+        **{f"nodes.{i}.cores": st.integers(1, 8) for i in range(NODES)},
+        **{f"nodes.{i}.diskGb": st.sampled_from([128, 256]) for i in range(NODES)},
+        "talos.version": st.sampled_from(["v1.11.2", "v1.11.3", "v1.11.5"]),
+        "talos.extensions": st.sampled_from(
+            [["siderolabs/qemu-guest-agent"], ["siderolabs/qemu-guest-agent", "siderolabs/tailscale"]]
+        ),
+        "allowDestroy": st.booleans(),
+        "drift": st.sampled_from(["correct", "report"]),
+        "nodes.4": st.just("<delete>"),
+    },
+)
+
+observed_edits = st.lists(
+    st.one_of(
+        st.builds(
+            lambda vm, s: {"vm": vm, "status": s}, st.sampled_from([300, 301, 302, 303, 304]), st.just("stopped")
+        ),
+        st.builds(
+            lambda vm, m: {"vm": vm, "maxmem_mib": m}, st.sampled_from([300, 303]), st.sampled_from([2048, 4096])
+        ),
+        st.builds(lambda vm: {"vm": vm, "delete": True}, st.sampled_from([301, 304])),
+        st.builds(
+            lambda n: {"talos": n, "config_hash": "edited-by-hand"}, st.sampled_from(["talos-cp-02", "talos-worker-01"])
+        ),
+    ),
+    max_size=4,
+)
+
+
+def _converge(desired: Desired, observed: Observed) -> tuple[Plan, Observed]:
+    first = plan(desired, observed)
+    return first, apply_plan(observed, desired, first)
+
+
+def _state(edits: dict[str, Any], changes: list[dict[str, Any]]) -> tuple[Desired, Observed]:
+    return desired_for(edits), edit_observed(BASE_OBSERVED, changes)
+
+
+COMMON = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@COMMON
+@given(spec_edits, observed_edits)
+def test_applying_a_plan_then_replanning_changes_nothing_more(
+    edits: dict[str, Any], changes: list[dict[str, Any]]
+) -> None:
+    desired, observed = _state(edits, changes)
+    first, after = _converge(desired, observed)
+    second = plan(desired, after)
+    assert second.steps == (), [s.id for s in second.steps]
+    assert second.conflicts == first.conflicts
+
+
+@COMMON
+@given(spec_edits, observed_edits)
+def test_every_step_comes_after_what_it_depends_on(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
+    p = plan(*_state(edits, changes))
+    position = {s.id: i for i, s in enumerate(p.steps)}
+    assert len(position) == len(p.steps), "step ids are unique"
+    for s in p.steps:
+        for dep in s.depends_on:
+            assert position[dep] < position[s.id]
+
+
+@COMMON
+@given(spec_edits, observed_edits)
+def test_nothing_is_deleted_without_allow_destroy(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
+    desired, observed = _state(edits, changes)
+    p = plan(desired, observed)
+    if not desired.allow_destroy:
+        assert not [s for s in p.steps if s.kind in (Kind.DELETE_VM, Kind.STOP_VM, Kind.ETCD_LEAVE)]
+
+
+def _ancestors(p: Plan, step_id: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(p.step(step_id).depends_on)
+    while todo:
+        cur = todo.pop()
+        if cur not in seen:
+            seen.add(cur)
+            todo.extend(p.step(cur).depends_on)
+    return seen
+
+
+@COMMON
+@given(spec_edits, observed_edits)
+def test_no_plan_takes_two_controllers_down_at_once(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
+    desired, observed = _state(edits, changes)
+    p = plan(desired, observed)
+    controllers = {n.name for n in desired.controllers}
+    disruptive = [s for s in p.steps if s.disruptive and s.params.get("node_name") in controllers]
+    # Any two disruptive steps on different controllers are ordered: one is an ancestor of the other.
+    for i, a in enumerate(disruptive):
+        for b in disruptive[i + 1 :]:
+            if a.params["node_name"] != b.params["node_name"]:
+                assert a.id in _ancestors(p, b.id), f"{b.id} may run while {a.id} is down"
+
+
+@COMMON
+@given(spec_edits)
+def test_plans_are_deterministic(edits: dict[str, Any]) -> None:
+    desired = desired_for(edits)
+    assert plan(desired, BASE_OBSERVED) == plan(desired, BASE_OBSERVED)
+    assert plan(desired, Observed()).to_json() == plan(desired_for(edits), Observed()).to_json()

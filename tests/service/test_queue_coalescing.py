@@ -1,0 +1,122 @@
+"""Coalescing and single-flight: bursts collapse, one run per cluster at a time, newest commit wins."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from servicekit import Recorder, push_body, wait_until
+
+from runner.engine.journal import Database
+from runner.engine.queue import ANY_CLUSTER, RunRequest, WorkQueue
+from runner.lab.gitserver import commit_files
+
+
+def test_burst_of_100_deliveries_costs_at_most_two_runs_per_cluster(lab_git, start_runner, tmp_path) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate=gate)  # the first run stays in flight for the whole burst, as a real apply would
+    runner = start_runner(recorder)
+    work = lab_git.clone(tmp_path / "work")
+    commits = []
+    for i in range(5):  # a few real commits touching only home, pushed in quick succession
+        commits.append(commit_files(work, {"clusters/home/cluster.yaml": f"name: home\nrev: {i}\n"}, f"rev {i}"))
+    lab_git.push(work)
+    replies = [runner.hook("github", push_body(commits[i % 5])) for i in range(100)]
+    assert all(r.status_code == 202 for r in replies)
+    gate.set()
+    wait_until(lambda: runner.service.queue.depth() == 0 and not runner.service.queue.items(), what="queue drained")
+    home_runs = runner.finished_runs(cluster="home")
+    assert 1 <= len(home_runs) <= 2
+    assert home_runs[0]["commit_sha"] in commits  # newest delivery wins among pending items
+    assert len(runner.finished_runs(cluster="other")) <= 1  # the seed commit, at most once
+
+
+def test_a_burst_settles_into_one_run_before_work_starts(lab_git, start_runner, tmp_path) -> None:
+    recorder = Recorder()
+    runner = start_runner(recorder, settle_seconds=1.5)
+    work = lab_git.clone(tmp_path / "work")
+    commits = [commit_files(work, {"clusters/home/cluster.yaml": f"rev: {i}\n"}, f"rev {i}") for i in range(3)]
+    lab_git.push(work)
+    replies = [runner.hook("github", push_body(c)) for c in commits]
+    # Three deliveries arrive well inside the settle window: the later ones coalesce into the first item.
+    assert [r.json()["coalesced"] for r in replies] == [False, True, True]
+    wait_until(lambda: len(runner.finished_runs(cluster="home")) >= 1 and not runner.service.queue.items())
+    assert runner.finished_runs(cluster="home")[0]["commit_sha"] == commits[-1]
+
+
+def test_late_delivery_of_an_older_commit_runs_nothing(lab_git, start_runner, tmp_path) -> None:
+    recorder = Recorder()
+    runner = start_runner(recorder)
+    work = lab_git.clone(tmp_path / "work")
+    old = commit_files(work, {"clusters/home/cluster.yaml": "rev: 1\n"}, "rev 1")
+    new = commit_files(work, {"clusters/home/cluster.yaml": "rev: 2\n"}, "rev 2")
+    lab_git.push(work)
+    runner.hook("github", push_body(new))
+    wait_until(lambda: not runner.service.queue.items() and runner.finished_runs(cluster="home"))
+    runner.hook("github", push_body(old))
+    wait_until(lambda: not runner.service.queue.items())
+    assert [r["commit_sha"] for r in runner.finished_runs(cluster="home")] == [new]
+
+
+def test_a_cluster_never_runs_twice_at_once(lab_git, start_runner) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate=gate)
+    runner = start_runner(recorder, workers=4)
+    runner.hook("generic", {"ref": "main", "cluster": "home"})
+    wait_until(recorder.started.is_set, what="first run started")
+    runner.hook("generic", {"ref": "main", "cluster": "home", "mode": "apply", "commit": ""}, delivery="second")
+    runner.hook("generic", {"ref": "main", "cluster": "home"}, delivery="third")
+    running = [r for r in runner.runs(cluster="home") if r["status"] == "running"]
+    assert len(running) == 1
+    assert runner.service.queue.depth() == 1  # the two later events coalesced into one pending item
+    gate.set()
+    wait_until(lambda: len(runner.finished_runs(cluster="home")) == 2, what="second run")
+
+
+def test_pr_plan_and_branch_apply_are_different_keys(tmp_path: Path) -> None:
+    queue = WorkQueue(Database(tmp_path / "q.db"))
+    apply = RunRequest(cluster="home", commit="a" * 40, ref="refs/heads/main", trigger="push", mode="apply", repo="o/r")
+    plan = RunRequest(
+        cluster="home", commit="b" * 40, ref="feature", trigger="pull_request", mode="plan", repo="o/r", pr_number=7
+    )
+    assert not queue.enqueue(apply).coalesced
+    assert not queue.enqueue(plan).coalesced
+    assert queue.enqueue(RunRequest(**{**plan.__dict__, "commit": "c" * 40})).coalesced
+    assert queue.depth() == 2
+
+
+requests = st.builds(
+    RunRequest,
+    cluster=st.sampled_from(["home", "other", ANY_CLUSTER]),
+    commit=st.text("0123456789abcdef", min_size=40, max_size=40),
+    ref=st.just("refs/heads/main"),
+    trigger=st.sampled_from(["push", "poll", "drift"]),
+    mode=st.sampled_from(["apply", "plan"]),
+    repo=st.just("o/r"),
+    pr_number=st.sampled_from([None, 1, 2]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(requests, st.booleans()), max_size=30), st.integers(min_value=0, max_value=5))
+def test_queue_invariants(tmp_path_factory, events, claims) -> None:  # type: ignore[no-untyped-def]
+    """Whatever arrives: at most one pending item per key, it holds the newest commit, one running per cluster."""
+    queue = WorkQueue(Database(tmp_path_factory.mktemp("q") / "q.db"))
+    latest: dict[str, str] = {}
+    for i, (request, claim) in enumerate(events):
+        queue.enqueue(request)
+        latest[request.key] = request.commit
+        if claim and i % (claims + 1) == 0:
+            item = queue.claim("owner")
+            if item is not None and item.request.key in latest and item.request.commit == latest[item.request.key]:
+                latest.pop(item.request.key)
+    items = queue.items()
+    pending = [i for i in items if i["state"] == "pending"]
+    keys = [f"{i['cluster']}|{i['mode']}|{i['pr'] or ''}" for i in pending]
+    assert len(keys) == len(set(keys))
+    for item, key in zip(pending, keys, strict=True):
+        assert item["commit_sha"] == latest[key]
+    running = [i["cluster"] for i in items if i["state"] == "running"]
+    assert len(running) == len(set(running))

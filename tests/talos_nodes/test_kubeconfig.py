@@ -1,0 +1,43 @@
+"""The admin kubeconfig is real: its client certificate is signed by the cluster's Kubernetes CA."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from runner.core.errors import Permanent
+from runner.core.secret import Secret
+from runner.drivers.talos import TalosctlDriver
+from runner.lab.talos import TalosTwin
+from tests.talos_nodes.conftest import Bundle, running
+
+CP, WORKER = "10.0.0.11", "10.0.0.21"
+
+
+def test_kubeconfig_client_cert_verifies_against_k8s_ca(
+    twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle
+) -> None:
+    running(twin, bundle, CP, "controlplane", "talos-cp-01")
+
+    kubeconfig = driver.kubeconfig(CP)
+
+    assert isinstance(kubeconfig, Secret)
+    doc = yaml.safe_load(kubeconfig.reveal())
+    assert doc["current-context"] == "admin@home"
+    assert doc["clusters"][0]["cluster"]["server"] == "https://10.0.0.11:6443"
+    k8s_ca = x509.load_pem_x509_certificate(bundle.k8s_ca.crt_pem)
+    assert base64.b64decode(doc["clusters"][0]["cluster"]["certificate-authority-data"]) == bundle.k8s_ca.crt_pem
+    client = x509.load_pem_x509_certificate(base64.b64decode(doc["users"][0]["user"]["client-certificate-data"]))
+    client.verify_directly_issued_by(k8s_ca)
+    assert client.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:masters"
+    assert client.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "admin"
+
+
+def test_kubeconfig_from_worker_is_refused(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
+    running(twin, bundle, WORKER, "worker", "talos-worker-01")
+    with pytest.raises(Permanent, match="kubeconfig is only available on control plane nodes"):
+        driver.kubeconfig(WORKER)

@@ -60,5 +60,9 @@ class SpecInvalid(Permanent):
         return "\n".join(str(p) for p in self.problems)
 
 
+class Cancelled(RunnerError):
+    """A run stopped because the service is shutting down or newer work superseded it; nothing failed."""
+
+
 class SecretsError(Permanent):
     """Secrets could not be read or written (no key, wrong key, MAC mismatch, file not encrypted)."""

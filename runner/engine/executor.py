@@ -14,12 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from runner.core.errors import Permanent, Transient
+from runner.core.errors import Cancelled, Permanent, Transient
 from runner.core.steps import Plan, Step
-
-
-class Cancelled(Permanent):
-    """The run was asked to stop (shutdown); steps not started are left for the next run."""
 
 
 class Reporter(Protocol):

@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+from runner.engine.targets import TargetSettings
 
 ENV_PREFIX = "RUNNER_"
 CONFIG_FILE_ENV = "RUNNER_CONFIG"
@@ -33,7 +34,9 @@ def _to_secret(value: object) -> Secret:
 SecretStr = Annotated[Secret, BeforeValidator(_to_secret), PlainSerializer(str, return_type=str)]
 
 
-class Settings(BaseSettings):
+class Settings(TargetSettings):
+    """Everything `runner serve` needs: the shared target settings plus repository, webhooks, queue, forge."""
+
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, extra="forbid", arbitrary_types_allowed=True, frozen=True, validate_default=True
     )

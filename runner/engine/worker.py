@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from runner.core.errors import Permanent, Transient
+from runner.core.errors import Cancelled, Permanent, Transient
 from runner.core.secret import Redactor
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
@@ -32,10 +32,6 @@ class RunResult:
     summary: str
     plan_markdown: str | None = None
     error: str | None = None
-
-
-class Cancelled(Exception):
-    """Raised by a run that saw `ctx.cancelled()` and stopped between steps."""
 
 
 class RunContext:

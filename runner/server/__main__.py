@@ -18,9 +18,8 @@ import uvicorn
 from runner.core.errors import Permanent
 from runner.engine.settings import load_settings
 from runner.engine.worker import RunFn
-from runner.server.app import create_app
+from runner.server.app import create_app, engine_run_fn
 
-DEFAULT_RUN_FN = "runner.engine.reconcile:run_fn"
 
 
 def load_run_fn(spec: str) -> RunFn:
@@ -35,11 +34,14 @@ def load_run_fn(spec: str) -> RunFn:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m runner.server", description="Serve the runner's webhooks and API")
     parser.add_argument("--config", type=Path, help="TOML settings file (RUNNER_* variables win over it)")
-    parser.add_argument("--run-fn", default=os.environ.get("RUNNER_RUN_FN", DEFAULT_RUN_FN), help="module:attribute")
+    parser.add_argument(
+        "--run-fn", default=os.environ.get("RUNNER_RUN_FN"), help="module:attribute (default: the engine's reconcile)"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config)
-        app = create_app(settings, load_run_fn(args.run_fn))
+        run_fn = load_run_fn(args.run_fn) if args.run_fn else engine_run_fn(settings)
+        app = create_app(settings, run_fn)
     except Permanent as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

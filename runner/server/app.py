@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from runner.drivers.forge import Forge
+from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.reconcile import Engine
+from runner.engine.service_run import make_run_fn
 from runner.engine.settings import Settings
 from runner.engine.worker import RunFn
 from runner.server import api, hooks
@@ -36,3 +39,8 @@ def create_app(settings: Settings, run_fn: RunFn, *, forge: Forge | None = None)
 def service_of(app: FastAPI) -> Service:
     service: Service = app.state.service
     return service
+
+
+def engine_run_fn(settings: Settings) -> RunFn:
+    """The real reconcile: the engine with its cluster-state store beside the journal."""
+    return make_run_fn(Engine(settings, ClusterStateStore(settings.db_path)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 
 ARCHES = ("amd64", "arm64")
 IMAGE_SIZE = 4096
@@ -24,7 +25,14 @@ _CONTENT_TYPES = {
     ".xz": "application/x-xz",
     ".gz": "application/gzip",
 }  # anything else (.raw, .zst) falls back to application/octet-stream in the factory's container
-_MAGIC = {"qcow2": b"QFI\xfb\x00\x00\x00\x03", "iso": b"\x00" * 8}
+_MAGIC = {"iso": b"\x00" * 8}
+QCOW2_VIRTUAL_SIZE = 1 << 30  # Talos' metal disk image is ~1 GiB; the VM's disk is grown after import
+
+
+def _qcow2_header() -> bytes:
+    """A valid qcow2 v3 header (magic, version, virtual size, header length): importers check these."""
+    header = b"QFI\xfb" + struct.pack(">IQIIQ", 3, 0, 0, 16, QCOW2_VIRTUAL_SIZE)
+    return header + b"\0" * (100 - len(header)) + struct.pack(">I", 104)
 
 
 class InvalidAssetPath(ValueError):
@@ -53,7 +61,7 @@ def image_bytes(schematic_id: str, version: str, path: str) -> bytes:
     """The exact bytes the twin serves for /image/{schematic_id}/{version}/{path}."""
     fmt = parse_asset_path(path)["format"]
     seed = f"{schematic_id}/{version}/{path}".encode()
-    out = bytearray(_MAGIC.get(fmt, b""))
+    out = bytearray(_qcow2_header() if fmt == "qcow2" else _MAGIC.get(fmt, b""))
     block = hashlib.sha256(seed).digest()
     while len(out) < IMAGE_SIZE:
         out += block

@@ -25,6 +25,9 @@ class Volume:
     virtual_size: int = 0  # for disk images: the size of the disk they hold
     ctime: int = field(default_factory=lambda: int(time.time()))
     sha256: str = ""
+    # Where the bytes came from (download URL; for an imported disk, its source's origin). Real PVE keeps no
+    # such record; the lab reads it the way firmware would read the disk, to know which image a VM boots.
+    origin: str = ""
 
 
 @dataclass

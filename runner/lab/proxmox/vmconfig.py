@@ -138,16 +138,18 @@ def allocate_drive(state: ProxmoxTwinState, vmid: int, option: str, value: str) 
         return join_drive(file, opts)
     storage = new.group(2)
     size = int(float(new.group(3)) * GIB)
+    origin = ""
     if source := opts.pop("import-from", None):
         volume = state.volume(source)
         if volume is None:
             raise PveError(f"volume '{source}' does not exist")
         size = volume.virtual_size or volume.size
+        origin = volume.origin or source
     if option == "efidisk0":
         size = 4 * 1024 * 1024 if opts.get("efitype") == "4m" else 128 * 1024
     name = next_disk_name(state, storage, vmid)
     volid = f"{storage}:{name}"
-    state.storages[storage].volumes[volid] = Volume(volid, "images", "raw", size, vmid)
+    state.storages[storage].volumes[volid] = Volume(volid, "images", "raw", size, vmid, origin=origin)
     opts["size"] = format_size(size)
     return join_drive(volid, opts)
 

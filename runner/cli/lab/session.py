@@ -1,0 +1,186 @@
+"""A lab session: the lab world, the runner service pointed at it, and an operator's working copy.
+
+Used by `runner lab` and by the end-to-end tests, so both exercise the same wiring: a commit pushed to
+the lab's git server runs its real post-receive hook, which sends a signed webhook to the runner.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pygit2
+
+from runner.core.cluster_secrets import parse_secrets
+from runner.core.secret import reveal_tree
+from runner.core.spec import Cluster
+from runner.core.talos import bundle_from_dict
+from runner.drivers.sops import SopsCli
+from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.journal import Journal
+from runner.engine.load import load_cluster
+from runner.engine.reconcile import Engine
+from runner.engine.service_run import Listener, make_run_fn
+from runner.engine.settings import Settings
+from runner.engine.source import DirSource
+from runner.lab.serve import RunningServer, free_port, serve_in_thread
+from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
+from runner.server.app import create_app, service_of
+
+LAB_KEY = Path("tests/keys/lab.agekey")
+SEED_PATHS = (".sops.yaml", "schemas", "flux")
+SIGNATURE = pygit2.Signature("Lab Operator", "operator@lab.invalid")
+
+
+@dataclass
+class LabSession:
+    repo_root: Path
+    workdir: Path
+    cluster_name: str = "home"
+    pace: Pace = field(default_factory=Pace)
+    listener: Listener | None = None
+    port: int | None = None
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def age_key(self) -> Path:
+        return self.repo_root / LAB_KEY
+
+    @property
+    def clone(self) -> Path:
+        return self.workdir / "cluster"
+
+    def _inputs(self) -> tuple[Cluster, LabInputs]:
+        sops = SopsCli(age_key_file=self.age_key)
+        loaded = load_cluster(DirSource(self.repo_root), self.cluster_name, decrypt=None)
+        cluster = loaded.cluster
+        secrets_file = self.repo_root / f"clusters/{self.cluster_name}/secrets.sops.yaml"
+        data = sops.decrypt(secrets_file.read_bytes(), str(secrets_file.relative_to(self.repo_root)))
+        secrets = parse_secrets(data, "secrets.sops.yaml")
+        bundle = bundle_from_dict(reveal_tree(secrets.talos))
+        assert cluster.flux is not None, "the lab cluster needs a flux section"
+        return cluster, LabInputs(
+            proxmox_node=cluster.proxmox.node,
+            proxmox_token_id=secrets.proxmox_token_id,
+            proxmox_token_secret=secrets.proxmox_token_secret.reveal(),
+            kube_ca_crt=bundle.certs.k8s.crt.encode(),
+            kube_ca_key=bundle.certs.k8s.key.reveal().encode(),
+            kubernetes_version=cluster.kubernetes.version,
+            controller_ips=tuple(str(n.ip) for n in cluster.controllers),
+            vip=str(cluster.network.vip),
+            flux_url=cluster.flux.url,
+        )
+
+    def start(self) -> LabSession:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.cluster, inputs = self._inputs()
+        self.world = LabWorld(self.workdir / "lab", inputs, self.pace).start()
+        port = self.port or free_port()
+        webhook_secret = pysecrets.token_hex(16)
+        self.settings = Settings(
+            repo_url=self.world.git.url,
+            repo_full_name=inputs.repo_full_name,
+            branch="main",
+            webhook_secret=webhook_secret,
+            db_path=self.workdir / "runner.db",
+            cache_dir=self.workdir / "git-cache",
+            settle_seconds=0.2,
+            drift_interval=0,
+            poll_interval=0,
+            retry_backoff=1.0,
+            forge_kind="gitea",
+            forge_url=self.world.forge.url,
+            forge_token=FORGE_TOKEN,
+            port=port,
+            public_url=f"http://127.0.0.1:{port}",
+            age_key_file=self.age_key,
+            boot_timeout=120,
+            flux_timeout=120,
+            poll_seconds=0.25,
+            **self.world.target_settings(),  # type: ignore[arg-type]
+            **self.settings_overrides,
+        )
+        self.store = ClusterStateStore(self.settings.db_path)
+        self.engine = Engine(self.settings, self.store)
+        self.app = create_app(self.settings, make_run_fn(self.engine, self.listener))
+        self.server: RunningServer = serve_in_thread(self.app, port=port)
+        self.world.git.configure_webhook(f"{self.server.url}/hooks/gitea", webhook_secret, "gitea")
+        return self
+
+    @property
+    def journal(self) -> Journal:
+        return service_of(self.app).journal
+
+    # --- the operator's side -------------------------------------------------------------------
+    def seed_clone(self) -> None:
+        """A working copy holding this repo's cluster and flux/ (what an operator's repo would hold)."""
+        repo = pygit2.init_repository(str(self.clone), initial_head="main")
+        sources = [*SEED_PATHS, f"clusters/{self.cluster_name}"]
+        for rel in sources:
+            src, dst = self.repo_root / rel, self.clone / rel
+            if src.is_dir():
+                shutil.copytree(src, dst, dirs_exist_ok=True)
+            elif src.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+        (self.clone / "README.md").write_text(
+            f"# The {self.cluster_name} cluster (lab copy)\n\nEdit clusters/{self.cluster_name}/cluster.yaml, "
+            "commit and push: the runner plans and applies.\n"
+        )
+        repo.index.add_all()
+        repo.index.write()
+        repo.create_commit("HEAD", SIGNATURE, SIGNATURE, "Initial cluster", repo.index.write_tree(), [])
+        repo.remotes.create("origin", self.world.git.url)
+
+    def commit(self, files: dict[str, str | bytes | None], message: str, branch: str = "main") -> str:
+        repo = pygit2.Repository(str(self.clone))
+        ref = f"refs/heads/{branch}"
+        if ref not in repo.references:
+            repo.create_branch(branch, repo.head.peel(pygit2.Commit))
+        repo.checkout(ref)
+        for rel, content in files.items():
+            path = self.clone / rel
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content.encode() if isinstance(content, str) else content)
+        repo.index.add_all()
+        repo.index.write()
+        tree = repo.index.write_tree()
+        return str(repo.create_commit("HEAD", SIGNATURE, SIGNATURE, message, tree, [repo.head.target]))
+
+    def push(self, branch: str = "main") -> str:
+        return self.world.git.push(self.clone, branch)
+
+    # --- waiting -------------------------------------------------------------------------------
+    def wait_for_run(
+        self, commit: str, mode: str = "apply", timeout: float = 180.0, tick: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """The finished journal row of the run of `commit` (the last one, if retried)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            runs = self.journal.runs(cluster=self.cluster_name, mode=mode)
+            finished = [
+                r for r in runs if r["commit_sha"] == commit and r["status"] == "finished" and r["result"] != "interrupted"
+            ]
+            queued = service_of(self.app).queue.depth()
+            if finished and not queued:
+                return finished[0]
+            if tick:
+                tick()
+            time.sleep(0.2)
+        raise TimeoutError(f"no finished {mode} run for {commit[:12]} within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        stopper = threading.Thread(target=self.server.stop, daemon=True)
+        stopper.start()
+        stopper.join(10)
+        self.world.stop()
+        self.store.close()

@@ -1,0 +1,222 @@
+"""What each plan step does against the real systems. Every handler is idempotent: it checks first."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runner.core.derive import Desired, DesiredNode
+from runner.core.errors import SecretsError
+from runner.core.schematic import node_schematic
+from runner.core.secret import Secret
+from runner.core.spec import Cluster
+from runner.core.steps import Kind, Step
+from runner.core.talos import config_hash, parse_machine_config
+from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.configs import NodeConfig
+from runner.engine.targets import Connections
+from runner.engine.waits import wait_until
+
+
+@dataclass
+class StepRunner:
+    cluster: Cluster
+    desired: Desired
+    conns: Connections
+    configs: dict[str, NodeConfig]
+    store: ClusterStateStore
+    age_key: Secret | None
+    handoff: bool
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    log: Callable[[str], None] = print
+
+    def __call__(self, step: Step) -> str | None:
+        handler = getattr(self, f"_{step.kind.value}")
+        result: str | None = handler(step)
+        return result
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _node(self, step: Step) -> DesiredNode:
+        return self.desired.node(str(step.params["node_name"]))
+
+    def _wait(self, check: Callable[[], object], what: str, timeout: float | None = None) -> object:
+        s = self.conns.settings
+        return wait_until(check, timeout=timeout or s.boot_timeout, what=what, poll=s.poll_seconds, cancel=self.cancel)
+
+    def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...]) -> str:
+        return str(
+            self._wait(
+                lambda: (st if (st := self.conns.talos.stage(dn.ip)) in stages else None),
+                f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}",
+            )
+        )
+
+    def _wait_node_healthy(self, dn: DesiredNode) -> None:
+        """Back to running; a controller also back in etcd with every member present (quorum intact)."""
+        self._wait_stage(dn, ("running",))
+        if dn.is_controller:
+            want = {c.ip for c in self.desired.controllers}
+            self._wait(
+                lambda: want <= set(self.conns.talos.etcd_members(dn.ip)),
+                f"etcd on {dn.name} listing all {len(want)} controllers",
+            )
+
+    def _kube(self, endpoint: str | None = None):  # type: ignore[no-untyped-def]
+        first = self.desired.bootstrap_node
+        facts = self.store.get(self.desired.cluster)
+        return self.conns.kube(endpoint or facts.endpoint or self.desired.initial_endpoint, self.conns.talos.kubeconfig(first.ip))
+
+    # --- infrastructure ------------------------------------------------------------------------
+    def _ensure_image(self, step: Step) -> str:
+        px = self.conns.proxmox
+        p = step.params
+        if p["volid"] in px.list_images(p["node"], p["storage"]):
+            return "already present"
+        dn = next(n for n in self.desired.nodes if n.vm.image.filename == p["filename"])
+        platform = self.cluster.image_factory.platform
+        with self.conns.image_factory() as factory:
+            # The factory builds images on demand for schematics it knows: register ours first.
+            factory.ensure_schematic(node_schematic(self.cluster.talos.extensions, dn.schematic_yaml_meta))
+            url = factory.image_url(dn.schematic_id, dn.talos_version, platform)
+            checksum = factory.image_checksum(dn.schematic_id, dn.talos_version, platform)
+        px.download_image(dataclasses.replace(dn.vm.image, url=url, checksum=checksum))
+        return f"downloaded {p['filename']}"
+
+    def _create_vm(self, step: Step) -> str:
+        dn = self._node(step)
+        existing = {vm.vmid: vm for vm in self.conns.proxmox.list_vms()}.get(dn.vm.vmid)
+        if existing is not None and existing.managed:
+            return "already exists"
+        self.conns.proxmox.create_vm(dn.vm)
+        return f"created VM {dn.vm.vmid}"
+
+    def _start_vm(self, step: Step) -> str:
+        dn = self._node(step)
+        self.conns.proxmox.start_vm(dn.vm.node, dn.vm.vmid)
+        return f"VM {dn.vm.vmid} running"
+
+    def _update_vm(self, step: Step) -> str:
+        dn = self._node(step)
+        px = self.conns.proxmox
+        pending = px.update_vm(dn.vm, px.vm_config(dn.vm.node, dn.vm.vmid))
+        if pending and step.params.get("needs_reboot"):
+            px.reboot_vm(dn.vm.node, dn.vm.vmid)
+            self._wait_node_healthy(dn)
+            return "updated, rebooted, healthy again"
+        return "updated" + (" (applies on next boot)" if pending else "")
+
+    def _reboot_vm(self, step: Step) -> str:
+        dn = self._node(step)
+        self.conns.proxmox.reboot_vm(dn.vm.node, dn.vm.vmid)
+        self._wait_node_healthy(dn)
+        return "rebooted, healthy again"
+
+    def _stop_vm(self, step: Step) -> str:
+        node = self.cluster.proxmox.node
+        self.conns.proxmox.stop_vm(node, int(step.params["vmid"]))
+        return "stopped"
+
+    def _delete_vm(self, step: Step) -> str:
+        self.conns.proxmox.delete_vm(self.cluster.proxmox.node, int(step.params["vmid"]))
+        return "deleted"
+
+    # --- talos ---------------------------------------------------------------------------------
+    def _apply_config(self, step: Step) -> str:
+        dn = self._node(step)
+        config = self.configs[dn.name]
+        stage = self._wait_stage(dn, ("maintenance", "running"))
+        if stage == "running":
+            current = self.conns.talos.machine_config(dn.ip)
+            if config_hash(parse_machine_config(current.reveal())) == config.hash:
+                return "config already applied"
+            self.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode=str(step.params.get("mode", "auto")))
+            if step.disruptive:  # a controller of a running cluster: it must be back in etcd before the next one
+                self._wait_node_healthy(dn)
+            else:
+                self._wait_stage(dn, ("running",))
+            return "config applied"
+        self.conns.talos.apply_config(dn.ip, config.text, insecure=True)
+        self._wait_stage(dn, ("running",))
+        return "config applied in maintenance mode; node installed and running"
+
+    def _bootstrap(self, step: Step) -> str:
+        dn = self._node(step)
+        self._wait_stage(dn, ("running",))
+        self.conns.talos.bootstrap(dn.ip)
+        return f"etcd bootstrapped on {dn.name}"
+
+    def _upgrade_talos(self, step: Step) -> str:
+        dn = self._node(step)
+        self.conns.talos.upgrade(dn.ip, str(step.params["image"]))
+        self._wait(lambda: self.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
+        self._wait_node_healthy(dn)
+        return f"upgraded to {dn.talos_version}"
+
+    def _wait_healthy(self, step: Step) -> str:
+        if step.target != "cluster":
+            self._wait_node_healthy(self._node(step))
+            return "healthy"
+        first = self.desired.bootstrap_node
+        want = {c.ip for c in self.desired.controllers}
+        self._wait(lambda: want <= set(self.conns.talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+        kube = self._kube()
+        try:
+            self._wait(kube.api_ready, "the Kubernetes API answering")
+        finally:
+            kube.close()
+        return f"etcd has {len(want)} members; Kubernetes API answers"
+
+    # --- kubernetes / flux ---------------------------------------------------------------------
+    def _install_flux(self, step: Step) -> str:
+        flux = self.cluster.flux
+        assert flux is not None  # the planner only plans this step for clusters with a flux section
+        if self.age_key is None:
+            raise SecretsError("no age key to give Flux for SOPS decryption (set RUNNER_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)")
+        auth: dict[str, Secret | str] | None = None
+        if self.conns.secrets.git_password is not None:
+            auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
+        kube = self._kube()
+        try:
+            kube.install_flux(flux.url, flux.branch, flux.path, self.age_key, auth, handoff=self.handoff)  # type: ignore[arg-type]
+        finally:
+            kube.close()
+        return f"Flux {step.params['version']} installed; syncing {flux.path}"
+
+    def _wait_flux(self, step: Step) -> str:
+        kube = self._kube()
+        timeout = self.conns.settings.flux_timeout
+        try:
+            self._wait(lambda: kube.kustomizations_status(), "Flux Kustomizations to appear", timeout)
+            names: set[str] = set()
+            while True:
+                statuses = kube.kustomizations_status()
+                fresh = {s.name for s in statuses} - names
+                if not fresh:
+                    break
+                for name in sorted(fresh):
+                    kube.wait_ready("Kustomization", name, timeout=timeout)
+                names |= fresh
+        finally:
+            kube.close()
+        return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}"
+
+    def _record_handoff(self, step: Step) -> str:
+        self.store.record_handoff(self.desired.cluster, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
+        self.handoff = True
+        return "hand-off recorded: Flux owns in-cluster objects"
+
+    def _switch_endpoint(self, step: Step) -> str:
+        endpoint = str(step.params["endpoint"])
+        kube = self._kube(endpoint)
+        try:
+            self._wait(kube.api_ready, f"the VIP {self.desired.vip} answering", self.conns.settings.flux_timeout)
+        finally:
+            kube.close()
+        self.store.set_endpoint(self.desired.cluster, endpoint)
+        return f"endpoint is now {endpoint}"
+
+
+__all__ = ["Kind", "StepRunner"]

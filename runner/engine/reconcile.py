@@ -1,0 +1,145 @@
+"""One reconcile: load -> decrypt -> derive -> observe -> plan -> (apply) -> record.
+
+Used by the service (via `run_fn`), the CLI (`plan`, `apply`) and the lab alike, so every path runs the
+same code against the same drivers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from runner.core.derive import Desired, derive
+from runner.core.errors import Permanent, RunnerError, SecretsError
+from runner.core.planner import plan as make_plan
+from runner.core.render import render_markdown
+from runner.core.secret import Redactor, Secret
+from runner.core.steps import Plan, Step
+from runner.drivers.age import read_key
+from runner.drivers.kube import vendored_flux_version
+from runner.drivers.sops import SopsCli, default_age_key_file
+from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.configs import node_configs, with_config_hashes
+from runner.engine.executor import ExecResult, Reporter, execute
+from runner.engine.handlers import StepRunner
+from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
+from runner.engine.observe import observe
+from runner.engine.source import Source
+from runner.engine.targets import Connections, TargetSettings
+
+
+@dataclass
+class Outcome:
+    cluster: str
+    plan: Plan | None = None
+    result: ExecResult | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.result is None or self.result.ok)
+
+    def summary(self) -> str:
+        if self.error and self.plan is None:
+            return f"failed before planning: {self.error.splitlines()[0]}"
+        assert self.plan is not None
+        if self.result is None:
+            return f"planned {len(self.plan.steps)} steps" + (f"; {self.error}" if self.error else "")
+        done = sum(1 for s in self.result.statuses.values() if s == "done")
+        if self.result.ok:
+            return f"applied {done} steps in {self.seconds:.1f}s" if done else "no changes"
+        return f"failed at {self.result.failed_step} after {done} steps: {self.result.error}"
+
+
+@dataclass
+class Engine:
+    """Long-lived pieces shared by runs: settings, the cluster-state store, the decrypted-secrets cache."""
+
+    settings: TargetSettings
+    store: ClusterStateStore
+    decrypt: DecryptCache = field(init=False)
+    sops: SopsCli = field(init=False)
+    flux_version: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sops = SopsCli(age_key_file=self.settings.age_key_file)
+        self.decrypt = DecryptCache(self.sops)
+        self.flux_version = vendored_flux_version()
+
+    def age_key(self) -> Secret | None:
+        path = self.settings.age_key_file or default_age_key_file()
+        return read_key(path).private if path.exists() else None
+
+    def prepare(self, source: Source, name: str) -> tuple[LoadedCluster, Connections, Desired, dict]:  # type: ignore[type-arg]
+        loaded = load_cluster(source, name, self.decrypt)
+        assert loaded.secrets is not None
+        conns = Connections(self.settings, loaded.cluster, loaded.secrets)
+        configs = node_configs(loaded.cluster, derive(loaded.cluster, self.flux_version), loaded.secrets, conns.bundle)
+        desired = with_config_hashes(derive(loaded.cluster, self.flux_version), configs)
+        return loaded, conns, desired, configs
+
+    def reconcile(
+        self,
+        source: Source,
+        name: str,
+        *,
+        apply: bool,
+        reporter: Reporter,
+        redactor: Redactor,
+        cancel: threading.Event | None = None,
+        commit: str | None = None,
+    ) -> Outcome:
+        started = time.monotonic()
+        outcome = Outcome(name)
+        conns: Connections | None = None
+        try:
+            loaded, conns, desired, configs = self.prepare(source, name)
+            assert loaded.secrets is not None
+            redactor.add(loaded.secrets.values())
+            for cfg in configs.values():
+                redactor.add(cfg.secrets)
+            outcome.warnings = [str(w) for w in loaded.warnings]
+            facts = self.store.get(name)
+            observed = observe(desired, conns, facts)
+            outcome.plan = make_plan(desired, observed)
+            reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
+            if not apply:
+                return outcome
+            if outcome.plan.conflicts:
+                raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
+            runner = StepRunner(
+                loaded.cluster, desired, conns, configs, self.store, self.age_key(), facts.handoff_at is not None,
+                cancel or threading.Event(), reporter.log,
+            )
+            outcome.result = execute(
+                outcome.plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel
+            )
+            if outcome.result.ok and commit:
+                self.store.set_applied(name, commit)
+        except (RunnerError, SecretsError) as exc:
+            outcome.error = redactor(str(exc))
+        finally:
+            if conns is not None:
+                conns.close()
+            outcome.seconds = time.monotonic() - started
+        return outcome
+
+
+def plan_markdown(outcome: Outcome) -> str:
+    if outcome.plan is None:
+        return f"### Plan for cluster `{outcome.cluster}`\n\n:x: {outcome.error}\n"
+    return render_markdown(outcome.plan)
+
+
+class NullReporter:
+    def step_started(self, step: Step) -> None:
+        pass
+
+    def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        pass

@@ -1,0 +1,74 @@
+"""The service's RunFn: a queued request becomes one reconcile of one cluster at one commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from runner.core.errors import Cancelled
+from runner.core.steps import Step
+from runner.engine.reconcile import Engine, Outcome, plan_markdown
+from runner.engine.source import CommitSource
+from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
+
+Listener = Callable[[str, RunRequest, object], None]  # (event, request, payload) for live views
+
+
+class JournalReporter:
+    """Executor events into the run journal (redacted there) and to an optional live listener."""
+
+    def __init__(self, ctx: RunContext, request: RunRequest, listener: Listener | None = None) -> None:
+        self.ctx = ctx
+        self.request = request
+        self.listener = listener
+
+    def _tell(self, event: str, payload: object) -> None:
+        if self.listener is not None:
+            self.listener(event, self.request, payload)
+
+    def step_started(self, step: Step) -> None:
+        self.ctx.step_started(step.id, step.kind.value, step.reason)
+        self._tell("step_started", step)
+
+    def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
+        self.ctx.step_finished(step.id, "succeeded" if status == "done" else status, message)
+        self._tell("step_finished", (step, status, message, seconds))
+
+    def log(self, message: str) -> None:
+        self.ctx.log(message)
+        self._tell("log", message)
+
+
+def _watch_cancel(ctx: RunContext, cancel: threading.Event, done: threading.Event) -> None:
+    while not done.wait(0.2):
+        if ctx.cancelled():
+            cancel.set()
+            return
+
+
+def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
+    def run(request: RunRequest, ctx: RunContext) -> RunResult:
+        cancel, done = threading.Event(), threading.Event()
+        threading.Thread(target=_watch_cancel, args=(ctx, cancel, done), daemon=True).start()
+        reporter = JournalReporter(ctx, request, listener)
+        try:
+            outcome: Outcome = engine.reconcile(
+                CommitSource(ctx.git, request.commit),
+                request.cluster,
+                apply=request.mode == "apply",
+                reporter=reporter,
+                redactor=ctx.redactor,
+                cancel=cancel,
+                commit=request.commit,
+            )
+        finally:
+            done.set()
+        if cancel.is_set() and not outcome.ok:
+            raise Cancelled(outcome.summary())
+        for warning in outcome.warnings:
+            ctx.log(warning, "warning")
+        reporter._tell("finished", outcome)
+        error = outcome.error or (outcome.result.error if outcome.result else None)
+        return RunResult(ok=outcome.ok, summary=outcome.summary(), plan_markdown=plan_markdown(outcome), error=error)
+
+    return run

@@ -1,0 +1,51 @@
+"""Which Talos node a lab VM boots: read from the image its disk was imported from.
+
+A real node learns its addresses from META key 0xa baked into its Image Factory image; the lab does the
+same: disk -> source image URL -> schematic (from the factory twin) -> META 0xa -> addresses and hostname.
+A VM whose image carries no network config gets no address (there is no DHCP in the lab).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ruamel.yaml import YAML
+
+from runner.lab.imagefactory import FactoryState
+from runner.lab.proxmox.state import ProxmoxTwinState, Vm
+
+_IMAGE_URL = re.compile(r"/image/(?P<id>[0-9a-f]{64})/(?P<version>v[^/]+)/")
+META_NETWORK_KEY = 0x0A
+
+
+@dataclass(frozen=True)
+class BootIdentity:
+    ip: str
+    hostname: str
+    version: str
+
+
+def boot_identity(vm: Vm, proxmox: ProxmoxTwinState, factory: FactoryState) -> BootIdentity | None:
+    disk = (vm.config.get("scsi0") or "").split(",")[0]
+    volume = proxmox.volume(disk) if disk else None
+    match = _IMAGE_URL.search(volume.origin) if volume else None
+    if match is None:
+        return None
+    with factory.lock:
+        schematic = factory.schematics.get(match["id"])
+    if schematic is None:
+        return None
+    yaml = YAML(typ="safe", pure=True)
+    doc = yaml.load(schematic) or {}
+    meta = (doc.get("customization") or {}).get("meta") or []
+    network = next((m.get("value") for m in meta if m.get("key") == META_NETWORK_KEY), None)
+    if not network:
+        return None
+    config = yaml.load(network) or {}
+    addresses = [a.get("address", "") for a in config.get("addresses") or []]
+    hostnames = [h.get("hostname", "") for h in config.get("hostnames") or []]
+    if not addresses or not addresses[0]:
+        return None
+    ip = str(addresses[0]).split("/")[0]
+    return BootIdentity(ip, hostnames[0] if hostnames else "", match["version"])

@@ -1,0 +1,183 @@
+"""The lab world: every twin on loopback, wired together the way the real pieces are.
+
+- Proxmox VMs power Talos nodes: a VM that starts boots the node its disk image describes (META 0xa).
+- Talos nodes that run and are bootstrapped register as Kubernetes nodes in the Kubernetes twin.
+- Cluster addresses (controllers' :6443, the VIP) are gates in front of the Kubernetes twin that open
+  when that address would answer on a real network.
+- A bare git repo with a real post-receive hook, and a forge twin for statuses and PR comments.
+
+It imports nothing of the runner but core: the runner reaches all of it over HTTP and subprocesses.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from runner.lab.boot import boot_identity
+from runner.lab.forge import ForgeState, create_forge_app
+from runner.lab.gate import Gate
+from runner.lab.gitserver import LabGitServer
+from runner.lab.imagefactory import FactoryState
+from runner.lab.imagefactory import create_app as create_factory_app
+from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, serve_kube_twin
+from runner.lab.proxmox import Delays as ProxmoxDelays
+from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
+from runner.lab.serve import RunningServer, serve_in_thread
+from runner.lab.talos import Delays as TalosDelays
+from runner.lab.talos import install_talosctl_shim, start_talos_twin
+
+FORGE_TOKEN = "lab-forge-token"  # noqa: S105 - a loopback twin's token, not a credential
+
+
+@dataclass(frozen=True)
+class LabInputs:
+    """What the lab needs to know of the cluster: who may call Proxmox, the Kubernetes CA, addresses."""
+
+    proxmox_node: str
+    proxmox_token_id: str
+    proxmox_token_secret: str
+    kube_ca_crt: bytes
+    kube_ca_key: bytes
+    kubernetes_version: str
+    controller_ips: tuple[str, ...]
+    vip: str
+    flux_url: str
+    repo_full_name: str = "home/cluster"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How long simulated things take (seconds). `fast` for tests; the default shows progress."""
+
+    task: float = 0.3
+    boot: float = 1.0
+    install: float = 1.5
+    reboot: float = 1.0
+    download: float = 0.8
+
+    @classmethod
+    def fast(cls) -> Pace:
+        return cls(task=0.05, boot=0.2, install=0.3, reboot=0.2, download=0.1)
+
+
+def _loopback_resolver(url: str) -> bytes:
+    """The Proxmox twin's downloader: fetches only from loopback twins, never the internet."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"the lab downloads only from loopback, not {host}")
+    response = httpx.get(url, timeout=30)
+    response.raise_for_status()
+    return response.content
+
+
+@dataclass
+class LabWorld:
+    root: Path
+    inputs: LabInputs
+    pace: Pace = field(default_factory=Pace)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> LabWorld:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.factory_state = FactoryState()
+        self.factory: RunningServer = serve_in_thread(create_factory_app(self.factory_state))
+        p = self.pace
+        self.proxmox_state = ProxmoxTwinState(
+            node=self.inputs.proxmox_node,
+            tokens={self.inputs.proxmox_token_id: self.inputs.proxmox_token_secret},
+            delays=ProxmoxDelays(task=p.task, create=p.task * 2, start=p.task, shutdown=p.task, download=p.download),
+            resolver=_loopback_resolver,
+        )
+        self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
+        self.talos = start_talos_twin(TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot))
+        self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
+        self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
+        self.kube_twin = KubeTwin(
+            TwinOptions(kubernetes_version=self.inputs.kubernetes_version, git_repos={self.inputs.flux_url: self.git.bare})
+        )
+        self.kube = serve_kube_twin(self.kube_twin, CertificateAuthority(self.inputs.kube_ca_crt, self.inputs.kube_ca_key))
+        kube_port = self.kube.server.port
+        self.gates = {f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips}
+        self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), lambda: self.kube_twin.vip_answers)
+        self.forge_state = ForgeState()
+        self.forge_state.add_token(FORGE_TOKEN)
+        self.forge_state.add_repo(self.inputs.repo_full_name)
+        self.forge = serve_in_thread(create_forge_app(self.forge_state))
+        self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
+        self._joined: set[str] = set()
+        self._wiring = threading.Thread(target=self._wire_forever, name="lab-wiring", daemon=True)
+        self._wiring.start()
+        return self
+
+    # --- what the runner is pointed at -------------------------------------------------------------
+    def target_settings(self) -> dict[str, object]:
+        return {
+            "proxmox_url": self.proxmox.url,
+            "proxmox_ca_bundle": self.proxmox.ca_bundle,
+            "image_factory_url": self.factory.url,
+            "talosctl_path": str(self.talosctl),
+            "address_map": {addr: gate.address for addr, gate in self.gates.items()},
+        }
+
+    # --- wiring --------------------------------------------------------------------------------
+    def _api_up(self, ip: str):  # type: ignore[no-untyped-def]
+        def check() -> bool:
+            lab = self.talos.lab
+            with lab.lock:
+                node = lab.nodes.get(ip)
+                return bool(node and node.phase == "running" and node.is_controlplane and lab.member_of(node))
+
+        return check
+
+    def _wire_forever(self) -> None:
+        while not self.stopping.wait(0.1):
+            try:
+                self.wire_once()
+            except Exception as exc:  # keep the world turning; a wiring hiccup must not stop the lab
+                print(f"lab wiring: {type(exc).__name__}: {exc}")
+
+    def wire_once(self) -> None:
+        state = self.proxmox_state
+        with state.lock:
+            state.tick()
+            running = {
+                vmid: (vm, vm.started_at) for vmid, vm in state.vms.items() if vm.status == "running"
+            }
+            identities = {vmid: boot_identity(vm, state, self.factory_state) for vmid, (vm, _) in running.items()}
+        for vmid, (ip, started) in list(self._powered.items()):
+            if vmid not in running or running[vmid][1] != started:
+                self.talos.lab.power(ip, False)  # stopped, or rebooted (a new start time)
+                del self._powered[vmid]
+        for vmid, (_vm, started) in running.items():
+            ident = identities[vmid]
+            if ident is not None and vmid not in self._powered:
+                self.talos.lab.register(ident.ip, ident.hostname, ident.version)
+                self.talos.lab.power(ident.ip, True)
+                self._powered[vmid] = (ident.ip, started)
+        self.talos.lab.advance()
+        self._join_kubernetes()
+
+    def _join_kubernetes(self) -> None:
+        lab = self.talos.lab
+        with lab.lock:
+            ready = [
+                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker")
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
+            ]
+        for name, ip, role in ready:
+            if name not in self._joined:
+                self.kube_twin.add_node(name, ip, role)
+                self._joined.add(name)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for gate in self.gates.values():
+            gate.stop()
+        for server in (self.forge, self.kube.server, self.talos.server, self.proxmox.server, self.factory):
+            server.stop()

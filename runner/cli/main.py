@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from runner.cli import cmd_init, cmd_plan, cmd_schema, cmd_validate
+from runner.cli import cmd_access, cmd_apply, cmd_init, cmd_lab, cmd_plan, cmd_schema, cmd_serve, cmd_validate
 
 app = typer.Typer(
     name="runner",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cmd_init, cmd_validate, cmd_plan, cmd_schema):
+for module in (cmd_init, cmd_validate, cmd_plan, cmd_apply, cmd_serve, cmd_lab, cmd_access, cmd_schema):
     module.register(app)
 
 

@@ -5,10 +5,12 @@ Kept in the same SQLite file as the queue and journal; holds no secrets, only fa
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_state (
@@ -16,6 +18,7 @@ CREATE TABLE IF NOT EXISTS cluster_state (
     handoff_at TEXT,
     endpoint TEXT,
     applied_commit TEXT,
+    snapshot TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )
 """
@@ -44,7 +47,7 @@ class ClusterStateStore:
         return ClusterFacts(*row) if row else ClusterFacts()
 
     def _set(self, cluster: str, column: str, value: str | None) -> None:
-        assert column in ("handoff_at", "endpoint", "applied_commit")
+        assert column in ("handoff_at", "endpoint", "applied_commit", "snapshot")
         with self._lock:
             self._db.execute(
                 f"INSERT INTO cluster_state (cluster, {column}) VALUES (?, ?) "
@@ -61,6 +64,18 @@ class ClusterStateStore:
 
     def set_applied(self, cluster: str, commit: str) -> None:
         self._set(cluster, "applied_commit", commit)
+
+    def set_snapshot(self, cluster: str, snapshot: dict[str, Any]) -> None:
+        self._set(cluster, "snapshot", json.dumps(snapshot, sort_keys=True))
+
+    def snapshot(self, cluster: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT snapshot FROM cluster_state WHERE cluster = ?", (cluster,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def clusters(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT cluster FROM cluster_state ORDER BY cluster")]
 
     def close(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, trigger TEXT NOT NULL, commit_sha TEXT NOT NULL,
     ref TEXT NOT NULL, mode TEXT NOT NULL, pr INTEGER, repo TEXT NOT NULL, delivery_id TEXT,
-    status TEXT NOT NULL, result TEXT, summary TEXT, error TEXT, plan_markdown TEXT,
+    status TEXT NOT NULL, result TEXT, summary TEXT, error TEXT, plan_markdown TEXT, plan_json TEXT,
     started_at REAL NOT NULL, finished_at REAL);
 CREATE INDEX IF NOT EXISTS runs_by_cluster ON runs (cluster, mode, result, id);
 CREATE TABLE IF NOT EXISTS steps (
@@ -119,14 +119,21 @@ class Journal:
         return int(cur.lastrowid or 0)
 
     def finish_run(
-        self, run_id: int, *, result: str, summary: str, error: str | None = None, plan_markdown: str | None = None
+        self,
+        run_id: int,
+        *,
+        result: str,
+        summary: str,
+        error: str | None = None,
+        plan_markdown: str | None = None,
+        plan_json: str | None = None,
     ) -> None:
         assert result in RESULTS, result
         self.db.execute(
             "UPDATE runs SET status = 'finished', result = ?, summary = ?, error = ?, plan_markdown = ?,"
-            " finished_at = ?"
+            " plan_json = ?, finished_at = ?"
             " WHERE id = ? AND status = 'running'",
-            (result, summary, error, plan_markdown, time.time(), run_id),
+            (result, summary, error, plan_markdown, plan_json, time.time(), run_id),
         )
         if self.listener:
             self.listener.run_finished(result)

@@ -6,6 +6,7 @@ same code against the same drivers.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,12 +16,13 @@ from runner.core.errors import Permanent, RunnerError, SecretsError
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
+from runner.core.snapshot import snapshot
 from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.kube import vendored_flux_version
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import node_configs, with_config_hashes
+from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -73,13 +75,17 @@ class Engine:
         path = self.settings.age_key_file or default_age_key_file()
         return read_key(path).private if path.exists() else None
 
-    def prepare(self, source: Source, name: str) -> tuple[LoadedCluster, Connections, Desired, dict]:  # type: ignore[type-arg]
+    def prepare(
+        self, source: Source, name: str, allow_destroy: bool = False
+    ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
         loaded = load_cluster(source, name, self.decrypt)
         assert loaded.secrets is not None
         conns = Connections(self.settings, loaded.cluster, loaded.secrets)
-        configs = node_configs(loaded.cluster, derive(loaded.cluster, self.flux_version), loaded.secrets, conns.bundle)
-        desired = with_config_hashes(derive(loaded.cluster, self.flux_version), configs)
-        return loaded, conns, desired, configs
+        base = derive(loaded.cluster, self.flux_version)
+        if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
+            base = dataclasses.replace(base, allow_destroy=True)
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle)
+        return loaded, conns, with_config_hashes(base, configs), configs
 
     def reconcile(
         self,
@@ -91,12 +97,13 @@ class Engine:
         redactor: Redactor,
         cancel: threading.Event | None = None,
         commit: str | None = None,
+        allow_destroy: bool = False,
     ) -> Outcome:
         started = time.monotonic()
         outcome = Outcome(name)
         conns: Connections | None = None
         try:
-            loaded, conns, desired, configs = self.prepare(source, name)
+            loaded, conns, desired, configs = self.prepare(source, name, allow_destroy)
             assert loaded.secrets is not None
             redactor.add(loaded.secrets.values())
             for cfg in configs.values():
@@ -107,7 +114,7 @@ class Engine:
             outcome.plan = make_plan(desired, observed)
             reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
             if not apply:
-                return outcome
+                return outcome  # plans (PRs, `runner plan`) leave the recorded picture of the cluster alone
             if outcome.plan.conflicts:
                 raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
             runner = StepRunner(
@@ -119,6 +126,12 @@ class Engine:
             )
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
+            # Look again: the snapshot shows what is, and a non-empty re-plan means the apply did not converge.
+            after = observe(desired, conns, self.store.get(name))
+            again = make_plan(desired, after)
+            self.store.set_snapshot(name, snapshot(desired, after, again))
+            if outcome.result.ok and again.steps:
+                reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
         finally:

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 
 from runner.core.errors import Cancelled
+from runner.core.render import render_json
 from runner.core.steps import Step
 from runner.engine.reconcile import Engine, Outcome, plan_markdown
 from runner.engine.source import CommitSource
@@ -69,6 +70,12 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
             ctx.log(warning, "warning")
         reporter._tell("finished", outcome)
         error = outcome.error or (outcome.result.error if outcome.result else None)
-        return RunResult(ok=outcome.ok, summary=outcome.summary(), plan_markdown=plan_markdown(outcome), error=error)
+        return RunResult(
+            ok=outcome.ok,
+            summary=outcome.summary(),
+            plan_markdown=plan_markdown(outcome),
+            plan_json=render_json(outcome.plan) if outcome.plan else None,
+            error=error,
+        )
 
     return run

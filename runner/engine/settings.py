@@ -60,7 +60,6 @@ class Settings(TargetSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Webhook bodies above this size get 413")
 
     # --- storage and work ------------------------------------------------------------------------
-    db_path: Path = Field(Path("runner.db"), description="SQLite file holding the queue and the run journal")
     cache_dir: Path = Field(Path(".runner-cache"), description="Bare git cache (no working tree is ever made)")
     settle_seconds: float = Field(
         1.0, ge=0, description="A new event waits this long for more of its burst before it is worked on"

@@ -31,6 +31,7 @@ class RunResult:
     ok: bool
     summary: str
     plan_markdown: str | None = None
+    plan_json: str | None = None  # the plan as data (steps, reasons, dependencies) for the UI; never secrets
     error: str | None = None
 
 
@@ -238,6 +239,7 @@ class Worker:
             summary=red(result.summary),
             error=red(result.error) if result.error else None,
             plan_markdown=plan,
+            plan_json=red(result.plan_json) if result.plan_json else None,
         )
         if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
             self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")

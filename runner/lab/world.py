@@ -175,6 +175,21 @@ class LabWorld:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
 
+    # --- what the live view shows --------------------------------------------------------------
+    def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:
+        """(VM state, Talos phase, Kubernetes state) of one node, as a person would check them."""
+        with self.proxmox_state.lock:
+            vm = self.proxmox_state.vms.get(vmid)
+            vm_state = f"{vm.status} {vm.effective().get('memory', '?')} MiB" if vm else "absent"
+        with self.talos.lab.lock:
+            node = self.talos.lab.nodes.get(ip)
+            phase = node.phase if node else "-"
+        if name not in self._joined:
+            kube = "-"
+        else:
+            kube = "Ready" if self.kube_twin.cluster.cni_ready else "NotReady"
+        return vm_state, phase, kube
+
     def stop(self) -> None:
         self.stopping.set()
         for gate in self.gates.values():

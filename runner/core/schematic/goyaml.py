@@ -13,6 +13,8 @@ Trees are dicts (ordered, emitted in insertion order like struct fields), lists,
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from runner.core.schematic.goscalar import (
@@ -24,6 +26,7 @@ from runner.core.schematic.goscalar import (
 )
 
 BEST_INDENT = 4
+_BREAK_SPLIT = re.compile("([\r\n\x85\u2028\u2029])")  # keeps each break as its own piece
 Tree = dict[str, Any] | list[Any] | str | int | bool | None
 
 
@@ -124,16 +127,25 @@ class _Emitter:
         self.line_break()
         self.whitespace = True
         breaks = True
-        for ch in value:
-            if is_line_break(ch):
-                self._raw_break(ch)
+        # Whole runs between line breaks at once: the same bytes and column as writing them one by one.
+        for piece in _BREAK_SPLIT.split(value):
+            if not piece:
+                continue
+            if is_line_break(piece):
+                self._raw_break(piece)
                 breaks = True
             else:
                 if breaks:
                     self.write_indent(indent)
-                self.put(ch)
+                self.put(piece)
                 self.indention = False
                 breaks = False
+
+
+@lru_cache(maxsize=4096)
+def _style_of(value: str, simple_key: bool) -> str:
+    # Pure in its arguments, and the same keys and values recur in every node's documents.
+    return _select_style(value, analyze_scalar(value), simple_key)
 
 
 def _select_style(value: str, analysis: ScalarAnalysis, simple_key: bool) -> str:
@@ -192,7 +204,7 @@ def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_
             _emit(em, item, inner, True)
         return
     text = _scalar_text(node)
-    style = "plain" if not isinstance(node, str) else _select_style(text, analyze_scalar(text), simple_key)
+    style = "plain" if not isinstance(node, str) else _style_of(text, simple_key)
     em.scalar(text, style, _increase(indent, in_sequence_item, flow=True))
 
 

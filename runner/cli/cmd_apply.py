@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from runner.cli.common import cluster_location, console, err_console, errors_as_exit
+from runner.cli.reporter import ConsoleReporter
+from runner.core.render import render_terminal
+from runner.engine.runs import apply_local
+
+
+def apply(
+    cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>"),
+    allow_destroy: bool = typer.Option(False, "--allow-destroy", help="Allow deleting VMs removed from the spec"),
+) -> None:
+    """Plan and apply a working copy now (the service does this on pushes to the protected branch)."""
+    root, name = cluster_location(cluster_dir)
+    with errors_as_exit():
+        outcome = apply_local(root, name, ConsoleReporter(console), allow_destroy=allow_destroy)
+    if outcome.plan is not None:
+        console.print(render_terminal(outcome.plan, width=console.width, color=console.is_terminal), end="",
+                      markup=False, highlight=False)
+    if not outcome.ok:
+        err_console.print(f"[red]failed:[/] {outcome.summary() if outcome.plan else outcome.error}", highlight=False)
+        raise typer.Exit(1)
+    console.print(f"[green]{outcome.summary()}[/]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(apply)

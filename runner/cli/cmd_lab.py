@@ -1,0 +1,130 @@
+"""`runner lab`: bring up the twins, the git server and the runner; push; watch the cluster come up."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+from rich.live import Live
+
+from runner.cli.common import console, err_console, errors_as_exit
+from runner.cli.lab.session import LAB_KEY, LabSession
+from runner.cli.lab.view import LabView
+from runner.lab.world import Pace
+
+
+def _summary(session: LabSession, view: LabView, run: dict[str, object], seconds: float) -> bool:
+    facts = session.store.get(session.cluster_name)
+    snap = session.store.snapshot(session.cluster_name) or {}
+    vip = f"https://{session.cluster.network.vip}:6443"
+    handoff = bool(facts.handoff_at) and facts.endpoint == vip
+    console.print(view._nodes())
+    console.print(f"run #{run['id']} {run['result']}: {run['summary']}", highlight=False)
+    if run.get("error"):
+        err_console.print(f"[red]error:[/] {run['error']}", highlight=False)
+    flux = snap.get("flux_version") or "not installed"
+    ready = "all Kustomizations Ready" if snap.get("kustomizations_ready") else "Kustomizations not Ready"
+    console.print(f"endpoint: {facts.endpoint or '-'}   Flux {flux}: {ready}", highlight=False)
+    if handoff:
+        console.print(f"[bold green]hand-off complete[/] in {seconds:.1f}s wall time", highlight=False)
+    else:
+        err_console.print(f"[red]hand-off not complete[/] after {seconds:.1f}s", highlight=False)
+    return handoff and run["result"] == "success"
+
+
+def _next_steps(session: LabSession) -> None:
+    clone = session.clone
+    console.print(
+        "\n[bold]Try next[/]\n"
+        f"  cd {clone}\n"
+        f"  $EDITOR clusters/{session.cluster_name}/cluster.yaml      # e.g. raise a worker's memory\n"
+        "  git commit -am 'more memory' && git push origin main   # the push hook sends a signed webhook\n"
+        f"  web UI: {session.server.url}/      API: {session.server.url}/api/runs\n"
+        "Ctrl-C stops the lab.",
+        highlight=False,
+    )
+
+
+def lab(
+    once: bool = typer.Option(False, "--once", help="Exit after the first convergence (0) or failure (1)"),
+    workdir: Path | None = typer.Option(None, help="Where the lab keeps its state (default: a new temp dir)"),
+    port: int | None = typer.Option(None, help="Port of the runner's web UI/API (default: any free port)"),
+    fast: bool = typer.Option(False, "--fast", help="Shorter simulated boot and task times"),
+    repo: Path = typer.Option(Path("."), help="This repository (clusters/home, flux/, the lab key)"),
+) -> None:
+    """Run the whole story on this machine: Proxmox, Image Factory, Talos, Kubernetes+Flux twins, git push, hand-off."""
+    root = repo.resolve()
+    if not (root / LAB_KEY).exists() or not (root / "clusters/home/cluster.yaml").exists():
+        raise typer.BadParameter(f"{root} is not the runner repository (needs clusters/home and {LAB_KEY})")
+    workdir = (workdir or Path(tempfile.mkdtemp(prefix="runner-lab-"))).resolve()
+    view: LabView | None = None
+
+    def listener(event: str, request: object, payload: object) -> None:
+        if view is not None:
+            view.on_event(event, request, payload)
+
+    started = time.monotonic()
+    session = LabSession(root, workdir, pace=Pace.fast() if fast else Pace(), listener=listener, port=port)
+    with errors_as_exit():
+        session.start()
+    try:
+        view = LabView(session.cluster, session.world)
+        world = session.world
+        console.print(
+            f"lab in {workdir}\n  runner   {session.server.url}\n  proxmox  {world.proxmox.url}\n"
+            f"  factory  {world.factory.url}\n  talos    {world.talos.url}\n  kube     {world.kube.url}\n"
+            f"  forge    {world.forge.url}\n  git      {world.git.url}",
+            highlight=False,
+        )
+        session.seed_clone()
+        commit = session.push()
+        console.print(f"pushed {commit[:12]} to main; the post-receive hook sent the webhook", highlight=False)
+        run = _watch(session, view, commit)
+        ok = _summary(session, view, run, time.monotonic() - started)
+        if once:
+            raise typer.Exit(0 if ok else 1)
+        _next_steps(session)
+        _serve_until_interrupted(session, view)
+    finally:
+        session.stop()
+
+
+def _watch(session: LabSession, view: LabView, commit: str) -> dict[str, object]:
+    if console.is_terminal:
+        with Live(view.render(), console=console, refresh_per_second=4, transient=True) as live:
+            run = session.wait_for_run(commit, timeout=600, tick=lambda: live.update(view.render()))
+    else:
+        shown = 0
+
+        def tick() -> None:
+            nonlocal shown
+            for line in view.printed[shown:]:
+                console.print(line, highlight=False, markup=False)
+            shown = len(view.printed)
+
+        run = session.wait_for_run(commit, timeout=600, tick=tick)
+        tick()
+    view.mark_phases_done()
+    return run
+
+
+def _serve_until_interrupted(session: LabSession, view: LabView) -> None:
+    seen = {r["id"] for r in session.journal.runs(limit=200)}
+    try:
+        while True:
+            time.sleep(0.5)
+            for r in reversed(session.journal.runs(limit=20)):
+                if r["id"] not in seen and r["status"] == "finished":
+                    seen.add(r["id"])
+                    console.print(
+                        f"run #{r['id']} ({r['trigger']}, {r['mode']}, {r['commit_sha'][:12]}): {r['result']}: {r['summary']}",
+                        highlight=False,
+                    )
+    except KeyboardInterrupt:
+        console.print("stopping the lab...")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(lab)

@@ -1,0 +1,107 @@
+"""The live terminal view of `runner lab`: phases, nodes, current steps, elapsed time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from runner.core.steps import Phase, Step
+from runner.core.spec import Cluster
+from runner.lab.world import LabWorld
+
+PHASE_TITLES = {
+    Phase.INFRASTRUCTURE: "infrastructure",
+    Phase.TALOS: "Talos",
+    Phase.BOOTSTRAP: "bootstrap",
+    Phase.KUBERNETES: "Flux hand-off",
+}
+MARKS = {"pending": "[dim]○[/]", "running": "[yellow]◐[/]", "done": "[green]●[/]", "failed": "[red]✗[/]"}
+
+
+class LabView:
+    """Collects run events (from any thread) and renders them with the world's state."""
+
+    def __init__(self, cluster: Cluster, world: LabWorld | None = None) -> None:
+        self.cluster = cluster
+        self.world = world
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.phases: dict[Phase, str] = dict.fromkeys(PHASE_TITLES, "pending")
+        self.counts: dict[Phase, list[int]] = {p: [0, 0] for p in PHASE_TITLES}  # done, total
+        self.running: dict[str, Step] = {}
+        self.recent: deque[str] = deque(maxlen=8)
+        self.printed: list[str] = []  # finished-step lines, for non-terminal output
+
+    # --- events (a Listener of the service's run function) ----------------------------------------
+    def on_event(self, event: str, request: Any, payload: Any) -> None:
+        with self.lock:
+            if event == "step_started":
+                step: Step = payload
+                self.running[step.id] = step
+                self.counts[step.phase][1] += 1
+                if self.phases[step.phase] == "pending":
+                    self.phases[step.phase] = "running"
+            elif event == "step_finished":
+                step, status, message, seconds = payload
+                self.running.pop(step.id, None)
+                if status == "done":
+                    self.counts[step.phase][0] += 1
+                else:
+                    self.phases[step.phase] = "failed"
+                line = f"{'✓' if status == 'done' else '✗'} {step.id} ({seconds:.1f}s) {message}"
+                self.recent.append(line)
+                self.printed.append(line)
+            elif event == "log":
+                self.recent.append(f"  {payload}")
+            elif event == "finished":
+                for phase, (done, total) in self.counts.items():
+                    if self.phases[phase] == "running" and done == total:
+                        self.phases[phase] = "done"
+
+    def mark_phases_done(self) -> None:
+        with self.lock:
+            for phase in self.phases:
+                if self.phases[phase] != "failed":
+                    self.phases[phase] = "done"
+
+    # --- rendering ------------------------------------------------------------------------------
+    def _phase_line(self) -> Text:
+        parts = []
+        for phase, title in PHASE_TITLES.items():
+            done, total = self.counts[phase]
+            status = self.phases[phase]
+            if status == "running" and total and done == total and not any(s.phase == phase for s in self.running.values()):
+                status = "done"
+            parts.append(f"{MARKS[status]} {title} [dim]{done}/{total}[/]")
+        return Text.from_markup("  →  ".join(parts))
+
+    def _nodes(self) -> Table:
+        table = Table(expand=False, pad_edge=False)
+        for column in ("node", "role", "ip", "VM", "Talos", "Kubernetes"):
+            table.add_column(column)
+        for node in self.cluster.nodes:
+            vm, talos, kube = ("-", "-", "-")
+            if self.world is not None:
+                vm, talos, kube = self.world.node_view(node.vmid, str(node.ip), node.name)
+            table.add_row(node.name, node.role, str(node.ip), vm, talos, kube)
+        return table
+
+    def render(self) -> Panel:
+        with self.lock:
+            elapsed = time.monotonic() - self.started
+            running = ", ".join(sorted(self.running)) or "-"
+            body = Group(
+                self._phase_line(),
+                Text(""),
+                self._nodes(),
+                Text.from_markup(f"[bold]now:[/] {running}"),
+                Text("\n".join(self.recent), style="dim"),
+            )
+        return Panel(body, title=f"runner lab: cluster {self.cluster.name}", subtitle=f"{elapsed:.1f}s")

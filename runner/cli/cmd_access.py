@@ -65,13 +65,24 @@ def status(cluster_dir: Path = ClusterDir) -> None:
     for column in ("node", "role", "ip", "vmid", "vm", "talos", "version", "in sync"):
         table.add_column(column)
     for n in snap["nodes"]:
-        table.add_row(n["name"], n["role"], n["ip"], str(n["vmid"]), n["vm"], n["talos"], n["talos_version"] or "-",
-                      "yes" if n["in_sync"] else "no")
+        table.add_row(
+            n["name"],
+            n["role"],
+            n["ip"],
+            str(n["vmid"]),
+            n["vm"],
+            n["talos"],
+            n["talos_version"] or "-",
+            "yes" if n["in_sync"] else "no",
+        )
     console.print(table)
     flux = snap["flux_version"] or "not installed"
     ready = "Ready" if snap["kustomizations_ready"] else "not Ready"
-    console.print(f"Flux {flux}, Kustomizations {ready}; hand-off {'recorded' if snap['handoff'] else 'pending'}; "
-                  f"{len(snap['pending_steps'])} pending steps", highlight=False)
+    console.print(
+        f"Flux {flux}, Kustomizations {ready}; hand-off {'recorded' if snap['handoff'] else 'pending'}; "
+        f"{len(snap['pending_steps'])} pending steps",
+        highlight=False,
+    )
     for line in snap["conflicts"] + snap["drift"]:
         console.print(f"[yellow]{line}[/]", highlight=False)
 

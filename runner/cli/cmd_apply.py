@@ -19,8 +19,12 @@ def apply(
     with errors_as_exit():
         outcome = apply_local(root, name, ConsoleReporter(console), allow_destroy=allow_destroy)
     if outcome.plan is not None:
-        console.print(render_terminal(outcome.plan, width=console.width, color=console.is_terminal), end="",
-                      markup=False, highlight=False)
+        console.print(
+            render_terminal(outcome.plan, width=console.width, color=console.is_terminal),
+            end="",
+            markup=False,
+            highlight=False,
+        )
     if not outcome.ok:
         err_console.print(f"[red]failed:[/] {outcome.summary() if outcome.plan else outcome.error}", highlight=False)
         raise typer.Exit(1)

@@ -119,6 +119,7 @@ def _node(cluster: Cluster, node: Node, flux_version: str | None) -> DesiredNode
         "scsihw": d.scsihw,
         "onboot": d.onboot,
         "agent": d.agent,
+        "role": node.role,
     }
     # The image only matters when the VM is created: a new schematic later means a Talos upgrade, not a new VM.
     vm = VmSpec(**fields, image=image, spec_hash=spec_hash(fields), cluster=cluster.name)  # type: ignore[arg-type]

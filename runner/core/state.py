@@ -54,10 +54,11 @@ class VmSpec:
     image: ImageSpec
     spec_hash: str
     cluster: str
+    role: str = "worker"  # carried as a tag so a VM removed from the spec is known to be a controller
 
     @property
     def tags(self) -> tuple[str, ...]:
-        return (MANAGED_TAG, f"cluster-{self.cluster}", f"{SPEC_TAG_PREFIX}{self.spec_hash}")
+        return (MANAGED_TAG, f"cluster-{self.cluster}", f"role-{self.role}", f"{SPEC_TAG_PREFIX}{self.spec_hash}")
 
 
 @dataclass(frozen=True)

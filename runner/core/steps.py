@@ -19,9 +19,7 @@ class Kind(StrEnum):
     BOOTSTRAP = "bootstrap"
     WAIT_HEALTHY = "wait_healthy"
     UPGRADE_TALOS = "upgrade_talos"
-    UPGRADE_KUBERNETES = "upgrade_kubernetes"
     ETCD_LEAVE = "etcd_leave"
-    DRAIN_NODE = "drain_node"
     DELETE_K8S_NODE = "delete_k8s_node"
     INSTALL_FLUX = "install_flux"
     WAIT_FLUX = "wait_flux"
@@ -49,8 +47,6 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.ETCD_LEAVE: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
-    Kind.UPGRADE_KUBERNETES: Phase.KUBERNETES,
-    Kind.DRAIN_NODE: Phase.KUBERNETES,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,
     Kind.INSTALL_FLUX: Phase.KUBERNETES,
     Kind.WAIT_FLUX: Phase.KUBERNETES,

@@ -26,7 +26,9 @@ class NodeConfig:
     secrets: frozenset[str]
 
 
-def node_configs(cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle) -> dict[str, NodeConfig]:
+def node_configs(
+    cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle
+) -> dict[str, NodeConfig]:
     controllers = tuple(n.ip for n in desired.controllers)
     out: dict[str, NodeConfig] = {}
     for dn in desired.nodes:

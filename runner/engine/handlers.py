@@ -49,7 +49,7 @@ class StepRunner:
     def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...]) -> str:
         return str(
             self._wait(
-                lambda: (st if (st := self.conns.talos.stage(dn.ip)) in stages else None),
+                lambda: st if (st := self.conns.talos.stage(dn.ip)) in stages else None,
                 f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}",
             )
         )
@@ -67,7 +67,9 @@ class StepRunner:
     def _kube(self, endpoint: str | None = None):  # type: ignore[no-untyped-def]
         first = self.desired.bootstrap_node
         facts = self.store.get(self.desired.cluster)
-        return self.conns.kube(endpoint or facts.endpoint or self.desired.initial_endpoint, self.conns.talos.kubeconfig(first.ip))
+        return self.conns.kube(
+            endpoint or facts.endpoint or self.desired.initial_endpoint, self.conns.talos.kubeconfig(first.ip)
+        )
 
     # --- infrastructure ------------------------------------------------------------------------
     def _ensure_image(self, step: Step) -> str:
@@ -161,7 +163,9 @@ class StepRunner:
             return "healthy"
         first = self.desired.bootstrap_node
         want = {c.ip for c in self.desired.controllers}
-        self._wait(lambda: want <= set(self.conns.talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+        self._wait(
+            lambda: want <= set(self.conns.talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers"
+        )
         kube = self._kube()
         try:
             self._wait(kube.api_ready, "the Kubernetes API answering")
@@ -169,12 +173,32 @@ class StepRunner:
             kube.close()
         return f"etcd has {len(want)} members; Kubernetes API answers"
 
+    def _etcd_leave(self, step: Step) -> str:
+        """Remove a departing controller's member through a remaining controller (works even if it is down)."""
+        via, name = str(step.params["via"]), str(step.params["node_name"])
+        members = self.conns.talos.etcd_member_details(via)
+        member = next((m for m in members if m.hostname == name), None)
+        if member is None:
+            return f"{name} is not an etcd member"
+        self.conns.talos.etcd_remove_member(via, member.id)
+        return f"removed etcd member {name}; {len(members) - 1} remain"
+
+    def _delete_k8s_node(self, step: Step) -> str:
+        kube = self._kube()
+        try:
+            removed = kube.remove_node(str(step.params["node_name"]))
+        finally:
+            kube.close()
+        return "cordoned and deleted from Kubernetes" if removed else "not a Kubernetes node"
+
     # --- kubernetes / flux ---------------------------------------------------------------------
     def _install_flux(self, step: Step) -> str:
         flux = self.cluster.flux
         assert flux is not None  # the planner only plans this step for clusters with a flux section
         if self.age_key is None:
-            raise SecretsError("no age key to give Flux for SOPS decryption (set RUNNER_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)")
+            raise SecretsError(
+                "no age key to give Flux for SOPS decryption (set RUNNER_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)"
+            )
         auth: dict[str, Secret | str] | None = None
         if self.conns.secrets.git_password is not None:
             auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
@@ -204,7 +228,9 @@ class StepRunner:
         return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}"
 
     def _record_handoff(self, step: Step) -> str:
-        self.store.record_handoff(self.desired.cluster, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
+        self.store.record_handoff(
+            self.desired.cluster, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        )
         self.handoff = True
         return "hand-off recorded: Flux owns in-cluster objects"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import Permanent, Transient
@@ -36,8 +37,23 @@ def _talos_node(dn: DesiredNode, conns: Connections) -> ObservedTalosNode:
         return ObservedTalosNode(dn.name, dn.ip, stage)
     docs = parse_machine_config(conns.talos.machine_config(dn.ip).reveal())
     return ObservedTalosNode(
-        dn.name, dn.ip, "running", config_hash=config_hash(docs), talos_version=conns.talos.version(dn.ip)
+        dn.name,
+        dn.ip,
+        "running",
+        config_hash=config_hash(docs),
+        talos_version=conns.talos.version(dn.ip),
+        schematic_id=conns.talos.schematic(dn.ip),
+        kubernetes_version=_kubelet_version(docs),
     )
+
+
+def _kubelet_version(docs: list[dict[str, Any]]) -> str | None:
+    """The Kubernetes version a node runs, from its config's kubelet image tag."""
+    for doc in docs:
+        image = ((doc.get("machine") or {}).get("kubelet") or {}).get("image")
+        if image and ":" in image:
+            return str(image).rsplit(":", 1)[1]
+    return None
 
 
 def observe_talos(desired: Desired, vms: dict[int, ObservedVm], conns: Connections) -> dict[str, ObservedTalosNode]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.core.derive import Desired, derive
@@ -98,6 +99,7 @@ class Engine:
         cancel: threading.Event | None = None,
         commit: str | None = None,
         allow_destroy: bool = False,
+        on_plan: Callable[[Plan], None] | None = None,
     ) -> Outcome:
         started = time.monotonic()
         outcome = Outcome(name)
@@ -113,13 +115,22 @@ class Engine:
             observed = observe(desired, conns, facts)
             outcome.plan = make_plan(desired, observed)
             reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
+            if on_plan is not None:
+                on_plan(outcome.plan)
             if not apply:
                 return outcome  # plans (PRs, `runner plan`) leave the recorded picture of the cluster alone
             if outcome.plan.conflicts:
                 raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
             runner = StepRunner(
-                loaded.cluster, desired, conns, configs, self.store, self.age_key(), facts.handoff_at is not None,
-                cancel or threading.Event(), reporter.log,
+                loaded.cluster,
+                desired,
+                conns,
+                configs,
+                self.store,
+                self.age_key(),
+                facts.handoff_at is not None,
+                cancel or threading.Event(),
+                reporter.log,
             )
             outcome.result = execute(
                 outcome.plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel

@@ -23,21 +23,21 @@ class JournalReporter:
         self.request = request
         self.listener = listener
 
-    def _tell(self, event: str, payload: object) -> None:
+    def tell(self, event: str, payload: object) -> None:
         if self.listener is not None:
             self.listener(event, self.request, payload)
 
     def step_started(self, step: Step) -> None:
         self.ctx.step_started(step.id, step.kind.value, step.reason)
-        self._tell("step_started", step)
+        self.tell("step_started", step)
 
     def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
         self.ctx.step_finished(step.id, "succeeded" if status == "done" else status, message)
-        self._tell("step_finished", (step, status, message, seconds))
+        self.tell("step_finished", (step, status, message, seconds))
 
     def log(self, message: str) -> None:
         self.ctx.log(message)
-        self._tell("log", message)
+        self.tell("log", message)
 
 
 def _watch_cancel(ctx: RunContext, cancel: threading.Event, done: threading.Event) -> None:
@@ -61,6 +61,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
                 redactor=ctx.redactor,
                 cancel=cancel,
                 commit=request.commit,
+                on_plan=lambda plan: reporter.tell("plan", plan),
             )
         finally:
             done.set()
@@ -68,7 +69,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
             raise Cancelled(outcome.summary())
         for warning in outcome.warnings:
             ctx.log(warning, "warning")
-        reporter._tell("finished", outcome)
+        reporter.tell("finished", outcome)
         error = outcome.error or (outcome.result.error if outcome.result else None)
         return RunResult(
             ok=outcome.ok,

@@ -30,8 +30,12 @@ class TargetSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RUNNER_", extra="forbid", frozen=True)
 
-    db_path: Path = Field(Path("runner.db"), description="SQLite file: queue, run journal and what the runner remembers")
-    age_key_file: Path | None = Field(None, description="age key for SOPS (default: SOPS_AGE_KEY_FILE, then sops' path)")
+    db_path: Path = Field(
+        Path("runner.db"), description="SQLite file: queue, run journal and what the runner remembers"
+    )
+    age_key_file: Path | None = Field(
+        None, description="age key for SOPS (default: SOPS_AGE_KEY_FILE, then sops' path)"
+    )
     proxmox_url: str | None = Field(None, description="Use this Proxmox API URL instead of the spec's proxmox.url")
     proxmox_ca_bundle: Path | None = Field(None, description="CA bundle for the Proxmox API (overrides the spec's)")
     image_factory_url: str | None = Field(None, description="Use this Image Factory instead of the spec's")

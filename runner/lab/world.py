@@ -98,11 +98,17 @@ class LabWorld:
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
         self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
         self.kube_twin = KubeTwin(
-            TwinOptions(kubernetes_version=self.inputs.kubernetes_version, git_repos={self.inputs.flux_url: self.git.bare})
+            TwinOptions(
+                kubernetes_version=self.inputs.kubernetes_version, git_repos={self.inputs.flux_url: self.git.bare}
+            )
         )
-        self.kube = serve_kube_twin(self.kube_twin, CertificateAuthority(self.inputs.kube_ca_crt, self.inputs.kube_ca_key))
+        self.kube = serve_kube_twin(
+            self.kube_twin, CertificateAuthority(self.inputs.kube_ca_crt, self.inputs.kube_ca_key)
+        )
         kube_port = self.kube.server.port
-        self.gates = {f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips}
+        self.gates = {
+            f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips
+        }
         self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), lambda: self.kube_twin.vip_answers)
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
@@ -145,9 +151,7 @@ class LabWorld:
         state = self.proxmox_state
         with state.lock:
             state.tick()
-            running = {
-                vmid: (vm, vm.started_at) for vmid, vm in state.vms.items() if vm.status == "running"
-            }
+            running = {vmid: (vm, vm.started_at) for vmid, vm in state.vms.items() if vm.status == "running"}
             identities = {vmid: boot_identity(vm, state, self.factory_state) for vmid, (vm, _) in running.items()}
         for vmid, (ip, started) in list(self._powered.items()):
             if vmid not in running or running[vmid][1] != started:

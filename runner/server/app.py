@@ -13,7 +13,7 @@ from runner.engine.reconcile import Engine
 from runner.engine.service_run import make_run_fn
 from runner.engine.settings import Settings
 from runner.engine.worker import RunFn
-from runner.server import api, hooks
+from runner.server import api, hooks, ui
 from runner.server.service import Service, build_service
 
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings, run_fn: RunFn, *, forge: Forge | None = None)
     app.state.service = service
     app.include_router(hooks.router(service))
     app.include_router(api.router(service))
+    app.include_router(ui.router(service))
     return app
 
 

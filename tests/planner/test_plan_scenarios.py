@@ -28,6 +28,9 @@ def test_scenario(path: Path) -> None:
         assert step.reason == reason
     assert list(plan.conflicts) == expect.get("conflicts", [])
     assert list(plan.notes) == expect.get("notes", [])
+    rolling = expect.get("rolling") or []
+    for before, after in zip(rolling, rolling[1:], strict=False):
+        assert before in plan.step(after).depends_on, f"{after} does not wait for {before}"
     if expect.get("chain"):
         disruptive = [s for s in plan.steps if s.disruptive]
         for before, after in itertools.pairwise(disruptive):

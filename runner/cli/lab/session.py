@@ -83,35 +83,51 @@ class LabSession:
         self.world = LabWorld(self.workdir / "lab", inputs, self.pace).start()
         port = self.port or free_port()
         webhook_secret = pysecrets.token_hex(16)
-        self.settings = Settings(
-            repo_url=self.world.git.url,
-            repo_full_name=inputs.repo_full_name,
-            branch="main",
-            webhook_secret=webhook_secret,
-            db_path=self.workdir / "runner.db",
-            cache_dir=self.workdir / "git-cache",
-            settle_seconds=0.2,
-            drift_interval=0,
-            poll_interval=0,
-            retry_backoff=1.0,
-            forge_kind="gitea",
-            forge_url=self.world.forge.url,
-            forge_token=FORGE_TOKEN,
-            port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            age_key_file=self.age_key,
-            boot_timeout=120,
-            flux_timeout=120,
-            poll_seconds=0.25,
-            **self.world.target_settings(),  # type: ignore[arg-type]
-            **self.settings_overrides,
-        )
+        values: dict[str, Any] = {
+            "repo_url": self.world.git.url,
+            "repo_full_name": inputs.repo_full_name,
+            "branch": "main",
+            "webhook_secret": webhook_secret,
+            "db_path": self.workdir / "runner.db",
+            "cache_dir": self.workdir / "git-cache",
+            "settle_seconds": 0.2,
+            "drift_interval": 0,
+            "poll_interval": 0,
+            "retry_backoff": 1.0,
+            "forge_kind": "gitea",
+            "forge_url": self.world.forge.url,
+            "forge_token": FORGE_TOKEN,
+            "port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "age_key_file": self.age_key,
+            "boot_timeout": 120,
+            "flux_timeout": 120,
+            "poll_seconds": 0.25,
+            **self.world.target_settings(),
+        }
+        # Overrides replace the lab's defaults (shorter timeouts in tests, say) rather than clash with them.
+        self.settings = Settings(**{**values, **self.settings_overrides})
         self.store = ClusterStateStore(self.settings.db_path)
+        self._serve()
+        return self
+
+    def _serve(self) -> None:
         self.engine = Engine(self.settings, self.store)
         self.app = create_app(self.settings, make_run_fn(self.engine, self.listener))
-        self.server: RunningServer = serve_in_thread(self.app, port=port)
-        self.world.git.configure_webhook(f"{self.server.url}/hooks/gitea", webhook_secret, "gitea")
-        return self
+        self.server: RunningServer = serve_in_thread(self.app, port=self.settings.port)
+        hook_secret = self.settings.webhook_secret.reveal()
+        self.world.git.configure_webhook(f"{self.server.url}/hooks/gitea", hook_secret, "gitea")
+
+    def _stop_service(self) -> None:
+        stopper = threading.Thread(target=self.server.stop, daemon=True)
+        stopper.start()
+        stopper.join(10)
+
+    def restart_service(self) -> None:
+        """Stop the runner service alone (as a crash or redeploy would) and start a fresh one on the same
+        database, cache and lab world: whatever it was doing must be picked up again by the new one."""
+        self._stop_service()
+        self._serve()
 
     @property
     def journal(self) -> Journal:
@@ -168,7 +184,9 @@ class LabSession:
         while time.monotonic() < deadline:
             runs = self.journal.runs(cluster=self.cluster_name, mode=mode)
             finished = [
-                r for r in runs if r["commit_sha"] == commit and r["status"] == "finished" and r["result"] != "interrupted"
+                r
+                for r in runs
+                if r["commit_sha"] == commit and r["status"] == "finished" and r["result"] != "interrupted"
             ]
             queued = service_of(self.app).queue.depth()
             if finished and not queued:
@@ -179,8 +197,6 @@ class LabSession:
         raise TimeoutError(f"no finished {mode} run for {commit[:12]} within {timeout:.0f}s")
 
     def stop(self) -> None:
-        stopper = threading.Thread(target=self.server.stop, daemon=True)
-        stopper.start()
-        stopper.join(10)
+        self._stop_service()
         self.world.stop()
         self.store.close()

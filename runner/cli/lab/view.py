@@ -42,10 +42,13 @@ class LabView:
     # --- events (a Listener of the service's run function) ----------------------------------------
     def on_event(self, event: str, request: Any, payload: Any) -> None:
         with self.lock:
-            if event == "step_started":
+            if event == "plan":
+                self.counts = {p: [0, 0] for p in PHASE_TITLES}
+                for planned in payload.steps:
+                    self.counts[planned.phase][1] += 1
+            elif event == "step_started":
                 step: Step = payload
                 self.running[step.id] = step
-                self.counts[step.phase][1] += 1
                 if self.phases[step.phase] == "pending":
                     self.phases[step.phase] = "running"
             elif event == "step_finished":
@@ -77,7 +80,12 @@ class LabView:
         for phase, title in PHASE_TITLES.items():
             done, total = self.counts[phase]
             status = self.phases[phase]
-            if status == "running" and total and done == total and not any(s.phase == phase for s in self.running.values()):
+            if (
+                status == "running"
+                and total
+                and done == total
+                and not any(s.phase == phase for s in self.running.values())
+            ):
                 status = "done"
             parts.append(f"{MARKS[status]} {title} [dim]{done}/{total}[/]")
         return Text.from_markup("  →  ".join(parts))

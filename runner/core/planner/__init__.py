@@ -17,7 +17,8 @@ def plan(desired: Desired, observed: Observed) -> Plan:
         plan_node_vm(b, desired, dn, observed)
     healthy = plan_talos(b, desired, observed)
     plan_kubernetes(b, desired, observed, healthy)
-    plan_removals(b, desired, observed)
+    # Removals come last: the remaining nodes are healthy (and any new controller joined) first.
+    plan_removals(b, desired, observed, healthy)
     return b.build()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
-from runner.core.state import Observed
+from runner.core.state import Observed, ObservedVm
 from runner.core.steps import Kind
 from runner.core.vmdiff import vm_changes
+
+CONTROLLER_TAG = "role-controlplane"
 
 
 def _describe(changes: list[str]) -> str:
@@ -108,32 +110,77 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
     b.vm_ready[dn.name] = last
 
 
-def plan_removals(b: PlanBuilder, desired: Desired, observed: Observed) -> None:
+def _owned(desired: Desired, observed: Observed) -> dict[int, ObservedVm]:
+    return {vmid: vm for vmid, vm in observed.vms.items() if vm.managed and f"cluster-{desired.cluster}" in vm.tags}
+
+
+def plan_removals(b: PlanBuilder, desired: Desired, observed: Observed, after: str | None) -> None:
+    """VMs of this cluster that left the spec: drained out of Kubernetes and etcd first, then deleted.
+
+    Controllers leave etcd one at a time through a remaining controller, and only while quorum holds:
+    removing more than a minority of the current controllers at once is refused.
+    """
     wanted = {n.vm.vmid for n in desired.nodes}
-    for vmid, ov in sorted(observed.vms.items()):
-        if vmid in wanted or not ov.managed or f"cluster-{desired.cluster}" not in ov.tags:
-            continue  # never touch what the runner doesn't own
-        if not desired.allow_destroy:
-            b.notes.append(f"VM {vmid} '{ov.name}' is no longer in the spec; set allowDestroy: true to delete it")
-            continue
-        stop = None
-        if ov.status == "running":
-            stop = b.add(
-                f"vm/{vmid}/stop",
-                Kind.STOP_VM,
-                f"vm/{vmid}",
-                f"stop VM {vmid} {ov.name} before deleting it",
+    owned = _owned(desired, observed)
+    gone = [vm for vmid, vm in sorted(owned.items()) if vmid not in wanted]
+    if not gone:
+        return
+    if not desired.allow_destroy:
+        for vm in gone:
+            b.notes.append(f"VM {vm.vmid} '{vm.name}' is no longer in the spec; set allowDestroy: true to delete it")
+        return
+    current_cps = [vm for vm in owned.values() if CONTROLLER_TAG in vm.tags]
+    leaving_cps = [vm for vm in gone if CONTROLLER_TAG in vm.tags]
+    if leaving_cps and len(current_cps) - len(leaving_cps) < len(current_cps) // 2 + 1:
+        b.conflicts.append(
+            f"removing {len(leaving_cps)} of {len(current_cps)} controllers at once would lose etcd quorum; "
+            "remove one controller per change"
+        )
+        return
+    previous = after
+    for vm in gone:
+        target = f"vm/{vm.vmid}"
+        first = f"{target}/leave"
+        if CONTROLLER_TAG in vm.tags:
+            previous = b.add(
+                first,
+                Kind.ETCD_LEAVE,
+                target,
+                f"remove {vm.name} from etcd (through {desired.bootstrap_node.name}) before deleting it",
+                (previous,),
                 disruptive=True,
-                vmid=vmid,
-                node_name=ov.name,
+                vmid=vm.vmid,
+                node_name=vm.name,
+                via=desired.bootstrap_node.ip,
             )
-        b.add(
-            f"vm/{vmid}/delete",
-            Kind.DELETE_VM,
-            f"vm/{vmid}",
-            f"delete VM {vmid} {ov.name}: removed from the spec",
-            (stop,),
+        previous = b.add(
+            f"{target}/unregister",
+            Kind.DELETE_K8S_NODE,
+            target,
+            f"cordon {vm.name} and delete its Kubernetes Node",
+            (previous,),
             disruptive=True,
-            vmid=vmid,
-            node_name=ov.name,
+            vmid=vm.vmid,
+            node_name=vm.name,
+        )
+        if vm.status == "running":
+            previous = b.add(
+                f"{target}/stop",
+                Kind.STOP_VM,
+                target,
+                f"stop VM {vm.vmid} {vm.name} before deleting it",
+                (previous,),
+                disruptive=True,
+                vmid=vm.vmid,
+                node_name=vm.name,
+            )
+        previous = b.add(
+            f"{target}/delete",
+            Kind.DELETE_VM,
+            target,
+            f"delete VM {vm.vmid} {vm.name}: removed from the spec",
+            (previous,),
+            disruptive=True,
+            vmid=vm.vmid,
+            node_name=vm.name,
         )

@@ -1,4 +1,4 @@
-"""Talos phase: configs for new nodes, drift and upgrades one node at a time, bootstrap once, health."""
+"""Talos phase: configs for new nodes, upgrades and config changes one node at a time, bootstrap once."""
 
 from __future__ import annotations
 
@@ -8,14 +8,22 @@ from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
+from runner.core.versions import upgrade_problem
 
 
 def _talos_state(observed: Observed, dn: DesiredNode) -> ObservedTalosNode:
     return observed.talos.get(dn.name) or ObservedTalosNode(dn.name, dn.ip, "unreachable")
 
 
+def _config_reason(dn: DesiredNode, state: ObservedTalosNode) -> str:
+    if state.kubernetes_version and state.kubernetes_version != dn.kubernetes_version:
+        parts = "control-plane components and kubelet" if dn.is_controller else "kubelet"
+        return f"Kubernetes {state.kubernetes_version}→{dn.kubernetes_version} on {dn.name} ({parts}): apply config"
+    return f"machine config of {dn.name} differs from the spec: apply (mode auto)"
+
+
 def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Observed) -> list[str]:
-    """Plan one node's Talos steps; returns its disruptive steps (the caller serialises them across nodes)."""
+    """Plan one node's Talos steps; returns the steps that change a running node (rolled one node at a time)."""
     if dn.name in b.blocked:
         return []
     state = _talos_state(observed, dn)
@@ -36,21 +44,19 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
             config_hash=dn.config_hash,
         )
         return []
-    disruptive: list[str] = []
-    if state.talos_version and (
-        state.talos_version != dn.talos_version or state.schematic_id not in (None, dn.schematic_id)
-    ):
-        what = []
-        if state.talos_version != dn.talos_version:
-            what.append(f"Talos {state.talos_version}→{dn.talos_version}")
-        if state.schematic_id not in (None, dn.schematic_id):
+    rolling: list[str] = [vm_ready] if vm_ready and b.steps[vm_ready].disruptive else []
+    version_changed = bool(state.talos_version) and state.talos_version != dn.talos_version
+    schematic_changed = state.schematic_id is not None and state.schematic_id != dn.schematic_id
+    if version_changed or schematic_changed:
+        what = [f"Talos {state.talos_version}→{dn.talos_version}"] if version_changed else []
+        if schematic_changed:
             what.append(f"schematic {str(state.schematic_id)[:12]}→{dn.schematic_id[:12]}")
-        disruptive.append(
+        rolling.append(
             b.add(
                 f"{target}/upgrade",
                 Kind.UPGRADE_TALOS,
                 target,
-                f"upgrade {dn.name}: {', '.join(what)} (node reboots)",
+                f"upgrade {dn.name}: {', '.join(what)} (node reboots into {dn.installer_image})",
                 (vm_ready,),
                 disruptive=True,
                 node_name=dn.name,
@@ -60,16 +66,17 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
             )
         )
     if dn.config_hash is not None and state.config_hash != dn.config_hash:
-        if desired.drift == "report" and state.config_hash is not None and vm_ready is None and not disruptive:
+        drift_only = not rolling and state.kubernetes_version in (None, dn.kubernetes_version)
+        if drift_only and desired.drift == "report":
             b.notes.append(f"drift on {dn.name}: machine config differs from the spec (reported only)")
         else:
-            disruptive.append(
+            rolling.append(
                 b.add(
                     f"{target}/config",
                     Kind.APPLY_CONFIG,
                     target,
-                    f"machine config of {dn.name} differs from the spec: apply (mode auto)",
-                    (vm_ready, *disruptive[-1:]),
+                    _config_reason(dn, state),
+                    (vm_ready, *rolling[-1:]),
                     disruptive=dn.is_controller,
                     node_name=dn.name,
                     ip=dn.ip,
@@ -78,19 +85,33 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
                     config_hash=dn.config_hash,
                 )
             )
-    if vm_ready and b.steps[vm_ready].disruptive:
-        disruptive.insert(0, vm_ready)
-    return disruptive
+    return rolling
+
+
+def _version_conflicts(b: PlanBuilder, desired: Desired, observed: Observed) -> None:
+    """Version-skew rules: one minor at a time, never down; checked against what the controllers run."""
+    for kind, want, attr in (
+        ("Talos", desired.nodes[0].talos_version, "talos_version"),
+        ("Kubernetes", desired.nodes[0].kubernetes_version, "kubernetes_version"),
+    ):
+        running = {getattr(t, attr) for t in observed.talos.values() if t.stage == "running" and getattr(t, attr)}
+        for current in sorted(running):
+            why = upgrade_problem(kind, current, want)
+            if why:
+                b.conflicts.append(why)
+                b.blocked.update(n.name for n in desired.nodes if n.name in observed.talos)
+                return
 
 
 def plan_talos(b: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
-    """Plans every node, chains disruptive work one node at a time (controllers first); returns the health step."""
-    chains: list[tuple[DesiredNode, list[str]]] = []
-    for dn in sorted(desired.nodes, key=lambda n: not n.is_controller):
-        chains.append((dn, plan_node_talos(b, desired, dn, observed)))
-
-    # Disruptive steps wait for the node to be healthy again before they finish; chaining each node's first
-    # disruptive step after the previous node's last one means two nodes are never down at once.
+    """Plans every node; rolls changes to running nodes one at a time (controllers first); returns the health step."""
+    _version_conflicts(b, desired, observed)
+    chains = [
+        (dn, plan_node_talos(b, desired, dn, observed))
+        for dn in sorted(desired.nodes, key=lambda n: not n.is_controller)
+    ]
+    # Each rolling step waits for its node to be healthy again before it finishes; chaining every node's first
+    # step after the previous node's last one means two nodes are never changed (or down) at once.
     previous: str | None = None
     for _dn, steps in chains:
         if not steps:
@@ -101,16 +122,17 @@ def plan_talos(b: PlanBuilder, desired: Desired, observed: Observed) -> str | No
         previous = steps[-1]
 
     bootstrap = None
-    if not observed.cluster.bootstrapped and desired.bootstrap_node.name not in b.blocked:
-        first = desired.bootstrap_node
+    first_cp = desired.bootstrap_node
+    if not observed.cluster.bootstrapped and first_cp.name not in b.blocked:
+        config_step = f"node/{first_cp.name}/config"
         bootstrap = b.add(
             "cluster/bootstrap",
             Kind.BOOTSTRAP,
             "cluster",
-            f"bootstrap etcd once, on the first controller {first.name} ({first.ip})",
-            (f"node/{first.name}/config" if f"node/{first.name}/config" in b.steps else b.vm_ready.get(first.name),),
-            node_name=first.name,
-            ip=first.ip,
+            f"bootstrap etcd once, on the first controller {first_cp.name} ({first_cp.ip})",
+            (config_step if config_step in b.steps else b.vm_ready.get(first_cp.name),),
+            node_name=first_cp.name,
+            ip=first_cp.ip,
         )
     talos_steps = [s.id for s in b.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS)]
     if talos_steps or bootstrap or not observed.cluster.kube_api_ready:

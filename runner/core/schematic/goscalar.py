@@ -10,7 +10,6 @@ import calendar
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 _LINE_BREAKS = frozenset("\r\n\x85\u2028\u2029")
 _BLANK_OR_ZERO = frozenset(" \t\0") | _LINE_BREAKS
@@ -130,7 +129,6 @@ _HASH_AFTER_WS = re.compile(f"[ \t\0{_BREAK_CLASS}]#")
 _FLOW_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 
 
-@lru_cache(maxsize=4096)
 def analyze_scalar(text: str) -> ScalarAnalysis:
     """emitter.analyzeScalar (block context, unicode output on)."""
     if not text:

@@ -26,6 +26,7 @@ from runner.core.schematic.goscalar import (
 )
 
 BEST_INDENT = 4
+SHORT_SCALAR = 64  # scalars up to this length have their style cached
 _BREAK_SPLIT = re.compile("([\r\n\x85\u2028\u2029])")  # keeps each break as its own piece
 Tree = dict[str, Any] | list[Any] | str | int | bool | None
 
@@ -142,9 +143,15 @@ class _Emitter:
                 breaks = False
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
+def _short_style(value: str, simple_key: bool) -> str:
+    # Pure in its arguments; the same short keys and values recur in every node's documents.
+    return _select_style(value, analyze_scalar(value), simple_key)
+
+
 def _style_of(value: str, simple_key: bool) -> str:
-    # Pure in its arguments, and the same keys and values recur in every node's documents.
+    if len(value) <= SHORT_SCALAR:
+        return _short_style(value, simple_key)
     return _select_style(value, analyze_scalar(value), simple_key)
 
 
@@ -180,6 +187,9 @@ def _scalar_text(value: str | int | bool | None) -> str:
 
 
 def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_key: bool = False) -> None:
+    if isinstance(node, str):  # the common case first
+        em.scalar(node, _style_of(node, simple_key), _increase(indent, in_sequence_item, flow=True))
+        return
     if isinstance(node, dict):
         if not node:
             em.indicator("{", True, True, False)
@@ -203,9 +213,7 @@ def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_
             em.indicator("-", True, False, True)
             _emit(em, item, inner, True)
         return
-    text = _scalar_text(node)
-    style = "plain" if not isinstance(node, str) else _style_of(text, simple_key)
-    em.scalar(text, style, _increase(indent, in_sequence_item, flow=True))
+    em.scalar(_scalar_text(node), "plain", _increase(indent, in_sequence_item, flow=True))
 
 
 def dump(tree: dict[str, Any]) -> str:

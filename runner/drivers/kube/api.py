@@ -41,6 +41,9 @@ class KubeApi(Protocol):
     def nodes_ready(self) -> dict[str, bool]:
         """Node name -> Ready condition."""
 
+    def remove_node(self, name: str) -> bool:
+        """Cordon and delete a Node leaving the cluster; False when it did not exist."""
+
     def install_flux(
         self,
         git_url: str,

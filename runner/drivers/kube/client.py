@@ -110,6 +110,18 @@ class LightkubeApi:
             nodes = [_to_dict(n) for n in self._client.list(Node)]
         return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
 
+    def remove_node(self, name: str) -> bool:
+        """Cordon then delete a Node leaving the cluster; False when it was already gone."""
+        with translated(f"remove node {name}"):
+            try:
+                self._client.patch(Node, name, {"spec": {"unschedulable": True}}, patch_type=PatchType.MERGE)
+            except ApiError as e:
+                if e.status.code == 404:
+                    return False
+                raise
+            self._client.delete(Node, name)
+        return True
+
     def flux_version(self) -> str | None:
         ns = self.get("v1", "Namespace", flux_install.FLUX_NAMESPACE)
         if ns is None:

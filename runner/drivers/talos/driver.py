@@ -61,6 +61,7 @@ class TalosApi(Protocol):
     def kubeconfig(self, ip: str) -> Secret: ...
     def version(self, ip: str) -> str: ...
     def machine_config(self, ip: str) -> Secret: ...
+    def schematic(self, ip: str) -> str | None: ...
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None: ...
     def reboot(self, ip: str) -> None: ...
     def reset(self, ip: str, graceful: bool = True, reboot: bool = False) -> None: ...
@@ -208,6 +209,20 @@ class TalosctlDriver:
         if not docs:
             raise Permanent(f"talosctl get machineconfig on {ip}: the node has no machine config")
         return Secret(str(docs[0]["spec"]))
+
+    def schematic(self, ip: str) -> str | None:
+        """The Image Factory schematic the node runs: the version of its `schematic` extension (None if not a
+        factory image)."""
+        out = self._call(ip, ["get", "extensions", "-o", "yaml"])
+        try:
+            docs = [d for d in YAML(typ="safe").load_all(out) if d]
+        except YAMLError as e:
+            raise Permanent(f"talosctl get extensions on {ip}: unreadable output") from e
+        for doc in docs:
+            meta = (doc.get("spec") or {}).get("metadata") or {}
+            if meta.get("name") == "schematic":
+                return str(meta.get("version"))
+        return None
 
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None:
         self._call(ip, ["upgrade", "--image", image, "--wait=false", *(["--preserve"] if preserve else [])])

@@ -160,5 +160,6 @@ def post_receive_main() -> int:
         )
         with (git_dir / HOOK_LOG).open("a") as log:
             log.write(f"{delivery} {ref} {new} {result.splitlines()[0] if result else ''}\n")
-        print(f"webhook {ref} -> {result[:120]}", file=sys.stderr)
+        # What `git push` shows as "remote: ...": the status line, not the whole reply.
+        print(f"webhook for {ref}: {result.split(' ', 1)[0]} ({delivery[:8]})", file=sys.stderr)
     return 0

@@ -98,6 +98,9 @@ class SimNode:
                 self.boot_id = uuid.uuid4().hex
 
     def _finish_boot(self) -> None:
+        if not self.installed and self.config is not None:
+            # A fresh install writes the image named by machine.install.image to disk.
+            self.installer_image = self.config.install_image
         self.installed = True
         self.etcd_stopped = False
         if self.staged_config is not None:

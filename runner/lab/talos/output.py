@@ -63,13 +63,25 @@ def resources_json(items: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(item, indent=4) + "\n" for item in items)
 
 
+def _lookup(spec: Any, key: str) -> Any:
+    """A spec field by dotted path (`metadata.name`), or a plain key also looked up under `status`."""
+    if not isinstance(spec, dict):
+        return ""
+    if "." in key:
+        value: Any = spec
+        for part in key.split("."):
+            value = value.get(part, "") if isinstance(value, dict) else ""
+        return value
+    return spec.get(key, spec.get("status", {}).get(key, ""))
+
+
 def resources_table(items: list[dict[str, Any]], display: str, columns: tuple[tuple[str, str], ...]) -> str:
     rows = [["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", *[title for title, _ in columns]]]
     for item in items:
         meta, spec = item["metadata"], item["spec"]
         extra = []
         for _, key in columns:
-            value = spec.get(key, spec.get("status", {}).get(key, "")) if isinstance(spec, dict) else ""
+            value = _lookup(spec, key)
             extra.append(
                 json.dumps(value)
                 if isinstance(value, list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the talosctl twin imports this module and must start fast
@@ -17,6 +18,12 @@ RESOURCE_TYPES: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str]
         "MachineStatus",
         ("machinestatus", "machinestatuses", "ms"),
         (("STAGE", "stage"), ("READY", "ready")),
+    ),
+    "ExtensionStatuses.runtime.talos.dev": (
+        "runtime",
+        "ExtensionStatus",
+        ("extensions", "extension", "extensionstatus", "extensionstatuses"),
+        (("NAME", "metadata.name"), ("VERSION", "metadata.version")),
     ),
     "Members.cluster.talos.dev": (
         "cluster",
@@ -64,6 +71,11 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
         # Only maintenance and running machines answer at all, so those are the stages ever reported.
         status = {"stage": node.phase, "status": {"ready": node.phase == "running", "unmetConditions": []}}
         return [{"metadata": _metadata(namespace, rtype, "machine", 1), "spec": status}]
+    if rtype == "ExtensionStatuses.runtime.talos.dev":
+        return [
+            {"metadata": _metadata(namespace, rtype, str(i), 1), "spec": spec}
+            for i, spec in enumerate(installed_extensions(node))
+        ]
     # Members: discovery lists the running machines of the same cluster.
     if node.config is None:
         return []
@@ -80,3 +92,23 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
         }
         out.append({"metadata": _metadata(namespace, rtype, peer.hostname, 1), "spec": spec})
     return out
+
+
+_FACTORY_IMAGE = re.compile(r"/(?:[a-z0-9]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
+
+
+def installed_extensions(node: SimNode) -> list[dict[str, Any]]:
+    """Image Factory installers carry a `schematic` extension whose version is the schematic id."""
+    match = _FACTORY_IMAGE.search(node.installer_image or "")
+    if match is None:
+        return []
+    return [
+        {
+            "image": "",
+            "metadata": {
+                "name": "schematic",
+                "version": match["id"],
+                "description": "Describes the Image Factory schematic used to build this Talos image.",
+            },
+        }
+    ]

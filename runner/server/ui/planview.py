@@ -1,0 +1,112 @@
+"""A run's plan as a diff-like view grouped by phase, and the PR plans list (pure, no I/O)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.core.steps import Phase
+
+# How a step kind reads in the diff-like plan view: what it does to the cluster.
+_ADDS = {"ensure_image", "create_vm", "start_vm", "apply_config", "install_flux", "bootstrap"}
+_REMOVES = {"delete_vm", "stop_vm", "etcd_leave", "drain_node", "delete_k8s_node"}
+_WAITS = {"wait_healthy", "wait_flux", "record_handoff"}
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: str
+    kind: str
+    target: str
+    reason: str
+    depends_on: list[str]
+    disruptive: bool
+    change: str  # add / change / remove / wait: the sigil of the diff-like view
+    status: str | None  # how the step went in this run, when it ran
+
+
+@dataclass(frozen=True)
+class PlanView:
+    available: bool
+    phases: list[tuple[str, list[StepView]]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def step_count(self) -> int:
+        return sum(len(steps) for _, steps in self.phases)
+
+    @property
+    def disruptive_count(self) -> int:
+        return sum(1 for _, steps in self.phases for s in steps if s.disruptive)
+
+
+def change_of(kind: str) -> str:
+    if kind in _ADDS:
+        return "add"
+    if kind in _REMOVES:
+        return "remove"
+    if kind in _WAITS:
+        return "wait"
+    return "change"
+
+
+def plan_view(plan_json: str | None, step_status: dict[str, str] | None = None) -> PlanView:
+    """The plan grouped by phase in execution order; unknown phases go last rather than disappear."""
+    if not plan_json:
+        return PlanView(available=False)
+    try:
+        data = json.loads(plan_json)
+        raw_steps = list(data.get("steps") or [])
+    except (ValueError, AttributeError, TypeError):
+        return PlanView(available=False)
+    status = step_status or {}
+    order = [p.value for p in Phase]
+    grouped: dict[str, list[StepView]] = {}
+    for s in raw_steps:
+        kind = str(s.get("kind", "?"))
+        step = StepView(
+            id=str(s.get("id", "?")),
+            kind=kind,
+            target=str(s.get("target", "")),
+            reason=str(s.get("reason", "")),
+            depends_on=[str(d) for d in s.get("depends_on") or []],
+            disruptive=bool(s.get("disruptive")),
+            change=change_of(kind),
+            status=status.get(str(s.get("id"))),
+        )
+        grouped.setdefault(str(s.get("phase") or "other"), []).append(step)
+    phases = sorted(grouped.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    return PlanView(
+        available=True,
+        phases=phases,
+        conflicts=[str(c) for c in data.get("conflicts") or []],
+        notes=[str(n) for n in data.get("notes") or []],
+    )
+
+
+def plan_counts(plan_json: str | None) -> str:
+    view = plan_view(plan_json)
+    if not view.available:
+        return "-"
+    text = f"{view.step_count} steps"
+    if view.disruptive_count:
+        text += f", {view.disruptive_count} disruptive"
+    if view.conflicts:
+        text += f", {len(view.conflicts)} conflicts"
+    return text
+
+
+def latest_plan_per_pr(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest plan run per (cluster, PR); `runs` come newest first, as the journal returns them."""
+    seen: set[tuple[str, int]] = set()
+    latest = []
+    for run in runs:
+        if run.get("mode") != "plan" or run.get("pr") is None:
+            continue
+        key = (str(run["cluster"]), int(run["pr"]))
+        if key not in seen:
+            seen.add(key)
+            latest.append(run)
+    return sorted(latest, key=lambda r: (-int(r["pr"]), str(r["cluster"])))

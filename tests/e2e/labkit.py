@@ -1,0 +1,205 @@
+"""Helpers for the end-to-end stories: start a lab session, edit the cluster as an operator would, look inside the twins.
+
+Everything here acts through the same doors a person would use (git push, signed webhooks, the runner's
+journal) or reads the twins' own state to check what really happened to the "machines".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from ruamel.yaml import YAML
+
+from runner.cli.lab.session import LabSession
+from runner.lab.proxmox import Call
+from runner.lab.world import Pace
+from runner.server.signatures import sign
+
+HERE = Path(__file__).parent
+REPO_ROOT = HERE.parents[1]
+DATA = HERE / "data"
+CLUSTER = "home"
+CLUSTER_YAML = f"clusters/{CLUSTER}/cluster.yaml"
+EXPECTED_ENDPOINT = "https://10.0.0.20:6443"
+
+# Short waits keep a failing story fast; the lab at Pace.fast() needs a few seconds per node at most.
+FAST_SETTINGS: dict[str, Any] = {"boot_timeout": 30, "flux_timeout": 40, "retry_backoff": 0.5}
+
+T = TypeVar("T")
+
+
+def start_lab(workdir: Path, **overrides: Any) -> LabSession:
+    session = LabSession(REPO_ROOT, workdir, pace=Pace.fast(), settings_overrides={**FAST_SETTINGS, **overrides})
+    return session.start()
+
+
+def wait_until(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
+    """Poll `check` until it returns something truthy; fail naming `what` (no timing is asserted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def describe(run: dict[str, Any]) -> str:
+    return f"run {run['id']} {run['result']}: {run['summary']} / {run['error']}"
+
+
+def run_details(session: LabSession, run: dict[str, Any]) -> dict[str, Any]:
+    details = session.journal.run(int(run["id"]))
+    assert details is not None
+    return details
+
+
+def plan_steps(run: dict[str, Any]) -> list[dict[str, Any]]:
+    assert run["plan_json"], f"run {run['id']} recorded no plan"
+    steps: list[dict[str, Any]] = json.loads(run["plan_json"])["steps"]
+    return steps
+
+
+def runs(session: LabSession, mode: str | None = None) -> list[dict[str, Any]]:
+    return session.journal.runs(cluster=CLUSTER, mode=mode, limit=500)
+
+
+def last_run_id(session: LabSession) -> int:
+    every = session.journal.runs(limit=1)
+    return int(every[0]["id"]) if every else 0
+
+
+# --- the operator's edits --------------------------------------------------------------------------
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round-trip: comments, order and the modeline stay as the operator wrote them
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    return yaml
+
+
+def edit_cluster(session: LabSession, change: Callable[[Any], None]) -> str:
+    """cluster.yaml of the working copy with `change` applied to its parsed document (not yet committed)."""
+    yaml = _yaml()
+    doc = yaml.load((session.clone / CLUSTER_YAML).read_text())
+    change(doc)
+    out = io.StringIO()
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def set_node_fields(session: LabSession, node: str, **fields: Any) -> str:
+    def change(doc: Any) -> None:
+        entry = next(n for n in doc["nodes"] if n["name"] == node)
+        entry.update(fields)
+
+    return edit_cluster(session, change)
+
+
+def add_node(session: LabSession, node: dict[str, Any]) -> str:
+    return edit_cluster(session, lambda doc: doc["nodes"].append(node))
+
+
+def load_data(name: str) -> Any:
+    return YAML(typ="safe", pure=True).load((DATA / name).read_text())
+
+
+# --- a forge's pull_request webhook -----------------------------------------------------------------
+
+
+def send_pull_request(
+    session: LabSession, *, action: str, number: int, head_ref: str, head_sha: str, base_sha: str
+) -> httpx.Response:
+    """POST a signed Gitea pull_request event to the runner, as Gitea does (the lab git server sends only pushes)."""
+    payload = json.loads((DATA / "gitea_pull_request.json").read_text())
+    full_name = session.settings.full_name
+    owner, name = full_name.split("/", 1)
+    payload["action"] = action
+    payload["number"] = number
+    pr = payload["pull_request"]
+    pr.update(number=number, id=number)
+    pr["head"].update(label=head_ref, ref=head_ref, sha=head_sha)
+    pr["base"].update(sha=base_sha)
+    pr["merge_base"] = base_sha
+    for repo in (pr["head"]["repo"], pr["base"]["repo"], payload["repository"]):
+        repo.update(name=name, full_name=full_name)
+    payload["repository"]["owner"].update(login=owner, username=owner)
+    payload["repository"]["clone_url"] = session.settings.repo_url
+    body = json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Gitea-Event": "pull_request",
+        "X-Gitea-Delivery": str(uuid.uuid4()),
+        "X-Gitea-Signature": sign(session.settings.webhook_secret.reveal(), body),
+    }
+    return httpx.post(f"{session.server.url}/hooks/gitea", content=body, headers=headers, timeout=10)
+
+
+def request_run(session: LabSession, mode: str = "apply") -> httpx.Response:
+    """A manual run of the branch head through the generic hook (what `runner` drift/manual triggers send)."""
+    body = json.dumps({"ref": session.settings.branch, "cluster": CLUSTER, "mode": mode}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Runner-Delivery": str(uuid.uuid4()),
+        "X-Runner-Signature": "sha256=" + sign(session.settings.webhook_secret.reveal(), body),
+    }
+    return httpx.post(f"{session.server.url}/hooks/generic", content=body, headers=headers, timeout=10)
+
+
+# --- looking inside the twins -----------------------------------------------------------------------
+
+
+def proxmox_writes(calls: list[Call]) -> list[Call]:
+    return [c for c in calls if c.method != "GET"]
+
+
+def managed_vms(session: LabSession) -> dict[int, Any]:
+    state = session.world.proxmox_state
+    with state.lock:
+        return {
+            vmid: vm for vmid, vm in state.vms.items() if "managed-by-runner" in vm.config.get("tags", "").split(";")
+        }
+
+
+def talos_phases(session: LabSession) -> dict[str, str]:
+    lab = session.world.talos.lab
+    with lab.lock:
+        return {node.hostname: node.phase for node in lab.nodes.values()}
+
+
+def etcd_member_ips(session: LabSession) -> set[str]:
+    lab = session.world.talos.lab
+    with lab.lock:
+        return {m.ip for members in lab.etcd.values() for m in members.values()}
+
+
+def _objects(session: LabSession, api_version: str, kind: str) -> list[dict[str, Any]]:
+    twin = session.world.kube_twin
+    rt = twin.catalog.by_kind(api_version, kind)
+    return twin.store.list(rt, None) if rt is not None else []
+
+
+def ready_kube_nodes(session: LabSession) -> set[str]:
+    return {
+        n["metadata"]["name"]
+        for n in _objects(session, "v1", "Node")
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in n.get("status", {}).get("conditions", []))
+    }
+
+
+def kustomizations_ready(session: LabSession) -> dict[str, bool]:
+    return {
+        k["metadata"]["name"]: any(
+            c["type"] == "Ready" and c["status"] == "True" for c in (k.get("status") or {}).get("conditions", [])
+        )
+        for k in _objects(session, "kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+    }

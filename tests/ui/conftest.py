@@ -1,0 +1,50 @@
+"""Fixtures of the UI tests: the real app over a populated journal (TestClient), and a live lab session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.queue import RunRequest
+from runner.engine.settings import Settings
+from runner.engine.worker import RunContext, RunResult
+from runner.server.app import create_app, service_of
+from runner.server.service import Service
+from tests.ui.uikit import populate
+
+
+def never_called(request: RunRequest, ctx: RunContext) -> RunResult:
+    raise AssertionError("the UI tests start no worker; nothing should run")
+
+
+@dataclass
+class UI:
+    client: TestClient
+    service: Service
+    store: ClusterStateStore
+    run_ids: list[int]  # in the order of data/runs.json
+
+
+@pytest.fixture
+def ui(tmp_path: Path) -> Iterator[UI]:
+    """The whole runner app (no lifespan, so no worker) over a journal and snapshots filled from data/."""
+    settings = Settings(
+        repo_url=str(tmp_path / "origin.git"),
+        repo_full_name="lab/home",
+        webhook_secret="ui-test-webhook-secret",
+        db_path=tmp_path / "runner.db",
+        cache_dir=tmp_path / "cache",
+        drift_interval=0,
+        poll_interval=0,
+    )
+    app = create_app(settings, never_called)
+    service = service_of(app)
+    store = ClusterStateStore(settings.db_path)
+    run_ids = populate(service.journal, store)
+    yield UI(TestClient(app), service, store, run_ids)
+    store.close()

@@ -1,0 +1,93 @@
+"""Invariants of the view models, over generated plans and nodes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from runner.core.steps import PHASE_OF, Kind, Phase
+from runner.server.ui.clusterview import node_status
+from runner.server.ui.planview import latest_plan_per_pr, plan_view
+
+steps = st.lists(
+    st.builds(
+        lambda kind, n, disruptive: {
+            "id": f"{kind.value}/{n}",
+            "kind": kind.value,
+            "phase": PHASE_OF[kind].value,
+            "target": f"t/{n}",
+            "reason": f"because {n}",
+            "depends_on": [],
+            "disruptive": disruptive,
+        },
+        st.sampled_from(list(Kind)),
+        st.integers(0, 10_000),
+        st.booleans(),
+    ),
+    max_size=40,
+    unique_by=lambda s: s["id"],
+)
+
+
+@given(steps)
+def test_plan_view_keeps_every_step_once_in_phase_order(raw: list[dict[str, Any]]) -> None:
+    view = plan_view(json.dumps({"cluster": "c", "steps": raw, "conflicts": [], "notes": []}))
+    order = [p.value for p in Phase]
+    phases = [name for name, _ in view.phases]
+    assert phases == sorted(phases, key=order.index)
+    shown = [s.id for _, group in view.phases for s in group]
+    assert sorted(shown) == sorted(s["id"] for s in raw)
+    for name, group in view.phases:  # within a phase, the plan's own (dependency) order is kept
+        assert [s.id for s in group] == [s["id"] for s in raw if s["phase"] == name]
+    assert view.disruptive_count == sum(s["disruptive"] for s in raw)
+
+
+@given(st.text(max_size=30))
+def test_plan_view_never_fails_on_a_damaged_plan(text: str) -> None:
+    view = plan_view(text)
+    assert view.available in (True, False)
+
+
+nodes = st.fixed_dictionaries(
+    {
+        "vm": st.sampled_from(["running", "stopped", "paused", "absent", None]),
+        "talos": st.sampled_from(["running", "maintenance", "booting", "unreachable", None]),
+        "in_sync": st.booleans(),
+    }
+)
+
+
+@given(nodes)
+def test_ready_means_vm_and_talos_running_and_in_sync(node: dict[str, Any]) -> None:
+    label, tone = node_status(node)
+    expected = node["vm"] == "running" and node["talos"] == "running" and node["in_sync"]
+    assert (label == "Ready") == expected
+    assert (tone == "ok") == expected
+    assert label  # always a word, never colour alone
+
+
+runs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "cluster": st.sampled_from(["a", "b"]),
+            "pr": st.one_of(st.none(), st.integers(1, 4)),
+            "mode": st.sampled_from(["plan", "apply"]),
+        }
+    ),
+    max_size=30,
+)
+
+
+@given(runs)
+def test_pr_plans_are_the_newest_plan_per_cluster_and_pr(raw: list[dict[str, Any]]) -> None:
+    newest_first = [dict(r, id=len(raw) - i) for i, r in enumerate(raw)]
+    latest = latest_plan_per_pr(newest_first)
+    keys = [(r["cluster"], r["pr"]) for r in latest]
+    assert len(keys) == len(set(keys))
+    for run in latest:
+        rivals = [r["id"] for r in newest_first if (r["cluster"], r["pr"], r["mode"]) == (run["cluster"], run["pr"], "plan")]
+        assert run["id"] == max(rivals)
+    assert {k for k in keys} == {(r["cluster"], r["pr"]) for r in raw if r["mode"] == "plan" and r["pr"] is not None}

@@ -2,7 +2,7 @@
 
 Specs are generated from the reference cluster (clusters/home) with 3 controllers and unique names, IPs (in the
 /16) and VMIDs, and checked once by the real validator before timing. Each figure is the minimum of a few
-repetitions, so one slow scheduler tick does not decide the result.
+repetitions, in wall and in CPU time (see `best_ms`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -48,21 +50,29 @@ def checked_cluster(data: dict[str, Any]) -> Cluster:
     """Validate through the same loader `runner validate` uses, so the benchmark plans only valid specs."""
     yaml = YAML(typ="safe")
     yaml.default_flow_style = False
-    from io import StringIO
-
     buf = StringIO()
     yaml.dump(data, buf)
     cluster, _warnings = validate_text(buf.getvalue(), "cluster.yaml")
     return cluster
 
 
-def best_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    best = float("inf")
+def best_ms(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float]:
+    """(wall, CPU) milliseconds, each the minimum over `repeats` runs.
+
+    Planning is single-threaded and CPU-bound, so on an idle machine both agree; the CPU figure is what
+    the target is checked against because it does not grow when other processes share the cores.
+    """
+    wall = cpu = float("inf")
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
+        wall = min(wall, time.perf_counter() - started)
+        cpu = min(cpu, time.process_time() - started_cpu)
+    return wall * 1000, cpu * 1000
+
+
+def derive_and_plan(cluster: Cluster, observed: Observed) -> object:
+    return plan(derive(cluster, flux_version=FLUX_VERSION), observed)
 
 
 def converged_state(desired: Desired) -> Observed:
@@ -70,7 +80,7 @@ def converged_state(desired: Desired) -> Observed:
 
 
 def main() -> int:
-    rows: list[tuple[int, float, float, int, int]] = []
+    rows: list[tuple[int, str, float, float, int]] = []
     for n in SIZES:
         cluster = checked_cluster(generated_spec(n))
         desired = derive(cluster, flux_version=FLUX_VERSION)
@@ -79,19 +89,22 @@ def main() -> int:
         if noop.steps:
             print(f"converged plan for {n} nodes is not empty: {[s.id for s in noop.steps][:5]}")
             return 1
-        steps = len(plan(desired, Observed()).steps)
-        empty_ms = best_ms(lambda c=cluster: plan(derive(c, flux_version=FLUX_VERSION), Observed()))
-        conv_ms = best_ms(lambda c=cluster, o=converged: plan(derive(c, flux_version=FLUX_VERSION), o))
-        rows.append((n, empty_ms, conv_ms, steps, len(noop.steps)))
+        for label, observed in (("from empty", Observed()), ("converged", converged)):
+            steps = len(plan(desired, observed).steps)
+            wall, cpu = best_ms(partial(derive_and_plan, cluster, observed))
+            rows.append((n, label, wall, cpu, steps))
 
-    print(f"{'nodes':>6} {'from empty ms':>14} {'converged ms':>13} {'steps':>6} {'no-op steps':>12}")
-    for n, empty_ms, conv_ms, steps, noop_steps in rows:
-        print(f"{n:>6} {empty_ms:>14.1f} {conv_ms:>13.1f} {steps:>6} {noop_steps:>12}")
-    small, large = rows[0], rows[-1]
-    print(f"ratio {large[0]}/{small[0]} nodes: from empty {large[1] / small[1]:.1f}x, converged {large[2] / small[2]:.1f}x")
-    worst = max(large[1], large[2])
+    print(f"derive + plan, min of {REPEATS} runs")
+    print(f"{'nodes':>6} {'observed':>11} {'wall ms':>8} {'cpu ms':>8} {'steps':>6}")
+    for n, label, wall, cpu, steps in rows:
+        print(f"{n:>6} {label:>11} {wall:>8.1f} {cpu:>8.1f} {steps:>6}")
+    by_size = {(n, label): cpu for n, label, _, cpu, _ in rows}
+    small, large = SIZES[0], SIZES[-1]
+    for label in ("from empty", "converged"):
+        print(f"ratio {large}/{small} nodes, {label}: {by_size[large, label] / by_size[small, label]:.1f}x")
+    worst = max(cpu for n, _, _, cpu, _ in rows if n == large)
     verdict = "ok" if worst < TARGET_MS else "MISSED"
-    print(f"target: {large[0]} nodes derive+plan < {TARGET_MS:.0f} ms (worst {worst:.1f} ms) -> {verdict}")
+    print(f"target: {large} nodes derive+plan < {TARGET_MS:.0f} ms (worst {worst:.1f} ms CPU) -> {verdict}")
     return 0 if verdict == "ok" else 1
 
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from runner.cli import cmd_access, cmd_apply, cmd_init, cmd_lab, cmd_plan, cmd_schema, cmd_serve, cmd_validate
+from runner.cli import (
+    cmd_access,
+    cmd_apply,
+    cmd_init,
+    cmd_lab,
+    cmd_plan,
+    cmd_schema,
+    cmd_serve,
+    cmd_validate,
+    cmd_watch,
+)
 
 app = typer.Typer(
     name="runner",
@@ -14,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cmd_init, cmd_validate, cmd_plan, cmd_apply, cmd_serve, cmd_lab, cmd_access, cmd_schema):
+for module in (cmd_init, cmd_validate, cmd_plan, cmd_apply, cmd_serve, cmd_lab, cmd_access, cmd_schema, cmd_watch):
     module.register(app)
 
 

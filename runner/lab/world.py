@@ -160,7 +160,10 @@ class LabWorld:
         for vmid, (_vm, started) in running.items():
             ident = identities[vmid]
             if ident is not None and vmid not in self._powered:
-                self.talos.lab.register(ident.ip, ident.hostname, ident.version)
+                node = self.talos.lab.register(ident.ip, ident.hostname, ident.version)
+                if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)
+                    with self.talos.lab.lock:
+                        node.hostname = ident.hostname
                 self.talos.lab.power(ident.ip, True)
                 self._powered[vmid] = (ident.ip, started)
         self.talos.lab.advance()

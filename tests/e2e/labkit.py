@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end stories: start a lab session, edit the cluster as an operator would, look inside the twins.
+"""Helpers for the end-to-end stories: start a lab, edit the cluster as an operator would, look inside the twins.
 
 Everything here acts through the same doors a person would use (git push, signed webhooks, the runner's
 journal) or reads the twins' own state to check what really happened to the "machines".
@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from runner.cli.lab.session import LabSession
 from runner.lab.proxmox import Call
 from runner.lab.world import Pace
+from runner.server.app import service_of
 from runner.server.signatures import sign
 
 HERE = Path(__file__).parent
@@ -70,6 +71,11 @@ def plan_steps(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 def runs(session: LabSession, mode: str | None = None) -> list[dict[str, Any]]:
     return session.journal.runs(cluster=CLUSTER, mode=mode, limit=500)
+
+
+def queue_empty(session: LabSession) -> bool:
+    """Nothing queued or running: every delivery so far has been worked off."""
+    return not service_of(session.app).queue.items()
 
 
 def last_run_id(session: LabSession) -> int:

@@ -21,6 +21,7 @@ from .labkit import (
     managed_vms,
     plan_steps,
     proxmox_writes,
+    queue_empty,
     ready_kube_nodes,
     request_run,
     run_details,
@@ -40,12 +41,6 @@ CONTROLLER_IPS = {"10.0.0.11", "10.0.0.12", "10.0.0.13"}
 
 def forge_states(session: LabSession, commit: str) -> list[str]:
     return [s.state for s in session.world.forge_state.statuses_for(session.settings.full_name, commit)]
-
-
-def queue_empty(session: LabSession) -> bool:
-    from runner.server.app import service_of
-
-    return not service_of(session.app).queue.items()
 
 
 def test_a_first_push_bootstraps_the_cluster_and_hands_off_to_flux(home: Home) -> None:
@@ -102,8 +97,10 @@ def test_a_nothing_changed_costs_no_work(home: Home) -> None:
     # A manual (drift) run of the branch head: the same.
     proxmox.reset()
     assert request_run(session).status_code == 202
-    manual = wait_until(lambda: [r for r in runs(session, "apply") if r["trigger"] == "manual" and r["status"] == "finished"],
-                        "the manual run")[0]
+    manual = wait_until(
+        lambda: [r for r in runs(session, "apply") if r["trigger"] == "manual" and r["status"] == "finished"],
+        "the manual run",
+    )[0]
     assert manual["result"] == "success", describe(manual)
     assert plan_steps(manual) == []
     assert len(proxmox.matching()) <= 2, proxmox.matching()

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from runner.cli.lab.session import LabSession
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.queue import RunRequest
 from runner.engine.settings import Settings
 from runner.engine.worker import RunContext, RunResult
+from runner.lab.world import Pace
 from runner.server.app import create_app, service_of
 from runner.server.service import Service
 from tests.ui.uikit import populate
@@ -48,3 +50,24 @@ def ui(tmp_path: Path) -> Iterator[UI]:
     run_ids = populate(service.journal, store)
     yield UI(TestClient(app), service, store, run_ids)
     store.close()
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LabRun:
+    session: LabSession
+    commit: str
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
+    """A lab session whose first push (the full bootstrap of clusters/home) has just been sent to the runner."""
+    session = LabSession(REPO_ROOT, tmp_path_factory.mktemp("lab"), pace=Pace.fast()).start()
+    try:
+        session.seed_clone()
+        commit = session.push()
+        yield LabRun(session, commit)
+    finally:
+        session.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_pages_have_landmarks_headings_and_labelled_tables_and_controls(ui: UI, 
     assert page.one("nav").attrs["aria-label"] == "Main"
     assert len(page.all("h1")) == 1
     levels = [int(e.tag[1]) for e in page.elements if re.fullmatch(r"h[1-6]", e.tag)]
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), f"skipped heading level: {levels}"
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), f"skipped heading level: {levels}"
     assert all(th.attrs.get("scope") in ("col", "row") for th in page.all("th"))
     assert len(page.all("caption")) == len(page.all("table"))
     labels = {e.attrs.get("for") for e in page.all("label")}

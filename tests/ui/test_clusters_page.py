@@ -11,7 +11,8 @@ def rows_of(page: Page, caption: str) -> list[list[str]]:
     html = page.html
     start = html.index(f"<caption>{caption}</caption>")
     table = Page(html[start : html.index("</table>", start)])
-    rows, current = [], []
+    rows: list[list[str]] = []
+    current: list[str] = []
     for element in table.elements:
         if element.tag == "tr":
             if current:
@@ -61,7 +62,7 @@ def test_cluster_facts_show_endpoint_flux_handoff_and_last_run(ui: UI) -> None:
     assert "failure apply of 999988887777" in edge
     assert "drift on VM 411 edge-worker-01: memory 4096 -> 2048 MiB" in edge
     assert "disks only grow" in edge
-    assert "1 steps pending" in edge
+    assert "1 step pending" in edge
 
 
 def test_a_cluster_known_only_from_the_journal_is_listed_without_a_node_table(ui: UI) -> None:

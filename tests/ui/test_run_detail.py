@@ -111,6 +111,8 @@ def test_a_run_without_plan_json_falls_back_to_its_markdown(ui: UI) -> None:
         cluster="home", trigger="push", commit="a" * 40, ref="refs/heads/main", mode="apply", pr=None,
         repo="lab/home", delivery_id=None,
     )  # fmt: skip
-    journal.finish_run(run_id, result="success", summary="ok", plan_markdown="### Plan for cluster `home`\n\n**2 steps**")
+    journal.finish_run(
+        run_id, result="success", summary="ok", plan_markdown="### Plan for cluster `home`\n\n**2 steps**"
+    )
     page = Page(ui.client.get(f"/runs/{run_id}").text)
     assert page.texts("pre", **{"class": "markdown"}) == ["### Plan for cluster `home` **2 steps**"]

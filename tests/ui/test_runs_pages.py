@@ -10,7 +10,9 @@ from tests.ui.uikit import Page
 
 def listed(ui: UI, query: str = "") -> list[int]:
     page = Page(ui.client.get("/runs" + query).text)
-    return [int(e.attrs["href"].rsplit("/", 1)[1]) for e in page.all("a") if e.attrs.get("href", "").startswith("/runs/")]
+    return [
+        int(e.attrs["href"].rsplit("/", 1)[1]) for e in page.all("a") if e.attrs.get("href", "").startswith("/runs/")
+    ]
 
 
 def test_runs_are_listed_newest_first_with_their_columns(ui: UI) -> None:

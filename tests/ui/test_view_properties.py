@@ -88,6 +88,8 @@ def test_pr_plans_are_the_newest_plan_per_cluster_and_pr(raw: list[dict[str, Any
     keys = [(r["cluster"], r["pr"]) for r in latest]
     assert len(keys) == len(set(keys))
     for run in latest:
-        rivals = [r["id"] for r in newest_first if (r["cluster"], r["pr"], r["mode"]) == (run["cluster"], run["pr"], "plan")]
+        rivals = [
+            r["id"] for r in newest_first if (r["cluster"], r["pr"], r["mode"]) == (run["cluster"], run["pr"], "plan")
+        ]
         assert run["id"] == max(rivals)
-    assert {k for k in keys} == {(r["cluster"], r["pr"]) for r in raw if r["mode"] == "plan" and r["pr"] is not None}
+    assert set(keys) == {(r["cluster"], r["pr"]) for r in raw if r["mode"] == "plan" and r["pr"] is not None}

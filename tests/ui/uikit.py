@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.journal import Journal
 
 DATA = Path(__file__).parent / "data"
+T = TypeVar("T")
 
 
 def load(name: str) -> Any:
@@ -118,3 +121,15 @@ class Page(HTMLParser):
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def wait_until(predicate: Callable[[], T | None], what: str, timeout: float = 120.0) -> T:
+    """Poll until `predicate` returns something; the timeout only bounds a broken run, it asserts no speed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -188,8 +188,9 @@ class LabSession:
                 for r in runs
                 if r["commit_sha"] == commit and r["status"] == "finished" and r["result"] != "interrupted"
             ]
-            queued = service_of(self.app).queue.depth()
-            if finished and not queued:
+            # Until its queue item is gone the worker may still be posting the run's PR comment and status.
+            busy = service_of(self.app).queue.items()
+            if finished and not busy:
                 return finished[0]
             if tick:
                 tick()

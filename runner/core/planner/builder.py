@@ -17,6 +17,7 @@ class PlanBuilder:
     # per node name: the step after which the node's VM is up (None when it already was)
     vm_ready: dict[str, str | None] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)  # nodes the plan must not touch (conflicts)
+    powered_off: set[str] = field(default_factory=set)  # nodes whose VM stays off in this plan (drift reported)
 
     def add(
         self,

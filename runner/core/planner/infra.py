@@ -95,17 +95,13 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
                 needs_reboot=needs_reboot,
             )
     if not running:
-        if desired.drift == "report" and not changes:
+        if desired.drift == "report" and last is None:  # nothing of the spec changed: only report the stop
             b.notes.append(f"drift on VM {vm.vmid} {dn.name}: VM is {ov.status} (reported only)")
+            b.powered_off.add(dn.name)
         else:
             last = b.add(
-                f"{target}/start",
-                Kind.START_VM,
-                target,
-                f"start VM {vm.vmid} {dn.name} (it is {ov.status})",
-                (last,),
-                vmid=vm.vmid,
-                node_name=dn.name,
+                f"{target}/start", Kind.START_VM, target, f"start VM {vm.vmid} {dn.name} (it is {ov.status})", (last,),
+                vmid=vm.vmid, node_name=dn.name,
             )
     b.vm_ready[dn.name] = last
 

@@ -24,18 +24,24 @@ def _config_reason(dn: DesiredNode, state: ObservedTalosNode) -> str:
 
 def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Observed) -> list[str]:
     """Plan one node's Talos steps; returns the steps that change a running node (rolled one node at a time)."""
-    if dn.name in b.blocked:
-        return []
+    if dn.name in b.blocked or dn.name in b.powered_off:
+        return []  # nothing can reach a node whose VM stays off
     state = _talos_state(observed, dn)
     target = f"node/{dn.name}"
     vm_ready = b.vm_ready.get(dn.name)
     if state.stage != "running":
-        why = "new node" if vm_ready else f"node is {state.stage}"
+        ov = observed.vms.get(dn.vm.vmid)
+        if ov is None:
+            why = "new node: apply"
+        elif state.stage == "maintenance":
+            why = "node is in maintenance mode: apply"
+        else:  # a VM that existed but does not answer yet: it may come back configured, or in maintenance
+            why = f"node is {state.stage}: once it boots, apply (if in maintenance mode)"
         b.add(
             f"{target}/config",
             Kind.APPLY_CONFIG,
             target,
-            f"{why}: apply {dn.role} config in maintenance mode (Talos {dn.talos_version}, Kubernetes {dn.kubernetes_version})",
+            f"{why} {dn.role} config (Talos {dn.talos_version}, Kubernetes {dn.kubernetes_version})",
             (vm_ready,),
             node_name=dn.name,
             ip=dn.ip,

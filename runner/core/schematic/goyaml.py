@@ -34,6 +34,8 @@ Tree = dict[str, Any] | list[Any] | str | int | bool | None
 class _Emitter:
     """Just the emitter state the block-style paths read: column, whitespace and indention flags."""
 
+    __slots__ = ("column", "indention", "out", "whitespace")
+
     def __init__(self) -> None:
         self.out: list[str] = []
         self.column = 0
@@ -66,14 +68,19 @@ class _Emitter:
 
     # --- scalars -------------------------------------------------------------------------------------
 
+    def plain(self, value: str) -> None:
+        if value:
+            if not self.whitespace:
+                self.out.append(" ")
+                self.column += 1
+            self.out.append(value)
+            self.column += len(value)
+            self.whitespace = False
+        self.indention = False
+
     def scalar(self, value: str, style: str, indent: int) -> None:
         if style == "plain":
-            if value and not self.whitespace:
-                self.put(" ")
-            self.put(value)
-            if value:
-                self.whitespace = False
-            self.indention = False
+            self.plain(value)
         elif style == "single":
             self._single_quoted(value, indent)
         elif style == "double":
@@ -127,20 +134,22 @@ class _Emitter:
             self.indicator(hints, False, False, False)
         self.line_break()
         self.whitespace = True
-        breaks = True
-        # Whole runs between line breaks at once: the same bytes and column as writing them one by one.
+        # Whole runs between line breaks at once. Every run follows a break (or the header's), where the
+        # emitter stands at column 0 with `whitespace` set, so writeIndent only pads: the same bytes and
+        # final state as writing the characters one by one.
+        pad = " " * max(indent, 0)
         for piece in _BREAK_SPLIT.split(value):
             if not piece:
                 continue
             if is_line_break(piece):
-                self._raw_break(piece)
-                breaks = True
+                self.out.append(piece)
+                self.column = 0
+                self.indention = True
             else:
-                if breaks:
-                    self.write_indent(indent)
-                self.put(piece)
+                self.out.append(pad)
+                self.out.append(piece)
+                self.column = len(pad) + len(piece)
                 self.indention = False
-                breaks = False
 
 
 @lru_cache(maxsize=2048)
@@ -188,7 +197,11 @@ def _scalar_text(value: str | int | bool | None) -> str:
 
 def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_key: bool = False) -> None:
     if isinstance(node, str):  # the common case first
-        em.scalar(node, _style_of(node, simple_key), _increase(indent, in_sequence_item, flow=True))
+        style = _style_of(node, simple_key)
+        if style == "plain":
+            em.plain(node)
+        else:
+            em.scalar(node, style, _increase(indent, in_sequence_item, flow=True))
         return
     if isinstance(node, dict):
         if not node:
@@ -213,7 +226,7 @@ def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_
             em.indicator("-", True, False, True)
             _emit(em, item, inner, True)
         return
-    em.scalar(_scalar_text(node), "plain", _increase(indent, in_sequence_item, flow=True))
+    em.plain(_scalar_text(node))
 
 
 def dump(tree: dict[str, Any]) -> str:

@@ -131,7 +131,12 @@ class LightkubeApi:
     def kustomizations_status(self) -> list[FluxStatus]:
         res = self._resource(KINDS["Kustomization"], "Kustomization")
         with translated("list Kustomizations"):
-            return [flux_status(_to_dict(k)) for k in self._client.list(res, namespace="*")]
+            try:
+                return [flux_status(_to_dict(k)) for k in self._client.list(res, namespace="*")]
+            except ApiError as e:
+                if e.status.code == 404:  # the type is not served: Flux's CRDs are not installed (yet)
+                    return []
+                raise
 
     def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
         if kind not in KINDS:

@@ -19,8 +19,7 @@ class NodeView:
     talos: str
     talos_version: str
     kubernetes_version: str
-    cores: str
-    memory: str
+    size: str
     in_sync: bool
     status: str  # "Ready" only when the VM runs, Talos runs and nothing is pending for the node
     tone: str
@@ -41,7 +40,7 @@ def node_status(node: dict[str, Any]) -> tuple[str, str]:
 
 def node_view(node: dict[str, Any]) -> NodeView:
     status, tone = node_status(node)
-    memory = node.get("memory_mib")
+    cores, memory = node.get("cores"), node.get("memory_mib")
     return NodeView(
         name=str(node.get("name", "?")),
         role=str(node.get("role", "-")),
@@ -51,8 +50,7 @@ def node_view(node: dict[str, Any]) -> NodeView:
         talos=str(node.get("talos") or "unreachable"),
         talos_version=str(node.get("talos_version") or "-"),
         kubernetes_version=str(node.get("kubernetes_version") or "-"),
-        cores=str(node.get("cores") or "-"),
-        memory=f"{memory} MiB" if memory else "-",
+        size=f"{cores} cores, {memory} MiB" if cores and memory else "-",
         in_sync=bool(node.get("in_sync")),
         status=status,
         tone=tone,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(time=fmt_time, iso=iso_time, short=short_sha, outcome=run_outcome)
-    env.globals.update(nav=NAV, duration=fmt_duration)
+    env.globals.update(nav=NAV, duration=fmt_duration, now=time.time)
     return env
 
 

@@ -1,0 +1,56 @@
+"""Day-2 stories: one bootstrapped lab per module, changed step by step as an operator would."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from runner.cli.lab.session import LabSession
+from runner.server.app import service_of
+from tests.e2e.labkit import describe, start_lab
+
+CLUSTER_YAML = "clusters/home/cluster.yaml"
+
+
+def push_change(session: LabSession, old: str, new: str, message: str, count: int = 1) -> dict[str, Any]:
+    """Edit cluster.yaml in the operator's clone, commit, push; the finished run of that commit."""
+    text = (session.clone / CLUSTER_YAML).read_text()
+    assert text.count(old) >= count, f"{old!r} not in cluster.yaml"
+    commit = session.commit({CLUSTER_YAML: text.replace(old, new, count)}, message)
+    session.push()
+    return session.wait_for_run(commit, timeout=150)
+
+
+def drift_run(session: LabSession) -> dict[str, Any]:
+    """Ask the service for a drift reconcile (what its timer does) and wait for that new run."""
+    before = max((r["id"] for r in session.journal.runs(limit=1)), default=0)
+    service_of(session.app).scheduler.drift()
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        runs = [r for r in session.journal.runs(limit=5) if r["id"] > before and r["status"] == "finished"]
+        if runs:
+            return runs[0]
+        time.sleep(0.2)
+    raise AssertionError("no drift run finished")
+
+
+def steps_of(session: LabSession, run: dict[str, Any]) -> list[str]:
+    details = session.journal.run(int(run["id"])) or {}
+    return [s["step_id"] for s in details.get("steps", [])]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    # A node that never comes back is given up on after 15 s: the stories below wait for that once.
+    session = start_lab(tmp_path_factory.mktemp("day2"), boot_timeout=15)
+    try:
+        session.seed_clone()
+        commit = session.push()
+        run = session.wait_for_run(commit, timeout=150)
+        assert run["result"] == "success", describe(run)
+        yield session
+    finally:
+        session.stop()

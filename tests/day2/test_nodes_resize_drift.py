@@ -1,0 +1,122 @@
+"""Day-2 on a running cluster: disk growth, drift reported then corrected, a Kubernetes minor upgrade
+(and a refused skip), removing a worker and a controller."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from proxmoxer import ProxmoxAPI
+
+from runner.cli.lab.session import LabSession
+from runner.core.secret import Secret
+from runner.drivers.proxmox import ProxmoxDriver
+from tests.day2.conftest import drift_run, push_change, steps_of
+from tests.e2e.labkit import describe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-nodes")]
+GIB = 1024**3
+
+
+def proxmox(lab: LabSession) -> ProxmoxDriver:
+    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
+    return ProxmoxDriver(lab.world.proxmox.url, token_id, Secret(secret), ca_bundle=lab.world.proxmox.ca_bundle)
+
+
+def pve_ui(lab: LabSession) -> ProxmoxAPI:
+    """A person at the Proxmox UI: the plain API client with the same token, outside the runner."""
+    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
+    user, _, name = token_id.partition("!")
+    port = int(lab.world.proxmox.url.rsplit(":", 1)[1])
+    return ProxmoxAPI(
+        "127.0.0.1",
+        port=port,
+        user=user,
+        token_name=name,
+        token_value=secret,
+        verify_ssl=str(lab.world.proxmox.ca_bundle),
+        backend="https",
+    )
+
+
+def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:
+    details = lab.journal.run(int(run["id"])) or {}  # type: ignore[call-overload]
+    return json.loads(details["plan_json"])
+
+
+def etcd_members(lab: LabSession) -> set[str]:
+    talos = lab.world.talos.lab
+    with talos.lock:
+        return {m.ip for members in talos.etcd.values() for m in members.values()}
+
+
+def test_disk_grows_without_a_reboot(lab: LabSession) -> None:
+    run = push_change(lab, "diskGb: 128\n  - name: talos-worker-02", "diskGb: 160\n  - name: talos-worker-02", "grow")
+    assert run["result"] == "success", describe(run)
+    steps = plan_of(lab, run)["steps"]
+    assert [(s["kind"], s["target"], s["disruptive"]) for s in steps] == [("update_vm", "vm/303", False)]
+    assert {v.vmid: v.maxdisk for v in proxmox(lab).list_vms()}[303] == 160 * GIB
+
+
+def test_drift_is_reported_then_corrected(lab: LabSession) -> None:
+    assert push_change(lab, "drift: correct", "drift: report", "report drift only")["result"] == "success"
+    px = proxmox(lab)
+    px.stop_vm("atlas", 304)  # someone stops a worker in the Proxmox UI...
+    pve_ui(lab).nodes("atlas").qemu(303).config.put(memory=4096)  # ...and shrinks another's memory,
+    px.reboot_vm("atlas", 303)  # which takes effect when it reboots
+    reported = drift_run(lab)
+    assert reported["result"] == "success", describe(reported)
+    assert steps_of(lab, reported) == []  # reported only
+    snapshot = lab.store.snapshot("home") or {}
+    drift = " ".join(snapshot["drift"])
+    assert "VM 304 talos-worker-02: VM is stopped" in drift and "memory 4096 MiB→16384 MiB" in drift
+    assert {v.vmid: v.status for v in px.list_vms()}[304] == "stopped"
+
+    corrected = push_change(lab, "drift: report", "drift: correct", "correct drift")
+    assert corrected["result"] == "success", describe(corrected)
+    vms = {v.vmid: v for v in px.list_vms()}
+    assert vms[304].status == "running" and vms[303].maxmem == 16384 * 1024 * 1024
+    assert (lab.store.snapshot("home") or {})["drift"] == []
+
+
+def test_kubernetes_upgrade_refuses_a_skipped_minor_then_rolls_one_minor(lab: LabSession) -> None:
+    skipped = push_change(lab, "version: v1.32.1", "version: v1.34.0", "k8s 1.34")
+    assert skipped["result"] == "failure"
+    assert "skips a minor version" in (skipped["error"] or "")
+    upgraded = push_change(lab, "version: v1.34.0", "version: v1.33.2", "k8s 1.33")
+    assert upgraded["result"] == "success", describe(upgraded)
+    steps = [s for s in plan_of(lab, upgraded)["steps"] if s["kind"] == "apply_config"]
+    assert [s["target"] for s in steps][:3] == ["node/talos-cp-01", "node/talos-cp-02", "node/talos-cp-03"]
+    assert all("v1.32.1→v1.33.2" in s["reason"] for s in steps)
+
+
+def test_removing_a_worker_and_a_controller(lab: LabSession) -> None:
+    text = (lab.clone / "clusters/home/cluster.yaml").read_text()
+    kept = push_change(lab, text, _drop_node(text, "talos-worker-02"), "drop worker-02 (no allowDestroy)")
+    assert kept["result"] == "success" and steps_of(lab, kept) == []
+    assert 304 in {v.vmid for v in proxmox(lab).list_vms()}
+
+    removed = push_change(lab, "allowDestroy: false", "allowDestroy: true", "allow destroy")
+    assert removed["result"] == "success", describe(removed)
+    assert 304 not in {v.vmid for v in proxmox(lab).list_vms()}
+    assert "talos-worker-02" not in kube_nodes(lab)
+
+    text = (lab.clone / "clusters/home/cluster.yaml").read_text()
+    gone = push_change(lab, text, _drop_node(text, "talos-cp-03"), "drop cp-03")
+    assert gone["result"] == "success", describe(gone)
+    executed = steps_of(lab, gone)
+    assert executed.index("vm/302/leave") < executed.index("vm/302/delete")
+    assert etcd_members(lab) == {"10.0.0.11", "10.0.0.12"}
+    assert 302 not in {v.vmid for v in proxmox(lab).list_vms()}
+
+
+def kube_nodes(lab: LabSession) -> set[str]:
+    twin = lab.world.kube_twin
+    return {n["metadata"]["name"] for n in twin.store.list(twin.catalog.by_kind("v1", "Node"), None)}
+
+
+def _drop_node(text: str, name: str) -> str:
+    start = text.index(f"  - name: {name}\n")
+    end = text.find("\n  - name:", start + 1)
+    end = text.index("\n\n", start) if end == -1 else end
+    return text[:start] + text[end + 1 :]

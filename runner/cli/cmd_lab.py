@@ -119,7 +119,8 @@ def _serve_until_interrupted(session: LabSession, view: LabView) -> None:
                 if r["id"] not in seen and r["status"] == "finished":
                     seen.add(r["id"])
                     console.print(
-                        f"run #{r['id']} ({r['trigger']}, {r['mode']}, {r['commit_sha'][:12]}): {r['result']}: {r['summary']}",
+                        f"run #{r['id']} ({r['trigger']}, {r['mode']}, {r['commit_sha'][:12]}): "
+                        f"{r['result']}: {r['summary']}",
                         highlight=False,
                     )
     except KeyboardInterrupt:

@@ -10,7 +10,9 @@ from runner.core.derive import derive
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_json, render_markdown, render_terminal
 from runner.core.state import Observed
+from runner.drivers.kube import vendored_flux_version
 from runner.engine.load import load_cluster
+from runner.engine.runs import plan_live
 from runner.engine.source import DirSource
 
 
@@ -29,12 +31,10 @@ def plan(
     root, name = cluster_location(cluster_dir)
     with errors_as_exit():
         if not offline:
-            from runner.engine.runs import plan_live
-
             result = plan_live(root, name)
         else:
             loaded = load_cluster(DirSource(root), name, decrypt=None)
-            result = make_plan(derive(loaded.cluster, flux_version=_flux_version()), Observed())
+            result = make_plan(derive(loaded.cluster, flux_version=vendored_flux_version()), Observed())
     if output is Format.json:
         print(render_json(result))
     elif output is Format.markdown:
@@ -46,14 +46,6 @@ def plan(
             markup=False,
             highlight=False,
         )
-
-
-def _flux_version() -> str | None:
-    try:
-        from runner.drivers.kube.flux_manifest import FLUX_VERSION
-    except ImportError:
-        return "v2"
-    return str(FLUX_VERSION)
 
 
 def register(app: typer.Typer) -> None:

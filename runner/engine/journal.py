@@ -138,6 +138,10 @@ class Journal:
         if self.listener:
             self.listener.run_finished(result)
 
+    def record_plan(self, run_id: int, plan_json: str) -> None:
+        """The plan as soon as it exists, so a running run's page can show it (plans hold no secrets)."""
+        self.db.execute("UPDATE runs SET plan_json = ? WHERE id = ?", (plan_json, run_id))
+
     def interrupt_running(self) -> int:
         """Close the books on runs a dead process left open; their queue items are re-queued separately."""
         now = time.time()

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.core.derive import Desired, derive
-from runner.core.errors import Permanent, RunnerError, SecretsError
+from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
 from runner.core.snapshot import snapshot
+from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.kube import vendored_flux_version
@@ -40,6 +41,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    transient: bool = False  # failed before changing anything, for a reason that may pass: retry the run
 
     @property
     def ok(self) -> bool:
@@ -137,19 +139,38 @@ class Engine:
             )
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
-            # Look again: the snapshot shows what is, and a non-empty re-plan means the apply did not converge.
-            after = observe(desired, conns, self.store.get(name))
-            again = make_plan(desired, after)
-            self.store.set_snapshot(name, snapshot(desired, after, again))
-            if outcome.result.ok and again.steps:
-                reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
+            self._record_after(name, desired, conns, observed, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
+            # Nothing was changed yet (a 5xx or timeout while observing): the whole run may be retried.
+            outcome.transient = isinstance(exc, Transient) and outcome.result is None
         finally:
             if conns is not None:
                 conns.close()
             outcome.seconds = time.monotonic() - started
         return outcome
+
+    def _record_after(
+        self, name: str, desired: Desired, conns: Connections, before: Observed, outcome: Outcome, reporter: Reporter
+    ) -> None:
+        """Look again after applying: the snapshot shows what is, and a non-empty re-plan means no convergence.
+
+        An empty plan changed nothing, so the first observation still holds and costs no second look. A failure
+        of this look is only logged: it must not hide the error of the step that really failed.
+        """
+        assert outcome.plan is not None
+        if outcome.plan.empty:
+            self.store.set_snapshot(name, snapshot(desired, before, outcome.plan))
+            return
+        try:
+            after = observe(desired, conns, self.store.get(name))
+        except RunnerError as exc:
+            reporter.log(f"could not observe the cluster after applying: {exc}")
+            return
+        again = make_plan(desired, after)
+        self.store.set_snapshot(name, snapshot(desired, after, again))
+        if outcome.result is not None and outcome.result.ok and again.steps:
+            reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
 
 
 def plan_markdown(outcome: Outcome) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from runner.core.errors import Cancelled
+from runner.core.errors import Cancelled, Transient
 from runner.core.render import render_json
-from runner.core.steps import Step
+from runner.core.steps import Plan, Step
 from runner.engine.reconcile import Engine, Outcome, plan_markdown
 from runner.engine.source import CommitSource
 from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
@@ -26,6 +26,11 @@ class JournalReporter:
     def tell(self, event: str, payload: object) -> None:
         if self.listener is not None:
             self.listener(event, self.request, payload)
+
+    def planned(self, plan: Plan) -> None:
+        # Recorded at once, so the UI shows a running run's plan (redacted like everything in the journal).
+        self.ctx.journal.record_plan(self.ctx.run_id, self.ctx.redactor(render_json(plan)))
+        self.tell("plan", plan)
 
     def step_started(self, step: Step) -> None:
         self.ctx.step_started(step.id, step.kind.value, step.reason)
@@ -61,16 +66,18 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
                 redactor=ctx.redactor,
                 cancel=cancel,
                 commit=request.commit,
-                on_plan=lambda plan: reporter.tell("plan", plan),
+                on_plan=reporter.planned,
             )
         finally:
             done.set()
         if cancel.is_set() and not outcome.ok:
             raise Cancelled(outcome.summary())
+        if outcome.transient:  # nothing changed yet: let the worker retry the run with backoff
+            raise Transient(outcome.error or "transient failure")
         for warning in outcome.warnings:
             ctx.log(warning, "warning")
         reporter.tell("finished", outcome)
-        error = outcome.error or (outcome.result.error if outcome.result else None)
+        error = (outcome.result.error if outcome.result and outcome.result.error else None) or outcome.error
         return RunResult(
             ok=outcome.ok,
             summary=outcome.summary(),

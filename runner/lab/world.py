@@ -31,7 +31,7 @@ from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, start_talos_twin
 
-FORGE_TOKEN = "lab-forge-token"  # noqa: S105 - a loopback twin's token, not a credential
+FORGE_TOKEN = "lab-forge-token"
 
 
 @dataclass(frozen=True)
@@ -191,10 +191,7 @@ class LabWorld:
         with self.talos.lab.lock:
             node = self.talos.lab.nodes.get(ip)
             phase = node.phase if node else "-"
-        if name not in self._joined:
-            kube = "-"
-        else:
-            kube = "Ready" if self.kube_twin.cluster.cni_ready else "NotReady"
+        kube = "-" if name not in self._joined else "Ready" if self.kube_twin.cluster.cni_ready else "NotReady"
         return vm_state, phase, kube
 
     def stop(self) -> None:

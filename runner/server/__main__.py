@@ -21,7 +21,6 @@ from runner.engine.worker import RunFn
 from runner.server.app import create_app, engine_run_fn
 
 
-
 def load_run_fn(spec: str) -> RunFn:
     module_name, _, attribute = spec.partition(":")
     try:

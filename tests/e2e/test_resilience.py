@@ -78,11 +78,6 @@ def test_f_a_flaky_slow_proxmox_still_converges(make_lab: MakeLab) -> None:
     assert_converged(session)
 
 
-@pytest.mark.xfail(
-    reason="Engine.reconcile turns a Transient raised while observing into a failed run (no retry): "
-    "see the e2e report; remove this mark once transient observe errors are retried",
-    strict=True,
-)
 @pytest.mark.xdist_group("proxmox-faults")
 def test_f_a_5xx_while_observing_is_retried(make_lab: MakeLab) -> None:
     session = make_lab()

@@ -29,7 +29,7 @@ def test_scenario(path: Path) -> None:
     assert list(plan.conflicts) == expect.get("conflicts", [])
     assert list(plan.notes) == expect.get("notes", [])
     rolling = expect.get("rolling") or []
-    for before, after in zip(rolling, rolling[1:], strict=False):
+    for before, after in itertools.pairwise(rolling):
         assert before in plan.step(after).depends_on, f"{after} does not wait for {before}"
     if expect.get("chain"):
         disruptive = [s for s in plan.steps if s.disruptive]

@@ -12,8 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from runner.core.steps import Phase, Step
 from runner.core.spec import Cluster
+from runner.core.steps import Phase, Step
 from runner.lab.world import LabWorld
 
 PHASE_TITLES = {

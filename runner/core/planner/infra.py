@@ -100,8 +100,13 @@ def plan_node_vm(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Ob
             b.powered_off.add(dn.name)
         else:
             last = b.add(
-                f"{target}/start", Kind.START_VM, target, f"start VM {vm.vmid} {dn.name} (it is {ov.status})", (last,),
-                vmid=vm.vmid, node_name=dn.name,
+                f"{target}/start",
+                Kind.START_VM,
+                target,
+                f"start VM {vm.vmid} {dn.name} (it is {ov.status})",
+                (last,),
+                vmid=vm.vmid,
+                node_name=dn.name,
             )
     b.vm_ready[dn.name] = last
 

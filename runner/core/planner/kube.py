@@ -23,7 +23,8 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
             "flux/install",
             Kind.INSTALL_FLUX,
             "flux",
-            f"{why}: install Flux {desired.flux_version}, sops-age Secret, GitRepository and Kustomization for {desired.flux_path}",
+            f"{why}: install Flux {desired.flux_version}, sops-age Secret, GitRepository and Kustomization "
+            f"for {desired.flux_path}",
             (healthy,),
             version=desired.flux_version,
             path=desired.flux_path,

@@ -109,7 +109,12 @@ def download_url(state: ProxmoxTwinState, params: Params, user: str) -> str:
             if not virtual:
                 raise PveError(f"failed to verify file: image '{path}.tmp_dwnl' is not a valid qcow2 image")
         storage.volumes[volid] = Volume(
-            volid, content, fmt, len(data), virtual_size=virtual or len(data), sha256=checksum("sha256", data),
+            volid,
+            content,
+            fmt,
+            len(data),
+            virtual_size=virtual or len(data),
+            sha256=checksum("sha256", data),
             origin=url,
         )
         task.log.append(f"download of '{url}' to '{path}' finished")

@@ -39,7 +39,7 @@ def test_created_config_matches_spec(driver: ProxmoxDriver, created: list[VmSpec
     assert config["efidisk0"].startswith("local-lvm:vm-300-disk-1,efitype=4m,pre-enrolled-keys=0")
     assert config["scsi0"] == "local-lvm:vm-300-disk-0,discard=on,iothread=1,size=32G"
     assert config["net0"] == "virtio=BC:24:11:00:03:00,bridge=vmbr0"
-    assert config["tags"] == f"cluster-home;{MANAGED_TAG};spec-{spec.spec_hash}"
+    assert config["tags"] == f"cluster-home;{MANAGED_TAG};role-worker;spec-{spec.spec_hash}"
     assert config["boot"] == "order=scsi0"
     assert (config["serial0"], config["vga"], config["ostype"]) == ("socket", "serial0", "l26")
     assert len(config["digest"]) == 40

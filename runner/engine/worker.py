@@ -185,12 +185,19 @@ class Worker:
         last = self.journal.last_commit(cluster)
         if last is not None and self.git.is_ancestor(commit, last):
             return False  # already applied (a late delivery for an older push)
-        in_flight = self.queue.db.query(
-            "SELECT 1 FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha = ? LIMIT 1", (cluster, commit)
+        # Work already queued or running for this cluster will apply its commit: diff from the newest such commit
+        # too, so a burst of pushes does not re-run a cluster that only an earlier commit of the burst touched.
+        queued = self.queue.db.query(
+            "SELECT DISTINCT commit_sha FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha != ''", (cluster,)
         )
-        if in_flight:
-            return False
-        changed = self.git.changed_paths(last, commit)
+        base = last
+        for row in queued:
+            sha = str(row["commit_sha"])
+            if sha == commit:
+                return False
+            if self.git.is_ancestor(sha, commit) and (base is None or self.git.is_ancestor(base, sha)):
+                base = sha
+        changed = self.git.changed_paths(base, commit)
         return cluster in touched_clusters(changed, [cluster], self.clusters_dir, self.flux_dir)
 
     # --- one run of one cluster -------------------------------------------------------------------

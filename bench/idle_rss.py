@@ -1,6 +1,6 @@
 """Benchmark: resident memory of an idle runner server (target < 80 MB).
 
-Starts `python -m runner.server` in a subprocess (read-only run function, no timers), waits until
+Starts `python -m runner.server` in a subprocess (the real engine run function, no timers), waits until
 /readyz answers and the process settles, then reads VmRSS from /proc/<pid>/status.
 """
 
@@ -45,7 +45,7 @@ def main() -> int:
             "RUNNER_DRIFT_INTERVAL": "0",
             "RUNNER_POLL_INTERVAL": "0",
         }
-        cmd = [sys.executable, "-m", "runner.server", "--run-fn", "runner.server.inspect_run:inspect_run"]
+        cmd = [sys.executable, "-m", "runner.server"]  # the real service: the engine's run function
         proc = subprocess.Popen(cmd, env=env)
         try:
             deadline = time.monotonic() + 30

@@ -29,7 +29,8 @@ from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.executor import execute
 from runner.engine.handlers import StepRunner
 from runner.engine.observe import observe_vms
-from runner.engine.targets import Connections, TargetSettings
+from runner.engine.target_settings import TargetSettings
+from runner.engine.targets import Connections
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
 
 ROOT = Path(__file__).resolve().parents[1]

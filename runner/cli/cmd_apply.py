@@ -6,7 +6,7 @@ import typer
 
 from runner.cli.common import cluster_location, console, err_console, errors_as_exit
 from runner.cli.reporter import ConsoleReporter
-from runner.core.render import render_terminal
+from runner.core.render.terminal import render_terminal
 from runner.engine.runs import apply_local
 
 

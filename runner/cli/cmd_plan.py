@@ -8,7 +8,8 @@ import typer
 from runner.cli.common import cluster_location, console, errors_as_exit
 from runner.core.derive import derive
 from runner.core.planner import plan as make_plan
-from runner.core.render import render_json, render_markdown, render_terminal
+from runner.core.render import render_json, render_markdown
+from runner.core.render.terminal import render_terminal
 from runner.core.state import Observed
 from runner.drivers.kube import vendored_flux_version
 from runner.engine.load import load_cluster

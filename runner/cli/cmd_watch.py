@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from runner.cli.common import cluster_location, console
-from runner.core.render import render_terminal
+from runner.core.render.terminal import render_terminal
 from runner.engine.runs import plan_live
 from runner.engine.watch import ClusterWatch, Planner, Replan, offline_planner
 

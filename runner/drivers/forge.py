@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from typing import Any, Literal, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
+
+if TYPE_CHECKING:  # httpx (and the CLI extras it pulls in) loads only when a forge is configured
+    import httpx
 
 StatusState = Literal["pending", "success", "failure", "error"]
 DESCRIPTION_LIMIT = 140  # GitHub truncates longer status descriptions; keep ours readable everywhere
@@ -41,6 +42,8 @@ class HttpForge(ABC):
     def __init__(
         self, base_url: str, token: Secret, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
     ) -> None:
+        import httpx
+
         self.client = httpx.Client(
             base_url=base_url.rstrip("/") + self.api_prefix,
             headers={**self._auth_headers(token), "User-Agent": "gitops-runner"},
@@ -56,6 +59,8 @@ class HttpForge(ABC):
         self.client.close()
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         try:
             response = self.client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:

@@ -7,6 +7,7 @@ same code against the same drivers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,6 @@ from runner.core.snapshot import snapshot
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
-from runner.drivers.kube import vendored_flux_version
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
@@ -30,7 +30,8 @@ from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
 from runner.engine.source import Source
-from runner.engine.targets import Connections, TargetSettings
+from runner.engine.target_settings import TargetSettings
+from runner.engine.targets import Connections
 
 
 @dataclass
@@ -67,12 +68,17 @@ class Engine:
     store: ClusterStateStore
     decrypt: DecryptCache = field(init=False)
     sops: SopsCli = field(init=False)
-    flux_version: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
-        self.flux_version = vendored_flux_version()
+
+    @functools.cached_property
+    def flux_version(self) -> str:
+        # The vendored manifest's version; importing the Kubernetes driver waits for the first run.
+        from runner.drivers.kube import vendored_flux_version
+
+        return vendored_flux_version()
 
     def age_key(self) -> Secret | None:
         path = self.settings.age_key_file or default_age_key_file()

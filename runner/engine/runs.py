@@ -12,7 +12,7 @@ from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.executor import Reporter
 from runner.engine.reconcile import Engine, NullReporter, Outcome
 from runner.engine.source import DirSource
-from runner.engine.targets import TargetSettings
+from runner.engine.target_settings import TargetSettings
 
 
 def local_engine(settings: TargetSettings | None = None) -> Engine:

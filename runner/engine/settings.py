@@ -20,7 +20,7 @@ from pydantic_settings import (
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
-from runner.engine.targets import TargetSettings
+from runner.engine.target_settings import TargetSettings
 
 ENV_PREFIX = "RUNNER_"
 CONFIG_FILE_ENV = "RUNNER_CONFIG"

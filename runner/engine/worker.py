@@ -188,7 +188,8 @@ class Worker:
         # Work already queued or running for this cluster will apply its commit: diff from the newest such commit
         # too, so a burst of pushes does not re-run a cluster that only an earlier commit of the burst touched.
         queued = self.queue.db.query(
-            "SELECT DISTINCT commit_sha FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha != ''", (cluster,)
+            "SELECT DISTINCT commit_sha FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha != ''",
+            (cluster,),
         )
         base = last
         for row in queued:

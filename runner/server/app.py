@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,10 +10,8 @@ from fastapi import FastAPI
 
 from runner.drivers.forge import Forge
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.reconcile import Engine
-from runner.engine.service_run import make_run_fn
 from runner.engine.settings import Settings
-from runner.engine.worker import RunFn
+from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
 from runner.server import api, hooks, ui
 from runner.server.service import Service, build_service
 
@@ -43,5 +42,21 @@ def service_of(app: FastAPI) -> Service:
 
 
 def engine_run_fn(settings: Settings) -> RunFn:
-    """The real reconcile: the engine with its cluster-state store beside the journal."""
-    return make_run_fn(Engine(settings, ClusterStateStore(settings.db_path)))
+    """The real reconcile: the engine with its cluster-state store beside the journal.
+
+    Built on the first run: the engine's libraries (cryptography, the drivers' clients) cost an idle
+    service memory for nothing, and the first run pays only milliseconds to import them.
+    """
+    built: list[RunFn] = []
+    lock = threading.Lock()
+
+    def run(request: RunRequest, ctx: RunContext) -> RunResult:
+        with lock:
+            if not built:
+                from runner.engine.reconcile import Engine
+                from runner.engine.service_run import make_run_fn
+
+                built.append(make_run_fn(Engine(settings, ClusterStateStore(settings.db_path))))
+        return built[0](request, ctx)
+
+    return run

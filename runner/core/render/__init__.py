@@ -1,7 +1,9 @@
-"""Plan renderers: terminal (rich), markdown (PR comments), JSON. All deterministic."""
+"""Plan renderers: terminal (rich, in `runner.core.render.terminal`), markdown (PR comments), JSON.
+
+The terminal renderer is imported from its module by the CLI only: the service never needs rich.
+"""
 
 from runner.core.render.json import render_json
 from runner.core.render.markdown import render_markdown
-from runner.core.render.terminal import render_terminal
 
-__all__ = ["render_json", "render_markdown", "render_terminal"]
+__all__ = ["render_json", "render_markdown"]

@@ -1,0 +1,40 @@
+"""Settings every command shares (CLI and service): how to reach a cluster's systems, and where state lives.
+
+Kept apart from the drivers so loading settings (the service's start-up) imports none of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TargetSettings(BaseSettings):
+    """Settings every command shares (CLI and service); all optional, all `RUNNER_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="RUNNER_", extra="forbid", frozen=True)
+
+    db_path: Path = Field(
+        Path("runner.db"), description="SQLite file: queue, run journal and what the runner remembers"
+    )
+    age_key_file: Path | None = Field(
+        None, description="age key for SOPS (default: SOPS_AGE_KEY_FILE, then sops' path)"
+    )
+    proxmox_url: str | None = Field(None, description="Use this Proxmox API URL instead of the spec's proxmox.url")
+    proxmox_ca_bundle: Path | None = Field(None, description="CA bundle for the Proxmox API (overrides the spec's)")
+    image_factory_url: str | None = Field(None, description="Use this Image Factory instead of the spec's")
+    talosctl_path: str = Field("talosctl", description="The talosctl executable")
+    address_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Reach cluster addresses elsewhere, e.g. {"10.0.0.11:6443": "127.0.0.1:7001"} (the lab uses it)',
+    )
+    max_parallel_steps: int = Field(5, ge=1, le=64, description="Plan steps run at once (VM creation, downloads, ...)")
+    boot_timeout: float = Field(600.0, gt=0, description="Seconds a node may take to reach maintenance or running")
+    flux_timeout: float = Field(900.0, gt=0, description="Seconds Flux may take to make its Kustomizations Ready")
+    poll_seconds: float = Field(2.0, gt=0, description="Seconds between checks while waiting on nodes and Flux")
+
+
+def mapped(settings: TargetSettings, host: str, port: int) -> str:
+    return settings.address_map.get(f"{host}:{port}", f"{host}:{port}")

@@ -42,6 +42,7 @@ def _next_steps(session: LabSession) -> None:
         f"  $EDITOR clusters/{session.cluster_name}/cluster.yaml      # e.g. raise a worker's memory\n"
         "  git commit -am 'more memory' && git push origin main   # the push hook sends a signed webhook\n"
         f"  web UI: {session.server.url}/      API: {session.server.url}/api/runs\n"
+        f"  RUNNER_CONFIG={session.config_file} runner status   # also kubeconfig, talosconfig, plan\n"
         "Ctrl-C stops the lab.",
         highlight=False,
     )

@@ -12,18 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError
 from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
-from runner.engine.target_settings import TargetSettings
+from runner.engine.target_settings import CONFIG_FILE_ENV, TargetSettings
 
 ENV_PREFIX = "RUNNER_"
-CONFIG_FILE_ENV = "RUNNER_CONFIG"
 
 
 def _to_secret(value: object) -> Secret:
@@ -79,22 +75,6 @@ class Settings(TargetSettings):
     host: str = Field("127.0.0.1", description="Address the server binds to")
     port: int = Field(8080, ge=0, le=65535, description="Port the server binds to")
     public_url: str = Field("http://127.0.0.1:8080", description="Base URL of this server, used in status links")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Precedence: explicit arguments, then RUNNER_* variables, then the TOML file (if any).
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = settings_cls.model_config.get("toml_file") or os.environ.get(CONFIG_FILE_ENV)
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(config_file))))
-        return tuple(sources)
 
     @property
     def full_name(self) -> str:

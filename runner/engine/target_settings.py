@@ -5,16 +5,20 @@ Kept apart from the drivers so loading settings (the service's start-up) imports
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+CONFIG_FILE_ENV = "RUNNER_CONFIG"  # a TOML file of settings; RUNNER_* variables win over it
 
 
 class TargetSettings(BaseSettings):
     """Settings every command shares (CLI and service); all optional, all `RUNNER_*` variables."""
 
-    model_config = SettingsConfigDict(env_prefix="RUNNER_", extra="forbid", frozen=True)
+    # extra="ignore": the CLI reads the same TOML file as the service, whose other keys are not its business.
+    model_config = SettingsConfigDict(env_prefix="RUNNER_", extra="ignore", frozen=True)
 
     db_path: Path = Field(
         Path("runner.db"), description="SQLite file: queue, run journal and what the runner remembers"
@@ -34,6 +38,22 @@ class TargetSettings(BaseSettings):
     boot_timeout: float = Field(600.0, gt=0, description="Seconds a node may take to reach maintenance or running")
     flux_timeout: float = Field(900.0, gt=0, description="Seconds Flux may take to make its Kustomizations Ready")
     poll_seconds: float = Field(2.0, gt=0, description="Seconds between checks while waiting on nodes and Flux")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then RUNNER_* variables, then the TOML file (if any).
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = settings_cls.model_config.get("toml_file") or os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(str(config_file))))
+        return tuple(sources)
 
 
 def mapped(settings: TargetSettings, host: str, port: int) -> str:

@@ -194,8 +194,8 @@ class Worker:
         base = last
         for row in queued:
             sha = str(row["commit_sha"])
-            if sha == commit:
-                return False
+            if self.git.is_ancestor(commit, sha):
+                return False  # queued or running work already carries this commit (or a newer one)
             if self.git.is_ancestor(sha, commit) and (base is None or self.git.is_ancestor(base, sha)):
                 base = sha
         changed = self.git.changed_paths(base, commit)

@@ -108,8 +108,28 @@ class LabSession:
         # Overrides replace the lab's defaults (shorter timeouts in tests, say) rather than clash with them.
         self.settings = Settings(**{**values, **self.settings_overrides})
         self.store = ClusterStateStore(self.settings.db_path)
+        self.config_file.write_text(self._operator_config())
         self._serve()
         return self
+
+    @property
+    def config_file(self) -> Path:
+        return self.workdir / "runner.toml"
+
+    def _operator_config(self) -> str:
+        """What `runner status|kubeconfig|talosconfig|plan|apply` need to reach the lab (RUNNER_CONFIG=this file)."""
+        s = self.settings
+        amap = ", ".join(f'"{k}" = "{v}"' for k, v in sorted(s.address_map.items()))
+        return (
+            "# Settings for running runner commands against this lab: RUNNER_CONFIG=<this file> runner status\n"
+            f'db_path = "{s.db_path}"\n'
+            f'age_key_file = "{s.age_key_file}"\n'
+            f'proxmox_url = "{s.proxmox_url}"\n'
+            f'proxmox_ca_bundle = "{s.proxmox_ca_bundle}"\n'
+            f'image_factory_url = "{s.image_factory_url}"\n'
+            f'talosctl_path = "{s.talosctl_path}"\n'
+            f"address_map = {{ {amap} }}\n"
+        )
 
     def _serve(self) -> None:
         self.engine = Engine(self.settings, self.store)

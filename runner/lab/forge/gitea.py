@@ -132,10 +132,7 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
-        with state.lock:
-            stamp = now_iso()
-            comment = Comment(state.next_id(), repo.full_name, number, body["body"], login, stamp, stamp)
-            state.comments[comment.id] = comment
+        comment = state.add_comment(repo, number, body["body"], login)
         return JSONResponse(comment_json(request, comment), status_code=201)
 
     @api.patch("/repos/{owner}/{name}/issues/comments/{comment_id}")
@@ -152,8 +149,7 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
-        with state.lock:
-            comment.body, comment.updated_at, comment.edits = body["body"], now_iso(), comment.edits + 1
+        state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 
     return api

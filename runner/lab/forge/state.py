@@ -74,6 +74,18 @@ class ForgeState:
     def repo(self, owner: str, name: str) -> Repo | None:
         return self.repos.get(f"{owner}/{name}".lower())
 
+    def add_comment(self, repo: Repo, number: int, body: str, login: str) -> Comment:
+        """What both forges do on POST .../issues/{n}/comments once the request passed their own checks."""
+        with self.lock:
+            stamp = now_iso()
+            comment = Comment(self.next_id(), repo.full_name, number, body, login, stamp, stamp)
+            self.comments[comment.id] = comment
+        return comment
+
+    def edit_comment(self, comment: Comment, body: str) -> None:
+        with self.lock:
+            comment.body, comment.updated_at, comment.edits = body, now_iso(), comment.edits + 1
+
     def user_for(self, token: str | None) -> str | None:
         return self.tokens.get(token) if token else None
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from runner.core.metanet import meta_network_config
 from runner.core.schematic import node_schematic, schematic_id
@@ -24,6 +25,7 @@ class DesiredNode:
     talos_version: str
     kubernetes_version: str
     config_hash: str | None = None  # machine config hash; None when secrets are not available (offline plan)
+    config_redacted: list[Any] | None = field(default=None, compare=False)  # secrets as ***, for plan diffs
 
     @property
     def is_controller(self) -> bool:

@@ -7,7 +7,7 @@ plain frozen dataclasses so the planner can be tested without any outside system
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 MANAGED_TAG = "managed-by-runner"
 SPEC_TAG_PREFIX = "spec-"
@@ -98,6 +98,7 @@ class ObservedTalosNode:
     schematic_id: str | None = None
     kubernetes_version: str | None = None
     etcd_member: bool = False
+    config_redacted: list[Any] | None = field(default=None, compare=False)  # for showing what differs
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from runner.core.cluster_secrets import ClusterSecrets
 from runner.core.derive import Desired
@@ -14,6 +15,7 @@ from runner.core.talos import (
     SecretsBundle,
     config_hash,
     machine_config,
+    redacted,
     render_documents,
     secret_strings,
 )
@@ -24,6 +26,7 @@ class NodeConfig:
     text: Secret  # holds CA keys and tokens: never logged, only piped to talosctl
     hash: str
     secrets: frozenset[str]
+    redacted: list[Any]
 
 
 def node_configs(
@@ -54,10 +57,15 @@ def node_configs(
             tailscale_auth_key=secrets.tailscale_auth_key if cluster.tailscale else None,
         )
         docs = machine_config(node, bundle)
-        out[dn.name] = NodeConfig(Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)))
+        out[dn.name] = NodeConfig(
+            Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
+        )
     return out
 
 
 def with_config_hashes(desired: Desired, configs: dict[str, NodeConfig]) -> Desired:
-    nodes = tuple(dataclasses.replace(n, config_hash=configs[n.name].hash) for n in desired.nodes)
+    nodes = tuple(
+        dataclasses.replace(n, config_hash=configs[n.name].hash, config_redacted=configs[n.name].redacted)
+        for n in desired.nodes
+    )
     return dataclasses.replace(desired, nodes=nodes)

@@ -9,7 +9,7 @@ from typing import Any
 from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import Permanent, Transient
 from runner.core.state import Observed, ObservedCluster, ObservedTalosNode, ObservedVm
-from runner.core.talos import config_hash, parse_machine_config
+from runner.core.talos import config_hash, parse_machine_config, redacted
 from runner.engine.clusterstate import ClusterFacts
 from runner.engine.targets import Connections
 
@@ -44,6 +44,7 @@ def _talos_node(dn: DesiredNode, conns: Connections) -> ObservedTalosNode:
         talos_version=conns.talos.version(dn.ip),
         schematic_id=conns.talos.schematic(dn.ip),
         kubernetes_version=_kubelet_version(docs),
+        config_redacted=redacted(docs),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed, ObservedTalosNode
@@ -20,6 +21,13 @@ def _config_reason(dn: DesiredNode, state: ObservedTalosNode) -> str:
         parts = "control-plane components and kubelet" if dn.is_controller else "kubelet"
         return f"Kubernetes {state.kubernetes_version}→{dn.kubernetes_version} on {dn.name} ({parts}): apply config"
     return f"machine config of {dn.name} differs from the spec: apply (mode auto)"
+
+
+def _config_changes(dn: DesiredNode, state: ObservedTalosNode) -> list[str]:
+    """The redacted diff a reviewer sees (secret values are *** on both sides, so none can leak)."""
+    if state.config_redacted is None or dn.config_redacted is None:
+        return []
+    return config_diff(state.config_redacted, dn.config_redacted)
 
 
 def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Observed) -> list[str]:
@@ -89,6 +97,7 @@ def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed:
                     insecure=False,
                     mode="auto",
                     config_hash=dn.config_hash,
+                    changes=_config_changes(dn, state),
                 )
             )
     return rolling

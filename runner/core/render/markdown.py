@@ -35,6 +35,11 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
                 f"| {i} | {s.phase.value} | `{s.kind.value}`{flag} | `{s.target}` | {_escape(s.reason)} | {after} |"
             )
         lines.append("")
+    diffs = [s for s in plan.steps if s.params.get("changes")]
+    if diffs:
+        lines += ["**Machine config changes** (secret values shown as `***`)", ""]
+        for step in diffs:
+            lines += [f"`{step.target}`", "```diff", *(f"~ {c}" for c in step.params["changes"]), "```", ""]
     if plan.notes:
         lines += ["**Notes**", ""] + [f"- {_escape(n)}" for n in plan.notes] + [""]
     return "\n".join(lines)

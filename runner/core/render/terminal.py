@@ -20,7 +20,8 @@ def plan_table(plan: Plan) -> Table:
     table.add_column("reason")
     for i, s in enumerate(plan.steps, 1):
         kind = f"[bold red]{s.kind.value}[/] (disruptive)" if s.disruptive else s.kind.value
-        table.add_row(str(i), s.phase.value, kind, s.target, s.reason)
+        changes = "".join(f"\n  ~ {c}" for c in s.params.get("changes") or [])
+        table.add_row(str(i), s.phase.value, kind, s.target, s.reason + changes)
     return table
 
 

@@ -10,7 +10,9 @@ from proxmoxer import ProxmoxAPI
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
+from runner.core.talos import parse_machine_config, render_documents
 from runner.drivers.proxmox import ProxmoxDriver
+from runner.engine.source import DirSource
 from tests.day2.conftest import drift_run, push_change, steps_of
 from tests.e2e.labkit import describe
 
@@ -77,6 +79,29 @@ def test_drift_is_reported_then_corrected(lab: LabSession) -> None:
     vms = {v.vmid: v for v in px.list_vms()}
     assert vms[304].status == "running" and vms[303].maxmem == 16384 * 1024 * 1024
     assert (lab.store.snapshot("home") or {})["drift"] == []
+
+
+def test_a_hand_edited_talos_config_and_a_deleted_vm_are_corrected(lab: LabSession) -> None:
+    _, conns, _, _ = lab.engine.prepare(DirSource(lab.clone), "home")
+    try:
+        current = parse_machine_config(conns.talos.machine_config("10.0.0.21").reveal())
+        current[0]["machine"]["sysctls"] = {"vm.swappiness": "10"}  # someone ran talosctl apply-config by hand
+        conns.talos.apply_config("10.0.0.21", Secret(render_documents(current)), insecure=False, mode="no-reboot")
+    finally:
+        conns.close()
+    px = proxmox(lab)
+    px.stop_vm("atlas", 304)
+    px.delete_vm("atlas", 304)  # and someone deleted a worker's VM
+
+    corrected = drift_run(lab)
+    assert corrected["result"] == "success", describe(corrected)
+    steps = {s["id"]: s for s in plan_of(lab, corrected)["steps"]}
+    assert "vm/304/create" in steps and "node/talos-worker-02/config" in steps
+    hand_edit = steps["node/talos-worker-01/config"]
+    assert any("sysctls" in line for line in hand_edit["params"]["changes"]), hand_edit
+    assert {v.vmid: v.status for v in px.list_vms()}[304] == "running"
+    after = drift_run(lab)
+    assert after["result"] == "success" and steps_of(lab, after) == []  # converged: nothing left to do
 
 
 def test_kubernetes_upgrade_refuses_a_skipped_minor_then_rolls_one_minor(lab: LabSession) -> None:

@@ -182,15 +182,17 @@ class Worker:
         return self.git.merge_base(target, commit)
 
     def _apply_needed(self, cluster: str, commit: str) -> bool:
-        last = self.journal.last_commit(cluster)
-        if last is not None and self.git.is_ancestor(commit, last):
-            return False  # already applied (a late delivery for an older push)
         # Work already queued or running for this cluster will apply its commit: diff from the newest such commit
         # too, so a burst of pushes does not re-run a cluster that only an earlier commit of the burst touched.
+        # The queue is read before the journal: a run leaves the queue only after its result is journaled, so a
+        # run finishing between the two reads is seen in one of them, never missed by both.
         queued = self.queue.db.query(
             "SELECT DISTINCT commit_sha FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha != ''",
             (cluster,),
         )
+        last = self.journal.last_commit(cluster)
+        if last is not None and self.git.is_ancestor(commit, last):
+            return False  # already applied (a late delivery for an older push)
         base = last
         for row in queued:
             sha = str(row["commit_sha"])

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from runner.lab.forge.state import Comment, ForgeState, Status, now_iso
+from runner.lab.forge.state import Comment, ForgeState
 
 STATES = ("pending", "success", "error", "failure", "warning")
 PREFIX = "/api/v1"
@@ -80,19 +80,7 @@ def router(state: ForgeState) -> APIRouter:
             return error(request, 422, f"State: invalid commit status state {body.get('state')!r}")
         if not state.commit_exists(repo.full_name, sha):
             return error(request, 404, "The target couldn't be found.")
-        with state.lock:
-            status = Status(
-                id=state.next_id(),
-                repo=repo.full_name,
-                sha=sha,
-                state=body["state"],
-                context=str(body.get("context") or ""),
-                description=str(body.get("description") or ""),
-                target_url=str(body.get("target_url") or ""),
-                creator=login,
-                created_at=now_iso(),
-            )
-            state.statuses.append(status)
+        status = state.add_status(repo, sha, body, login, default_context="")
         site = str(request.base_url).rstrip("/")
         return JSONResponse(
             {

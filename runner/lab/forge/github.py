@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from runner.lab.forge.state import Comment, ForgeState, Status, now_iso
+from runner.lab.forge.state import Comment, ForgeState
 
 STATES = ("error", "failure", "pending", "success")
 DOCS = "https://docs.github.com/rest"
@@ -85,19 +85,7 @@ def router(state: ForgeState) -> APIRouter:
             return _invalid("Status", "state", "state is not included in the list")
         if not state.commit_exists(repo.full_name, sha):
             return _error(422, f"No commit found for SHA: {sha}")
-        with state.lock:
-            status = Status(
-                id=state.next_id(),
-                repo=repo.full_name,
-                sha=sha,
-                state=body["state"],
-                context=str(body.get("context") or "default"),
-                description=str(body.get("description") or ""),
-                target_url=str(body.get("target_url") or ""),
-                creator=login,
-                created_at=now_iso(),
-            )
-            state.statuses.append(status)
+        status = state.add_status(repo, sha, body, login, default_context="default")
         return JSONResponse(
             {
                 "url": f"{base(request)}/repos/{repo.full_name}/statuses/{sha}",

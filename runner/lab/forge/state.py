@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 
 def now_iso() -> str:
@@ -73,6 +74,23 @@ class ForgeState:
     # --- lookups ----------------------------------------------------------------------------------
     def repo(self, owner: str, name: str) -> Repo | None:
         return self.repos.get(f"{owner}/{name}".lower())
+
+    def add_status(self, repo: Repo, sha: str, body: dict[str, Any], login: str, default_context: str) -> Status:
+        """What both forges record on POST .../statuses/{sha} once the request passed their own checks."""
+        with self.lock:
+            status = Status(
+                id=self.next_id(),
+                repo=repo.full_name,
+                sha=sha,
+                state=body["state"],
+                context=str(body.get("context") or default_context),
+                description=str(body.get("description") or ""),
+                target_url=str(body.get("target_url") or ""),
+                creator=login,
+                created_at=now_iso(),
+            )
+            self.statuses.append(status)
+        return status
 
     def add_comment(self, repo: Repo, number: int, body: str, login: str) -> Comment:
         """What both forges do on POST .../issues/{n}/comments once the request passed their own checks."""

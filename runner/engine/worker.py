@@ -35,6 +35,7 @@ class RunResult:
     plan_markdown: str | None = None
     plan_json: str | None = None  # the plan as data (steps, reasons, dependencies) for the UI; never secrets
     error: str | None = None
+    waiting: str | None = None  # disruptive steps held for a maintenance window, and until when
 
 
 class RunContext:
@@ -275,6 +276,8 @@ class Worker:
         if outcome != "cancelled":
             event: Event = "run_succeeded" if outcome == "success" else "run_failed"
             self._notify(ctx, req, event, f"{req.mode} of {commit[:12]}: {result.summary}")
+        if result.waiting:
+            self._notify(ctx, req, "window_wait", result.waiting)
         if req.trigger == "drift" and (drift := drift_lines(result.plan_json)):
             self._notify(ctx, req, "drift_found", "\n".join(drift))
         if retry:

@@ -92,6 +92,19 @@ def test_a_drift_run_that_finds_drift_says_what_it_found(start_runner, endpoint)
     assert "home: run started" in endpoint.titles() and "home: run succeeded" in endpoint.titles()
 
 
+def held(request: RunRequest, ctx: RunContext) -> RunResult:
+    why = "waiting for the maintenance window at 2026-12-05T02:00+01:00 (CET)"
+    return RunResult(ok=True, summary=f"applied 1 step; 1 disruptive step {why}", waiting=why)
+
+
+def test_a_step_held_for_a_window_is_announced_with_when_it_opens(start_runner, endpoint) -> None:
+    runner = start_runner(held, drift_interval=0.3, notify_urls=[endpoint.url], notify_events=["window_wait"])
+    wait_until(lambda: "home: waiting for a maintenance window" in endpoint.titles(), what="window notice")
+    runner.service.worker.stop()
+    notice = next(r for r in endpoint.received if r["title"] == "home: waiting for a maintenance window")
+    assert notice["message"] == "waiting for the maintenance window at 2026-12-05T02:00+01:00 (CET)"
+
+
 class Blocked:
     """A notification target that does not answer until released: a dead chat service."""
 

@@ -7,12 +7,13 @@ typo is an error (with a "did you mean" from the loader), never a silently ignor
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
-SPEC_API_VERSION = "runner.dev/v1alpha1"
+ApiVersion = Literal["runner.dev/v1alpha1"]
+SPEC_API_VERSION: str = get_args(ApiVersion)[0]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
@@ -97,7 +98,7 @@ class Flux(Model):
 class Cluster(Model):
     """A whole cluster: the one document in cluster.yaml."""
 
-    api_version: Literal["runner.dev/v1alpha1"] = Field(alias="apiVersion")
+    api_version: ApiVersion = Field(alias="apiVersion")
     kind: Literal["Cluster"]
     name: Name
     proxmox: Proxmox

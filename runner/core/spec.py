@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-SPEC_API_VERSION = "runner.dev/v1alpha1"
+ApiVersion = Literal["runner.dev/v1alpha1"]
+SPEC_API_VERSION: str = get_args(ApiVersion)[0]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
@@ -149,7 +150,7 @@ class Maintenance(Model):
 class Cluster(Model):
     """A whole cluster: the one document in cluster.yaml."""
 
-    api_version: Literal["runner.dev/v1alpha1"] = Field(alias="apiVersion")
+    api_version: ApiVersion = Field(alias="apiVersion")
     kind: Literal["Cluster"]
     name: Name
     proxmox: Proxmox

@@ -259,20 +259,20 @@ class Worker:
             retry = isinstance(exc, Transient) and item.attempts < self.retry_limit
             kind = "transient" if isinstance(exc, Transient) else "error"
             result, outcome = RunResult(ok=False, summary=f"{kind}: {exc}", error=str(exc)), "failure"
-        red = ctx.redactor
-        plan = red(result.plan_markdown) if result.plan_markdown else None
+        redact = ctx.redactor
+        plan = redact(result.plan_markdown) if result.plan_markdown else None
         self.journal.finish_run(
             run_id,
             result=outcome,
-            summary=red(result.summary),
-            error=red(result.error) if result.error else None,
+            summary=redact(result.summary),
+            error=redact(result.error) if result.error else None,
             plan_markdown=plan,
-            plan_json=red(result.plan_json) if result.plan_json else None,
+            plan_json=redact(result.plan_json) if result.plan_json else None,
         )
         if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
-            self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")
+            self._comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
         state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
-        self._status(ctx, req, state, red(result.summary))
+        self._status(ctx, req, state, redact(result.summary))
         if outcome != "cancelled":
             event: Event = "run_succeeded" if outcome == "success" else "run_failed"
             self._notify(ctx, req, event, f"{req.mode} of {commit[:12]}: {result.summary}")

@@ -18,6 +18,7 @@ from proxmoxer.core import ResourceException
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.proxmox.errors import translate
+from runner.drivers.proxmox.privileges import likely_need
 
 TASK_LOG_TAIL = 10
 
@@ -75,7 +76,8 @@ class ProxmoxClient:
             resource = self._api(path)
             return getattr(resource, method.lower())(**params)
         except (ResourceException, requests.RequestException) as exc:
-            raise translate(exc, what, getattr(self._last_response, "text", None)) from exc
+            body = getattr(self._last_response, "text", None)
+            raise translate(exc, what, body, likely_need(method, path, params)) from exc
 
     def wait_task(self, node: str, upid: str, what: str) -> None:
         """Poll a task until it stops; a failed task raises Permanent with its exit status and log tail."""

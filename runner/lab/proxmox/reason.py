@@ -33,6 +33,6 @@ class ReasonPhraseH11Protocol(H11Protocol):
                 if reason:
                     headers = [(name, value) for name, value in event.headers if name.lower() != _RAW]
                     event = h11.Response(status_code=event.status_code, headers=headers, reason=reason[0])
-            return send(event)
+            return send(event)  # type: ignore[no-any-return]
 
-        self.conn.send = send_with_reason  # type: ignore[method-assign]
+        self.conn.send = send_with_reason  # type: ignore[method-assign,assignment]

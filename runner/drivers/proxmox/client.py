@@ -42,6 +42,7 @@ class ProxmoxClient:
         user, sep, token_name = token_id.partition("!")
         if not sep or "@" not in user or not token_name:
             raise Permanent(f"proxmox token id {token_id!r} must look like user@realm!tokenid")
+        self.url = url
         self.token_id = token_id
         self.poll_interval = poll_interval
         self.task_timeout = task_timeout
@@ -68,7 +69,7 @@ class ProxmoxClient:
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_response.text = response.text if response.status_code >= 400 else None
 
-    def call(self, method: str, path: str, **params: Any) -> Any:
+    def call(self, method: str, path: str, /, **params: Any) -> Any:
         """One API call; `path` is relative to /api2/json, e.g. 'nodes/atlas/qemu'."""
         what = f"{method} /{path}"
         self._last_response.text = None

@@ -98,7 +98,10 @@ def image_storage(ctx: DoctorContext) -> list[Row]:
     except RunnerError as exc:
         return [Row("image storage", Result.FAIL, str(exc), SETUP)]
     if content is None:
-        detail = f"storage {spec.image_storage!r} does not exist on {spec.node} or the token cannot see it"
+        detail = (
+            f"storage {spec.image_storage!r} does not exist on {spec.node}, or the token cannot see it "
+            "(that needs Datastore.AllocateSpace or Datastore.Audit on it)"
+        )
         return [Row("image storage", Result.FAIL, detail, f"check proxmox.imageStorage ({SETUP})")]
     if "import" not in content:
         return [

@@ -11,24 +11,25 @@ from runner.core.errors import RunnerError, SecretsError
 from runner.drivers.sops import SopsCli
 from runner.engine.doctor.model import Check, DoctorContext, Result, Row
 from runner.engine.load import DecryptCache, load_cluster
+from runner.engine.settings import Settings
 from runner.engine.source import DirSource
 from runner.engine.target_settings import TargetSettings
 
 
-def _service_settings() -> object | None:
+def _service_settings() -> Settings | None:
     """The service's settings when they load (RUNNER_CONFIG / RUNNER_*); None when there is no service config."""
-    from runner.engine.settings import Settings
-
     try:
         return Settings()
     except ValidationError:
         return None
 
 
-def build_context(root: Path, name: str, settings: TargetSettings) -> DoctorContext:
-    """Load and validate the spec (errors raise, as for `validate`); decrypt the secrets if the key allows."""
-    from runner.engine.settings import Settings
+def build_context(root: Path, name: str, settings: TargetSettings, service: Settings | None = None) -> DoctorContext:
+    """Load and validate the spec (errors raise, as for `validate`); decrypt the secrets if the key allows.
 
+    `service`: the service's settings (forge, webhook); by default those that load from RUNNER_CONFIG or
+    RUNNER_* variables, if any do.
+    """
     cluster = load_cluster(DirSource(root), name, decrypt=None).cluster
     ctx = DoctorContext(root, name, cluster, settings, secrets=None)
     try:
@@ -36,8 +37,9 @@ def build_context(root: Path, name: str, settings: TargetSettings) -> DoctorCont
         ctx.secrets = load_cluster(DirSource(root), name, DecryptCache(sops)).secrets
     except (SecretsError, RunnerError) as exc:
         ctx.secrets_error = str(exc)
-    service = _service_settings()
-    ctx.service = service if isinstance(service, Settings) else None
+    if service is None and isinstance(settings, Settings):
+        service = settings
+    ctx.service = service if service is not None else _service_settings()
     return ctx
 
 

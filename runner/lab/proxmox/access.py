@@ -63,7 +63,6 @@ class AccessControl:
         self.roles[name] = frozenset(privileges)
 
     def add_token(self, token_id: str, *, privsep: bool) -> None:
-        self.users.add(token_id.partition("!")[0])
         self.privsep[token_id] = privsep
 
     def grant(self, path: str, who: str, role: str, propagate: bool = True) -> None:

@@ -82,3 +82,26 @@ def test_the_cli_prints_a_table_and_exits_1_on_a_failure(lab, twin, monkeypatch)
     assert bad.exit_code == 1
     assert "bridge 'vmbr0' does not exist on atlas" in bad.output
     assert "1 check failed" in bad.output
+
+
+def test_doctor_names_a_forge_token_that_may_not_write(lab, twin):
+    forge = lab.world.forge_state
+    token = lab.settings.forge_token.reveal()
+    forge.read_only.add(token)
+    try:
+        assert failures(doctor(lab)) == [
+            "forge token: the token may not write to home/cluster (statuses and PR comments need write access)"
+        ]
+    finally:
+        forge.read_only.discard(token)
+
+
+def test_doctor_names_a_short_webhook_secret(lab, twin):
+    from runner.core.secret import Secret
+    from runner.engine.doctor import build_context, run_checks
+
+    short = lab.settings.model_copy(update={"webhook_secret": Secret("hunter2")})
+    rows = run_checks(build_context(lab.repo_root, "home", short))
+    assert [f"{r.check}: {r.detail}" for r in rows if r.result.value == "fail"] == [
+        "webhook secret: 7 characters; at least 32 are needed"
+    ]

@@ -1,11 +1,13 @@
 """`talosctl` exists and its version fits the cluster's Talos version.
 
-Talos supports talosctl against nodes of the same minor release; one minor apart mostly works (the
-machine config schema and API gain fields each minor), further apart is refused here.
+The runner's policy (Sidero documents no skew; its install guides pin talosctl to the Talos release): the
+same minor release passes, one minor apart is a warning (the machine config schema and the API gain fields
+each minor), further apart fails. The version is what `talosctl version --client` prints as `Tag:`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,7 +25,12 @@ def talosctl_version(ctx: DoctorContext) -> list[Row]:
         return [Row("talosctl", Result.FAIL, f"{name!r} not found", "install talosctl or set talosctl_path")]
     try:
         out = subprocess.run(
-            [path, "version", "--client"], capture_output=True, text=True, timeout=30, check=False, env={"PATH": ""}
+            [path, "version", "--client"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={"PATH": os.environ.get("PATH", "")},  # nothing else of ours (secrets) reaches the child
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return [Row("talosctl", Result.FAIL, f"{path} version --client: {exc}", "reinstall talosctl")]

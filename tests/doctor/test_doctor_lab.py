@@ -105,3 +105,24 @@ def test_doctor_names_a_short_webhook_secret(lab, twin):
     assert [f"{r.check}: {r.detail}" for r in rows if r.result.value == "fail"] == [
         "webhook secret: 7 characters; at least 32 are needed"
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("version", "v1.99.0", "image factory: {url} does not know Talos v1.99.0"),
+        (
+            "extensions",
+            ["siderolabs/qemu-guest-agent", "siderolabs/no-such-thing"],
+            "image factory: not official extensions for Talos v1.11.2: siderolabs/no-such-thing",
+        ),
+    ],
+)
+def test_doctor_names_what_the_image_factory_does_not_know(lab, twin, field, value, expected):
+    from runner.engine.doctor import build_context
+    from runner.engine.doctor.factory import image_factory
+
+    ctx = build_context(lab.repo_root, "home", lab.settings)
+    ctx.cluster = ctx.cluster.model_copy(update={"talos": ctx.cluster.talos.model_copy(update={field: value})})
+    [row] = image_factory(ctx)
+    assert f"{row.check}: {row.detail}" == expected.format(url=lab.settings.image_factory_url)

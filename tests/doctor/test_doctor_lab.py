@@ -126,3 +126,15 @@ def test_doctor_names_what_the_image_factory_does_not_know(lab, twin, field, val
     ctx.cluster = ctx.cluster.model_copy(update={"talos": ctx.cluster.talos.model_copy(update={field: value})})
     [row] = image_factory(ctx)
     assert f"{row.check}: {row.detail}" == expected.format(url=lab.settings.image_factory_url)
+
+
+def test_an_unreachable_proxmox_fails_once_and_skips_the_rest(lab, twin):
+    from runner.engine.doctor import build_context, run_checks
+    from runner.lab.serve import free_port
+
+    gone = lab.settings.model_copy(update={"proxmox_url": f"https://127.0.0.1:{free_port()}"})
+    rows = {row.check: row for row in run_checks(build_context(lab.repo_root, "home", gone))}
+    assert rows["proxmox version"].result.value == "fail"
+    assert "connection failed" in rows["proxmox version"].detail
+    for check in ("token privileges", "image storage", "bridge", "vmids"):
+        assert rows[check].result.value == "skip"

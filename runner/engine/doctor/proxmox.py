@@ -45,6 +45,8 @@ def missing_privileges(inspect: ProxmoxInspect, wanted: list[Need]) -> list[Need
 def _unavailable(ctx: DoctorContext, check: str) -> list[Row] | None:
     if ctx.secrets is None:
         return [Row(check, Result.SKIP, "needs the Proxmox token from the secrets file", "fix the age key check first")]
+    if ctx.proxmox_unreachable is not None:
+        return [Row(check, Result.SKIP, "the Proxmox API did not answer", "fix the proxmox version check first")]
     return None
 
 
@@ -54,6 +56,7 @@ def pve_version(ctx: DoctorContext) -> list[Row]:
     try:
         version = ctx.proxmox.version()
     except RunnerError as exc:
+        ctx.proxmox_unreachable = str(exc)
         return [Row("proxmox version", Result.FAIL, str(exc), "check proxmox.url, the CA and the API token")]
     match = re.match(r"(\d+)\.(\d+)", version)
     if not match or (int(match.group(1)), int(match.group(2))) < MIN_VERSION:

@@ -107,6 +107,12 @@ class HttpForge(ABC):
     def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:
         """Every comment of a PR (pagination differs between forges)."""
 
+    def repo_permissions(self, repo: str) -> dict[str, bool]:
+        """What the token may do on the repository: `permissions` of GET /repos/{repo} (both forges)."""
+        body = self._request("GET", f"/repos/{repo}").json()
+        permissions = body.get("permissions") if isinstance(body, dict) else None
+        return {str(k): bool(v) for k, v in (permissions or {}).items()}
+
     def upsert_pr_comment(self, repo: str, pr: int, marker: str, body: str) -> int:
         text = body if marker in body else f"{marker}\n{body}"
         for comment in self._comments(repo, pr):

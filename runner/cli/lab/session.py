@@ -75,6 +75,9 @@ class LabSession:
             controller_ips=tuple(str(n.ip) for n in cluster.controllers),
             vip=str(cluster.network.vip),
             flux_url=cluster.flux.url,
+            proxmox_storage=cluster.proxmox.storage,
+            proxmox_image_storage=cluster.proxmox.image_storage,
+            proxmox_bridge=cluster.proxmox.bridge,
         )
 
     def start(self) -> LabSession:

@@ -65,6 +65,25 @@ def router(state: ForgeState) -> APIRouter:
             return error(request, 422, "invalid JSON body")
         return body if isinstance(body, dict) else error(request, 422, "invalid JSON body")
 
+    @api.get("/repos/{owner}/{name}")
+    async def get_repo(owner: str, name: str, request: Request) -> JSONResponse:
+        # Gitea API GET /repos/{owner}/{repo}: a Repository with `permissions` {admin, push, pull}
+        login = auth(request)
+        if isinstance(login, JSONResponse):
+            return login
+        repo = state.repo(owner, name)
+        if repo is None:
+            return error(request, 404, "The target couldn't be found.")
+        permissions = {"admin": False, "push": state.may_write(_token(request)), "pull": True}
+        return JSONResponse(
+            {
+                "id": abs(hash(repo.full_name)) % 10**7,
+                "full_name": repo.full_name,
+                "private": True,
+                "permissions": permissions,
+            }
+        )
+
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> JSONResponse:
         login = auth(request)

@@ -70,6 +70,26 @@ def router(state: ForgeState) -> APIRouter:
             return _error(400, "Problems parsing JSON")
         return body if isinstance(body, dict) else _error(400, "Problems parsing JSON")
 
+    @api.get("/repos/{owner}/{name}")
+    async def get_repo(owner: str, name: str, request: Request) -> JSONResponse:
+        # docs.github.com/rest/repos/repos#get-a-repository: `permissions` for the authenticated caller
+        login = auth(request)
+        if isinstance(login, JSONResponse):
+            return login
+        repo = state.repo(owner, name)
+        if repo is None:
+            return _error(404, "Not Found")
+        write = state.may_write(_token(request))
+        permissions = {"admin": False, "maintain": False, "push": write, "triage": write, "pull": True}
+        return JSONResponse(
+            {
+                "id": abs(hash(repo.full_name)) % 10**7,
+                "full_name": repo.full_name,
+                "private": True,
+                "permissions": permissions,
+            }
+        )
+
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> JSONResponse:
         login = auth(request)

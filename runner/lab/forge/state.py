@@ -50,6 +50,7 @@ class ForgeState:
     def __init__(self, commit_exists: Callable[[str, str], bool] | None = None) -> None:
         self.lock = threading.Lock()
         self.tokens: dict[str, str] = {}  # token -> user login
+        self.read_only: set[str] = set()  # tokens that may read but not write (GET /repos shows push=false)
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
         self.statuses: list[Status] = []
         self.comments: dict[int, Comment] = {}
@@ -62,8 +63,13 @@ class ForgeState:
         return self._ids
 
     # --- seeding (tests and the lab) --------------------------------------------------------------
-    def add_token(self, token: str, user: str = "runner-bot") -> None:
+    def add_token(self, token: str, user: str = "runner-bot", *, write: bool = True) -> None:
         self.tokens[token] = user
+        if not write:
+            self.read_only.add(token)
+
+    def may_write(self, token: str | None) -> bool:
+        return token is not None and token in self.tokens and token not in self.read_only
 
     def add_repo(self, full_name: str) -> Repo:
         return self.repos.setdefault(full_name.lower(), Repo(full_name))

@@ -31,6 +31,11 @@ MAX_NUMBER_CHARS = 40  # the widest number the spec takes (a VMID, bytes of a di
 
 # YAML 1.2 (5.1 "Character Set") allows tab, LF, CR, NEL and the printable ranges; everything else is refused.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+# Flow brackets outside comments and quoted scalars: how deep `[[[...` nests, counted before the YAML scanner
+# sees it (the scanner keeps every open bracket as a possible key, so deep nesting costs it quadratic time).
+_FLOW_TOKEN = re.compile(
+    r"""[\[\]{}]|(?:^|(?<=\s))\#[^\n]*|(?:^|(?<=[\s\[{,:]))(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')""", re.M
+)
 # A plain scalar YAML 1.2's core schema reads as an integer or float (underscores as ruamel accepts them).
 _NUMBER = re.compile(r"[-+]?(0[xob])?[0-9a-fA-F_.]+([eE][-+]?[0-9_]+)?")
 
@@ -67,8 +72,21 @@ def check_characters(text: str, file: str) -> None:
         raise SpecInvalid([Problem(file, line, col, "", f"control character {code} is not allowed in YAML")])
 
 
+def check_flow_depth(text: str, file: str) -> None:
+    depth = 0
+    for token in _FLOW_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                _refuse(file, line_col(text, token.start())[0], f"nested more than {MAX_DEPTH} levels deep")
+        elif bracket in "]}":
+            depth = max(depth - 1, 0)
+
+
 def check_structure(text: str, file: str) -> None:
     """Walk the event stream once: nesting depth, alias expansion and number width, without building values."""
+    check_flow_depth(text, file)
     try:
         _walk(YAML(typ="rt").parse(text), file)
     except YAMLError:
@@ -106,7 +124,7 @@ def _walk(events: Iterator[Any], file: str) -> None:
                 _refuse(file, line, f"alias *{event.anchor} refers to a value that contains it")
             counts[-1] += sizes.get(event.anchor, 1)  # an unknown anchor is the loader's error to report
         if sum(counts) > MAX_VALUES:
-            _refuse(file, line, f"aliases expand this file to more than {MAX_VALUES} values")
+            _refuse(file, line, f"more than {MAX_VALUES} values once aliases are expanded")
 
 
 def check_text(text: str, file: str) -> None:

@@ -72,7 +72,7 @@ def test_a_billion_laughs_file_is_refused_in_under_a_second(tmp_path: Path) -> N
     elapsed = time.monotonic() - started
     assert isinstance(refused, SpecInvalid)
     # lol5 (9^6 values) is the first line that is too much
-    assert str(refused) == f"{SPEC}:{APPENDED + 5}: aliases expand this file to more than 100000 values"
+    assert str(refused) == f"{SPEC}:{APPENDED + 5}: more than 100000 values once aliases are expanded"
     assert elapsed < 1.0, f"took {elapsed:.2f} s"
 
 
@@ -166,7 +166,7 @@ def test_mutated_reference_files_give_errors_or_a_cluster_never_anything_else(tm
         root = _repo_with(tmp_path, _mutant(seed))
         started = time.monotonic()
         result = _load(root)
-        if time.monotonic() - started > 2:
+        if time.monotonic() - started > 5:  # a loaded machine is slow; a hang is far slower
             failures.append(f"seed {seed}: took {time.monotonic() - started:.1f} s")
         if isinstance(result, LoadedCluster):
             outcomes["loaded"] += 1

@@ -7,7 +7,8 @@ halfway through an apply:
   `dev_valid_name` (net/core/dev.c) wants 1 to IFNAMSIZ-1 = 15 bytes, no '/', ':' or whitespace, and
   neither "." nor "..". Proxmox's `pve-bridge-id` format (pve-common src/PVE/JSONSchema.pm) further
   limits a bridge to `[-_.\\w]+`.
-- URLs the runner connects to: http or https with a host (a git URL for Flux may also be ssh://).
+- URLs the runner connects to: http or https with a host. Flux's GitRepository CRD (vendored
+  gotk-components.yaml v2.3.0, `spec.url`) takes `^(http|https|ssh)://.*$`, so a Flux URL may be ssh:// too.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ retries of transient failures, and cancellation when the service stops or a plan
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,7 @@ from runner.engine.journal import Journal
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
+DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
 
 __all__ = ["Cancelled", "RunContext", "RunFn", "RunRequest", "RunResult", "Worker", "touched_clusters"]
 
@@ -111,6 +113,7 @@ class Worker:
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
+        self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
 
@@ -130,22 +133,53 @@ class Worker:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
 
     def _loop(self) -> None:
+        """Never ends before `stop`: a database error (locked, full, I/O) pauses the thread, never kills it."""
+        pause = DB_PAUSE_MIN
         while not self._stop.is_set():
-            self.queue.arm()
-            item = self.queue.claim(self.owner)
-            if item is None:
-                self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
-                continue
             try:
-                if item.request.cluster == ANY_CLUSTER:
-                    self._expand(item)
-                else:
-                    self._execute(item)
-            except Transient:
-                self._retry(item)
-            except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
-                log.exception("dropping queue item %s (%s)", item.id, item.request.key)
-                self.queue.done(item, self.owner)
+                self._turn()
+                pause = DB_PAUSE_MIN
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                log.warning("worker: database error, retrying in %.1fs: %s", pause, exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
+            except Exception:  # a bug in the loop itself: keep the thread, say why
+                log.exception("worker: unexpected error; continuing")
+                self._stop.wait(DB_PAUSE_MIN)
+
+    def _turn(self) -> None:
+        self.queue.arm()
+        item = self.queue.claim(self.owner)
+        self.db_error = None
+        if item is None:
+            self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
+            return
+        try:
+            if item.request.cluster == ANY_CLUSTER:
+                self._expand(item)
+            else:
+                self._execute(item)
+        except Transient:
+            self._retry(item)
+        except sqlite3.Error:
+            self._give_back(item)  # the item is fine; the database was not: run it again once it is
+            raise
+        except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
+            log.exception("dropping queue item %s (%s)", item.id, item.request.key)
+            self.queue.done(item, self.owner)
+
+    def _give_back(self, item: QueueItem) -> None:
+        """Return an item to pending, waiting out the database; a restart's orphan sweep is the last resort."""
+        pause = DB_PAUSE_MIN
+        while not self._stop.is_set():
+            try:
+                self.queue.release(item, self.owner)
+                return
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
 
     def _retry(self, item: QueueItem) -> None:
         if item.attempts < self.retry_limit:

@@ -65,6 +65,11 @@ def router(state: ForgeState) -> APIRouter:
             return error(request, 422, "invalid JSON body")
         return body if isinstance(body, dict) else error(request, 422, "invalid JSON body")
 
+    @api.get("/user")
+    def me(request: Request) -> JSONResponse:
+        login = auth(request)
+        return login if isinstance(login, JSONResponse) else JSONResponse(user(login))
+
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> JSONResponse:
         login = auth(request)
@@ -137,6 +142,8 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
+        if not state.may_edit(login, comment):
+            return JSONResponse(None, status_code=403)  # ctx.Status(http.StatusForbidden): no body
         state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 

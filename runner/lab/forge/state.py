@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.lab.forge.limits import RateLimits
+
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -50,6 +52,8 @@ class ForgeState:
     def __init__(self, commit_exists: Callable[[str, str], bool] | None = None) -> None:
         self.lock = threading.Lock()
         self.tokens: dict[str, str] = {}  # token -> user login
+        self.roles: dict[str, str] = {}  # login -> "write" (collaborator) or "read"
+        self.limits = RateLimits()
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
         self.statuses: list[Status] = []
         self.comments: dict[int, Comment] = {}
@@ -62,8 +66,13 @@ class ForgeState:
         return self._ids
 
     # --- seeding (tests and the lab) --------------------------------------------------------------
-    def add_token(self, token: str, user: str = "runner-bot") -> None:
+    def add_token(self, token: str, user: str = "runner-bot", role: str = "write") -> None:
         self.tokens[token] = user
+        self.roles[user] = role
+
+    def may_edit(self, login: str, comment: Comment) -> bool:
+        """Both forges: the author may edit a comment, and so may anyone with write access to the repo."""
+        return comment.user == login or self.roles.get(login) == "write"
 
     def add_repo(self, full_name: str) -> Repo:
         return self.repos.setdefault(full_name.lower(), Repo(full_name))

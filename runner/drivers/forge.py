@@ -1,13 +1,18 @@
 """Forges (GitHub, Gitea/Forgejo) over httpx: commit statuses and one upserted plan comment per PR.
 
-The plan comment is found again by a hidden HTML marker (`<!-- runner:plan:<cluster> -->`), so every
-new plan for a PR edits the same comment instead of piling up new ones.
+The plan comment is found again by a hidden HTML marker (`<!-- runner:plan:<cluster> -->`) *and* its
+author: only a comment the runner's own forge identity wrote (`GET /user`) is ever edited, so a person
+quoting the marker never has their comment overwritten. Failures the forge asks to be retried (5xx,
+429, a rate-limit 403) are `ForgeBusy` with the wait the forge named (`Retry-After`, `x-ratelimit-reset`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from runner.core.errors import Permanent, Transient
@@ -17,8 +22,45 @@ if TYPE_CHECKING:  # httpx (and the CLI extras it pulls in) loads only when a fo
     import httpx
 
 StatusState = Literal["pending", "success", "failure", "error"]
-DESCRIPTION_LIMIT = 140  # GitHub truncates longer status descriptions; keep ours readable everywhere
+DESCRIPTION_LIMIT = 140  # GitHub refuses longer status descriptions (422); keep ours readable everywhere
+GITHUB_COMMENT_LIMIT = 65536  # GitHub refuses longer comment bodies (422 "body is too long")
+MAX_WAIT = 3600.0  # a forge asking for a longer pause is asked again after an hour
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+class ForgeBusy(Transient):
+    """The forge asked for a retry (5xx, 429, rate limit); `retry_after` is its wait in seconds, if it named one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The wait a reply asks for: `Retry-After` seconds, else a primary rate limit's `x-ratelimit-reset`."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return min(float(value), MAX_WAIT)
+    reset = headers.get("x-ratelimit-reset", "").strip()
+    if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
+        return min(max(0.0, float(reset) - (time.time() if now is None else now)), MAX_WAIT)
+    return None
+
+
+def _rate_limited(response: httpx.Response) -> bool:
+    """GitHub answers a met rate limit with 403 (or 429); a permission 403 carries neither sign."""
+    if response.status_code != 403:
+        return False
+    headers = response.headers
+    return "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0" or "rate limit" in response.text
+
+
+def shorten(body: str, limit: int | None, note: str) -> str:
+    """`body` cut to `limit` characters with `note` at the end saying so (a comment the forge accepts)."""
+    if limit is None or len(body) <= limit:
+        return body
+    tail = f"\n\n---\n{note}"
+    return body[: limit - len(tail)].rstrip() + tail
 
 
 def plan_marker(cluster: str) -> str:
@@ -38,6 +80,7 @@ class HttpForge(ABC):
 
     api_prefix = ""
     kind = "forge"
+    comment_limit: int | None = None  # characters the forge accepts in a comment body (None: no limit)
 
     def __init__(
         self, base_url: str, token: Secret, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
@@ -50,6 +93,8 @@ class HttpForge(ABC):
             timeout=timeout,
             transport=transport,
         )
+        self._login: str | None = None
+        self._login_lock = threading.Lock()
 
     @abstractmethod
     def _auth_headers(self, token: Secret) -> dict[str, str]:
@@ -67,8 +112,10 @@ class HttpForge(ABC):
             raise Transient(f"{self.kind} {method} {url}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise Transient(f"{self.kind} {method} {url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise Transient(f"{self.kind} {method} {url}: HTTP {response.status_code}")
+        if response.status_code >= 500 or response.status_code == 429 or _rate_limited(response):
+            wait = retry_after(response.headers)
+            hint = f" (retry in {wait:.0f}s)" if wait is not None else ""
+            raise ForgeBusy(f"{self.kind} {method} {url}: HTTP {response.status_code}{hint}", wait)
         if response.status_code >= 400:
             raise Permanent(f"{self.kind} {method} {url}: HTTP {response.status_code}: {self._why(response)}")
         return response
@@ -107,10 +154,23 @@ class HttpForge(ABC):
     def _comments(self, repo: str, pr: int) -> list[dict[str, Any]]:
         """Every comment of a PR (pagination differs between forges)."""
 
+    def identity(self) -> str:
+        """The login the token belongs to (`GET /user` on both forges), asked once."""
+        with self._login_lock:
+            if self._login is None:
+                login = self._request("GET", "/user").json().get("login")
+                if not isinstance(login, str) or not login:
+                    raise Permanent(f"{self.kind} GET /user: no login in the reply")
+                self._login = login
+            return self._login
+
     def upsert_pr_comment(self, repo: str, pr: int, marker: str, body: str) -> int:
         text = body if marker in body else f"{marker}\n{body}"
+        text = shorten(text, self.comment_limit, "plan truncated to fit the forge's comment size limit")
+        me = self.identity()
         for comment in self._comments(repo, pr):
-            if marker in str(comment.get("body") or ""):
+            author = (comment.get("user") or {}).get("login")
+            if author == me and marker in str(comment.get("body") or ""):
                 self._request("PATCH", f"/repos/{repo}/issues/comments/{comment['id']}", json={"body": text})
                 return int(comment["id"])
         created = self._request("POST", f"/repos/{repo}/issues/{pr}/comments", json={"body": text}).json()
@@ -119,6 +179,7 @@ class HttpForge(ABC):
 
 class GitHubForge(HttpForge):
     kind = "github"
+    comment_limit = GITHUB_COMMENT_LIMIT
 
     def _auth_headers(self, token: Secret) -> dict[str, str]:
         return {

@@ -20,6 +20,7 @@ from runner.core.secret import Redactor
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
+from runner.engine.outbox import Outbox
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,7 @@ class Worker:
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
+        self.outbox = Outbox(queue.db, forge) if forge is not None else None
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
@@ -122,12 +124,16 @@ class Worker:
         self.queue.requeue_orphans()
         for thread in self._threads:
             thread.start()
+        if self.outbox is not None:
+            self.outbox.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self.queue.notify()
         for thread in self._threads:
             thread.join(timeout)
+        if self.outbox is not None:
+            self.outbox.stop(timeout)
 
     def alive(self) -> bool:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
@@ -297,19 +303,20 @@ class Worker:
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))
 
+    # Reports go through the durable outbox: tried at once, kept and retried if the forge cannot take them now.
     def _status(self, ctx: RunContext, req: RunRequest, state: StatusState, description: str) -> None:
-        if self.forge is None:
+        if self.outbox is None:
             return
         url = f"{self.public_url}/runs/{ctx.run_id}" if self.public_url else None
-        try:
-            self.forge.set_status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
-        except (Transient, Permanent) as exc:  # reporting must not fail the run; the journal keeps the why
-            ctx.log(f"forge: could not set status {state}: {exc}", "warning")
+        key = self.outbox.status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
+        waiting = self.outbox.send(key)
+        if waiting:  # reporting never fails the run; the journal says why the status is late
+            ctx.log(f"forge: status {state} not delivered yet, kept for a retry: {waiting}", "warning")
 
     def _comment(self, ctx: RunContext, req: RunRequest, body: str) -> None:
-        if self.forge is None or req.pr_number is None:
+        if self.outbox is None or req.pr_number is None:
             return
-        try:
-            self.forge.upsert_pr_comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
-        except (Transient, Permanent) as exc:
-            ctx.log(f"forge: could not comment on PR #{req.pr_number}: {exc}", "warning")
+        key = self.outbox.comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
+        waiting = self.outbox.send(key)
+        if waiting:
+            ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runner.lab.forge.limits import RateLimits
+from runner.lab.forge.pulls import Pulls
 
 
 def now_iso() -> str:
@@ -54,6 +55,7 @@ class ForgeState:
         self.tokens: dict[str, str] = {}  # token -> user login
         self.roles: dict[str, str] = {}  # login -> "write" (collaborator) or "read"
         self.limits = RateLimits()
+        self.pulls = Pulls(issue_number=self.next_issue)
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
         self.statuses: list[Status] = []
         self.comments: dict[int, Comment] = {}
@@ -79,6 +81,13 @@ class ForgeState:
 
     def add_pull(self, full_name: str, number: int) -> None:
         self.add_repo(full_name).issues[number] = True
+
+    def next_issue(self, full_name: str) -> int:
+        """Issues and pull requests share one number sequence per repository."""
+        repo = self.add_repo(full_name)
+        number = max(repo.issues, default=0) + 1
+        repo.issues[number] = True
+        return number
 
     # --- lookups ----------------------------------------------------------------------------------
     def repo(self, owner: str, name: str) -> Repo | None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_DEPTH = 64  # real payloads nest < 10 levels; the bound keeps the parse and the walk cheap
 SHA = r"^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$"  # SHA-1 or SHA-256 object names
+MAX_NUMBER = 2**31 - 1  # PR numbers: far above any real one, and always within SQLite's INTEGER
 
 
 class BadPayload(ValueError):
@@ -62,7 +63,7 @@ class PullRef(_Model):
 
 
 class PullRequest(_Model):
-    number: int | None = None
+    number: int | None = Field(None, ge=0, le=MAX_NUMBER)
     merged: bool | None = None
     head: PullRef
     base: PullRef
@@ -70,7 +71,7 @@ class PullRequest(_Model):
 
 class PullRequestEvent(Envelope):
     action: str
-    number: int | None = None
+    number: int | None = Field(None, ge=0, le=MAX_NUMBER)
     pull_request: PullRequest
 
 

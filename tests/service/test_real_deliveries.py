@@ -120,6 +120,7 @@ def _pr_with(path: tuple[str, ...], value: Any) -> bytes:
         ("pull_request", _pr_with(("pull_request", "head", "sha"), 5), "pull_request.head.sha"),
         ("pull_request", _pr_with(("pull_request", "head"), None), "pull_request.head"),
         ("pull_request", _pr_with(("number",), "two"), "number"),
+        ("pull_request", _pr_with(("number",), 2**70), "number: Input should be less than or equal to"),
         ("push", json.dumps({"repository": {"full_name": "Codertocat/Hello-World"}, "ref": 1}).encode(), "ref"),
         ("push", json.dumps({"repository": "Codertocat/Hello-World"}).encode(), "repository"),
     ],

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
+from runner.drivers.forge_replies import ForgeBusy, rate_limited, retry_after, shorten
 
 if TYPE_CHECKING:  # httpx (and the CLI extras it pulls in) loads only when a forge is configured
     import httpx
@@ -24,43 +23,7 @@ if TYPE_CHECKING:  # httpx (and the CLI extras it pulls in) loads only when a fo
 StatusState = Literal["pending", "success", "failure", "error"]
 DESCRIPTION_LIMIT = 140  # GitHub refuses longer status descriptions (422); keep ours readable everywhere
 GITHUB_COMMENT_LIMIT = 65536  # GitHub refuses longer comment bodies (422 "body is too long")
-MAX_WAIT = 3600.0  # a forge asking for a longer pause is asked again after an hour
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
-
-
-class ForgeBusy(Transient):
-    """The forge asked for a retry (5xx, 429, rate limit); `retry_after` is its wait in seconds, if it named one."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """The wait a reply asks for: `Retry-After` seconds, else a primary rate limit's `x-ratelimit-reset`."""
-    value = headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return min(float(value), MAX_WAIT)
-    reset = headers.get("x-ratelimit-reset", "").strip()
-    if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
-        return min(max(0.0, float(reset) - (time.time() if now is None else now)), MAX_WAIT)
-    return None
-
-
-def _rate_limited(response: httpx.Response) -> bool:
-    """GitHub answers a met rate limit with 403 (or 429); a permission 403 carries neither sign."""
-    if response.status_code != 403:
-        return False
-    headers = response.headers
-    return "retry-after" in headers or headers.get("x-ratelimit-remaining") == "0" or "rate limit" in response.text
-
-
-def shorten(body: str, limit: int | None, note: str) -> str:
-    """`body` cut to `limit` characters with `note` at the end saying so (a comment the forge accepts)."""
-    if limit is None or len(body) <= limit:
-        return body
-    tail = f"\n\n---\n{note}"
-    return body[: limit - len(tail)].rstrip() + tail
 
 
 def plan_marker(cluster: str) -> str:
@@ -112,7 +75,7 @@ class HttpForge(ABC):
             raise Transient(f"{self.kind} {method} {url}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise Transient(f"{self.kind} {method} {url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code >= 500 or response.status_code == 429 or _rate_limited(response):
+        if response.status_code >= 500 or response.status_code == 429 or rate_limited(response):
             wait = retry_after(response.headers)
             hint = f" (retry in {wait:.0f}s)" if wait is not None else ""
             raise ForgeBusy(f"{self.kind} {method} {url}: HTTP {response.status_code}{hint}", wait)

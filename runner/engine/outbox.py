@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from runner.core.errors import Permanent, Transient
-from runner.drivers.forge import Forge, ForgeBusy
+from runner.drivers.forge import Forge
+from runner.drivers.forge_replies import ForgeBusy
 from runner.engine.journal import Database
 
 log = logging.getLogger(__name__)

@@ -73,3 +73,47 @@ def test_a_final_status_survives_a_forge_outage_and_a_restart(lab_git, start_run
     start_runner(Recorder(), forge=GitHubForge(url, Secret(FORGE_TOKEN)))  # same database: a restart
     expected = {"runner/home": "success", "runner/other": "success"}
     wait_until(lambda: final_states(state, commit) == expected, 30, "final statuses after the outage")
+
+
+def test_busy_replies_carry_the_wait_the_forge_asked_for_and_a_permission_403_is_permanent(forge_twin) -> None:  # type: ignore[no-untyped-def]
+    from runner.core.errors import Permanent
+    from runner.drivers.forge_replies import ForgeBusy
+
+    state, url = forge_twin
+    client = GitHubForge(url, Secret(FORGE_TOKEN))
+    sha = "c" * 40
+    state.limits.configure(limit=0, window=40)
+    with pytest.raises(ForgeBusy) as primary:
+        client.set_status(REPO, sha, "success", "runner/home", "", None)
+    assert primary.value.retry_after is not None and 35 <= primary.value.retry_after <= 41
+    state.limits.configure(secondary=90)
+    with pytest.raises(ForgeBusy) as secondary:
+        client.set_status(REPO, sha, "success", "runner/home", "", None)
+    assert secondary.value.retry_after == 90
+    state.limits.configure(limit=5000)
+    state.limits.secondary_until = 0
+    state.limits.outage(30)
+    with pytest.raises(ForgeBusy) as down:
+        client.set_status(REPO, sha, "success", "runner/home", "", None)
+    assert down.value.retry_after is None and "HTTP 503" in str(down.value)
+    state.limits.outage(0)
+    state.add_pull(REPO, 4)
+    state.add_token("reader-token", "reader", "read")
+    ours = client.upsert_pr_comment(REPO, 4, plan_marker("home"), "plan")
+    reader = httpx_patch(url, ours)
+    assert reader == 403
+    with pytest.raises(Permanent, match="403"):
+        GitHubForge(url, Secret("reader-token"))._request(
+            "PATCH", f"/repos/{REPO}/issues/comments/{ours}", json={"body": "x"}
+        )
+
+
+def httpx_patch(url: str, comment_id: int) -> int:
+    import httpx
+
+    reply = httpx.patch(
+        f"{url}/repos/{REPO}/issues/comments/{comment_id}",
+        headers={"Authorization": "Bearer reader-token"},
+        json={"body": "defaced"},
+    )
+    return reply.status_code

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from runner.lab.forge.state import Comment, ForgeState
@@ -129,7 +129,7 @@ def router(state: ForgeState) -> APIRouter:
         return JSONResponse(comment_json(request, comment), status_code=201)
 
     @api.patch("/repos/{owner}/{name}/issues/comments/{comment_id}")
-    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> JSONResponse:
+    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> Response:
         login = auth(request)
         if isinstance(login, JSONResponse):
             return login
@@ -143,7 +143,7 @@ def router(state: ForgeState) -> APIRouter:
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
         if not state.may_edit(login, comment):
-            return JSONResponse(None, status_code=403)  # ctx.Status(http.StatusForbidden): no body
+            return Response(status_code=403)  # ctx.Status(http.StatusForbidden): no body
         state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 

@@ -128,6 +128,10 @@ class LabWorld:
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
+        # The forge's merge button merges into the lab's git server, whose push hook then fires.
+        self.forge_state.pulls.merge = lambda pull: self.git.merge(
+            pull.sha, pull.base, f"Merge pull request #{pull.number} from {pull.head}"
+        )
         self.forge = serve_in_thread(create_forge_app(self.forge_state))
         self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
         self._joined: set[str] = set()

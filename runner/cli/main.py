@@ -7,6 +7,7 @@ import typer
 from runner.cli import (
     cmd_access,
     cmd_apply,
+    cmd_doctor,
     cmd_init,
     cmd_lab,
     cmd_plan,
@@ -24,7 +25,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cmd_init, cmd_validate, cmd_plan, cmd_apply, cmd_serve, cmd_lab, cmd_access, cmd_schema, cmd_watch):
+for module in (
+    cmd_init,
+    cmd_validate,
+    cmd_doctor,
+    cmd_plan,
+    cmd_apply,
+    cmd_serve,
+    cmd_lab,
+    cmd_access,
+    cmd_schema,
+    cmd_watch,
+):
     module.register(app)
 
 

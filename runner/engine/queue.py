@@ -79,10 +79,14 @@ def _item(row: dict[str, Any]) -> QueueItem:
 
 
 class WorkQueue:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, wakeup: threading.Event | None = None) -> None:
         self.db = db
         self.db.conn.executescript(SCHEMA)
-        self._wakeup = threading.Event()  # set on every change; workers clear it before looking
+        self._wakeup = wakeup or threading.Event()  # set on every change; workers clear it before looking
+
+    def on(self, db: Database) -> WorkQueue:
+        """The same queue through another connection (the webhook intake's), waking the same workers."""
+        return WorkQueue(db, self._wakeup)
 
     def enqueue(self, request: RunRequest, *, every_cluster: bool = False, settle: float = 0.0) -> Enqueued:
         """Add or coalesce; `settle` holds a new item back briefly so a burst of events lands in it."""

@@ -31,6 +31,7 @@ from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
+from runner.engine.preflight import check_privileges
 from runner.engine.source import Source
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
@@ -143,6 +144,10 @@ class Engine:
                 return outcome  # plans (PRs, `runner plan`) leave the recorded picture of the cluster alone
             if outcome.plan.conflicts:
                 raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
+            if not outcome.plan.empty:  # an apply that changes nothing needs no privilege beyond reading
+                check_privileges(
+                    conns.proxmox, loaded.cluster, conns.proxmox.client.url, loaded.secrets.proxmox_token_id
+                )
             runner = StepRunner(
                 loaded.cluster,
                 desired,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -21,9 +22,11 @@ from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
 from runner.engine.notifications import Event, Notifications
+from runner.engine.outbox import Outbox
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
+DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
 
 __all__ = ["Cancelled", "RunContext", "RunFn", "RunRequest", "RunResult", "Worker", "touched_clusters"]
 
@@ -125,7 +128,9 @@ class Worker:
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
         self.notifications, self.notify_plans = notifications, notify_plans
+        self.outbox = Outbox(queue.db, forge) if forge is not None else None
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
+        self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
 
@@ -134,6 +139,8 @@ class Worker:
         self.queue.requeue_orphans()
         for thread in self._threads:
             thread.start()
+        if self.outbox is not None:
+            self.outbox.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -142,27 +149,60 @@ class Worker:
             thread.join(timeout)
         if self.notifications is not None:
             self.notifications.close(timeout)  # what the last runs said is still sent
+        if self.outbox is not None:
+            self.outbox.stop(timeout)
 
     def alive(self) -> bool:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
 
     def _loop(self) -> None:
+        """Never ends before `stop`: a database error (locked, full, I/O) pauses the thread, never kills it."""
+        pause = DB_PAUSE_MIN
         while not self._stop.is_set():
-            self.queue.arm()
-            item = self.queue.claim(self.owner)
-            if item is None:
-                self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
-                continue
             try:
-                if item.request.cluster == ANY_CLUSTER:
-                    self._expand(item)
-                else:
-                    self._execute(item)
-            except Transient:
-                self._retry(item)
-            except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
-                log.exception("dropping queue item %s (%s)", item.id, item.request.key)
-                self.queue.done(item, self.owner)
+                self._turn()
+                pause = DB_PAUSE_MIN
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                log.warning("worker: database error, retrying in %.1fs: %s", pause, exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
+            except Exception:  # a bug in the loop itself: keep the thread, say why
+                log.exception("worker: unexpected error; continuing")
+                self._stop.wait(DB_PAUSE_MIN)
+
+    def _turn(self) -> None:
+        self.queue.arm()
+        item = self.queue.claim(self.owner)
+        self.db_error = None
+        if item is None:
+            self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
+            return
+        try:
+            if item.request.cluster == ANY_CLUSTER:
+                self._expand(item)
+            else:
+                self._execute(item)
+        except Transient:
+            self._retry(item)
+        except sqlite3.Error:
+            self._give_back(item)  # the item is fine; the database was not: run it again once it is
+            raise
+        except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
+            log.exception("dropping queue item %s (%s)", item.id, item.request.key)
+            self.queue.done(item, self.owner)
+
+    def _give_back(self, item: QueueItem) -> None:
+        """Return an item to pending, waiting out the database; a restart's orphan sweep is the last resort."""
+        pause = DB_PAUSE_MIN
+        while not self._stop.is_set():
+            try:
+                self.queue.release(item, self.owner)
+                return
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
 
     def _retry(self, item: QueueItem) -> None:
         if item.attempts < self.retry_limit:
@@ -293,19 +333,20 @@ class Worker:
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))
 
+    # Reports go through the durable outbox: tried at once, kept and retried if the forge cannot take them now.
     def _status(self, ctx: RunContext, req: RunRequest, state: StatusState, description: str) -> None:
-        if self.forge is None:
+        if self.outbox is None:
             return
         url = f"{self.public_url}/runs/{ctx.run_id}" if self.public_url else None
-        try:
-            self.forge.set_status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
-        except (Transient, Permanent) as exc:  # reporting must not fail the run; the journal keeps the why
-            ctx.log(f"forge: could not set status {state}: {exc}", "warning")
+        key = self.outbox.status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
+        waiting = self.outbox.send(key)
+        if waiting:  # reporting never fails the run; the journal says why the status is late
+            ctx.log(f"forge: status {state} not delivered yet, kept for a retry: {waiting}", "warning")
 
     def _comment(self, ctx: RunContext, req: RunRequest, body: str) -> None:
-        if self.forge is None or req.pr_number is None:
+        if self.outbox is None or req.pr_number is None:
             return
-        try:
-            self.forge.upsert_pr_comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
-        except (Transient, Permanent) as exc:
-            ctx.log(f"forge: could not comment on PR #{req.pr_number}: {exc}", "warning")
+        key = self.outbox.comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
+        waiting = self.outbox.send(key)
+        if waiting:
+            ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")

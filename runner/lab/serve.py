@@ -38,6 +38,7 @@ def serve_in_thread(
     certfile: Path | None = None,
     keyfile: Path | None = None,
     startup_timeout: float = 10.0,
+    http: Any = "auto",
 ) -> RunningServer:
     """Start uvicorn for `app` in a daemon thread and return once it accepts connections."""
     port = port or free_port(host)
@@ -51,6 +52,7 @@ def serve_in_thread(
         ssl_certfile=str(certfile) if certfile else None,
         ssl_keyfile=str(keyfile) if keyfile else None,
         timeout_graceful_shutdown=2,
+        http=http,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"serve-{port}", daemon=True)

@@ -27,6 +27,7 @@ from runner.lab.imagefactory import create_app as create_factory_app
 from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, serve_kube_twin
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
+from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, start_talos_twin
@@ -48,6 +49,18 @@ class LabInputs:
     vip: str
     flux_url: str
     repo_full_name: str = "home/cluster"
+    proxmox_storage: str = "local-lvm"
+    proxmox_image_storage: str = "local"
+    proxmox_bridge: str = "vmbr0"
+
+    def host_plan(self) -> HostPlan:
+        return HostPlan(
+            self.proxmox_token_id,
+            self.proxmox_node,
+            self.proxmox_storage,
+            self.proxmox_image_storage,
+            self.proxmox_bridge,
+        )
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ class LabWorld:
             delays=ProxmoxDelays(task=p.task, create=p.task * 2, start=p.task, shutdown=p.task, download=p.download),
             resolver=_loopback_resolver,
         )
+        # the host is prepared as the README says: the runner's token gets exactly the documented role
+        prepare_host(self.proxmox_state, self.inputs.host_plan(), self.inputs.proxmox_token_secret)
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
         self.talos = start_talos_twin(TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot))
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
@@ -113,6 +128,10 @@ class LabWorld:
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
+        # The forge's merge button merges into the lab's git server, whose push hook then fires.
+        self.forge_state.pulls.merge = lambda pull: self.git.merge(
+            pull.sha, pull.base, f"Merge pull request #{pull.number} from {pull.head}"
+        )
         self.forge = serve_in_thread(create_forge_app(self.forge_state))
         self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
         self._joined: set[str] = set()

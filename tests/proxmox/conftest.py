@@ -14,7 +14,7 @@ from proxmox_reference import load_reference
 from runner.core.secret import Secret
 from runner.core.state import ImageSpec, VmSpec
 from runner.drivers.proxmox import ProxmoxDriver
-from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, create_app
+from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, ReasonPhraseH11Protocol, create_app
 from runner.lab.proxmox.tls import CertFiles, write_self_signed
 from runner.lab.serve import RunningServer, serve_in_thread
 
@@ -32,7 +32,9 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> CertFiles:
 @pytest.fixture(scope="session")
 def server(certs: CertFiles) -> Iterator[RunningServer]:
     """One HTTPS server for the session; every test gets a fresh twin state behind it."""
-    running = serve_in_thread(create_app(), certfile=certs.certfile, keyfile=certs.keyfile)
+    running = serve_in_thread(
+        create_app(), certfile=certs.certfile, keyfile=certs.keyfile, http=ReasonPhraseH11Protocol
+    )
     yield running
     running.stop()
 
@@ -53,7 +55,9 @@ def twin(twin_state: ProxmoxTwinState, server: RunningServer, certs: CertFiles) 
 def own_twin(certs: CertFiles) -> Iterator[ProxmoxTwin]:
     """A twin on its own server, for tests that stop it."""
     state = ProxmoxTwinState(tokens={TOKEN_ID: TOKEN_SECRET}, delays=replace(FAST))
-    running = serve_in_thread(create_app(state), certfile=certs.certfile, keyfile=certs.keyfile)
+    running = serve_in_thread(
+        create_app(state), certfile=certs.certfile, keyfile=certs.keyfile, http=ReasonPhraseH11Protocol
+    )
     yield ProxmoxTwin(state, running, certs.certfile)
     running.stop()
 
@@ -75,7 +79,7 @@ class Api:
         self.verify = str(twin.ca_bundle)
         self.headers = {"Authorization": f"PVEAPIToken={token}"} if token else {}
 
-    def request(self, method: str, path: str, **params: Any) -> requests.Response:
+    def request(self, method: str, path: str, /, **params: Any) -> requests.Response:
         body = params if method in ("POST", "PUT") else None
         query = None if body is not None else params
         return requests.request(

@@ -37,3 +37,23 @@ class ProxmoxApi(Protocol):
     def reboot_vm(self, node: str, vmid: int) -> None: ...
 
     def delete_vm(self, node: str, vmid: int) -> None: ...
+
+
+class ProxmoxInspect(Protocol):
+    """Read-only questions `runner doctor` and the apply preflight ask before changing anything."""
+
+    def version(self) -> str:
+        """pve-manager's version, e.g. '8.4.1' (GET /version)."""
+        ...
+
+    def permissions(self, path: str) -> dict[str, bool]:
+        """The token's effective privileges on an ACL path (GET /access/permissions?path=...)."""
+        ...
+
+    def storage_content(self, node: str, storage: str) -> frozenset[str] | None:
+        """Content types a storage is configured for; None when the token cannot see it or it is missing."""
+        ...
+
+    def bridges(self, node: str) -> frozenset[str]:
+        """Bridges configured on the node (GET /nodes/{node}/network?type=any_bridge)."""
+        ...

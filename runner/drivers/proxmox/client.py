@@ -18,6 +18,7 @@ from proxmoxer.core import ResourceException
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.proxmox.errors import translate
+from runner.drivers.proxmox.privileges import likely_need
 
 TASK_LOG_TAIL = 10
 
@@ -41,6 +42,7 @@ class ProxmoxClient:
         user, sep, token_name = token_id.partition("!")
         if not sep or "@" not in user or not token_name:
             raise Permanent(f"proxmox token id {token_id!r} must look like user@realm!tokenid")
+        self.url = url
         self.token_id = token_id
         self.poll_interval = poll_interval
         self.task_timeout = task_timeout
@@ -67,7 +69,7 @@ class ProxmoxClient:
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last_response.text = response.text if response.status_code >= 400 else None
 
-    def call(self, method: str, path: str, **params: Any) -> Any:
+    def call(self, method: str, path: str, /, **params: Any) -> Any:
         """One API call; `path` is relative to /api2/json, e.g. 'nodes/atlas/qemu'."""
         what = f"{method} /{path}"
         self._last_response.text = None
@@ -75,7 +77,8 @@ class ProxmoxClient:
             resource = self._api(path)
             return getattr(resource, method.lower())(**params)
         except (ResourceException, requests.RequestException) as exc:
-            raise translate(exc, what, getattr(self._last_response, "text", None)) from exc
+            body = getattr(self._last_response, "text", None)
+            raise translate(exc, what, body, likely_need(method, path, params)) from exc
 
     def wait_task(self, node: str, upid: str, what: str) -> None:
         """Poll a task until it stops; a failed task raises Permanent with its exit status and log tail."""

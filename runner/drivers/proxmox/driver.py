@@ -123,3 +123,22 @@ class ProxmoxDriver:
     def delete_vm(self, node: str, vmid: int) -> None:
         path = f"nodes/{node}/qemu/{vmid}"
         self.client.run_task("DELETE", path, node, **{"purge": 1, "destroy-unreferenced-disks": 1})
+
+    # --- read-only inspection (ProxmoxInspect) ---------------------------------------------------------
+    def version(self) -> str:
+        return str(self.client.call("GET", "version").get("version", ""))
+
+    def permissions(self, path: str) -> dict[str, bool]:
+        dump = self.client.call("GET", "access/permissions", path=path)
+        return {str(priv): bool(prop) for priv, prop in (dump.get(path) or {}).items()}
+
+    def storage_content(self, node: str, storage: str) -> frozenset[str] | None:
+        rows = self.client.call("GET", f"nodes/{node}/storage", storage=storage)
+        for row in rows:
+            if row.get("storage") == storage:
+                return frozenset(c for c in str(row.get("content", "")).split(",") if c)
+        return None
+
+    def bridges(self, node: str) -> frozenset[str]:
+        rows = self.client.call("GET", f"nodes/{node}/network", type="any_bridge")
+        return frozenset(str(row["iface"]) for row in rows if row.get("type") in ("bridge", "OVSBridge"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from runner.lab.forge.state import Comment, ForgeState
@@ -64,6 +64,29 @@ def router(state: ForgeState) -> APIRouter:
         except ValueError:
             return error(request, 422, "invalid JSON body")
         return body if isinstance(body, dict) else error(request, 422, "invalid JSON body")
+
+    @api.get("/repos/{owner}/{name}")
+    async def get_repo(owner: str, name: str, request: Request) -> JSONResponse:
+        # Gitea API GET /repos/{owner}/{repo}: a Repository with `permissions` {admin, push, pull}
+        login = auth(request)
+        if isinstance(login, JSONResponse):
+            return login
+        repo = state.repo(owner, name)
+        if repo is None:
+            return error(request, 404, "The target couldn't be found.")
+        permissions = {"admin": False, "push": state.may_write(_token(request)), "pull": True}
+        return JSONResponse(
+            {
+                "id": abs(hash(repo.full_name)) % 10**7,
+                "full_name": repo.full_name,
+                "private": True,
+                "permissions": permissions,
+            }
+        )
+    @api.get("/user")
+    def me(request: Request) -> JSONResponse:
+        login = auth(request)
+        return login if isinstance(login, JSONResponse) else JSONResponse(user(login))
 
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> JSONResponse:
@@ -124,7 +147,7 @@ def router(state: ForgeState) -> APIRouter:
         return JSONResponse(comment_json(request, comment), status_code=201)
 
     @api.patch("/repos/{owner}/{name}/issues/comments/{comment_id}")
-    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> JSONResponse:
+    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> Response:
         login = auth(request)
         if isinstance(login, JSONResponse):
             return login
@@ -137,6 +160,8 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
+        if not state.may_edit(login, comment):
+            return Response(status_code=403)  # ctx.Status(http.StatusForbidden): no body
         state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 

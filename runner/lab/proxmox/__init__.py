@@ -14,6 +14,7 @@ from pathlib import Path
 from runner.lab.proxmox.app import create_app
 from runner.lab.proxmox.faults import Call, Fault
 from runner.lab.proxmox.images import ImageResolver, deterministic_image, fake_qcow2
+from runner.lab.proxmox.reason import ReasonPhraseH11Protocol
 from runner.lab.proxmox.state import Delays, ProxmoxTwinState, Storage, Vm, Volume
 from runner.lab.proxmox.tls import write_self_signed
 from runner.lab.serve import RunningServer, serve_in_thread
@@ -25,6 +26,7 @@ __all__ = [
     "ImageResolver",
     "ProxmoxTwin",
     "ProxmoxTwinState",
+    "ReasonPhraseH11Protocol",
     "Storage",
     "Vm",
     "Volume",
@@ -55,5 +57,12 @@ def serve_proxmox_twin(
     """Serve the twin over HTTPS on loopback with a fresh self-signed certificate written to `cert_dir`."""
     state = state or ProxmoxTwinState()
     certs = write_self_signed(cert_dir)
-    server = serve_in_thread(create_app(state), host=host, port=port, certfile=certs.certfile, keyfile=certs.keyfile)
+    server = serve_in_thread(
+        create_app(state),
+        host=host,
+        port=port,
+        certfile=certs.certfile,
+        keyfile=certs.keyfile,
+        http=ReasonPhraseH11Protocol,
+    )
     return ProxmoxTwin(state, server, certs.certfile)

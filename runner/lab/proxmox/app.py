@@ -1,8 +1,10 @@
 """The FastAPI app: one catch-all route under /api2/json doing what pveproxy + the REST handler do.
 
-Order per request, as in PVE: auth (401, empty body) -> find handler (501) -> merge URL and body
-parameters -> schema validation (400 + `errors`) -> node check -> handler (500 with its message).
-Replies are `{"data": ...}`; errors also carry `message`, like PVE's JSON formatter.
+Order per request, as pve-manager's HTTPServer.pm rest_handler: auth (401, empty body) -> find handler
+(501) -> merge URL and body parameters -> the endpoint's permissions from apidata.js (403) -> schema
+validation (400 + `errors`) -> node check -> handler (500 with its message, or 403 from its own checks).
+Replies are `{"data": ...}`. An error's message is the HTTP status line's reason phrase; the JSON body is
+`{"data": null}` plus `errors` for bad parameters, and, from PVE 8.4 on, `message` (see versions.py).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from fastapi.responses import JSONResponse, Response
 
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.faults import Call
+from runner.lab.proxmox.reason import REASON_HEADER, status_reason
 from runner.lab.proxmox.routes import HANDLERS, WithTotal
 from runner.lab.proxmox.schema import find_endpoint
 from runner.lab.proxmox.state import ProxmoxTwinState
 from runner.lab.proxmox.validate import validate_params
+from runner.lab.proxmox.versions import download_content_types, error_message_in_body
 
 API_PREFIX = "/api2/json"
 
@@ -49,12 +53,24 @@ async def _request_params(request: Request) -> dict[str, Any]:
     return params
 
 
-def _error(exc: PveError) -> JSONResponse:
-    body: dict[str, Any] = {"data": None, "message": exc.message}
+def _error(state: ProxmoxTwinState, exc: PveError) -> JSONResponse:
+    body: dict[str, Any] = {"data": None}
     if exc.errors:
         body["errors"] = exc.errors
+    if error_message_in_body(state.version):
+        body["message"] = exc.message
     # pveproxy drops keep-alive on every reply >= 400
-    return JSONResponse(body, status_code=exc.status, headers={"Connection": "close"})
+    headers = {"Connection": "close", REASON_HEADER: status_reason(exc.message)}
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def _schema_for(state: ProxmoxTwinState, template: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The vendored (9.x) schema, with the download-url content types of the imitated release."""
+    if template.endswith("/download-url"):
+        properties = dict(parameters["properties"])
+        properties["content"] = dict(properties["content"], enum=download_content_types(state.version))
+        return dict(parameters, properties=properties)
+    return parameters
 
 
 def _dispatch(state: ProxmoxTwinState, method: str, path: str, params: dict[str, Any], user: str) -> Any:
@@ -66,7 +82,9 @@ def _dispatch(state: ProxmoxTwinState, method: str, path: str, params: dict[str,
         if key in params and str(params[key]) != value:
             raise param_error({key: "duplicate parameter (already defined in URI) with conflicting values!"})
         params[key] = value
-    if errors := validate_params(params, endpoint.parameters):
+    with state.lock:
+        state.access.check_api(user, endpoint.permissions, params)
+    if errors := validate_params(params, _schema_for(state, endpoint.template, endpoint.parameters)):
         raise param_error(errors)
     node = url_params.get("node")
     if node is not None and node != state.node:
@@ -116,19 +134,18 @@ def create_app(state: ProxmoxTwinState | None = None) -> FastAPI:
 
 
 async def _answer(twin: ProxmoxTwinState, request: Request, method: str, rel: str, params: dict[str, Any]) -> Response:
-    user, _reason = _authenticate(twin, request.headers.get("authorization"))
+    user, reason = _authenticate(twin, request.headers.get("authorization"))
     if user is None:
         if twin.delays.auth_failure:
             await asyncio.sleep(twin.delays.auth_failure)
-        # PVE puts the reason ("No ticket", "Authentication failed!") in the status line only; the
-        # body is empty. uvicorn always sends the standard phrase, so the reason is not visible.
-        return Response(status_code=401, headers={"Connection": "close"})
+        # PVE puts the reason ("No ticket", "Authentication failed!") in the status line only; the body is empty
+        return Response(status_code=401, headers={"Connection": "close", REASON_HEADER: reason})
     if fault := twin.faults.take_failure(method, rel):
-        return _error(PveError(fault.fail_message, fault.fail_status))
+        return _error(twin, PveError(fault.fail_message, fault.fail_status))
     try:
         data = _dispatch(twin, method, rel, dict(params), user)
     except PveError as exc:
-        return _error(exc)
+        return _error(twin, exc)
     if isinstance(data, WithTotal):
         return JSONResponse({"data": data.data, "total": data.total})
     return JSONResponse({"data": data})

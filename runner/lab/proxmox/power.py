@@ -56,15 +56,21 @@ def vm_summary(state: ProxmoxTwinState, vm: Vm) -> dict[str, Any]:
     return data
 
 
+def _auditable(state: ProxmoxTwinState, user: str) -> list[Vm]:
+    # pve-manager API2/Cluster.pm resources and qemu-server vmlist: VMs without VM.Audit are left out, silently
+    vms = sorted(state.vms.values(), key=lambda v: v.vmid)
+    return [vm for vm in vms if state.access.has(user, f"/vms/{vm.vmid}", ["VM.Audit"])]
+
+
 def list_vms(state: ProxmoxTwinState, params: Params, user: str) -> list[dict[str, Any]]:
-    return [vm_summary(state, vm) for vm in sorted(state.vms.values(), key=lambda v: v.vmid)]
+    return [vm_summary(state, vm) for vm in _auditable(state, user)]
 
 
 def cluster_resources(state: ProxmoxTwinState, params: Params, user: str) -> list[dict[str, Any]]:
     kind = params.get("type")
     rows: list[dict[str, Any]] = []
     if kind in (None, "vm"):
-        for vm in sorted(state.vms.values(), key=lambda v: v.vmid):
+        for vm in _auditable(state, user):
             row = vm_summary(state, vm)
             row.update({"id": f"qemu/{vm.vmid}", "type": "qemu", "node": vm.node, "maxcpu": _cpus(vm)})
             rows.append(row)
@@ -72,6 +78,8 @@ def cluster_resources(state: ProxmoxTwinState, params: Params, user: str) -> lis
         rows.append({"id": f"node/{state.node}", "type": "node", "node": state.node, "status": "online"})
     if kind in (None, "storage"):
         for name in sorted(state.storages):
+            if not state.access.has(user, f"/storage/{name}", ["Datastore.Audit"]):
+                continue
             storage = state.storages[name]
             rows.append(
                 {

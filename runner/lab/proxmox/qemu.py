@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from runner.lab.proxmox.errors import PveError
+from runner.lab.proxmox.qemu_access import check_create
 from runner.lab.proxmox.state import ProxmoxTwinState, Vm
 from runner.lab.proxmox.tasks import Task
 from runner.lab.proxmox.vmconfig import (
@@ -61,10 +62,11 @@ def create_vm(state: ProxmoxTwinState, params: Params, user: str) -> str:
     if vmid in state.vms:
         raise PveError(f"unable to create VM {vmid} - VM {vmid} already exists on node '{state.node}'")
     options = {k: as_str(v) for k, v in params.items() if k not in CONTROL_PARAMS}
+    start_after = as_str(params.get("start", "0")) == "1"
+    check_create(state.access, user, vmid, options, start_after)
     for option in sorted(o for o in options if is_drive(o)):
         check_drive_storage(state, option, options[option])
     options = {k: normalize_option(k, v) for k, v in options.items()}
-    start_after = as_str(params.get("start", "0")) == "1"
     vm = Vm(vmid, state.node, {"lock": "create"})
     state.vms[vmid] = vm
 
@@ -125,6 +127,7 @@ def resize_vm(state: ProxmoxTwinState, params: Params, user: str) -> str:
         drive = vm.config.get(disk)
         if not drive:
             raise PveError(f"disk '{disk}' does not exist")
+        state.access.check(user, f"/storage/{split_drive(drive)[0].partition(':')[0]}", ["Datastore.AllocateSpace"])
         current = drive_size(drive)
         grow = size_text.startswith("+")
         amount = size_text.lstrip("+")

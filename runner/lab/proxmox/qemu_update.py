@@ -10,6 +10,7 @@ from __future__ import annotations
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.formats import split_list
 from runner.lab.proxmox.qemu import Params, as_str, check_lock, load_vm, normalize_option
+from runner.lab.proxmox.qemu_access import check_update
 from runner.lab.proxmox.schema import option_schema
 from runner.lab.proxmox.state import ProxmoxTwinState, Vm
 from runner.lab.proxmox.tasks import Task
@@ -62,6 +63,7 @@ def _apply_update(
 
 def update_vm(state: ProxmoxTwinState, params: Params, user: str, sync: bool) -> str | None:
     changes, deletes = _parse_update(params)
+    check_update(state.access, user, int(params["vmid"]), changes, deletes)
     vm = load_vm(state, params["vmid"])
     if (digest := params.get("digest")) and digest != vm.digest:
         raise PveError("checksum mismatch (file change by other user?)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runner.lab.proxmox import power, qemu, qemu_update, storage
+from runner.lab.proxmox import node_info, power, qemu, qemu_update, storage
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.state import GIB, ProxmoxTwinState
 
@@ -44,21 +44,24 @@ def nodes(state: ProxmoxTwinState, params: dict[str, Any], user: str) -> list[di
     ]
 
 
-def _task(state: ProxmoxTwinState, params: dict[str, Any]) -> Any:
+def _task(state: ProxmoxTwinState, params: dict[str, Any], user: str) -> Any:
     task = state.tasks.get(str(params["upid"]))
     if task is None:
         if not str(params["upid"]).startswith("UPID:"):
             raise param_error({"upid": "unable to parse worker upid"})
         raise PveError(f"task '{params['upid']}' does not exist")
+    # pve-manager API2/Tasks.pm check_task_user: the owner (or a token's user) reads it, others need Sys.Audit
+    if user not in (task.user, task.user.partition("!")[0]):
+        state.access.check(user, f"/nodes/{state.node}", ["Sys.Audit"])
     return task
 
 
 def task_status(state: ProxmoxTwinState, params: dict[str, Any], user: str) -> dict[str, Any]:
-    return dict(_task(state, params).status())
+    return dict(_task(state, params, user).status())
 
 
 def task_log(state: ProxmoxTwinState, params: dict[str, Any], user: str) -> WithTotal:
-    lines = list(_task(state, params).log) or ["no content"]
+    lines = list(_task(state, params, user).log) or ["no content"]
     start, limit = int(params.get("start", 0)), int(params.get("limit", 50))
     window = lines[start:] if limit == 0 else lines[start : start + limit]
     return WithTotal([{"n": start + i + 1, "t": text} for i, text in enumerate(window)], len(lines))
@@ -72,6 +75,9 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("GET", "/version"): version,
     ("GET", "/cluster/resources"): power.cluster_resources,
     ("GET", "/nodes"): nodes,
+    ("GET", "/access/permissions"): node_info.permissions,
+    ("GET", "/nodes/{node}/network"): node_info.network,
+    ("GET", "/nodes/{node}/storage"): node_info.node_storages,
     ("GET", Q): power.list_vms,
     ("POST", Q): qemu.create_vm,
     ("DELETE", VM): qemu.destroy_vm,

@@ -37,6 +37,7 @@ class Endpoint:
     name: str  # PVE's handler name, e.g. update_vm_async
     parameters: dict[str, Any]
     pattern: re.Pattern[str]
+    permissions: dict[str, Any] | None = None  # apidata.js `permissions` (check expression or user=all)
 
 
 def _expand_indexed(properties: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +68,9 @@ def endpoints() -> tuple[Endpoint, ...]:
         for method, info in methods.items():
             params = dict(info["parameters"])
             params["properties"] = _expand_indexed(params.get("properties", {}))
-            found.append(Endpoint(template, method, info["name"], params, _template_regex(template)))
+            found.append(
+                Endpoint(template, method, info["name"], params, _template_regex(template), info.get("permissions"))
+            )
     return tuple(found)
 
 

@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from runner.lab.proxmox.access import AccessControl
 from runner.lab.proxmox.faults import CallLog, Faults
 from runner.lab.proxmox.images import ImageResolver, deterministic_image
 from runner.lab.proxmox.tasks import TaskTable
 
 GIB = 1024**3
+# The pve-manager release the twin imitates unless told otherwise (`/version`, and what depends on it).
+DEFAULT_VERSION = "8.4.1"
 
 
 @dataclass
@@ -74,6 +77,9 @@ class Vm:
 
 
 def default_storages() -> dict[str, Storage]:
+    # A fresh PVE install's storage.cfg has `local` with iso,vztmpl,backup: `import` is the operator's
+    # `pvesm set local --content iso,vztmpl,backup,import`. The twin starts as if that was done; tests
+    # of the missing content type take it away again.
     return {
         "local": Storage("local", "dir", frozenset({"iso", "vztmpl", "backup", "import", "snippets"})),
         "local-lvm": Storage("local-lvm", "lvmthin", frozenset({"images", "rootdir"})),
@@ -102,12 +108,18 @@ class ProxmoxTwinState:
         storages: dict[str, Storage] | None = None,
         delays: Delays | None = None,
         resolver: ImageResolver | None = None,
-        version: str = "9.1.1",
+        version: str = DEFAULT_VERSION,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.node = node
         # token id "user@realm!tokenid" -> secret (a UUID in real PVE)
         self.tokens = dict(tokens or {"root@pam!runner": "7d1f3c52-5b8e-4a8e-9a57-0c1d2e3f4a5b"})
+        # user.cfg; tokens given here have no privilege separation (they act as their user, so a root@pam
+        # token may do anything); `host_setup` adds users, roles, privsep tokens and ACLs as pveum does
+        self.access = AccessControl()
+        for token_id in self.tokens:
+            self.access.add_token(token_id, privsep=False)
+        self.bridges: set[str] = {"vmbr0"}  # /etc/network/interfaces of the node
         self.storages = storages or default_storages()
         self.delays = delays or Delays()
         self.resolver: ImageResolver = resolver or deterministic_image

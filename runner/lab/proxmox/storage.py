@@ -10,9 +10,9 @@ from runner.lab.proxmox.images import checksum, qcow2_virtual_size
 from runner.lab.proxmox.qemu import Params
 from runner.lab.proxmox.state import ProxmoxTwinState, Storage, Volume
 from runner.lab.proxmox.tasks import Task
+from runner.lab.proxmox.versions import import_extensions
 
 SAFE_CHARS = r"[a-zA-Z0-9\-\.\+\=\_]"
-UPLOAD_IMPORT_EXT = r"\.(ova|qcow2|raw|vmdk)"
 ISO_EXT = r"\.(?:iso|img)"
 VZTMPL_EXT = r"\.tar\.(gz|xz|zst|bz2)"
 
@@ -52,7 +52,7 @@ def _normalize_filename(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]", "_", name)
 
 
-def _target(storage: Storage, content: str, filename: str) -> tuple[str, str]:
+def _target(storage: Storage, content: str, filename: str, version: str) -> tuple[str, str]:
     """(volid, format) of the file a download creates, or the param error PVE raises."""
     if content == "iso":
         if not re.search(rf"[^/]+{ISO_EXT}$", filename):
@@ -62,7 +62,7 @@ def _target(storage: Storage, content: str, filename: str) -> tuple[str, str]:
         if not re.search(rf"[^/]+{VZTMPL_EXT}$", filename):
             raise param_error({"filename": "wrong file extension"})
         return f"{storage.name}:vztmpl/{filename}", "tgz"
-    match = re.search(rf"{SAFE_CHARS}+{UPLOAD_IMPORT_EXT}$", filename)
+    match = re.search(rf"{SAFE_CHARS}+{import_extensions(version)}$", filename)
     if not match:
         raise param_error({"filename": "invalid filename or wrong extension"})
     return f"{storage.name}:import/{filename}", match.group(1)
@@ -76,11 +76,14 @@ def download_url(state: ProxmoxTwinState, params: Params, user: str) -> str:
     if content not in storage.content:
         raise PveError(f"storage '{storage.name}' is not configured for content-type '{content}'")
     filename = _normalize_filename(str(params["filename"]))
-    volid, fmt = _target(storage, content, filename)
+    volid, fmt = _target(storage, content, filename, state.version)
+    compression = params.get("compression")
     expected, algorithm = params.get("checksum"), params.get("checksum-algorithm")
     path = f"/var/lib/vz/{volid.partition(':')[2]}"
 
     def work(task: Task) -> None:
+        if compression and content != "iso":  # checked inside the worker, as pve-storage does
+            raise PveError(f"decompression not supported for {content}")
         task.log.append(f"downloading {url} to {path}")
         existing = storage.volumes.get(volid)
         if existing is not None:

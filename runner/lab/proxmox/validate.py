@@ -23,6 +23,11 @@ def add_error(errors: Errors, path: str, message: str) -> None:
     errors[path] = f"{errors[path]}\\n{message}" if path in errors else message
 
 
+def _python_regex(pattern: str) -> str:
+    # apidata.js carries Perl's stringified qr// objects: `(?^:...)` is a plain group in Python
+    return pattern.replace("(?^:", "(?:")
+
+
 def _is_integer(value: str) -> bool:
     return re.fullmatch(r"[+-]?\d+", value) is not None
 
@@ -105,7 +110,7 @@ def check_prop(value: Any, schema: Schema, path: str, errors: Errors) -> None:
         except FormatError as exc:
             add_error(errors, path, f"invalid format - {exc}\n")
             return
-    if (pattern := schema.get("pattern")) is not None and not re.fullmatch(f"(?:{pattern})", text):
+    if (pattern := schema.get("pattern")) is not None and not re.fullmatch(f"(?:{_python_regex(pattern)})", text):
         add_error(errors, path, "value does not match the regex pattern")
         return
     if (max_len := schema.get("maxLength")) is not None and len(text) > max_len:

@@ -1,0 +1,162 @@
+"""Checks of the Proxmox host: version, the token's privileges, image storage content, bridge, VMIDs.
+
+All read-only: GET /version, /access/permissions?path=..., /nodes/{node}/storage, /nodes/{node}/network,
+/cluster/resources.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runner.core.errors import RunnerError
+from runner.core.state import MANAGED_TAG
+from runner.drivers.proxmox.api import ProxmoxInspect
+from runner.drivers.proxmox.privileges import Need, needs
+from runner.engine.doctor.model import DoctorContext, Result, Row
+
+MIN_VERSION = (8, 4)  # download-url with content=import of a .qcow2 file: pve-storage 8.3.6, PVE 8.4
+SETUP = "see README: Prepare your Proxmox host"
+
+
+def cluster_needs(ctx: DoctorContext) -> list[Need]:
+    spec = ctx.cluster.proxmox
+    return needs(spec.node, spec.storage, spec.image_storage, spec.bridge, [n.vmid for n in ctx.cluster.nodes])
+
+
+def missing_privileges(inspect: ProxmoxInspect, wanted: list[Need]) -> list[Need]:
+    """The needs the token's effective privileges (user ∩ token) do not cover; one call per distinct path."""
+    held: dict[str, dict[str, bool]] = {}
+
+    def on(path: str) -> dict[str, bool]:
+        if path not in held:
+            held[path] = inspect.permissions(path)
+        return held[path]
+
+    missing = []
+    for need in wanted:
+        if need.privilege in on(need.path):
+            continue
+        if need.instead and all(p in on(need.instead[0]) for p in need.instead[1]):
+            continue
+        missing.append(need)
+    return missing
+
+
+def _unavailable(ctx: DoctorContext, check: str) -> list[Row] | None:
+    if ctx.secrets is None:
+        return [Row(check, Result.SKIP, "needs the Proxmox token from the secrets file", "fix the age key check first")]
+    if ctx.proxmox_unreachable is not None:
+        return [Row(check, Result.SKIP, "the Proxmox API did not answer", "fix the proxmox version check first")]
+    return None
+
+
+def pve_version(ctx: DoctorContext) -> list[Row]:
+    if skipped := _unavailable(ctx, "proxmox version"):
+        return skipped
+    try:
+        version = ctx.proxmox.version()
+    except RunnerError as exc:
+        ctx.proxmox_unreachable = str(exc)
+        return [Row("proxmox version", Result.FAIL, str(exc), "check proxmox.url, the CA and the API token")]
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if not match or (int(match.group(1)), int(match.group(2))) < MIN_VERSION:
+        return [
+            Row(
+                "proxmox version",
+                Result.FAIL,
+                f"PVE {version}: downloading a .qcow2 image as content 'import' needs PVE 8.4 or newer",
+                "upgrade the host to PVE 8.4 or newer (apt update && apt full-upgrade)",
+            )
+        ]
+    return [Row("proxmox version", Result.OK, f"PVE {version}")]
+
+
+def token_privileges(ctx: DoctorContext) -> list[Row]:
+    if skipped := _unavailable(ctx, "token privileges"):
+        return skipped
+    try:
+        missing = missing_privileges(ctx.proxmox, cluster_needs(ctx))
+    except RunnerError as exc:
+        return [Row("token privileges", Result.FAIL, str(exc), SETUP)]
+    token = ctx.secrets.proxmox_token_id if ctx.secrets else ""
+    if not missing:
+        return [Row("token privileges", Result.OK, f"{token} has every privilege the runner uses")]
+    return [
+        Row(
+            "token privileges",
+            Result.FAIL,
+            f"{token} lacks {need.privilege} on {need.path} (needed to {need.why})",
+            f"grant it to the user and the token: pveum acl modify {need.path} ... ({SETUP})",
+        )
+        for need in missing
+    ]
+
+
+def image_storage(ctx: DoctorContext) -> list[Row]:
+    if skipped := _unavailable(ctx, "image storage"):
+        return skipped
+    spec = ctx.cluster.proxmox
+    try:
+        content = ctx.proxmox.storage_content(spec.node, spec.image_storage)
+    except RunnerError as exc:
+        return [Row("image storage", Result.FAIL, str(exc), SETUP)]
+    if content is None:
+        detail = (
+            f"storage {spec.image_storage!r} does not exist on {spec.node}, or the token cannot see it "
+            "(that needs Datastore.AllocateSpace or Datastore.Audit on it)"
+        )
+        return [Row("image storage", Result.FAIL, detail, f"check proxmox.imageStorage ({SETUP})")]
+    if "import" not in content:
+        return [
+            Row(
+                "image storage",
+                Result.FAIL,
+                f"storage {spec.image_storage!r} lacks content type 'import' (has {','.join(sorted(content))})",
+                f"pvesm set {spec.image_storage} --content {','.join(sorted(content | {'import'}))}",
+            )
+        ]
+    return [Row("image storage", Result.OK, f"{spec.image_storage} holds content type 'import'")]
+
+
+def bridge(ctx: DoctorContext) -> list[Row]:
+    if skipped := _unavailable(ctx, "bridge"):
+        return skipped
+    spec = ctx.cluster.proxmox
+    try:
+        found = ctx.proxmox.bridges(spec.node)
+    except RunnerError as exc:
+        return [Row("bridge", Result.FAIL, str(exc), "")]
+    if spec.bridge not in found:
+        have = ", ".join(sorted(found)) or "none"
+        return [
+            Row(
+                "bridge",
+                Result.FAIL,
+                f"bridge {spec.bridge!r} does not exist on {spec.node} (bridges: {have})",
+                "set proxmox.bridge to an existing bridge, or create it (System > Network on the node)",
+            )
+        ]
+    return [Row("bridge", Result.OK, f"{spec.bridge} exists on {spec.node}")]
+
+
+def vmids(ctx: DoctorContext) -> list[Row]:
+    if skipped := _unavailable(ctx, "vmids"):
+        return skipped
+    try:
+        existing = {vm.vmid: vm for vm in ctx.proxmox.list_vms()}
+    except RunnerError as exc:
+        return [Row("vmids", Result.FAIL, str(exc), "")]
+    rows = []
+    for node in ctx.cluster.nodes:
+        vm = existing.get(node.vmid)
+        if vm is not None and MANAGED_TAG not in vm.tags:
+            rows.append(
+                Row(
+                    "vmids",
+                    Result.FAIL,
+                    f"VMID {node.vmid} ({node.name}) is held by a VM the runner does not own: {vm.name!r}",
+                    f"give {node.name} another vmid in cluster.yaml, or move that VM",
+                )
+            )
+    ours = sum(1 for n in ctx.cluster.nodes if n.vmid in existing)
+    return rows or [Row("vmids", Result.OK, f"{len(ctx.cluster.nodes)} VMIDs free or ours ({ours} exist already)")]

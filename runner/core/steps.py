@@ -25,6 +25,8 @@ class Kind(StrEnum):
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
+    DRAIN_NODE = "drain_node"
+    UNCORDON_NODE = "uncordon_node"
 
 
 class Phase(StrEnum):
@@ -52,6 +54,8 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.WAIT_FLUX: Phase.KUBERNETES,
     Kind.RECORD_HANDOFF: Phase.KUBERNETES,
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,
+    Kind.DRAIN_NODE: Phase.KUBERNETES,
+    Kind.UNCORDON_NODE: Phase.KUBERNETES,
 }
 
 

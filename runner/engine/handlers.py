@@ -18,12 +18,13 @@ from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import validate_config_text
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
+from runner.engine.drain_steps import DrainSteps
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
 
 
 @dataclass
-class StepRunner:
+class StepRunner(DrainSteps):
     cluster: Cluster
     desired: Desired
     conns: Connections

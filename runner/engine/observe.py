@@ -90,6 +90,7 @@ def observe_cluster(
             kube_api_ready=True,
             flux_version=kube.flux_version(),
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
+            cordoned=frozenset(kube.cordoned_by_runner()),
         )
     finally:
         kube.close()

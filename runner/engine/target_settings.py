@@ -37,6 +37,9 @@ class TargetSettings(BaseSettings):
     max_parallel_steps: int = Field(5, ge=1, le=64, description="Plan steps run at once (VM creation, downloads, ...)")
     boot_timeout: float = Field(600.0, gt=0, description="Seconds a node may take to reach maintenance or running")
     flux_timeout: float = Field(900.0, gt=0, description="Seconds Flux may take to make its Kustomizations Ready")
+    drain_timeout: float = Field(
+        300.0, gt=0, description="Seconds a drain may wait for evictions (PodDisruptionBudgets) before it gives up"
+    )
     poll_seconds: float = Field(2.0, gt=0, description="Seconds between checks while waiting on nodes and Flux")
 
     @field_validator("address_map")

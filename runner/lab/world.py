@@ -200,6 +200,8 @@ class LabWorld:
             if name not in self._joined:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
+        # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
+        self.kube_twin.set_kubelets({name for name, _, _ in ready})
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:

@@ -36,13 +36,28 @@ class RunResult:
 
 
 class RunContext:
-    """What a run may touch of the service: the journal (redacted), the git cache, cancellation."""
+    """What a run may touch of the service: the journal (redacted), the git cache, cancellation.
 
-    def __init__(self, journal: Journal, run_id: int, git: GitRepo, cancelled: Callable[[], bool]) -> None:
+    `protected_commit` is the protected branch's head as fetched for this run: a plan takes every connection
+    target from it, never from the commit it plans. `offline` says why a plan must contact nothing at all.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: int,
+        git: GitRepo,
+        cancelled: Callable[[], bool],
+        *,
+        protected_commit: str | None = None,
+        offline: str | None = None,
+    ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.git = git
         self.redactor = Redactor()
+        self.protected_commit = protected_commit
+        self.offline = offline
         self._cancelled = cancelled
 
     def add_secrets(self, values: Iterable[str]) -> None:
@@ -105,11 +120,13 @@ class Worker:
         retry_backoff: float = 5.0,
         forge: Forge | None = None,
         public_url: str = "",
+        fork_plans_online: bool = False,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
+        self.fork_plans_online = fork_plans_online
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
@@ -210,8 +227,8 @@ class Worker:
         if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
             self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
             return
-        if not req.commit:  # "the head of ref when the work starts" (drift, generic hooks)
-            self.git.fetch()
+        self.git.fetch()  # the protected branch as it is now: what may be applied, and where plans connect to
+        protected = self._protected_head()
         commit = req.commit or self.git.resolve(req.ref)
         req = replace(req, commit=commit)
         run_id = self.journal.start_run(
@@ -224,13 +241,21 @@ class Worker:
             repo=req.repo,
             delivery_id=req.delivery_id,
         )
-        ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
+        offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
+        ctx = RunContext(
+            self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
+        )
         self._status(ctx, req, "pending", f"{req.mode} running")
         retry = False
         try:
             self.git.ensure_commit(commit, req.pr_number)
-            result = self.run_fn(req, ctx)
-            outcome = "success" if result.ok else "failure"
+            refusal = self._refusal(req, protected)
+            if refusal is not None:
+                ctx.log(refusal, "error")
+                result, outcome = RunResult(ok=False, summary=refusal, error=refusal), "failure"
+            else:
+                result = self.run_fn(req, ctx)
+                outcome = "success" if result.ok else "failure"
         except Cancelled:
             if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
                 self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
@@ -259,6 +284,25 @@ class Worker:
             self._retry(item)
         else:
             self.queue.done(item, self.owner)
+
+    def _protected_head(self) -> str | None:
+        try:
+            return self.git.resolve(self.branch)
+        except Permanent:
+            return None  # no such branch yet: nothing may be applied, plans connect nowhere
+
+    def _refusal(self, req: RunRequest, protected: str | None) -> str | None:
+        """Why an apply must not run: only a commit the fetched protected branch contains is ever applied."""
+        if req.mode != "apply":
+            return None
+        if protected is None:
+            return f"refused to apply {req.commit[:12]}: the protected branch {self.branch!r} was not found"
+        if not self.git.is_ancestor(req.commit, protected):
+            return (
+                f"refused to apply {req.commit[:12]}: it is not on the protected branch {self.branch!r}"
+                f" (head {protected[:12]}); only merged commits are applied"
+            )
+        return None
 
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))

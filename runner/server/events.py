@@ -112,8 +112,17 @@ def _pull_request(payload: dict[str, Any], target: Target, delivery_id: str | No
         pr_number=number,
         delivery_id=delivery_id,
         base_ref=base_ref,
+        fork=_from_fork(pr),
     )
     return Decision("queued", f"pull request #{number} {action} {sha[:12]}", request)
+
+
+def _from_fork(pr: dict[str, Any]) -> bool:
+    """A head in another repository (or one the forge no longer names, a deleted fork) is a fork."""
+    head_repo = (pr.get("head") or {}).get("repo") or {}
+    base_repo = (pr.get("base") or {}).get("repo") or {}
+    head_name, base_name = str(head_repo.get("full_name") or ""), str(base_repo.get("full_name") or "")
+    return not head_name or head_name.lower() != base_name.lower()
 
 
 def decide_generic(payload: dict[str, Any], target: Target, delivery_id: str | None) -> Decision:

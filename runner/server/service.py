@@ -72,6 +72,7 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         retry_backoff=settings.retry_backoff,
         forge=forge,
         public_url=settings.public_url,
+        fork_plans_online=settings.fork_plans_online,
     )
     scheduler = Scheduler(
         queue=queue,

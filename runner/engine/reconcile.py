@@ -14,17 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.core.derive import Desired, derive
-from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
+from runner.core.errors import Permanent, RunnerError, SecretsError, SpecInvalid, Transient
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
-from runner.core.snapshot import snapshot
+from runner.core.snapshot import observed_from_snapshot, snapshot
+from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -85,11 +87,12 @@ class Engine:
         return read_key(path).private if path.exists() else None
 
     def prepare(
-        self, source: Source, name: str, allow_destroy: bool = False
+        self, source: Source, name: str, allow_destroy: bool = False, targets: ConnectionTargets | None = None
     ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
+        """Load, decrypt and derive; `targets` (default: the spec's own) is where the drivers may connect."""
         loaded = load_cluster(source, name, self.decrypt)
         assert loaded.secrets is not None
-        conns = Connections(self.settings, loaded.cluster, loaded.secrets)
+        conns = Connections(self.settings, targets or ConnectionTargets.of(loaded.cluster), loaded.secrets)
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
@@ -108,20 +111,30 @@ class Engine:
         commit: str | None = None,
         allow_destroy: bool = False,
         on_plan: Callable[[Plan], None] | None = None,
+        targets_from: Source | None = None,
+        offline: str | None = None,
     ) -> Outcome:
+        """One run. A plan with `targets_from` (the protected branch) connects only to that source's targets;
+        with `offline` (the reason) it contacts nothing and plans against the last recorded state."""
         started = time.monotonic()
         outcome = Outcome(name)
         conns: Connections | None = None
         try:
-            loaded, conns, desired, configs = self.prepare(source, name, allow_destroy)
+            if apply and (targets_from is not None or offline):
+                raise Permanent("refusing to apply: a run with borrowed connection targets only plans")
+            trusted = _targets_of(targets_from, name) if targets_from is not None else None
+            if targets_from is not None and trusted is None:
+                offline = offline or "the protected branch has no valid spec of this cluster"
+            loaded, conns, desired, configs = self.prepare(source, name, allow_destroy, trusted)
             assert loaded.secrets is not None
             redactor.add(loaded.secrets.values())
             for cfg in configs.values():
                 redactor.add(cfg.secrets)
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
-            observed = observe(desired, conns, facts)
-            outcome.plan = make_plan(desired, observed)
+            recorded = self.store.snapshot(name) if offline else None
+            observed = observed_from_snapshot(recorded) if offline else observe(desired, conns, facts)
+            outcome.plan = _annotated(make_plan(desired, observed), trusted, loaded.cluster, offline, recorded)
             reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
             if on_plan is not None:
                 on_plan(outcome.plan)
@@ -177,6 +190,25 @@ class Engine:
         self.store.set_snapshot(name, snapshot(desired, after, again))
         if outcome.result is not None and outcome.result.ok and again.steps:
             reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
+
+
+def _targets_of(source: Source, name: str) -> ConnectionTargets | None:
+    try:
+        return ConnectionTargets.of(load_cluster(source, name, None).cluster)
+    except SpecInvalid:
+        return None  # a new cluster, or a broken spec on the branch: nothing there may be trusted
+
+
+def _annotated(
+    plan: Plan, trusted: ConnectionTargets | None, cluster: Cluster, offline: str | None, recorded: object
+) -> Plan:
+    """The plan with what it did not contact: targets the PR changes, and why it was planned offline."""
+    after_merge = tuple(trusted.changes_in(ConnectionTargets.of(cluster))) if trusted else ()
+    notes = plan.notes
+    if offline:
+        state = "the last recorded state" if recorded else "no recorded state (as if nothing existed yet)"
+        notes += (f"planned offline ({offline}): nothing was contacted; observed state is {state}",)
+    return dataclasses.replace(plan, after_merge=after_merge, notes=notes)
 
 
 def plan_markdown(outcome: Outcome) -> str:

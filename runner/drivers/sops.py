@@ -17,7 +17,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from runner.core.errors import SecretsError
+from runner.drivers.workdir import private_dir
 
 AGE = "age"  # the only master-key type the runner lets sops use
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ")  # what sops may inherit: nothing that names a credential
@@ -96,12 +96,12 @@ class SopsCli:
     def _run(self, args: list[str], data: bytes, filename: str) -> bytes:
         self.calls += 1
         try:
-            with tempfile.TemporaryDirectory(prefix="runner-sops-") as empty:
+            with private_dir("sops") as empty:
                 proc = subprocess.run(
                     [self.binary or find_sops(), *args],
                     input=data,
                     capture_output=True,
-                    env=self._env(empty),
+                    env=self._env(str(empty)),
                     cwd=empty,
                     timeout=self.timeout,
                     check=False,

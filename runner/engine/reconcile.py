@@ -22,6 +22,7 @@ from runner.core.snapshot import observed_from_snapshot, snapshot
 from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
+from runner.drivers import workdir
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
@@ -72,6 +73,7 @@ class Engine:
     sops: SopsCli = field(init=False)
 
     def __post_init__(self) -> None:
+        workdir.sweep()  # a CLI run after a crash finds no credentials of the dead process left on disk
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
 

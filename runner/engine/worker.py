@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.core.secret import Redactor
+from runner.drivers import workdir
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
@@ -134,6 +135,9 @@ class Worker:
     def start(self) -> None:
         self.journal.interrupt_running()
         self.queue.requeue_orphans()
+        swept = workdir.sweep()  # credentials a killed runner left on disk mid-call
+        if swept:
+            log.warning("removed %d private work directories left by runners that died mid-call", swept)
         for thread in self._threads:
             thread.start()
 

@@ -1,7 +1,8 @@
 """Talos driver: every Talos API call goes through the `talosctl` CLI in a subprocess.
 
 Each call writes a talosconfig (and, for apply, the machine config) into a fresh private directory
-(0700, files 0600) that is removed when the call returns, so credentials never outlive a call on disk.
+(0700, files 0600) inside the runner's one work root; it is removed when the call returns, and what a
+killed process leaves there is swept when the next runner starts.
 """
 
 from __future__ import annotations

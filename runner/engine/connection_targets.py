@@ -8,9 +8,14 @@ changes one sees the change listed as "applies after merge", and its new address
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from runner.core.errors import SpecInvalid
 from runner.core.spec import Cluster
+from runner.core.steps import Plan
+from runner.engine.load import load_cluster
+from runner.engine.source import Source
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,23 @@ class ConnectionTargets:
 
 def _shown(value: object) -> str:
     return "(none)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def targets_of(source: Source, name: str) -> ConnectionTargets | None:
+    """The targets of the cluster's spec at `source` (the protected branch), read without decrypting."""
+    try:
+        return ConnectionTargets.of(load_cluster(source, name, None).cluster)
+    except SpecInvalid:
+        return None  # a new cluster, or a broken spec on the branch: nothing there may be trusted
+
+
+def annotated(
+    plan: Plan, trusted: ConnectionTargets | None, cluster: Cluster, offline: str | None, recorded: object
+) -> Plan:
+    """The plan with what it did not contact: targets the PR changes, and why it was planned offline."""
+    after_merge = tuple(trusted.changes_in(ConnectionTargets.of(cluster))) if trusted else ()
+    notes = plan.notes
+    if offline:
+        state = "the last recorded state" if recorded else "no recorded state (as if nothing existed yet)"
+        notes += (f"planned offline ({offline}): nothing was contacted; observed state is {state}",)
+    return dataclasses.replace(plan, after_merge=after_merge, notes=notes)

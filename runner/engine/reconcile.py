@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.core.derive import Desired, derive
-from runner.core.errors import Permanent, RunnerError, SecretsError, SpecInvalid, Transient
+from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
 from runner.core.snapshot import observed_from_snapshot, snapshot
-from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers import workdir
@@ -27,11 +26,12 @@ from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
-from runner.engine.connection_targets import ConnectionTargets
+from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
+from runner.engine.redaction import LOG_REDACTION, RedactingReporter, redacted_plan, register_secrets
 from runner.engine.source import Source
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
@@ -108,7 +108,7 @@ class Engine:
         *,
         apply: bool,
         reporter: Reporter,
-        redactor: Redactor,
+        redactor: Redactor | None = None,
         cancel: threading.Event | None = None,
         commit: str | None = None,
         allow_destroy: bool = False,
@@ -121,28 +121,29 @@ class Engine:
         started = time.monotonic()
         outcome = Outcome(name)
         conns: Connections | None = None
+        redactor = redactor if redactor is not None else Redactor()
+        LOG_REDACTION.watch(redactor)
+        reporter = RedactingReporter(reporter, redactor)  # the one boundary: nothing leaves the run unredacted
         try:
             if apply and (targets_from is not None or offline):
                 raise Permanent("refusing to apply: a run with borrowed connection targets only plans")
-            trusted = _targets_of(targets_from, name) if targets_from is not None else None
+            trusted = targets_of(targets_from, name) if targets_from is not None else None
             if targets_from is not None and trusted is None:
                 offline = offline or "the protected branch has no valid spec of this cluster"
             loaded, conns, desired, configs = self.prepare(source, name, allow_destroy, trusted)
-            assert loaded.secrets is not None
-            redactor.add(loaded.secrets.values())
-            for cfg in configs.values():
-                redactor.add(cfg.secrets)
+            register_secrets(redactor, loaded, configs)
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
             recorded = self.store.snapshot(name) if offline else None
             observed = observed_from_snapshot(recorded) if offline else observe(desired, conns, facts)
-            outcome.plan = _annotated(make_plan(desired, observed), trusted, loaded.cluster, offline, recorded)
-            reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
+            plan = annotated(make_plan(desired, observed), trusted, loaded.cluster, offline, recorded)
+            outcome.plan = redacted_plan(plan, redactor)  # what is shown; `plan` itself is what runs
+            reporter.log(f"plan: {len(plan.steps)} steps, {len(plan.conflicts)} conflicts")
             if on_plan is not None:
                 on_plan(outcome.plan)
             if not apply:
                 return outcome  # plans (PRs, `runner plan`) leave the recorded picture of the cluster alone
-            if outcome.plan.conflicts:
+            if plan.conflicts:
                 raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
             runner = StepRunner(
                 loaded.cluster,
@@ -156,11 +157,11 @@ class Engine:
                 reporter.log,
             )
             outcome.result = execute(
-                outcome.plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel
+                plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel
             )
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
-            self._record_after(name, desired, conns, observed, outcome, reporter)
+            self._record_after(name, desired, conns, observed, plan, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
             # Nothing was changed yet (a 5xx or timeout while observing): the whole run may be retried.
@@ -169,19 +170,28 @@ class Engine:
             if conns is not None:
                 conns.close()
             outcome.seconds = time.monotonic() - started
+            if outcome.result is not None and outcome.result.error:
+                outcome.result.error = redactor(outcome.result.error)  # a driver's error may echo a secret
+            outcome.warnings = [redactor(w) for w in outcome.warnings]
         return outcome
 
     def _record_after(
-        self, name: str, desired: Desired, conns: Connections, before: Observed, outcome: Outcome, reporter: Reporter
+        self,
+        name: str,
+        desired: Desired,
+        conns: Connections,
+        before: Observed,
+        plan: Plan,
+        outcome: Outcome,
+        reporter: Reporter,
     ) -> None:
         """Look again after applying: the snapshot shows what is, and a non-empty re-plan means no convergence.
 
         An empty plan changed nothing, so the first observation still holds and costs no second look. A failure
         of this look is only logged: it must not hide the error of the step that really failed.
         """
-        assert outcome.plan is not None
-        if outcome.plan.empty:
-            self.store.set_snapshot(name, snapshot(desired, before, outcome.plan))
+        if plan.empty:
+            self.store.set_snapshot(name, snapshot(desired, before, plan))
             return
         try:
             after = observe(desired, conns, self.store.get(name))
@@ -192,25 +202,6 @@ class Engine:
         self.store.set_snapshot(name, snapshot(desired, after, again))
         if outcome.result is not None and outcome.result.ok and again.steps:
             reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
-
-
-def _targets_of(source: Source, name: str) -> ConnectionTargets | None:
-    try:
-        return ConnectionTargets.of(load_cluster(source, name, None).cluster)
-    except SpecInvalid:
-        return None  # a new cluster, or a broken spec on the branch: nothing there may be trusted
-
-
-def _annotated(
-    plan: Plan, trusted: ConnectionTargets | None, cluster: Cluster, offline: str | None, recorded: object
-) -> Plan:
-    """The plan with what it did not contact: targets the PR changes, and why it was planned offline."""
-    after_merge = tuple(trusted.changes_in(ConnectionTargets.of(cluster))) if trusted else ()
-    notes = plan.notes
-    if offline:
-        state = "the last recorded state" if recorded else "no recorded state (as if nothing existed yet)"
-        notes += (f"planned offline ({offline}): nothing was contacted; observed state is {state}",)
-    return dataclasses.replace(plan, after_merge=after_merge, notes=notes)
 
 
 def plan_markdown(outcome: Outcome) -> str:

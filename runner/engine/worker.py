@@ -228,9 +228,6 @@ class Worker:
 
     def _execute(self, item: QueueItem) -> None:
         req = item.request
-        if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
-            self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
-            return
         self.git.fetch()  # the protected branch as it is now: what may be applied, and where plans connect to
         protected = self._protected_head()
         commit = req.commit or self.git.resolve(req.ref)
@@ -299,6 +296,8 @@ class Worker:
         """Why an apply must not run: only a commit the fetched protected branch contains is ever applied."""
         if req.mode != "apply":
             return None
+        if req.ref not in (self.branch, f"refs/heads/{self.branch}"):  # defence in depth: hooks never queue these
+            return f"refused to apply {req.commit[:12]}: ref {req.ref!r} is not the protected branch {self.branch!r}"
         if protected is None:
             return f"refused to apply {req.commit[:12]}: the protected branch {self.branch!r} was not found"
         if not self.git.is_ancestor(req.commit, protected):

@@ -12,6 +12,7 @@ import pygit2
 import pytest
 from servicekit import Recorder, push_body, wait_until
 
+from runner.engine.queue import RunRequest
 from runner.lab.gitserver import LabGitServer, commit_files
 
 
@@ -66,3 +67,15 @@ def test_a_merged_commit_is_applied(lab_git, start_runner, tmp_path) -> None:
     [run] = wait_until(lambda: runner.finished_runs(), what="the applied run")
     assert (run["result"], run["summary"]) == ("success", "apply home ok")
     assert [(c[0], c[1], c[2]) for c in recorder.calls] == [("home", sha, "apply")]
+
+
+def test_the_worker_refuses_an_apply_of_another_ref_even_for_a_merged_commit(lab_git, start_runner) -> None:
+    """The webhook never queues such an item; the worker refuses it anyway (a bug elsewhere, an edited DB)."""
+    recorder = Recorder()
+    runner = start_runner(recorder)
+    sha = main_head(lab_git)  # on the protected branch, so only the ref check can stop it
+    runner.service.queue.enqueue(RunRequest("home", sha, "refs/heads/feature", "manual", "apply", "lab/home"))
+    [run] = wait_until(lambda: runner.finished_runs(), what="the refused run")
+    expected = f"refused to apply {sha[:12]}: ref 'refs/heads/feature' is not the protected branch 'main'"
+    assert (run["result"], run["summary"], run["ref"]) == ("failure", expected, "refs/heads/feature")
+    assert recorder.calls == []

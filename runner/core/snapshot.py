@@ -35,6 +35,7 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
                 "kubernetes_version": dn.kubernetes_version if talos and talos.stage == "running" else None,
                 "in_sync": dn.name not in pending and bool(talos and talos.config_hash == dn.config_hash),
                 # What an offline plan needs to see the same differences again.
+                "vm_name": vm.name if vm else None,
                 "pve_node": vm.node if vm else None,
                 "disk_bytes": vm.maxdisk if vm else None,
                 "spec_hash": vm.spec_hash if vm else None,
@@ -74,7 +75,7 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
                 tags.add(f"{SPEC_TAG_PREFIX}{node['spec_hash']}")
             vms[int(node["vmid"])] = ObservedVm(
                 vmid=int(node["vmid"]),
-                name=str(node["name"]),
+                name=str(node.get("vm_name") or node["name"]),
                 node=str(node.get("pve_node") or ""),
                 status=str(node["vm"]),
                 tags=frozenset(tags),

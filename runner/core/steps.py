@@ -96,6 +96,7 @@ class Plan:
     steps: tuple[Step, ...] = ()
     conflicts: tuple[str, ...] = ()  # things the runner refuses to do; a plan with conflicts is not applied
     notes: tuple[str, ...] = ()  # drift reported but not corrected, skipped destroys, ...
+    after_merge: tuple[str, ...] = ()  # connection targets a PR changes: used only once merged
 
     @property
     def empty(self) -> bool:
@@ -114,4 +115,5 @@ class Plan:
             "steps": [s.to_json() for s in self.steps],
             "conflicts": list(self.conflicts),
             "notes": list(self.notes),
+            "after_merge": list(self.after_merge),
         }

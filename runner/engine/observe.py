@@ -29,6 +29,8 @@ def observe_vms(desired: Desired, conns: Connections) -> tuple[dict[int, Observe
 
 
 def _talos_node(dn: DesiredNode, conns: Connections) -> ObservedTalosNode:
+    if not conns.may_contact(dn.ip):  # an address a PR proposes: it gets no client certificate before merge
+        return ObservedTalosNode(dn.name, dn.ip, "unreachable")
     try:
         stage = conns.talos.stage(dn.ip)
     except Transient:

@@ -55,6 +55,10 @@ class Settings(TargetSettings):
         None, description="owner/name as the forge names the repo; default: the last two path parts of repo_url"
     )
     branch: str = Field("main", description="The protected branch: the only ref that is ever applied")
+    fork_plans_online: bool = Field(
+        False,
+        description="Plan fork PRs against the live cluster (targets from the protected branch); off: offline",
+    )
     clusters_dir: str = Field("clusters", description="Directory holding one sub-directory per cluster")
     flux_dir: str = Field("flux", description="Directory whose changes touch every cluster")
     git_username: str = Field("git", description="User name sent with git_token over HTTPS")

@@ -15,7 +15,8 @@ from runner.core.errors import Problem, SpecInvalid
 
 
 class Source(Protocol):
-    label: str  # shown in messages: "working tree" or a commit id
+    @property
+    def label(self) -> str: ...  # shown in messages: "working tree" or a commit id
 
     def read(self, path: str) -> bytes | None: ...
 

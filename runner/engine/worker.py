@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.core.secret import Redactor
+from runner.drivers import workdir
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
@@ -42,13 +43,28 @@ class RunResult:
 
 
 class RunContext:
-    """What a run may touch of the service: the journal (redacted), the git cache, cancellation."""
+    """What a run may touch of the service: the journal (redacted), the git cache, cancellation.
 
-    def __init__(self, journal: Journal, run_id: int, git: GitRepo, cancelled: Callable[[], bool]) -> None:
+    `protected_commit` is the protected branch's head as fetched for this run: a plan takes every connection
+    target from it, never from the commit it plans. `offline` says why a plan must contact nothing at all.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: int,
+        git: GitRepo,
+        cancelled: Callable[[], bool],
+        *,
+        protected_commit: str | None = None,
+        offline: str | None = None,
+    ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.git = git
         self.redactor = Redactor()
+        self.protected_commit = protected_commit
+        self.offline = offline
         self._cancelled = cancelled
 
     def add_secrets(self, values: Iterable[str]) -> None:
@@ -122,6 +138,7 @@ class Worker:
         public_url: str = "",
         notifications: Notifications | None = None,
         notify_plans: bool = False,
+        fork_plans_online: bool = False,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
@@ -129,6 +146,7 @@ class Worker:
         self.forge, self.public_url = forge, public_url.rstrip("/")
         self.notifications, self.notify_plans = notifications, notify_plans
         self.outbox = Outbox(queue.db, forge) if forge is not None else None
+        self.fork_plans_online = fork_plans_online
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
@@ -137,6 +155,9 @@ class Worker:
     def start(self) -> None:
         self.journal.interrupt_running()
         self.queue.requeue_orphans()
+        swept = workdir.sweep()  # credentials a killed runner left on disk mid-call
+        if swept:
+            log.warning("removed %d private work directories left by runners that died mid-call", swept)
         for thread in self._threads:
             thread.start()
         if self.outbox is not None:
@@ -264,11 +285,8 @@ class Worker:
 
     def _execute(self, item: QueueItem) -> None:
         req = item.request
-        if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
-            self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
-            return
-        if not req.commit:  # "the head of ref when the work starts" (drift, generic hooks)
-            self.git.fetch()
+        self.git.fetch()  # the protected branch as it is now: what may be applied, and where plans connect to
+        protected = self._protected_head()
         commit = req.commit or self.git.resolve(req.ref)
         req = replace(req, commit=commit)
         run_id = self.journal.start_run(
@@ -281,14 +299,22 @@ class Worker:
             repo=req.repo,
             delivery_id=req.delivery_id,
         )
-        ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
+        offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
+        ctx = RunContext(
+            self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
+        )
         self._status(ctx, req, "pending", f"{req.mode} running")
         self._notify(ctx, req, "run_started", f"{req.mode} of {commit[:12]} ({req.trigger})")
         retry = False
         try:
             self.git.ensure_commit(commit, req.pr_number)
-            result = self.run_fn(req, ctx)
-            outcome = "success" if result.ok else "failure"
+            refusal = self._refusal(req, protected)
+            if refusal is not None:
+                ctx.log(refusal, "error")
+                result, outcome = RunResult(ok=False, summary=refusal, error=refusal), "failure"
+            else:
+                result = self.run_fn(req, ctx)
+                outcome = "success" if result.ok else "failure"
         except Cancelled:
             if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
                 self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
@@ -329,6 +355,26 @@ class Worker:
         # PR plans already speak through their comment and status; people opt in to hearing about them here.
         if self.notifications is not None and (req.mode == "apply" or self.notify_plans):
             self.notifications.notify(event, req.cluster, message, ctx.redactor)
+    def _protected_head(self) -> str | None:
+        try:
+            return self.git.resolve(self.branch)
+        except Permanent:
+            return None  # no such branch yet: nothing may be applied, plans connect nowhere
+
+    def _refusal(self, req: RunRequest, protected: str | None) -> str | None:
+        """Why an apply must not run: only a commit the fetched protected branch contains is ever applied."""
+        if req.mode != "apply":
+            return None
+        if req.ref not in (self.branch, f"refs/heads/{self.branch}"):  # defence in depth: hooks never queue these
+            return f"refused to apply {req.commit[:12]}: ref {req.ref!r} is not the protected branch {self.branch!r}"
+        if protected is None:
+            return f"refused to apply {req.commit[:12]}: the protected branch {self.branch!r} was not found"
+        if not self.git.is_ancestor(req.commit, protected):
+            return (
+                f"refused to apply {req.commit[:12]}: it is not on the protected branch {self.branch!r}"
+                f" (head {protected[:12]}); only merged commits are applied"
+            )
+        return None
 
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))

@@ -14,6 +14,7 @@ from runner.engine.queue import ANY_CLUSTER, RunRequest
 from runner.server.payloads import (
     Envelope,
     GenericEvent,
+    PullRequest,
     PullRequestEvent,
     PushEvent,
     Repository,
@@ -115,8 +116,16 @@ def _pull_request(event: PullRequestEvent, target: Target, delivery_id: str | No
         pr_number=number,
         delivery_id=delivery_id,
         base_ref=base_ref,
+        fork=_from_fork(pr),
     )
     return Decision("queued", f"pull request #{number} {action} {sha[:12]}", request)
+
+
+def _from_fork(pr: PullRequest) -> bool:
+    """A head in another repository (or one the forge no longer names, a deleted fork) is a fork."""
+    head_name = pr.head.repo.full_name if pr.head.repo else ""
+    base_name = pr.base.repo.full_name if pr.base.repo else ""
+    return not head_name or head_name.lower() != base_name.lower()
 
 
 def decide_generic(payload: dict[str, Any], target: Target, delivery_id: str | None) -> Decision:

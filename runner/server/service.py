@@ -88,6 +88,7 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         public_url=settings.public_url,
         notifications=notifications(settings),
         notify_plans=settings.notify_plans,
+        fork_plans_online=settings.fork_plans_online,
     )
     scheduler = Scheduler(
         queue=queue,

@@ -60,7 +60,9 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
     elif k is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
     elif k is Kind.INSTALL_FLUX:
-        cluster = replace(cluster, flux_version=p["version"])
+        cluster = replace(cluster, flux_version=p["version"], flux_recipient=desired.flux_recipient)
+    elif k is Kind.REPLACE_FLUX_KEY:
+        cluster = replace(cluster, flux_recipient=p["recipient"])
     elif k is Kind.WAIT_FLUX:
         cluster = replace(cluster, kustomizations_ready=True, vip_answers=True)
     elif k is Kind.RECORD_HANDOFF:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runner.core.derive import Desired, DesiredNode
-from runner.core.errors import SecretsError
 from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
@@ -17,6 +16,7 @@ from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
+from runner.engine.key_separation import FluxKey
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
 
@@ -28,7 +28,7 @@ class StepRunner:
     conns: Connections
     configs: dict[str, NodeConfig]
     store: ClusterStateStore
-    age_key: Secret | None
+    flux_key: Callable[[], FluxKey]  # the cluster's Flux key, checked not to open the machine secrets
     handoff: bool
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
@@ -195,19 +195,26 @@ class StepRunner:
     def _install_flux(self, step: Step) -> str:
         flux = self.cluster.flux
         assert flux is not None  # the planner only plans this step for clusters with a flux section
-        if self.age_key is None:
-            raise SecretsError(
-                "no age key to give Flux for SOPS decryption (set RUNNER_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)"
-            )
+        key = self.flux_key()  # before anything is applied: a key that opens the machine secrets stops here
         auth: dict[str, Secret | str] | None = None
         if self.conns.secrets.git_password is not None:
             auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
         kube = self._kube()
         try:
-            kube.install_flux(flux.url, flux.branch, flux.path, self.age_key, auth, handoff=self.handoff)  # type: ignore[arg-type]
+            kube.install_flux(flux.url, flux.branch, flux.path, key.private, auth, handoff=self.handoff)
         finally:
             kube.close()
         return f"Flux {step.params['version']} installed; syncing {flux.path}"
+
+    def _replace_flux_key(self, step: Step) -> str:
+        """A rotated Flux key: the commit re-encrypted flux/ to it, so Flux needs it to decrypt again."""
+        key = self.flux_key()
+        kube = self._kube()
+        try:
+            kube.replace_sops_secret(key.private, handoff=self.handoff)
+        finally:
+            kube.close()
+        return f"sops-age Secret now holds the Flux key {key.recipient}"
 
     def _wait_flux(self, step: Step) -> str:
         kube = self._kube()

@@ -17,16 +17,16 @@ from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
-from runner.core.secret import Redactor, Secret
+from runner.core.secret import Redactor
 from runner.core.snapshot import snapshot
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
-from runner.drivers.age import read_key
-from runner.drivers.sops import SopsCli, default_age_key_file
+from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
+from runner.engine.key_separation import checked_flux_key
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
 from runner.engine.source import Source
@@ -80,10 +80,6 @@ class Engine:
 
         return vendored_flux_version()
 
-    def age_key(self) -> Secret | None:
-        path = self.settings.age_key_file or default_age_key_file()
-        return read_key(path).private if path.exists() else None
-
     def prepare(
         self, source: Source, name: str, allow_destroy: bool = False
     ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
@@ -135,7 +131,8 @@ class Engine:
                 conns,
                 configs,
                 self.store,
-                self.age_key(),
+                # Flux gets the cluster's Flux key, never the runner's own; checked when it is handed over.
+                functools.partial(checked_flux_key, loaded, source),
                 facts.handoff_at is not None,
                 cancel or threading.Event(),
                 reporter.log,

@@ -56,6 +56,12 @@ class KubeApi(Protocol):
     ) -> list[dict[str, Any]]:
         """Patched gotk-components, the sops-age Secret, the flux-system GitRepository and root Kustomization."""
 
+    def sops_age_recipient(self) -> str | None:
+        """The public half of the age key in the sops-age Secret (from its annotation); None when absent."""
+
+    def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
+        """Apply the sops-age Secret holding `sops_age_key` (a rotated Flux key), replacing the old key."""
+
     def flux_version(self) -> str | None:
         """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""
 

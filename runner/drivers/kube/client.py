@@ -128,6 +128,16 @@ class LightkubeApi:
             return None
         return ((ns.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/version")
 
+    def sops_age_recipient(self) -> str | None:
+        secret = self.get("v1", "Secret", flux_install.SOPS_SECRET, flux_install.FLUX_NAMESPACE)
+        if secret is None:
+            return None
+        annotations = (secret.get("metadata") or {}).get("annotations") or {}
+        return annotations.get(flux_install.FLUX_KEY_ANNOTATION)
+
+    def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
+        self.apply([flux_install.sops_secret(sops_age_key)], handoff=handoff)
+
     def kustomizations_status(self) -> list[FluxStatus]:
         res = self._resource(KINDS["Kustomization"], "Kustomization")
         with translated("list Kustomizations"):

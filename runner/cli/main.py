@@ -10,6 +10,7 @@ from runner.cli import (
     cmd_init,
     cmd_lab,
     cmd_plan,
+    cmd_rotate,
     cmd_schema,
     cmd_serve,
     cmd_validate,
@@ -24,7 +25,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (cmd_init, cmd_validate, cmd_plan, cmd_apply, cmd_serve, cmd_lab, cmd_access, cmd_schema, cmd_watch):
+for module in (
+    cmd_init,
+    cmd_validate,
+    cmd_plan,
+    cmd_apply,
+    cmd_serve,
+    cmd_lab,
+    cmd_access,
+    cmd_schema,
+    cmd_watch,
+    cmd_rotate,
+):
     module.register(app)
 
 

@@ -79,6 +79,16 @@ def _flux_rule_indexes(root: Path, secrets_file: str, text: str, config: Any) ->
     return indexes
 
 
+def flux_recipient_swap(root: Path, secrets_file: str, old: str | None, new: str) -> str:
+    """`.sops.yaml` with the Flux recipient `old` replaced by `new` (or `new` added) in the rules for flux/."""
+    text = (root / ".sops.yaml").read_text()
+    config = _yaml().load(text)
+    for i in _flux_rule_indexes(root, secrets_file, text, config):
+        rule = config["creation_rules"][i]
+        rule["age"] = _swap(rule.get("age"), old, new)
+    return _dump(config)
+
+
 def rotate_flux_key(root: Path, name: str, *, key_file: Path | None = None) -> RotateResult:
     spec_file, secrets_file = f"clusters/{name}/cluster.yaml", f"clusters/{name}/secrets.sops.yaml"
     declared = sops_files.flux_recipient(root / spec_file)
@@ -91,18 +101,12 @@ def rotate_flux_key(root: Path, name: str, *, key_file: Path | None = None) -> R
         raise SecretsError(".sops.yaml: not found (`runner init` writes one)")
     runner_key = read_key(key_file or default_age_key_file())
     old = declared[0]
-    config_text = config_path.read_text()
-    config = _yaml().load(config_text)
-    indexes = _flux_rule_indexes(root, secrets_file, config_text, config)
-
     new_public, new_private = new_identity()
+    swap = flux_recipient_swap(root, secrets_file, old, new_public)  # refuses before anything is written
     sops = SopsCli(age_key_file=runner_key.path)
     sops.decrypt((root / secrets_file).read_bytes(), secrets_file)  # the runner's key must open it: fail early
 
-    for i in indexes:
-        rule = config["creation_rules"][i]
-        rule["age"] = _swap(rule.get("age"), old, new_public)
-    config_path.write_text(_dump(config))
+    config_path.write_text(swap)
     for rel in sops_files.flux_files(root):
         sops.updatekeys(root / rel, config_path)
         sops.rotate(root / rel)

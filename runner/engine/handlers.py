@@ -210,11 +210,22 @@ class StepRunner:
         """A rotated Flux key: the commit re-encrypted flux/ to it, so Flux needs it to decrypt again."""
         key = self.flux_key()
         kube = self._kube()
+        timeout = self.conns.settings.flux_timeout
         try:
             kube.replace_sops_secret(key.private, handoff=self.handoff)
+            # kustomize-controller reads the Secret on each attempt but does not watch it: a build that already
+            # failed with the old key waits for its retryInterval unless asked again, as `flux reconcile` does.
+            statuses = kube.kustomizations_status()
+            tokens = {
+                (s.namespace, s.name): kube.request_reconcile("Kustomization", s.name, s.namespace) for s in statuses
+            }
+            for (ns, name), token in sorted(tokens.items()):
+                kube.wait_ready("Kustomization", name, ns, timeout=timeout, handled=token)
         finally:
             kube.close()
-        return f"sops-age Secret now holds the Flux key {key.recipient}"
+        return (
+            f"sops-age Secret now holds the Flux key {key.recipient}; {len(tokens)} Kustomizations reconciled with it"
+        )
 
     def _wait_flux(self, step: Step) -> str:
         kube = self._kube()

@@ -35,8 +35,15 @@ class KubeApi(Protocol):
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
 
-    def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
-        """Until Ready; Stalled or a terminal Ready=False raises Permanent with Flux's message; timeout -> Transient."""
+    def wait_ready(
+        self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0, handled: str | None = None
+    ) -> FluxStatus:
+        """Until Ready; Stalled or a terminal Ready=False raises Permanent with Flux's message; timeout -> Transient.
+        With `handled` (a token from request_reconcile), only a status that has handled that request counts."""
+
+    def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
+        """Ask Flux to reconcile now, as `flux reconcile` does (the reconcile.fluxcd.io/requestedAt annotation,
+        merge-patched: no other field is touched); returns the token its status reports once handled."""
 
     def nodes_ready(self) -> dict[str, bool]:
         """Node name -> Ready condition."""

@@ -194,3 +194,14 @@ def checked_flux_key(loaded: LoadedCluster, source: Source) -> FluxKey:
     data = source.read(loaded.secrets_file) or b""
     declared = loaded.cluster.flux.age_recipient if loaded.cluster.flux else None
     return FluxKey(key, check_flux_key(key, declared or "", data, loaded.secrets_file, name))
+
+
+def files_opened_by(root: Path, key: Secret, name: str) -> tuple[list[str], list[str]]:
+    """(opens, does not open) among the cluster's secrets file and flux/**.sops.yaml, by trying the key."""
+    opens: list[str] = []
+    closed: list[str] = []
+    for rel in [f"clusters/{name}/secrets.sops.yaml", *sops_files.flux_files(root)]:
+        path = root / rel
+        stanzas = [e.enc for e in sops_files.age_entries(path.read_text())] if path.exists() else []
+        (opens if opens_data_key(key, stanzas) else closed).append(rel)
+    return opens, closed

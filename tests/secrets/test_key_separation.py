@@ -24,6 +24,7 @@ from runner.drivers.sops import SopsCli
 from runner.engine.handlers import StepRunner
 from runner.engine.key_separation import (
     checked_flux_key,
+    files_opened_by,
     key_separation_findings,
     repository_findings,
 )
@@ -201,3 +202,9 @@ def test_the_reference_flux_key_is_handed_over(tmp_path: Path) -> None:
     key = checked_flux_key(loaded, source)
     assert key.recipient == FLUX
     assert key.private == read_key(FLUX_KEY).private
+
+
+def test_what_each_lab_key_opens_is_found_by_trying_it() -> None:
+    flux_file = "flux/infrastructure/configs/cloudflare-api-token.sops.yaml"
+    assert files_opened_by(ROOT, read_key(LAB_KEY).private, "home") == ([SECRETS, flux_file], [])
+    assert files_opened_by(ROOT, read_key(FLUX_KEY).private, "home") == ([flux_file], [SECRETS])

@@ -215,7 +215,8 @@ class StepRunner:
             kube.replace_sops_secret(key.private, handoff=self.handoff)
             # kustomize-controller reads the Secret on each attempt but does not watch it: a build that already
             # failed with the old key waits for its retryInterval unless asked again, as `flux reconcile` does.
-            statuses = kube.kustomizations_status()
+            statuses = self._wait(kube.kustomizations_status, "Flux Kustomizations to list", timeout)
+            assert isinstance(statuses, list)
             tokens = {
                 (s.namespace, s.name): kube.request_reconcile("Kustomization", s.name, s.namespace) for s in statuses
             }

@@ -208,3 +208,32 @@ def test_what_each_lab_key_opens_is_found_by_trying_it() -> None:
     flux_file = "flux/infrastructure/configs/cloudflare-api-token.sops.yaml"
     assert files_opened_by(ROOT, read_key(LAB_KEY).private, "home") == ([SECRETS, flux_file], [])
     assert files_opened_by(ROOT, read_key(FLUX_KEY).private, "home") == ([flux_file], [SECRETS])
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_rotate_refuses_a_rule_shared_with_the_machine_secrets_and_changes_nothing(tmp_path: Path) -> None:
+    root = reference_copy(tmp_path)
+    (root / ".sops.yaml").write_text(f"creation_rules:\n  - age: {RUNNER}\n")  # one rule for every file
+    before = _snapshot(root)
+    result = runner_cli("rotate", "flux-key", "clusters/home", "--age-key-file", str(LAB_KEY), cwd=root)
+    assert result.returncode == 1
+    assert ".sops.yaml:2: creation_rules[0] matches both flux/any.sops.yaml and clusters/home/secrets.sops.yaml" in (
+        result.stderr.replace("\n", " ")
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    assert _snapshot(root) == before
+
+
+def test_rotate_without_the_runners_key_changes_nothing(tmp_path: Path) -> None:
+    root = reference_copy(tmp_path)
+    _, stranger = new_identity()
+    key_file = tmp_path / "stranger.agekey"
+    key_file.write_text(stranger.reveal() + "\n")
+    before = _snapshot(root)
+    result = runner_cli("rotate", "flux-key", "clusters/home", "--age-key-file", str(key_file), cwd=root)
+    assert result.returncode == 1
+    assert f"{SECRETS}: cannot use secrets: no age key can decrypt it" in result.stderr.replace("\n", " ")
+    assert _snapshot(root) == before

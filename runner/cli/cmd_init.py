@@ -13,10 +13,16 @@ from runner.engine.init import PLACEHOLDER, init_cluster
 def init(
     cluster_dir: Path = typer.Argument(..., help="The cluster directory to create secrets for, clusters/<name>"),
     talos_secrets: Path | None = typer.Option(None, help="Import a `talosctl gen secrets` file instead of generating"),
-    age_key_file: Path | None = typer.Option(None, help="age key (default: SOPS_AGE_KEY_FILE or sops' default path)"),
+    age_key_file: Path | None = typer.Option(
+        None, help="The runner's age key, which opens the secrets (default: SOPS_AGE_KEY_FILE or sops' default path)"
+    ),
+    flux_age_key_file: Path | None = typer.Option(
+        None, help="Use this age key as the cluster's Flux key instead of creating one (never the runner's key)"
+    ),
     proxmox_token_id: str | None = typer.Option(None, help="Proxmox API token id, user@realm!tokenid"),
 ) -> None:
-    """Create the cluster's encrypted secrets file: Talos secrets bundle, Proxmox token and headscale key.
+    """Create the cluster's encrypted secrets file: Talos secrets bundle, Proxmox token, headscale key and
+    the cluster's Flux key (a second age key: Flux gets it, never the runner's own).
 
     Secret values are taken from RUNNER_INIT_PROXMOX_TOKEN_SECRET and RUNNER_INIT_TAILSCALE_AUTH_KEY when set
     (never from flags, which end up in shell history); otherwise placeholders to fill in with `sops <file>`.
@@ -31,6 +37,7 @@ def init(
             cluster_dir.parent.parent,
             cluster_dir.name,
             key_file=age_key_file,
+            flux_key_file=flux_age_key_file,
             talos_secrets=talos_secrets,
             proxmox_token_id=proxmox_token_id,
             proxmox_token_secret=Secret(token) if token else None,
@@ -40,6 +47,16 @@ def init(
         console.print(f"created age key {result.key.path} (public {result.key.public}); back it up", highlight=False)
     if result.sops_config_created:
         console.print("wrote .sops.yaml with a creation rule for clusters/*/secrets.sops.yaml", highlight=False)
+    console.print(
+        f"Flux key {result.flux_recipient}: its private half is flux.ageKey in the secrets file (the runner "
+        "hands it to Flux as the sops-age Secret); flux/**.sops.yaml are encrypted to it",
+        highlight=False,
+    )
+    if not result.flux_recipient_in_spec:
+        console.print(
+            f"add under flux: in {cluster_dir / 'cluster.yaml'}:  ageRecipient: {result.flux_recipient}",
+            highlight=False,
+        )
     what = "imported" if result.imported_bundle else "generated"
     console.print(f"[green]wrote[/] {result.secrets_file} (Talos secrets bundle {what}, encrypted)", highlight=False)
     if not token or not ts_key:

@@ -14,6 +14,8 @@ from runner.cli.lab.pulls import PullWatcher
 from runner.cli.lab.pulls import merge as merge_pull
 from runner.cli.lab.session import LAB_KEY, LabSession
 from runner.cli.lab.view import LabView
+from runner.drivers.age import read_key
+from runner.engine.key_separation import files_opened_by
 from runner.lab.world import Pace
 
 
@@ -34,6 +36,15 @@ def _summary(session: LabSession, view: LabView, run: dict[str, object], seconds
     else:
         err_console.print(f"[red]hand-off not complete[/] after {seconds:.1f}s", highlight=False)
     return handoff and run["result"] == "success"
+
+
+def _show_keys(session: LabSession) -> None:
+    """Which of the lab's SOPS files each of its two age keys opens, found by trying each key on each file."""
+    for label, path in (("runner key", session.age_key), ("Flux key", session.flux_age_key)):
+        opens, closed = files_opened_by(session.repo_root, read_key(path).private, session.cluster_name)
+        rel = path.relative_to(session.repo_root)
+        shut = f"; not {', '.join(closed)}" if closed else ""
+        console.print(f"  {label:<10} {rel} opens {', '.join(opens) or 'nothing'}{shut}", highlight=False)
 
 
 def _next_steps(session: LabSession) -> None:
@@ -96,6 +107,7 @@ def lab(
             f"  forge    {world.forge.url}\n  git      {world.git.url}",
             highlight=False,
         )
+        _show_keys(session)
         session.seed_clone()
         commit = session.push()
         console.print(f"pushed {commit[:12]} to main; the post-receive hook sent the webhook", highlight=False)

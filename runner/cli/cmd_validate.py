@@ -5,6 +5,8 @@ from pathlib import Path
 import typer
 
 from runner.cli.common import cluster_location, console, err_console, errors_as_exit
+from runner.core.errors import SpecInvalid
+from runner.engine.key_separation import repository_findings
 from runner.engine.load import load_cluster
 from runner.engine.source import DirSource
 
@@ -12,10 +14,14 @@ from runner.engine.source import DirSource
 def validate(
     cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>"),
 ) -> None:
-    """Check cluster.yaml (schema and semantics); every problem is reported as file:line:col: field: message."""
+    """Check cluster.yaml (schema and semantics) and that Flux's age key cannot open the machine secrets;
+    every problem is reported as file:line:col: field: message."""
     root, name = cluster_location(cluster_dir)
     with errors_as_exit():
         loaded = load_cluster(DirSource(root), name, decrypt=None)
+        findings = repository_findings(root, name)
+        if findings:
+            raise SpecInvalid([f.problem() for f in findings])
     for warning in loaded.warnings:
         err_console.print(str(warning), markup=False, highlight=False)
     c = loaded.cluster

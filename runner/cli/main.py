@@ -11,6 +11,7 @@ from runner.cli import (
     cmd_init,
     cmd_lab,
     cmd_plan,
+    cmd_rotate,
     cmd_schema,
     cmd_serve,
     cmd_validate,
@@ -36,6 +37,7 @@ for module in (
     cmd_access,
     cmd_schema,
     cmd_watch,
+    cmd_rotate,
 ):
     module.register(app)
 

@@ -4,7 +4,10 @@ Layout of `clusters/<name>/secrets.sops.yaml` (every value SOPS-encrypted):
 
     proxmox: {tokenId: user@realm!tokenid, tokenSecret: <uuid>}
     tailscale: {authKey: <key>}
-    flux: {gitUsername: <user>, gitPassword: <token>}      # optional: only for a private repository
+    flux:
+      ageKey: AGE-SECRET-KEY-1...   # the Flux key: handed to Flux as sops-age; opens flux/**.sops.yaml only
+      gitUsername: <user>           # optional: only for a private repository
+      gitPassword: <token>
     talos: <the `talosctl gen secrets` bundle: cluster, secrets, trustdinfo, certs>
 """
 
@@ -28,6 +31,7 @@ class ClusterSecrets:
     git_username: str | None
     git_password: Secret | None
     talos: dict[str, Any] | None  # the bundle as a mapping; leaves are Secret where sensitive
+    flux_age_key: Secret | None = None  # the Flux key's private half (never the runner's own key)
 
     def values(self) -> list[str]:
         """Every secret string, for the redactor."""
@@ -36,6 +40,8 @@ class ClusterSecrets:
             out.append(self.tailscale_auth_key.reveal())
         if self.git_password:
             out.append(self.git_password.reveal())
+        if self.flux_age_key:
+            out.append(self.flux_age_key.reveal())
         out += list(secret_values(self.talos or {}))
         return [v for v in out if v]
 
@@ -64,6 +70,9 @@ def parse_secrets(data: dict[str, Any], file: str) -> ClusterSecrets:
         problems.append(Problem(file, None, None, "proxmox.tokenId", "expected the form user@realm!tokenid"))
     tailscale = (data.get("tailscale") or {}).get("authKey")
     flux = data.get("flux") or {}
+    age_key = str(flux.get("ageKey") or "").strip()
+    if age_key and not age_key.startswith("AGE-SECRET-KEY-1"):
+        problems.append(Problem(file, None, None, "flux.ageKey", "expected an age identity (AGE-SECRET-KEY-1...)"))
     if problems:
         raise SpecInvalid(problems)
     return ClusterSecrets(
@@ -73,4 +82,5 @@ def parse_secrets(data: dict[str, Any], file: str) -> ClusterSecrets:
         git_username=str(flux["gitUsername"]) if flux.get("gitUsername") else None,
         git_password=Secret(str(flux["gitPassword"])) if flux.get("gitPassword") else None,
         talos=_wrap(data["talos"]) if data.get("talos") else None,
+        flux_age_key=Secret(age_key) if age_key else None,
     )

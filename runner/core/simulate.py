@@ -60,7 +60,9 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
     elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
     elif kind is Kind.INSTALL_FLUX:
-        cluster = replace(cluster, flux_version=params["version"])
+        cluster = replace(cluster, flux_version=params["version"], flux_recipient=desired.flux_recipient)
+    elif kind is Kind.REPLACE_FLUX_KEY:
+        cluster = replace(cluster, flux_recipient=params["recipient"])
     elif kind is Kind.WAIT_FLUX:
         cluster = replace(cluster, kustomizations_ready=True, vip_answers=True)
     elif kind is Kind.RECORD_HANDOFF:

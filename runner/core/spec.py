@@ -29,6 +29,8 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0
 Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
 Mac = Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
 Extension = Annotated[str, StringConstraints(min_length=1)]
+# age X25519 recipient: "age1" + 58 bech32 characters (the bech32 alphabet has no 1, b, i or o).
+AgeRecipient = Annotated[str, StringConstraints(pattern=r"^age1[02-9ac-hj-np-z]{58}$")]
 
 
 class Model(BaseModel):
@@ -103,6 +105,11 @@ class Flux(Model):
     url: GitUrl = Field(description="Git URL Flux pulls this repository from")
     branch: str = "main"
     path: str = Field(description="Path of the Flux entry point, e.g. flux/clusters/home")
+    age_recipient: AgeRecipient | None = Field(
+        None,
+        description="Public half of this cluster's Flux age key (the sops-age Secret); flux/**.sops.yaml are "
+        "encrypted to it, the machine secrets never are. Its private half is flux.ageKey in secrets.sops.yaml",
+    )
 
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

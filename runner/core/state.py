@@ -108,6 +108,7 @@ class ObservedCluster:
     bootstrapped: bool = False
     kube_api_ready: bool = False
     flux_version: str | None = None
+    flux_recipient: str | None = None  # public half of the key in the installed sops-age Secret (its annotation)
     kustomizations_ready: bool = False
     handoff_recorded: bool = False
     vip_answers: bool = False

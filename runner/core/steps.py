@@ -22,6 +22,7 @@ class Kind(StrEnum):
     ETCD_LEAVE = "etcd_leave"
     DELETE_K8S_NODE = "delete_k8s_node"
     INSTALL_FLUX = "install_flux"
+    REPLACE_FLUX_KEY = "replace_flux_key"
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
@@ -51,6 +52,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,
     Kind.INSTALL_FLUX: Phase.KUBERNETES,
+    Kind.REPLACE_FLUX_KEY: Phase.KUBERNETES,
     Kind.WAIT_FLUX: Phase.KUBERNETES,
     Kind.RECORD_HANDOFF: Phase.KUBERNETES,
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,

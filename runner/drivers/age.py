@@ -48,3 +48,30 @@ def find_or_create_key(path: Path | None = None) -> tuple[AgeKey, bool]:
         fh.write(f"# created: {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')}\n")
         fh.write(f"# public key: {identity.to_public()}\n{identity}\n")
     return read_key(path), True
+
+
+def new_identity() -> tuple[str, Secret]:
+    """A fresh age X25519 identity held in memory only: (public recipient, private key)."""
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity.to_public()), Secret(str(identity))
+
+
+def recipient_of(private: Secret, what: str = "age key") -> str:
+    """The public recipient (age1...) of an age identity."""
+    try:
+        return str(pyrage.x25519.Identity.from_str(private.reveal().strip()).to_public())
+    except Exception:  # pyrage raises its own error types for malformed keys
+        raise SecretsError(f"{what}: the age key is malformed") from None
+
+
+def opens_data_key(private: Secret, stanzas: list[str]) -> bool:
+    """Whether this identity can unwrap one of a SOPS file's age stanzas (its `sops.age[].enc` blocks),
+    which is exactly what decrypting the file needs: the data key."""
+    identity = pyrage.x25519.Identity.from_str(private.reveal().strip())
+    for stanza in stanzas:
+        try:
+            pyrage.decrypt(stanza.encode(), [identity])
+        except Exception:  # not for this identity (pyrage.DecryptError) or not an age stanza at all
+            continue
+        return True
+    return False

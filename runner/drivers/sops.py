@@ -26,6 +26,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from runner.core.errors import SecretsError
+from runner.core.secret import Secret
 from runner.drivers.workdir import private_dir
 
 AGE = "age"  # the only master-key type the runner lets sops use
@@ -142,6 +143,20 @@ class SopsCli:
             "/dev/stdin",
         ]
         return self._run(args, plain_yaml.encode(), filename).decode()
+
+    # In-place edits of an encrypted file in a working copy (rotation): sops itself rewrites the file, so
+    # plaintext never touches the disk and every value not named stays encrypted under its data key.
+    def updatekeys(self, path: Path, config: Path) -> None:
+        """Re-wrap the data key for the recipients the creation rules in `config` now name for `path`."""
+        self._run(["--config", str(config), "updatekeys", "--yes", str(path)], b"", str(path))
+
+    def rotate(self, path: Path) -> None:
+        """A new data key: every value re-encrypted, so an old key that once opened the file opens nothing new."""
+        self._run(["rotate", "--in-place", str(path)], b"", str(path))
+
+    def set_value(self, path: Path, index: str, value: Secret) -> None:
+        """Set one value (`index` like `["flux"]["ageKey"]`); the value goes through stdin, not the argv."""
+        self._run(["set", "--value-stdin", str(path), index], json.dumps(value.reveal()).encode(), str(path))
 
 
 def is_encrypted(data: bytes) -> bool:

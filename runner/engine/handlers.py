@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runner.core.derive import Desired, DesiredNode
-from runner.core.errors import SecretsError
 from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
@@ -19,6 +18,7 @@ from runner.drivers.talos_schema import validate_config_text
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.drain_steps import DrainSteps
+from runner.engine.key_separation import FluxKey
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
 
@@ -30,7 +30,7 @@ class StepRunner(DrainSteps):
     conns: Connections
     configs: dict[str, NodeConfig]
     store: ClusterStateStore
-    age_key: Secret | None
+    flux_key: Callable[[], FluxKey]  # the cluster's Flux key, checked not to open the machine secrets
     handoff: bool
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
@@ -199,19 +199,38 @@ class StepRunner(DrainSteps):
     def _install_flux(self, step: Step) -> str:
         flux = self.cluster.flux
         assert flux is not None  # the planner only plans this step for clusters with a flux section
-        if self.age_key is None:
-            raise SecretsError(
-                "no age key to give Flux for SOPS decryption (set RUNNER_AGE_KEY_FILE or SOPS_AGE_KEY_FILE)"
-            )
+        key = self.flux_key()  # before anything is applied: a key that opens the machine secrets stops here
         auth: dict[str, Secret | str] | None = None
         if self.conns.secrets.git_password is not None:
             auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
         kube = self._kube()
         try:
-            kube.install_flux(flux.url, flux.branch, flux.path, self.age_key, auth, handoff=self.handoff)
+            kube.install_flux(flux.url, flux.branch, flux.path, key.private, auth, handoff=self.handoff)
         finally:
             kube.close()
         return f"Flux {step.params['version']} installed; syncing {flux.path}"
+
+    def _replace_flux_key(self, step: Step) -> str:
+        """A rotated Flux key: the commit re-encrypted flux/ to it, so Flux needs it to decrypt again."""
+        key = self.flux_key()
+        kube = self._kube()
+        timeout = self.conns.settings.flux_timeout
+        try:
+            kube.replace_sops_secret(key.private, handoff=self.handoff)
+            # kustomize-controller reads the Secret on each attempt but does not watch it: a build that already
+            # failed with the old key waits for its retryInterval unless asked again, as `flux reconcile` does.
+            statuses = self._wait(kube.kustomizations_status, "Flux Kustomizations to list", timeout)
+            assert isinstance(statuses, list)
+            tokens = {
+                (s.namespace, s.name): kube.request_reconcile("Kustomization", s.name, s.namespace) for s in statuses
+            }
+            for (ns, name), token in sorted(tokens.items()):
+                kube.wait_ready("Kustomization", name, ns, timeout=timeout, handled=token)
+        finally:
+            kube.close()
+        return (
+            f"sops-age Secret now holds the Flux key {key.recipient}; {len(tokens)} Kustomizations reconciled with it"
+        )
 
     def _wait_flux(self, step: Step) -> str:
         kube = self._kube()

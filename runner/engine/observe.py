@@ -86,11 +86,14 @@ def observe_cluster(
         if not kube.api_ready():
             return dataclasses.replace(base, bootstrapped=True)
         statuses = kube.kustomizations_status()
+        flux_version = kube.flux_version()
         return dataclasses.replace(
             base,
             bootstrapped=True,
             kube_api_ready=True,
-            flux_version=kube.flux_version(),
+            flux_version=flux_version,
+            # Which Flux key the cluster holds: only worth a request once Flux is there.
+            flux_recipient=kube.sops_age_recipient() if flux_version else None,
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
             cordoned=frozenset(kube.cordoned_by_runner()),
         )

@@ -19,18 +19,18 @@ from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
-from runner.core.secret import Redactor, Secret
+from runner.core.secret import Redactor
 from runner.core.snapshot import observed_from_snapshot, snapshot
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers import workdir
-from runner.drivers.age import read_key
-from runner.drivers.sops import SopsCli, default_age_key_file
+from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
 from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
+from runner.engine.key_separation import checked_flux_key
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
 from runner.engine.preflight import check_privileges
@@ -97,10 +97,6 @@ class Engine:
         from runner.drivers.kube import vendored_flux_version
 
         return vendored_flux_version()
-
-    def age_key(self) -> Secret | None:
-        path = self.settings.age_key_file or default_age_key_file()
-        return read_key(path).private if path.exists() else None
 
     def prepare(
         self, source: Source, name: str, allow_destroy: bool = False, targets: ConnectionTargets | None = None
@@ -172,7 +168,8 @@ class Engine:
                 conns,
                 configs,
                 self.store,
-                self.age_key(),
+                # Flux gets the cluster's Flux key, never the runner's own; checked when it is handed over.
+                functools.partial(checked_flux_key, loaded, source),
                 facts.handoff_at is not None,
                 cancel or threading.Event(),
                 reporter.log,

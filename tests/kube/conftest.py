@@ -52,7 +52,8 @@ def cluster_ca() -> CertificateAuthority:
 
 @pytest.fixture(scope="session")
 def age_key() -> Secret:
-    lines = (PROJECT / "tests" / "keys" / "lab.agekey").read_text().splitlines()
+    """The Flux key (what the runner hands Flux as sops-age), not the runner's own."""
+    lines = (PROJECT / "tests" / "keys" / "flux-lab.agekey").read_text().splitlines()
     return Secret(next(line for line in lines if line.startswith("AGE-SECRET-KEY-")))
 
 

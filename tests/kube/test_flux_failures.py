@@ -79,3 +79,24 @@ def test_wrong_age_key_fails_only_the_kustomization_with_secrets(lab: Lab, api: 
     with pytest.raises(Permanent, match=r"infra-configs: BuildFailed: failed to get the data key"):
         api.wait_ready("Kustomization", "infra-configs", timeout=10)
     assert api.get("v1", "Secret", "cloudflare-api-token", "cert-manager") is None
+
+
+def test_a_replaced_decryption_secret_is_used_once_a_reconcile_is_requested(
+    lab: Lab, api: LightkubeApi, age_key: Secret
+) -> None:
+    lab.join_all_nodes()
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", Secret(str(pyrage.x25519.Identity.generate())))
+    api.wait_ready("Kustomization", "infra-controllers", timeout=30)
+    with pytest.raises(Permanent, match=r"infra-configs: BuildFailed"):
+        api.wait_ready("Kustomization", "infra-configs", timeout=10)
+
+    # kustomize-controller does not watch the decryption Secret: the failed build waits for its retryInterval.
+    api.replace_sops_secret(age_key)
+    api.apply([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nudge", "namespace": "default"}}])
+    with pytest.raises(Permanent, match=r"infra-configs: BuildFailed"):
+        api.wait_ready("Kustomization", "infra-configs", timeout=1)
+
+    token = api.request_reconcile("Kustomization", "infra-configs")
+    status = api.wait_ready("Kustomization", "infra-configs", timeout=10, handled=token)
+    assert status.last_handled_request == token
+    assert api.get("v1", "Secret", "cloudflare-api-token", "cert-manager") is not None

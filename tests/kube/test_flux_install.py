@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from importlib import resources
 
+import pyrage
 import pytest
 
 from runner.core.errors import Permanent
@@ -52,11 +53,12 @@ def test_the_patch_does_not_touch_the_original_objects() -> None:
 
 
 def test_sync_objects_point_flux_at_the_cluster_path() -> None:
+    identity = pyrage.x25519.Identity.generate()
     objs = flux_install.sync_objects(
         "ssh://git@example.org/c.git",
         "main",
         "flux/clusters/home",
-        Secret("AGE-SECRET-KEY-1XYZ"),
+        Secret(str(identity)),
         {"username": "git", "password": Secret("pw")},
     )
     by_kind = {(o["kind"], o["metadata"]["name"]): o for o in objs}
@@ -65,5 +67,8 @@ def test_sync_objects_point_flux_at_the_cluster_path() -> None:
     assert ks["spec"]["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
     repo = by_kind[("GitRepository", "flux-system")]
     assert repo["spec"]["ref"] == {"branch": "main"} and repo["spec"]["secretRef"] == {"name": "flux-system"}
-    assert "age.agekey" in by_kind[("Secret", "sops-age")]["data"]
+    sops_age = by_kind[("Secret", "sops-age")]
+    assert "age.agekey" in sops_age["data"]
+    # Which key the cluster holds is readable without its private half: the public recipient.
+    assert sops_age["metadata"]["annotations"] == {"runner.dev/flux-age-recipient": str(identity.to_public())}
     assert "AGE-SECRET-KEY" not in repr(objs) and "pw" not in str(by_kind[("Secret", "flux-system")]["data"])

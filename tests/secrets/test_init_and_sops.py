@@ -17,6 +17,8 @@ from runner.core.secret import Redactor, Secret
 from runner.core.talos import bundle_fingerprint, bundle_from_dict, bundle_from_yaml
 from runner.drivers.age import find_or_create_key
 from runner.drivers.sops import SopsCli
+from runner.engine import sops_files
+from runner.engine.key_separation import repository_findings
 from runner.engine.load import DecryptCache, load_cluster
 from runner.engine.source import DirSource
 
@@ -153,3 +155,39 @@ def test_secret_values_never_print_themselves() -> None:
     redact = Redactor(loaded.secrets.values())
     token = loaded.secrets.proxmox_token_secret.reveal()
     assert redact(f"PVEAPIToken=x={token}") == "PVEAPIToken=x=***"
+
+
+def test_init_creates_two_keys_and_keeps_them_apart(repo: Path) -> None:
+    key_file = repo / "keys/age.txt"
+    result = runner_cli("init", "clusters/demo", "--age-key-file", str(key_file), cwd=repo)
+    assert result.returncode == 0, result.stderr
+    runner_key = find_or_create_key(key_file)[0]
+    secrets_file = "clusters/demo/secrets.sops.yaml"
+    data = SopsCli(age_key_file=key_file).decrypt((repo / secrets_file).read_bytes(), secrets_file)
+    flux_key = parse_secrets(data, secrets_file).flux_age_key
+    assert flux_key is not None
+    flux_file = repo / "flux.agekey"  # only so the real sops can try the Flux key
+    flux_file.write_text(flux_key.reveal() + "\n")
+    flux_recipient = find_or_create_key(flux_file)[0].public
+    assert flux_recipient != runner_key.public
+    assert f"Flux key {flux_recipient}" in result.stdout
+
+    rules = sops_files.creation_rules((repo / ".sops.yaml").read_text())
+    assert sops_files.rule_for(rules, secrets_file).recipients == {runner_key.public}  # type: ignore[union-attr]
+    flux_rule = sops_files.rule_for(rules, "flux/apps/x.sops.yaml")
+    assert flux_rule is not None and flux_rule.recipients == {runner_key.public, flux_recipient}
+    assert f"ageRecipient: {flux_recipient}" in (repo / "clusters/demo/cluster.yaml").read_text()
+    with pytest.raises(SecretsError, match="no age key can decrypt it"):
+        SopsCli(age_key_file=flux_file).decrypt((repo / secrets_file).read_bytes(), secrets_file)
+    assert repository_findings(repo, "demo") == []
+
+
+def test_init_refuses_the_runners_key_as_the_flux_key(repo: Path) -> None:
+    key_file = repo / "age.txt"
+    find_or_create_key(key_file)
+    result = runner_cli(
+        "init", "clusters/demo", "--age-key-file", str(key_file), "--flux-age-key-file", str(key_file), cwd=repo
+    )
+    assert result.returncode == 1
+    assert "the Flux key must not be the runner's key" in result.stderr
+    assert not (repo / "clusters/demo/secrets.sops.yaml").exists() and not (repo / ".sops.yaml").exists()

@@ -36,8 +36,8 @@ from runner.lab.serve import RunningServer, free_port, serve_in_thread
 from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
 from runner.server.app import create_app, service_of
 
-LAB_KEY = Path("tests/keys/lab.agekey")
-
+LAB_KEY = Path("tests/keys/lab.agekey")  # the runner's key: opens the machine secrets
+FLUX_LAB_KEY = Path("tests/keys/flux-lab.agekey")  # the home cluster's Flux key (flux.ageKey in the secrets file)
 SEED_PATHS = (".sops.yaml", "schemas", "flux")
 SIGNATURE = pygit2.Signature("Lab Operator", "operator@lab.invalid")
 
@@ -55,6 +55,10 @@ class LabSession:
     @property
     def age_key(self) -> Path:
         return self.repo_root / LAB_KEY
+
+    @property
+    def flux_age_key(self) -> Path:
+        return self.repo_root / FLUX_LAB_KEY
 
     @property
     def clone(self) -> Path:

@@ -29,10 +29,24 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             version=desired.flux_version,
             path=desired.flux_path,
         )
+    rekey = None
+    if install is None and desired.flux_recipient and cluster.flux_recipient != desired.flux_recipient:
+        # The Flux key was rotated in the repository: Flux can only decrypt the re-encrypted flux/ files
+        # once its sops-age Secret holds the new key.
+        held = f"Flux key {_short(cluster.flux_recipient)}" if cluster.flux_recipient else "no recorded Flux key"
+        rekey = builder.add(
+            "flux/sops-age",
+            Kind.REPLACE_FLUX_KEY,
+            "flux",
+            f"the sops-age Secret holds {held}, the repository's Flux key is {_short(desired.flux_recipient)}: "
+            "replace it",
+            (healthy,),
+            recipient=desired.flux_recipient,
+        )
     wait = None
-    if install or not cluster.kustomizations_ready:
+    if install or rekey or not cluster.kustomizations_ready:
         wait = builder.add(
-            "flux/ready", Kind.WAIT_FLUX, "flux", "wait for Flux Kustomizations to be Ready", (install, healthy)
+            "flux/ready", Kind.WAIT_FLUX, "flux", "wait for Flux Kustomizations to be Ready", (install, rekey, healthy)
         )
     handoff = None
     if not cluster.handoff_recorded:
@@ -52,3 +66,8 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             (handoff, wait),
             endpoint=desired.vip_endpoint,
         )
+
+
+def _short(recipient: str) -> str:
+    """Enough of a public age recipient to tell keys apart in a plan."""
+    return f"{recipient[:12]}…{recipient[-6:]}"

@@ -51,8 +51,15 @@ class KubeApi(Protocol):
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
 
-    def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
-        """Until Ready; Stalled or a terminal Ready=False raises Permanent with Flux's message; timeout -> Transient."""
+    def wait_ready(
+        self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0, handled: str | None = None
+    ) -> FluxStatus:
+        """Until Ready; Stalled or a terminal Ready=False raises Permanent with Flux's message; timeout -> Transient.
+        With `handled` (a token from request_reconcile), only a status that has handled that request counts."""
+
+    def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
+        """Ask Flux to reconcile now, as `flux reconcile` does (the reconcile.fluxcd.io/requestedAt annotation,
+        merge-patched: no other field is touched); returns the token its status reports once handled."""
 
     def nodes_ready(self) -> dict[str, bool]:
         """Node name -> Ready condition."""
@@ -71,6 +78,12 @@ class KubeApi(Protocol):
         handoff: bool = False,
     ) -> list[dict[str, Any]]:
         """Patched gotk-components, the sops-age Secret, the flux-system GitRepository and root Kustomization."""
+
+    def sops_age_recipient(self) -> str | None:
+        """The public half of the age key in the sops-age Secret (from its annotation); None when absent."""
+
+    def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
+        """Apply the sops-age Secret holding `sops_age_key` (a rotated Flux key), replacing the old key."""
 
     def flux_version(self) -> str | None:
         """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -48,6 +49,7 @@ def _ident(obj: Mapping[str, Any]) -> str:
 
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
+RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
 def _stamped(obj: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +131,26 @@ class LightkubeApi(NodeDrainOps):
             return None
         return ((ns.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/version")
 
+    def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
+        if kind not in KINDS:
+            raise Permanent(f"kubernetes: request_reconcile does not know kind {kind!r} (known: {', '.join(KINDS)})")
+        token = datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
+        res = self._resource(KINDS[kind], kind)
+        patch = {"metadata": {"annotations": {RECONCILE_REQUEST: token}}}
+        with translated(f"request a reconcile of {kind} {namespace}/{name}"):
+            self._client.patch(res, name, patch, namespace=namespace, patch_type=PatchType.MERGE)
+        return token
+
+    def sops_age_recipient(self) -> str | None:
+        secret = self.get("v1", "Secret", flux_install.SOPS_SECRET, flux_install.FLUX_NAMESPACE)
+        if secret is None:
+            return None
+        annotations = (secret.get("metadata") or {}).get("annotations") or {}
+        return annotations.get(flux_install.FLUX_KEY_ANNOTATION)
+
+    def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
+        self.apply([flux_install.sops_secret(sops_age_key)], handoff=handoff)
+
     def kustomizations_status(self) -> list[FluxStatus]:
         res = self._resource(KINDS["Kustomization"], "Kustomization")
         with translated("list Kustomizations"):
@@ -139,7 +161,9 @@ class LightkubeApi(NodeDrainOps):
                     return []
                 raise
 
-    def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
+    def wait_ready(
+        self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0, handled: str | None = None
+    ) -> FluxStatus:
         if kind not in KINDS:
             raise Permanent(f"kubernetes: wait_ready does not know kind {kind!r} (known: {', '.join(KINDS)})")
         judge = workload_status if KINDS[kind] == "apps/v1" else flux_status
@@ -147,7 +171,9 @@ class LightkubeApi(NodeDrainOps):
         last = f"{kind} {namespace}/{name} not found"
         while True:
             obj = self.get(KINDS[kind], kind, name, namespace)
-            if obj is not None:
+            if obj is not None and handled is not None and flux_status(obj).last_handled_request != handled:
+                last = f"{kind} {namespace}/{name} to handle the reconcile request {handled}"
+            elif obj is not None:
                 status = judge(obj)
                 if status.verdict == "ready":
                     return status

@@ -20,7 +20,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; it comes with lightkube
+import pyrage
+import yaml  # PyYAML comes with lightkube; its stubs (types-PyYAML) are a dev dependency
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
@@ -30,6 +31,7 @@ MANIFEST = "gotk-components.yaml"
 NOTE = "README.md"
 FLUX_NAMESPACE = "flux-system"
 SOPS_SECRET = "sops-age"
+FLUX_KEY_ANNOTATION = "runner.dev/flux-age-recipient"
 GIT_SECRET = "flux-system"
 
 TOLERATIONS = [
@@ -130,6 +132,31 @@ def _b64(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
+def age_recipient(key: Secret) -> str:
+    """The public half of an age identity, for the annotation that says which key a sops-age Secret holds."""
+    try:
+        return str(pyrage.x25519.Identity.from_str(key.reveal().strip()).to_public())
+    except Exception:  # pyrage raises its own error types for malformed keys
+        raise Permanent(f"the age key for Secret {FLUX_NAMESPACE}/{SOPS_SECRET} is malformed") from None
+
+
+def sops_secret(sops_age_key: Secret) -> dict[str, Any]:
+    """The Secret kustomize-controller reads age identities from (every `*.agekey` entry). The annotation
+    names the key's public half, so a later run sees whether the cluster holds the repository's Flux key
+    without reading the private one back."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": SOPS_SECRET,
+            "namespace": FLUX_NAMESPACE,
+            "annotations": {FLUX_KEY_ANNOTATION: age_recipient(sops_age_key)},
+        },
+        "type": "Opaque",
+        "data": {"age.agekey": _b64(sops_age_key.reveal().strip() + "\n")},
+    }
+
+
 def sync_objects(
     git_url: str,
     branch: str,
@@ -139,15 +166,7 @@ def sync_objects(
     interval: str = "1m",
 ) -> list[dict[str, Any]]:
     """The sops-age Secret, the optional git credentials Secret, the GitRepository and the root Kustomization."""
-    objs: list[dict[str, Any]] = [
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": SOPS_SECRET, "namespace": FLUX_NAMESPACE},
-            "type": "Opaque",
-            "data": {"age.agekey": _b64(sops_age_key.reveal().strip() + "\n")},
-        }
-    ]
+    objs: list[dict[str, Any]] = [sops_secret(sops_age_key)]
     repo_spec: dict[str, Any] = {"interval": interval, "ref": {"branch": branch}, "url": git_url}
     if git_auth:
         data = {k: _b64(v.reveal() if isinstance(v, Secret) else str(v)) for k, v in git_auth.items()}

@@ -20,6 +20,7 @@ class FluxStatus:
     reason: str
     message: str
     last_applied_revision: str | None = None
+    last_handled_request: str | None = None  # status.lastHandledReconcileAt: the last reconcile request seen
 
 
 def _condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
@@ -50,6 +51,7 @@ def flux_status(obj: dict[str, Any]) -> FluxStatus:
         reason,
         message,
         status.get("lastAppliedRevision"),
+        status.get("lastHandledReconcileAt"),
     )
 
 

@@ -17,6 +17,7 @@ from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
 from .gitsource import GitSource, SourceError, Tree
+from .retry import RetrySchedule
 from .store import Store
 
 MANAGER = "kustomize-controller"
@@ -33,6 +34,7 @@ class FluxSim:
         self.git = git
         self.trees: dict[tuple[str, str], Tree] = {}  # (namespace, GitRepository name) -> checked-out tree
         self.events = events  # "Kind/ns/name Ready" transitions, in order
+        self.retry = RetrySchedule()
 
     def controller_running(self, name: str) -> bool:
         rt = self.catalog.by_kind("apps/v1", "Deployment")
@@ -87,8 +89,17 @@ class FluxSim:
             return
         for ks in self.store.list(rt, None):
             current = self.store.find(rt, ks["metadata"]["namespace"], ks["metadata"]["name"])
-            if current is not None:
-                self._set_status(rt, current, self._reconcile(current))
+            if current is None or self.retry.waiting(current, self._source_revision(current)):
+                continue
+            self._set_status(rt, current, self.retry.attempted(current, self._reconcile(current)))
+
+    def _source_revision(self, ks: dict[str, Any]) -> str | None:
+        source = ks.get("spec", {}).get("sourceRef") or {}
+        git_rt = self.catalog.by_kind("source.toolkit.fluxcd.io/v1", "GitRepository")
+        ns = source.get("namespace", ks["metadata"]["namespace"])
+        repo = self.store.find(git_rt, ns, source.get("name", "")) if git_rt else None
+        revision = (((repo or {}).get("status") or {}).get("artifact") or {}).get("revision")
+        return str(revision) if revision else None
 
     def _reconcile(self, ks: dict[str, Any]) -> dict[str, Any]:
         meta, spec = ks["metadata"], ks.get("spec", {})

@@ -24,7 +24,7 @@ from runner.lab.gate import Gate
 from runner.lab.gitserver import LabGitServer
 from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as create_factory_app
-from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, serve_kube_twin
+from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, pod_security, serve_kube_twin
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.serve import RunningServer, serve_in_thread
@@ -177,10 +177,27 @@ class LabWorld:
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
             ]
+            apiserver = next(
+                (n.config for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane),
+                None,
+            )
+        if apiserver is not None and not self._joined:
+            self._configure_apiserver(apiserver.documents)
         for name, ip, role in ready:
             if name not in self._joined:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
+
+    def _configure_apiserver(self, documents: list[dict[str, object]]) -> None:
+        """The API server runs with what the controller's machine config says: its PodSecurity admission
+        configuration (Talos renders the apiserver's --admission-control-config-file from it) and whether
+        kube-proxy runs (cluster.proxy.disabled)."""
+        cluster = next((d.get("cluster") for d in documents if isinstance(d.get("cluster"), dict)), None) or {}
+        assert isinstance(cluster, dict)
+        api_server = cluster.get("apiServer") or {}
+        proxy = cluster.get("proxy") or {}
+        self.kube_twin.cluster.pod_security = pod_security.pod_security_config(api_server.get("admissionControl"))
+        self.kube_twin.cluster.kube_proxy = not proxy.get("disabled", False)
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:

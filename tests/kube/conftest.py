@@ -17,6 +17,7 @@ from runner.lab.kube import (
     RunningKubeTwin,
     TwinOptions,
     admin_kubeconfig,
+    pod_security,
     serve_kube_twin,
 )
 
@@ -63,7 +64,8 @@ def flux_repo(tmp_path: Path) -> FluxRepo:
 
 @pytest.fixture
 def lab(cluster_ca: CertificateAuthority, flux_repo: FluxRepo) -> Iterator[Lab]:
-    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}))
+    # A twin of the cluster the runner builds: Talos's default Pod Security admission, kube-proxy off.
+    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}, pod_security=pod_security.TALOS_DEFAULT))
     running = serve_kube_twin(twin, cluster_ca)
     try:
         yield Lab(twin, running, Secret(admin_kubeconfig(cluster_ca, CLUSTER_ENDPOINT)), flux_repo)

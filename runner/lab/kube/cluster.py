@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from . import pod_network, pod_security
 from .catalog import Catalog
 from .store import Store, now
 
@@ -41,6 +42,32 @@ class ClusterSim:
         self.catalog = catalog
         self.kubelet_version = kubelet_version
         self.cni_ready = False
+        self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
+        self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
+        self.kubeprism_port: int | None = 7445  # Talos `machine.features.kubePrism`
+
+    @property
+    def services_route(self) -> bool:
+        """ClusterIPs route once something programs them: kube-proxy, or Cilium's replacement of it."""
+        return self.kube_proxy or self.cni_ready
+
+    @property
+    def cluster_dns_answers(self) -> bool:
+        """CoreDNS is a pod-network Deployment behind the kube-dns ClusterIP: it needs the CNI and routing."""
+        return self.cni_ready and self.services_route
+
+    def pod_problem(self, namespace: str, pod: dict[str, Any], owner: str = "") -> tuple[str, str] | None:
+        """(reason, message) why pods of this template never become Ready, or None."""
+        ns_rt = self._rt("v1", "Namespace")
+        ns = self.store.find(ns_rt, None, namespace)
+        labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
+        refused = pod_security.forbidden(namespace, labels, self.pod_security, pod)
+        if refused:
+            return "FailedCreate", f'Error creating: pods "{owner}-" is forbidden: {refused}'
+        unreachable = pod_network.api_unreachable(pod, self.services_route, self.kubeprism_port)
+        if unreachable:
+            return "CrashLoopBackOff", unreachable
+        return None
 
     def _rt(self, api_version: str, kind: str) -> Any:
         rt = self.catalog.by_kind(api_version, kind)
@@ -149,7 +176,9 @@ class ClusterSim:
                 meta = obj["metadata"]
                 spec = obj.get("spec", {})
                 replicas = spec.get("replicas", 1)
-                ready = replicas if self.nodes_for(spec.get("template", {}).get("spec", {})) else 0
+                pod = spec.get("template", {}).get("spec", {})
+                problem = self.pod_problem(meta["namespace"], pod, meta["name"])
+                ready = replicas if self.nodes_for(pod) and problem is None else 0
                 status: dict[str, Any] = {
                     "observedGeneration": meta["generation"],
                     "replicas": replicas,
@@ -166,13 +195,17 @@ class ClusterSim:
                             "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
                         }
                     ]
+                    if problem is not None:
+                        status["conditions"].append(
+                            {"type": "ReplicaFailure", "status": "True", "reason": problem[0], "message": problem[1]}
+                        )
                 self.store.set_status(rt, meta["namespace"], meta["name"], status)
         rt = self._rt("apps/v1", "DaemonSet")
         for obj in self.store.list(rt, None):
             meta = obj["metadata"]
             pod = obj.get("spec", {}).get("template", {}).get("spec", {})
             desired = self.nodes_for(pod, need_network=False)
-            ready = self.nodes_for(pod)
+            ready = self.nodes_for(pod) if self.pod_problem(meta["namespace"], pod, meta["name"]) is None else 0
             self.store.set_status(
                 rt,
                 meta["namespace"],

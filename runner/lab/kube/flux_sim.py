@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, kustomize, sops
+from . import errors, kustomize, pod_network, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
@@ -40,6 +40,17 @@ class FluxSim:
         deploy = self.store.find(rt, "flux-system", name)
         return deploy is not None and self.cluster.workload_ready(deploy)
 
+    def unresolvable(self, controller: str, url: str) -> str | None:
+        """The lookup error a controller gets for the URL's host while its resolver is cluster DNS and
+        CoreDNS cannot run yet; None when the name resolves (or the URL has an IP)."""
+        rt = self.catalog.by_kind("apps/v1", "Deployment")
+        assert rt is not None
+        deploy = self.store.find(rt, "flux-system", controller) or {}
+        pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
+        if pod_network.needs_dns(url) is None or self.cluster.cluster_dns_answers:
+            return None
+        return pod_network.lookup_failure(url) if pod_network.uses_cluster_dns(pod) else None
+
     # source-controller ---------------------------------------------------------------------------
     def reconcile_sources(self) -> None:
         rt = self.catalog.by_kind("source.toolkit.fluxcd.io/v1", "GitRepository")
@@ -50,6 +61,11 @@ class FluxSim:
             branch = (spec.get("ref") or {}).get("branch", "master")
             old = repo.get("status") or {}
             try:
+                lookup = self.unresolvable("source-controller", spec.get("url", ""))
+                if lookup:
+                    raise SourceError(
+                        f"failed to checkout and determine revision: unable to clone '{spec.get('url', '')}': {lookup}"
+                    )
                 tree = self.git.checkout(spec.get("url", ""), branch)
             except SourceError as e:
                 self.trees.pop((meta["namespace"], meta["name"]), None)

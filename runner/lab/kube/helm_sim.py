@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from . import charts, errors
@@ -21,6 +22,8 @@ class HelmSim:
         self.catalog = catalog
         self.cluster = cluster
         self.events = events
+        # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
+        self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
 
     def reconcile_all(self) -> None:
         rt = self.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
@@ -29,20 +32,25 @@ class HelmSim:
             return
         for repo in self.store.list(repo_rt, None):
             meta = repo["metadata"]
+            url = repo.get("spec", {}).get("url", "")
+            lookup = self.unresolvable("source-controller", url)
+            verdict = (
+                (
+                    "False",
+                    "Failed",
+                    f'failed to fetch Helm repository index: Get "{url.rstrip("/")}/index.yaml": {lookup}',
+                )
+                if lookup
+                else ("True", "Succeeded", "stored artifact: revision 'sha256:lab'")
+            )
             self.store.set_status(
                 repo_rt,
                 meta["namespace"],
                 meta["name"],
                 {
                     "observedGeneration": meta["generation"],
-                    "conditions": condition(
-                        (repo.get("status") or {}).get("conditions"),
-                        "True",
-                        "Succeeded",
-                        "stored artifact: revision 'sha256:lab'",
-                        meta["generation"],
-                    ),
-                    "url": repo.get("spec", {}).get("url", ""),
+                    "conditions": condition((repo.get("status") or {}).get("conditions"), *verdict, meta["generation"]),
+                    "url": url,
                 },
             )
         for hr in self.store.list(rt, None):
@@ -85,6 +93,14 @@ class HelmSim:
                 "ArtifactFailed",
                 f"HelmChart '{helmchart}' is not ready: failed to get source: "
                 f'HelmRepository.source.toolkit.fluxcd.io "{source.get("name", "")}" not found',
+            )
+        repo = self.store.find(repo_rt, source_ns, source.get("name", "")) or {}
+        if not is_ready(repo):
+            return result(
+                "False",
+                "ArtifactFailed",
+                f"HelmChart '{helmchart}' is not ready: HelmRepository '{source_ns}/{source.get('name', '')}' "
+                "is not ready",
             )
         chart = charts.CHARTS.get(chart_name)
         if chart is None or (version not in ("*", "") and version not in chart.versions):

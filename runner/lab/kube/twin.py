@@ -24,6 +24,10 @@ class TwinOptions:
     git_repos: Mapping[str, Path] = field(default_factory=dict)  # GitRepository URL -> bare repo
     default_git_repo: Path | None = None  # used for any URL not in git_repos
     tokens: frozenset[str] = frozenset()  # accepted bearer tokens (besides client certificates)
+    # The API server's PodSecurity admission configuration (on Talos: from the machine config's
+    # cluster.apiServer.admissionControl); None is upstream's default, privileged everywhere.
+    pod_security: dict[str, Any] | None = None
+    kube_proxy: bool = False  # Talos cluster.proxy.disabled is what the runner renders
 
 
 class KubeTwin:
@@ -36,6 +40,9 @@ class KubeTwin:
         self.git = GitSource(self.options.git_repos, self.options.default_git_repo)
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
         self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
+        self.helm.unresolvable = self.flux.unresolvable
+        self.cluster.pod_security = self.options.pod_security
+        self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
         self._last_seen: tuple[int, tuple[str, ...]] | None = None
         self.vip_address: str | None = None

@@ -47,7 +47,10 @@ def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]
     if lb.start > lb.stop:
         return [located.problem((*where, "stop"), f"{lb.stop} comes before the start {lb.start}")]
     span = f"the LoadBalancer range {lb.start}-{lb.stop}"
-    for address, what in ((net.cidr.network_address, "the network address"), (net.cidr.broadcast_address, "the broadcast address")):
+    for address, what in (
+        (net.cidr.network_address, "the network address"),
+        (net.cidr.broadcast_address, "the broadcast address"),
+    ):
         if address in lb:
             problems.append(located.problem(where, f"{span} includes {what} {address}"))
     if net.gateway in lb:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import SecretsError
+from runner.core.flux_settings import cluster_settings
 from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
@@ -204,7 +205,15 @@ class StepRunner:
             auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
         kube = self._kube()
         try:
-            kube.install_flux(flux.url, flux.branch, flux.path, self.age_key, auth, handoff=self.handoff)  # type: ignore[arg-type]
+            kube.install_flux(
+                flux.url,
+                flux.branch,
+                flux.path,
+                self.age_key,
+                auth,
+                handoff=self.handoff,
+                settings=cluster_settings(self.cluster),
+            )
         finally:
             kube.close()
         return f"Flux {step.params['version']} installed; syncing {flux.path}"

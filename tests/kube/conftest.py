@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from runner.core.flux_settings import cluster_settings
 from runner.core.secret import Secret
+from runner.core.validate import validate_text
 from runner.drivers.kube import LightkubeApi
 from runner.lab.kube import (
     CertificateAuthority,
@@ -27,6 +29,10 @@ from .gitrepo import PROJECT, FluxRepo, seed
 CLUSTER_ENDPOINT = "https://10.0.0.11:6443"
 CONTROLLERS = [("talos-cp-01", "10.0.0.11"), ("talos-cp-02", "10.0.0.12"), ("talos-cp-03", "10.0.0.13")]
 WORKERS = [("talos-worker-01", "10.0.0.21"), ("talos-worker-02", "10.0.0.22")]
+# The cluster-settings ConfigMap the runner writes for the reference cluster (VIP, NIC, LoadBalancer range).
+SETTINGS = cluster_settings(
+    validate_text((PROJECT / "clusters/home/cluster.yaml").read_text(), "clusters/home/cluster.yaml")[0]
+)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi, flux_install
 
-from .conftest import Lab
+from .conftest import SETTINGS, Lab
 
 CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 
@@ -26,7 +26,7 @@ def _conditions(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_flux_controllers_run_before_the_cni(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     lab.twin.reconcile()
     for name in CONTROLLERS:
         conditions = _conditions(_deployment(api, name))

@@ -53,8 +53,10 @@ class KubeApi(Protocol):
         git_auth: Mapping[str, Secret | str] | None = None,
         *,
         handoff: bool = False,
+        settings: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Patched gotk-components, the sops-age Secret, the flux-system GitRepository and root Kustomization."""
+        """Patched gotk-components, the cluster-settings ConfigMap, the sops-age Secret, the flux-system
+        GitRepository and root Kustomization."""
 
     def flux_version(self) -> str | None:
         """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""

@@ -244,6 +244,7 @@ class LightkubeApi:
         git_auth: Mapping[str, Secret | str] | None = None,
         *,
         handoff: bool = False,
+        settings: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         components = flux_install.patched_components()
         crds = [d for d in components if d["kind"] == "CustomResourceDefinition"]
@@ -251,7 +252,9 @@ class LightkubeApi:
         for crd in crds:
             self._wait_established(crd["metadata"]["name"])
         applied += self.apply([d for d in components if d["kind"] != "CustomResourceDefinition"], handoff=handoff)
-        sync = flux_install.sync_objects(git_url, branch, path, sops_age_key, dict(git_auth) if git_auth else None)
+        sync = flux_install.sync_objects(
+            git_url, branch, path, sops_age_key, dict(git_auth) if git_auth else None, settings=dict(settings or {})
+        )
         return applied + self.apply(sync, handoff=handoff)
 
     def _wait_established(self, name: str, timeout: float = 60.0) -> None:

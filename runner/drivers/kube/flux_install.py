@@ -32,7 +32,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; it comes with lightkube
+import yaml  # PyYAML comes with lightkube; types-pyyaml gives it stubs
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
@@ -168,6 +168,16 @@ def patched_components() -> list[dict[str, Any]]:
     return [patched(d) for d in vendored_components()]
 
 
+def settings_configmap(settings: dict[str, str]) -> dict[str, Any]:
+    """What `postBuild.substituteFrom` of the flux/ Kustomizations reads (no secrets: plain cluster facts)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": SETTINGS_CONFIGMAP, "namespace": FLUX_NAMESPACE},
+        "data": dict(sorted(settings.items())),
+    }
+
+
 def _b64(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
@@ -179,16 +189,19 @@ def sync_objects(
     sops_age_key: Secret,
     git_auth: dict[str, Secret | str] | None,
     interval: str = "1m",
+    settings: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The sops-age Secret, the optional git credentials Secret, the GitRepository and the root Kustomization."""
+    """The cluster-settings ConfigMap, the sops-age Secret, the optional git credentials Secret, the
+    GitRepository and the root Kustomization."""
     objs: list[dict[str, Any]] = [
+        settings_configmap(settings or {}),
         {
             "apiVersion": "v1",
             "kind": "Secret",
             "metadata": {"name": SOPS_SECRET, "namespace": FLUX_NAMESPACE},
             "type": "Opaque",
             "data": {"age.agekey": _b64(sops_age_key.reveal().strip() + "\n")},
-        }
+        },
     ]
     repo_spec: dict[str, Any] = {"interval": interval, "ref": {"branch": branch}, "url": git_url}
     if git_auth:

@@ -9,10 +9,11 @@ install stays idle on a cluster whose nodes are NotReady, as it would for real.
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
-from . import errors, kustomize, pod_network, sops
+from . import errors, kustomize, pod_network, postbuild, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
@@ -137,7 +138,7 @@ class FluxSim:
                 return result("False", "DependencyNotReady", f"dependency '{dep_ns}/{dep['name']}' is not ready")
         try:
             objects = self._build(ks, tree)
-        except (kustomize.BuildError, sops.DecryptionError) as e:
+        except (kustomize.BuildError, sops.DecryptionError) as e:  # postbuild.VariablesError is a BuildError
             return result("False", "BuildFailed", str(e), lastAttemptedRevision=revision)
         try:
             applied = self._apply(ks, objects)
@@ -172,6 +173,9 @@ class FluxSim:
     def _build(self, ks: dict[str, Any], tree: Tree) -> list[dict[str, Any]]:
         objects = kustomize.build(tree, ks.get("spec", {}).get("path", "./"))
         decryption = ks.get("spec", {}).get("decryption") or {}
+        post = ks.get("spec", {}).get("postBuild")
+        variables = self._variables(ks, post) if post is not None else {}
+        strict = self._strict_substitutions()
         out = []
         for obj in objects:
             if sops.is_encrypted(obj):
@@ -179,8 +183,33 @@ class FluxSim:
                 if decryption.get("provider") != "sops":
                     raise kustomize.BuildError(f"{name}: SOPS-encrypted manifest but spec.decryption is not set")
                 obj = sops.decrypt(obj, self._identities(ks, decryption, name))
+            if post is not None:
+                obj = postbuild.substitute(obj, variables, strict)
             out.append(obj)
         return out
+
+    def _variables(self, ks: dict[str, Any], post: dict[str, Any]) -> dict[str, str]:
+        namespace = ks["metadata"]["namespace"]
+
+        def lookup(kind: str, name: str) -> dict[str, str] | None:
+            rt = self.catalog.by_kind("v1", kind) if kind in ("ConfigMap", "Secret") else None
+            found = self.store.find(rt, namespace, name) if rt is not None else None
+            if found is None:
+                return None
+            data = found.get("data") or {}
+            if kind == "Secret":
+                return {k: base64.b64decode(v).decode() for k, v in data.items()}
+            return {k: str(v) for k, v in data.items()}
+
+        return postbuild.load_vars(post.get("substituteFrom") or [], post.get("substitute") or {}, lookup)
+
+    def _strict_substitutions(self) -> bool:
+        rt = self.catalog.by_kind("apps/v1", "Deployment")
+        assert rt is not None
+        deploy = self.store.find(rt, "flux-system", "kustomize-controller") or {}
+        pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
+        args = [a for c in pod.get("containers") or [] for a in c.get("args") or []]
+        return any(a.startswith("--feature-gates=") and "StrictPostBuildSubstitutions=true" in a for a in args)
 
     def _identities(self, ks: dict[str, Any], decryption: dict[str, Any], what: str) -> list[Any]:
         secret_name = (decryption.get("secretRef") or {}).get("name", "")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import charts, errors
+from . import charts, errors, lb_ipam
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
@@ -24,6 +24,7 @@ class HelmSim:
         self.events = events
         # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
         self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
+        self.l2_announcements = False  # the installed Cilium release's `l2announcements.enabled`
 
     def reconcile_all(self) -> None:
         rt = self.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
@@ -122,10 +123,12 @@ class HelmSim:
         if not (chart.host_network or self.cluster.cni_ready):
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         try:
+            created = []
             for obj in charts.side_effects(chart.name, spec.get("values") or {}, release_ns):
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
-                self.store.apply(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], obj, MANAGER, True)
+                ns = obj["metadata"].get("namespace")
+                created.append(self.store.apply(rt, ns, obj["metadata"]["name"], obj, MANAGER, True))
         except errors.ApiStatusError as e:
             return result(
                 "False",
@@ -133,6 +136,13 @@ class HelmSim:
                 f"Helm install failed for release {release_ns}/{release} with "
                 f"chart {chart.name}@{version}: {e.message}",
             )
+        if chart.name == "cilium":
+            self.l2_announcements = bool(((spec.get("values") or {}).get("l2announcements") or {}).get("enabled"))
+        pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
+        if not (spec.get("install") or {}).get("disableWait") and any(not lb_ipam.ingress_ips(o) for o in pending):
+            # Helm's --wait (helm-controller's default) holds the release until every LoadBalancer Service has
+            # an ingress address (helm pkg/kube/ready.go serviceReady).
+            return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         number = self._record_release(storage_ns, release, release_ns, chart.name, version)
         if chart.name == "cilium":
             self.cluster.set_cni_ready()

@@ -13,6 +13,7 @@ from .cluster import ClusterSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
+from .lb_ipam import LbIpam
 from .store import Store
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -41,6 +42,7 @@ class KubeTwin:
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
         self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
         self.helm.unresolvable = self.flux.unresolvable
+        self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
@@ -75,6 +77,8 @@ class KubeTwin:
                 self.flux.reconcile_kustomizations()
                 if self.flux.controller_running("helm-controller"):
                     self.helm.reconcile_all()
+                self.lb.l2_enabled = self.helm.l2_announcements
+                self.lb.reconcile(cilium_running=self.cluster.cni_ready)
                 self.cluster.update_workloads()
                 self._update_vip()
                 if self.store.revision == before:
@@ -118,6 +122,7 @@ class KubeTwin:
             "vip_answers": self.vip_answers,
             "vip_address": self.vip_address,
             "cni_ready": self.cluster.cni_ready,
+            "announced": dict(self.lb.announced),
             "events": list(self.events),
             "revision": self.store.revision,
         }

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -45,9 +44,3 @@ def errors_as_exit() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
-
-
-def run_guarded(fn: Callable[[], T]) -> T:
-    with errors_as_exit():
-        return fn()
-    sys.exit(1)  # unreachable; keeps type checkers content

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner.core.metanet import meta_network_config
@@ -149,9 +149,3 @@ def derive(cluster: Cluster, flux_version: str | None = None) -> Desired:
         flux_version=flux_version if cluster.flux else None,
         flux_path=cluster.flux.path if cluster.flux else None,
     )
-
-
-def vm_fields(vm: VmSpec) -> dict[str, object]:
-    out = asdict(vm)
-    out.pop("image")
-    return out

@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from runner.core.errors import Problem, SpecInvalid
 from runner.core.spec import Cluster
 
-Path_ = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Located:
     file: str
     root: Any
 
-    def position(self, path: Path_) -> tuple[int | None, int | None]:
+    def position(self, path: FieldPath) -> tuple[int | None, int | None]:
         """1-based line/col of the deepest node on `path` that exists in the document."""
         node: Any = self.root
         line, col = (1, 1) if node is not None else (None, None)
@@ -46,12 +46,12 @@ class Located:
                 break
         return line, col
 
-    def problem(self, path: Path_, message: str, severity: str = "error") -> Problem:
+    def problem(self, path: FieldPath, message: str, severity: str = "error") -> Problem:
         line, col = self.position(path)
         return Problem(self.file, line, col, format_path(path), message, severity)
 
 
-def format_path(path: Path_) -> str:
+def format_path(path: FieldPath) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -82,7 +82,7 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _field_names(model: type[BaseModel], path: Path_) -> list[str]:
+def _field_names(model: type[BaseModel], path: FieldPath) -> list[str]:
     """YAML key names allowed at `path` (for "did you mean")."""
     current: Any = model
     for part in path:
@@ -113,7 +113,7 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _message(err: Any, path: Path_) -> str:
+def _message(err: Any, path: FieldPath) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(path[-1])

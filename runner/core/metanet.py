@@ -16,7 +16,6 @@ from typing import Any
 
 from runner.core.schematic.goyaml import dump
 
-META_KEY_NETWORK = 0x0A  # constants.MetaKeyNetworkPlatformConfig
 DEFAULT_ROUTE_METRIC = 1024  # network.DefaultRouteMetric, what Talos platforms give their routes
 PLATFORM = "platform"
 

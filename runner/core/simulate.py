@@ -11,18 +11,18 @@ from runner.core.vmdiff import GIB, MIB
 
 
 def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
-    p = step.params
-    name = p.get("node_name")
-    dn = next((n for n in desired.nodes if n.name == name), None)
+    params = step.params
+    name = params.get("node_name")
+    node = next((n for n in desired.nodes if n.name == name), None)
     vms = dict(observed.vms)
     talos = dict(observed.talos)
     cluster = observed.cluster
     images = observed.images
-    k = step.kind
-    if k is Kind.ENSURE_IMAGE:
-        images = (images or frozenset()) | {p["volid"]}
-    elif k in (Kind.CREATE_VM, Kind.UPDATE_VM) and dn is not None:
-        vm = dn.vm
+    kind = step.kind
+    if kind is Kind.ENSURE_IMAGE:
+        images = (images or frozenset()) | {params["volid"]}
+    elif kind in (Kind.CREATE_VM, Kind.UPDATE_VM) and node is not None:
+        vm = node.vm
         old = vms.get(vm.vmid)
         status = old.status if old else "stopped"
         vms[vm.vmid] = ObservedVm(
@@ -34,39 +34,39 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
             vm.memory * MIB,
             vm.cores,
             vm.disk_gb * GIB,
-            pending_reboot=bool(p.get("needs_reboot")),
+            pending_reboot=bool(params.get("needs_reboot")),
         )
-    elif k in (Kind.START_VM, Kind.REBOOT_VM) and dn is not None:
-        vms[dn.vm.vmid] = replace(vms[dn.vm.vmid], status="running", pending_reboot=False)
-        if dn.name not in talos:
-            talos[dn.name] = ObservedTalosNode(dn.name, dn.ip, "maintenance")
-    elif k is Kind.STOP_VM:
-        vms[p["vmid"]] = replace(vms[p["vmid"]], status="stopped")
-    elif k is Kind.DELETE_VM:
-        vms.pop(p["vmid"], None)
-    elif k in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS) and dn is not None:
-        talos[dn.name] = ObservedTalosNode(
-            dn.name,
-            dn.ip,
+    elif kind in (Kind.START_VM, Kind.REBOOT_VM) and node is not None:
+        vms[node.vm.vmid] = replace(vms[node.vm.vmid], status="running", pending_reboot=False)
+        if node.name not in talos:
+            talos[node.name] = ObservedTalosNode(node.name, node.ip, "maintenance")
+    elif kind is Kind.STOP_VM:
+        vms[params["vmid"]] = replace(vms[params["vmid"]], status="stopped")
+    elif kind is Kind.DELETE_VM:
+        vms.pop(params["vmid"], None)
+    elif kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS) and node is not None:
+        talos[node.name] = ObservedTalosNode(
+            node.name,
+            node.ip,
             "running",
-            dn.config_hash,
-            dn.talos_version,
-            dn.schematic_id,
-            dn.kubernetes_version,
-            etcd_member=dn.is_controller and cluster.bootstrapped,
+            node.config_hash,
+            node.talos_version,
+            node.schematic_id,
+            node.kubernetes_version,
+            etcd_member=node.is_controller and cluster.bootstrapped,
         )
-    elif k is Kind.BOOTSTRAP:
+    elif kind is Kind.BOOTSTRAP:
         cluster = replace(cluster, bootstrapped=True)
-    elif k is Kind.WAIT_HEALTHY and step.target == "cluster":
+    elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
-    elif k is Kind.INSTALL_FLUX:
-        cluster = replace(cluster, flux_version=p["version"])
-    elif k is Kind.WAIT_FLUX:
+    elif kind is Kind.INSTALL_FLUX:
+        cluster = replace(cluster, flux_version=params["version"])
+    elif kind is Kind.WAIT_FLUX:
         cluster = replace(cluster, kustomizations_ready=True, vip_answers=True)
-    elif k is Kind.RECORD_HANDOFF:
+    elif kind is Kind.RECORD_HANDOFF:
         cluster = replace(cluster, handoff_recorded=True)
-    elif k is Kind.SWITCH_ENDPOINT:
-        cluster = replace(cluster, endpoint=p["endpoint"])
+    elif kind is Kind.SWITCH_ENDPOINT:
+        cluster = replace(cluster, endpoint=params["endpoint"])
     return Observed(vms=vms, images=images, talos=talos, cluster=cluster)
 
 

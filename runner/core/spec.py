@@ -6,13 +6,17 @@ typo is an error (with a "did you mean" from the loader), never a silently ignor
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-SPEC_API_VERSION = "runner.dev/v1alpha1"
+ApiVersion = Literal["runner.dev/v1alpha1"]
+SPEC_API_VERSION: str = get_args(ApiVersion)[0]
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
@@ -109,10 +113,59 @@ class Flux(Model):
     path: str = Field(description="Path of the Flux entry point, e.g. flux/clusters/home")
 
 
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class MaintenanceWindow(Model):
+    days: tuple[Day, ...] = Field(min_length=1, description="Weekdays the window opens, e.g. [sat, sun]")
+    start: str = Field(description="Local start time, HH:MM (24-hour)")
+    duration: Annotated[str, StringConstraints(pattern=r"^(\d+h|\d+m|\d+h\d+m)$")] = Field(
+        description="How long it stays open: 4h, 90m or 1h30m"
+    )
+    time_zone: str = Field("UTC", description="IANA time zone of `start`, e.g. Europe/Berlin")
+
+    @property
+    def length(self) -> dt.timedelta:
+        hours, _, rest = self.duration.rpartition("h")
+        return dt.timedelta(hours=int(hours or 0), minutes=int(rest.rstrip("m") or 0))
+
+    @field_validator("start")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("not a 24-hour time HH:MM such as '02:00'")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as 'Europe/Berlin' or 'UTC'") from None
+        return value
+
+
+class Maintenance(Model):
+    """When disruptive steps (reboots, upgrades, removals) may start; everything else runs at any time."""
+
+    windows: tuple[MaintenanceWindow, ...] = Field(min_length=1)
+    node_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="Minutes one node's disruptive work may take; it must fit in the window"
+    )
+
+    @model_validator(mode="after")
+    def _budget_fits(self) -> Maintenance:
+        for window in self.windows:
+            if window.length < dt.timedelta(minutes=self.node_minutes):
+                raise ValueError(f"window {window.duration} is shorter than nodeMinutes ({self.node_minutes})")
+        return self
+
+
 class Cluster(Model):
     """A whole cluster: the one document in cluster.yaml."""
 
-    api_version: Literal["runner.dev/v1alpha1"] = Field(alias="apiVersion")
+    api_version: ApiVersion = Field(alias="apiVersion")
     kind: Literal["Cluster"]
     name: Name
     proxmox: Proxmox
@@ -126,6 +179,7 @@ class Cluster(Model):
     flux: Flux | None = None
     allow_destroy: bool = Field(False, description="Allow plans that delete VMs or remove controllers")
     drift: Literal["correct", "report"] = Field("correct", description="Correct drift, or only report it")
+    maintenance: Maintenance | None = Field(None, description="Maintenance windows for disruptive steps")
 
     @property
     def controllers(self) -> tuple[Node, ...]:

@@ -108,7 +108,6 @@ class ObservedCluster:
     bootstrapped: bool = False
     kube_api_ready: bool = False
     flux_version: str | None = None
-    flux_synced_commit: str | None = None
     kustomizations_ready: bool = False
     handoff_recorded: bool = False
     vip_answers: bool = False

@@ -7,16 +7,16 @@ sha256) and is read through importlib.resources, so validation works from a whee
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator, FormatChecker
 
 from runner.core.errors import Permanent
-from runner.core.secret import Redactor, reveal_tree
-from runner.core.talos.documents import secret_strings
+from runner.core.secret import Redactor, Secret, reveal_tree
+from runner.core.talos.documents import parse_machine_config, secret_strings
 
 SCHEMA_PACKAGE = "runner.core.talos"
 SCHEMA_FILE = "schema/config.schema.json"
@@ -35,8 +35,10 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(config_schema(), format_checker=FormatChecker())
 
 
-def schema_errors(document: Mapping[str, Any]) -> list[str]:
+def schema_errors(document: Mapping[str, Any], secrets: Iterable[str] = ()) -> list[str]:
     """Every schema violation of one document as `path: message` (empty when valid).
+
+    Paths read like the config itself: `machine.network.interfaces[0].addresses[0]`.
 
     The root schema is a `oneOf` over document kinds; its message names no field, so each document
     is also checked against the definition of its own kind to say exactly what is wrong.
@@ -51,8 +53,15 @@ def schema_errors(document: Mapping[str, Any]) -> list[str]:
         detailed = list(Draft202012Validator(kind_schema, format_checker=FormatChecker()).iter_errors(plain))
         errors = detailed or errors
     # Messages may quote the offending value; never let that be a secret.
-    redact = Redactor(secret_strings([document]))
-    return sorted(redact(f"{'.'.join(str(p) for p in e.absolute_path) or '<document>'}: {e.message}") for e in errors)
+    redact = Redactor([*secret_strings([document]), *secrets])
+    return sorted(redact(f"{_path(e.absolute_path)}: {e.message}") for e in errors)
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "<document>"
 
 
 def _definition_for(document: Mapping[str, Any]) -> str | None:
@@ -66,12 +75,24 @@ def _definition_for(document: Mapping[str, Any]) -> str | None:
     return None
 
 
-def validate_documents(documents: Sequence[Mapping[str, Any]], source: str = "machine config") -> None:
+def validate_documents(
+    documents: Sequence[Mapping[str, Any]], source: str = "machine config", secrets: Iterable[str] = ()
+) -> None:
     """Raise Permanent naming the document and field of every violation; secrets never appear."""
+    known = list(secrets)
     problems = [
         f"{source} document {index + 1}: {problem}"
         for index, document in enumerate(documents)
-        for problem in schema_errors(document)
+        for problem in schema_errors(document, known)
     ]
     if problems:
         raise Permanent("\n".join(problems))
+
+
+def validate_config_text(text: Secret, source: str, secrets: Iterable[str] = ()) -> None:
+    """Check the exact text about to be sent, document by document (Permanent when it is not valid YAML)."""
+    try:
+        documents = parse_machine_config(text.reveal())
+    except ValueError as exc:  # ruamel's errors are ValueErrors too; their text may quote a secret
+        raise Permanent(f"{source}: not a YAML list of mappings ({type(exc).__name__})") from None
+    validate_documents(documents, source, secrets)

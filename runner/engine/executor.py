@@ -39,7 +39,8 @@ class RetryPolicy:
 
 @dataclass
 class ExecResult:
-    statuses: dict[str, str] = field(default_factory=dict)  # step id -> done | failed | skipped
+    statuses: dict[str, str] = field(default_factory=dict)  # step id -> done | failed | skipped | waiting
+    waiting: dict[str, str] = field(default_factory=dict)  # step id -> why it did not start (a closed window)
     error: str | None = None
     failed_step: str | None = None
 
@@ -49,6 +50,7 @@ class ExecResult:
 
 
 Handler = Callable[[Step], str | None]  # returns a short result message
+Gate = Callable[[Step], str | None]  # asked as a disruptive step is due: None = start it, else why it waits
 
 
 def _run_one(step: Step, handler: Handler, policy: RetryPolicy, cancel: threading.Event, reporter: Reporter) -> str:
@@ -76,6 +78,7 @@ def execute(
     max_parallel: int = 5,
     policy: RetryPolicy | None = None,
     cancel: threading.Event | None = None,
+    gate: Gate | None = None,
 ) -> ExecResult:
     policy = policy or RetryPolicy()
     cancel = cancel or threading.Event()
@@ -90,6 +93,12 @@ def execute(
                         break
                     if all(result.statuses.get(d) == "done" for d in step.depends_on):
                         del pending[step.id]
+                        # Asked when the step is due, not when the run began: a long run must not carry a
+                        # disruptive step past the end of its window. What depends on it waits with it.
+                        if step.disruptive and gate is not None and (why := gate(step)):
+                            result.statuses[step.id], result.waiting[step.id] = "waiting", why
+                            reporter.step_finished(step, "waiting", why, 0.0)
+                            continue
                         reporter.step_started(step)
                         fut = pool.submit(_run_one, step, handler, policy, cancel, reporter)
                         running[fut] = (step, time.monotonic())

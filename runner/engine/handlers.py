@@ -16,6 +16,7 @@ from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
+from runner.drivers.talos_schema import validate_config_text
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.targets import Connections
@@ -130,6 +131,8 @@ class StepRunner:
     def _apply_config(self, step: Step) -> str:
         dn = self._node(step)
         config = self.configs[dn.name]
+        # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
+        validate_config_text(config.text, f"machine config of {dn.name}", config.secrets)
         stage = self._wait_stage(dn, ("maintenance", "running"))
         if stage == "running":
             current = self.conns.talos.machine_config(dn.ip)

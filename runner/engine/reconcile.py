@@ -7,6 +7,7 @@ same code against the same drivers.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import threading
 import time
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
+from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
@@ -48,6 +50,13 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None and (self.result is None or self.result.ok)
 
+    @property
+    def waiting(self) -> str | None:
+        """Why disruptive steps did not start (a closed maintenance window), if any did not."""
+        if self.result is None or not self.result.waiting:
+            return None
+        return next(iter(self.result.waiting.values()))
+
     def summary(self) -> str:
         if self.error and self.plan is None:
             return f"failed before planning: {self.error.splitlines()[0]}"
@@ -56,7 +65,10 @@ class Outcome:
             return f"planned {len(self.plan.steps)} steps" + (f"; {self.error}" if self.error else "")
         done = sum(1 for s in self.result.statuses.values() if s == "done")
         if self.result.ok:
-            return f"applied {done} steps in {self.seconds:.1f}s" if done else "no changes"
+            applied = f"applied {done} steps in {self.seconds:.1f}s" if done else "no changes"
+            if self.waiting:
+                return f"{applied}; {_count(len(self.result.waiting), 'disruptive step')} {self.waiting}"
+            return applied
         return f"failed at {self.result.failed_step} after {done} steps: {self.result.error}"
 
 
@@ -66,6 +78,7 @@ class Engine:
 
     settings: TargetSettings
     store: ClusterStateStore
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # injectable for tests
     decrypt: DecryptCache = field(init=False)
     sops: SopsCli = field(init=False)
 
@@ -121,7 +134,8 @@ class Engine:
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
             observed = observe(desired, conns, facts)
-            outcome.plan = make_plan(desired, observed)
+            maintenance = loaded.cluster.maintenance
+            outcome.plan = with_window_note(make_plan(desired, observed), disruption_verdict(maintenance, self.clock()))
             reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
             if on_plan is not None:
                 on_plan(outcome.plan)
@@ -141,7 +155,12 @@ class Engine:
                 reporter.log,
             )
             outcome.result = execute(
-                outcome.plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel
+                outcome.plan,
+                runner,
+                reporter,
+                max_parallel=self.settings.max_parallel_steps,
+                cancel=runner.cancel,
+                gate=lambda step: disruption_verdict(maintenance, self.clock()).reason() or None,
             )
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
@@ -177,6 +196,19 @@ class Engine:
         self.store.set_snapshot(name, snapshot(desired, after, again))
         if outcome.result is not None and outcome.result.ok and again.steps:
             reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def with_window_note(plan: Plan, verdict: Verdict) -> Plan:
+    """A plan whose disruptive steps must wait says so, and until when (the PR comment shows it)."""
+    waiting = [s.id for s in plan.steps if s.disruptive]
+    if verdict.may_start or not waiting:
+        return plan
+    note = f"{_count(len(waiting), 'disruptive step')} ({', '.join(waiting)}) {verdict.reason()}; the rest runs now"
+    return dataclasses.replace(plan, notes=(*plan.notes, note))
 
 
 def plan_markdown(outcome: Outcome) -> str:

@@ -37,6 +37,8 @@ class JournalReporter:
         self.tell("step_started", step)
 
     def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
+        if status == "waiting":  # held for a maintenance window: never started, but the run shows it and why
+            self.ctx.step_started(step.id, step.kind.value, step.reason)
         self.ctx.step_finished(step.id, "succeeded" if status == "done" else status, message)
         self.tell("step_finished", (step, status, message, seconds))
 
@@ -84,6 +86,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
             plan_markdown=plan_markdown(outcome),
             plan_json=render_json(outcome.plan) if outcome.plan else None,
             error=error,
+            waiting=outcome.waiting,
         )
 
     return run

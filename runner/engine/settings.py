@@ -17,6 +17,8 @@ from pydantic_settings import (
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+from runner.engine.notifications import EVENTS
+from runner.engine.notifications import Event as NotifyEvent
 from runner.engine.target_settings import CONFIG_FILE_ENV, TargetSettings
 
 ENV_PREFIX = "RUNNER_"
@@ -70,6 +72,15 @@ class Settings(TargetSettings):
     forge_kind: Literal["none", "github", "gitea"] = Field("none", description="Where statuses and comments go")
     forge_url: str = Field("https://api.github.com", description="API base URL (Gitea: https://host, /api/v1 added)")
     forge_token: SecretStr | None = Field(None, description="Token used for statuses and comments")
+
+    # --- notifications (apprise URLs: slack://, discord://, matrix://, ntfy://, mailto://, json://) ---------
+    notify_urls: tuple[SecretStr, ...] = Field(
+        (), description="apprise URLs that receive notices; they hold tokens, so they are treated as secrets"
+    )
+    notify_events: tuple[NotifyEvent, ...] = Field(
+        EVENTS, description="Which notices to send: run_started, run_succeeded, run_failed, drift_found, ..."
+    )
+    notify_plans: bool = Field(False, description="Also notify about PR plans (their comment already tells the PR)")
 
     # --- HTTP ------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address the server binds to")

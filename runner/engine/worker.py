@@ -7,6 +7,7 @@ retries of transient failures, and cancellation when the service stops or a plan
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -19,6 +20,7 @@ from runner.core.secret import Redactor
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
+from runner.engine.notifications import Event, Notifications
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class RunResult:
     plan_markdown: str | None = None
     plan_json: str | None = None  # the plan as data (steps, reasons, dependencies) for the UI; never secrets
     error: str | None = None
+    waiting: str | None = None  # disruptive steps held for a maintenance window, and until when
 
 
 class RunContext:
@@ -74,6 +77,15 @@ class RunContext:
 RunFn = Callable[[RunRequest, RunContext], RunResult]
 
 
+def drift_lines(plan_json: str | None) -> list[str]:
+    """What a drift run found: the plan's drift notes (reported) and drift steps (to be corrected)."""
+    if not plan_json:
+        return []
+    plan = json.loads(plan_json)
+    notes = [str(n) for n in plan.get("notes", []) if str(n).startswith("drift")]
+    return notes + [str(s["reason"]) for s in plan.get("steps", []) if str(s.get("reason", "")).startswith("drift")]
+
+
 def touched_clusters(
     changed: Iterable[str], clusters: Iterable[str], clusters_dir: str = "clusters", flux_dir: str = "flux"
 ) -> set[str]:
@@ -105,11 +117,14 @@ class Worker:
         retry_backoff: float = 5.0,
         forge: Forge | None = None,
         public_url: str = "",
+        notifications: Notifications | None = None,
+        notify_plans: bool = False,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
+        self.notifications, self.notify_plans = notifications, notify_plans
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
@@ -125,6 +140,8 @@ class Worker:
         self.queue.notify()
         for thread in self._threads:
             thread.join(timeout)
+        if self.notifications is not None:
+            self.notifications.close(timeout)  # what the last runs said is still sent
 
     def alive(self) -> bool:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
@@ -226,6 +243,7 @@ class Worker:
         )
         ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
         self._status(ctx, req, "pending", f"{req.mode} running")
+        self._notify(ctx, req, "run_started", f"{req.mode} of {commit[:12]} ({req.trigger})")
         retry = False
         try:
             self.git.ensure_commit(commit, req.pr_number)
@@ -241,24 +259,36 @@ class Worker:
             retry = isinstance(exc, Transient) and item.attempts < self.retry_limit
             kind = "transient" if isinstance(exc, Transient) else "error"
             result, outcome = RunResult(ok=False, summary=f"{kind}: {exc}", error=str(exc)), "failure"
-        red = ctx.redactor
-        plan = red(result.plan_markdown) if result.plan_markdown else None
+        redact = ctx.redactor
+        plan = redact(result.plan_markdown) if result.plan_markdown else None
         self.journal.finish_run(
             run_id,
             result=outcome,
-            summary=red(result.summary),
-            error=red(result.error) if result.error else None,
+            summary=redact(result.summary),
+            error=redact(result.error) if result.error else None,
             plan_markdown=plan,
-            plan_json=red(result.plan_json) if result.plan_json else None,
+            plan_json=redact(result.plan_json) if result.plan_json else None,
         )
         if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
-            self._comment(ctx, req, plan or f"**{req.cluster}**: {red(result.summary)}")
+            self._comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
         state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
-        self._status(ctx, req, state, red(result.summary))
+        self._status(ctx, req, state, redact(result.summary))
+        if outcome != "cancelled":
+            event: Event = "run_succeeded" if outcome == "success" else "run_failed"
+            self._notify(ctx, req, event, f"{req.mode} of {commit[:12]}: {result.summary}")
+        if result.waiting:
+            self._notify(ctx, req, "window_wait", result.waiting)
+        if req.trigger == "drift" and (drift := drift_lines(result.plan_json)):
+            self._notify(ctx, req, "drift_found", "\n".join(drift))
         if retry:
             self._retry(item)
         else:
             self.queue.done(item, self.owner)
+
+    def _notify(self, ctx: RunContext, req: RunRequest, event: Event, message: str) -> None:
+        # PR plans already speak through their comment and status; people opt in to hearing about them here.
+        if self.notifications is not None and (req.mode == "apply" or self.notify_plans):
+            self.notifications.notify(event, req.cluster, message, ctx.redactor)
 
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from runner.drivers.forge import Forge, make_forge
 from runner.drivers.git import GitAuth, GitRepo
+from runner.drivers.notify import AppriseNotifier
 from runner.engine.journal import Database, Journal
+from runner.engine.notifications import Notifications
 from runner.engine.queue import WorkQueue
 from runner.engine.settings import Settings
 from runner.engine.worker import RunFn, Worker
@@ -50,6 +52,12 @@ def git_auth(settings: Settings) -> GitAuth:
     )
 
 
+def notifications(settings: Settings) -> Notifications | None:
+    if not settings.notify_urls:
+        return None
+    return Notifications(AppriseNotifier(settings.notify_urls), settings.notify_events)
+
+
 def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None) -> Service:
     db = Database(settings.db_path)
     queue = WorkQueue(db)
@@ -72,6 +80,8 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         retry_backoff=settings.retry_backoff,
         forge=forge,
         public_url=settings.public_url,
+        notifications=notifications(settings),
+        notify_plans=settings.notify_plans,
     )
     scheduler = Scheduler(
         queue=queue,

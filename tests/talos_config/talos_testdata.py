@@ -10,11 +10,16 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from runner.core.secret import Secret
-from runner.core.talos import MachineConfigInput
+from runner.core.talos import MachineConfigInput, SecretsBundle, bundle_from_yaml
 
 DATA = Path(__file__).parent / "data"
+# The fixture bundle was generated once by `generate_bundle(GENERATED_AT)`; see tests/data/README.md.
+FIXTURE_BUNDLE = Path(__file__).parents[1] / "data" / "talos-secrets-bundle.yaml"
 GENERATED_AT = datetime(2025, 3, 1, 12, 30, 45, 123456, tzinfo=UTC)
-SEED = 20250301
+
+
+def fixture_bundle() -> SecretsBundle:
+    return bundle_from_yaml(FIXTURE_BUNDLE.read_text(encoding="utf-8"), source=FIXTURE_BUNDLE.name)
 
 
 def read_data(name: str) -> str:

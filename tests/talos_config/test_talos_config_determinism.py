@@ -64,10 +64,10 @@ def test_nodes_differ_in_their_configs_and_hashes(bundle):
     assert len(hashes) == len(REFERENCE_NODES)
 
 
-def test_hash_changes_with_the_spec_and_with_the_secrets(bundle, seeded_bundle):
+def test_hash_changes_with_the_spec_and_with_the_secrets(bundle, fresh_bundle):
     base = config_hash(machine_config(WORKER, bundle))
     assert config_hash(machine_config(replace(WORKER, kubernetes_version="v1.32.2"), bundle)) != base
-    assert config_hash(machine_config(WORKER, seeded_bundle)) != base
+    assert config_hash(machine_config(WORKER, fresh_bundle)) != base
     other_key = replace(WORKER, tailscale_auth_key=Secret("tskey-another-one"))
     assert config_hash(machine_config(other_key, bundle)) != base
 

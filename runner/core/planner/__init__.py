@@ -12,14 +12,14 @@ from runner.core.steps import Plan
 
 
 def plan(desired: Desired, observed: Observed) -> Plan:
-    b = PlanBuilder(desired.cluster)
-    for dn in desired.nodes:
-        plan_node_vm(b, desired, dn, observed)
-    healthy = plan_talos(b, desired, observed)
-    plan_kubernetes(b, desired, observed, healthy)
+    builder = PlanBuilder(desired.cluster)
+    for node in desired.nodes:
+        plan_node_vm(builder, desired, node, observed)
+    healthy = plan_talos(builder, desired, observed)
+    plan_kubernetes(builder, desired, observed, healthy)
     # Removals come last: the remaining nodes are healthy (and any new controller joined) first.
-    plan_removals(b, desired, observed, healthy)
-    return b.build()
+    plan_removals(builder, desired, observed, healthy)
+    return builder.build()
 
 
 __all__ = ["plan"]

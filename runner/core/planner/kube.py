@@ -8,7 +8,7 @@ from runner.core.state import Observed
 from runner.core.steps import Kind
 
 
-def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, healthy: str | None) -> None:
+def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, healthy: str | None) -> None:
     if desired.flux_version is None or desired.flux_path is None:
         return
     cluster = observed.cluster
@@ -19,7 +19,7 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
             if cluster.flux_version is None
             else f"Flux {cluster.flux_version}→{desired.flux_version}"
         )
-        install = b.add(
+        install = builder.add(
             "flux/install",
             Kind.INSTALL_FLUX,
             "flux",
@@ -31,12 +31,12 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
         )
     wait = None
     if install or not cluster.kustomizations_ready:
-        wait = b.add(
+        wait = builder.add(
             "flux/ready", Kind.WAIT_FLUX, "flux", "wait for Flux Kustomizations to be Ready", (install, healthy)
         )
     handoff = None
     if not cluster.handoff_recorded:
-        handoff = b.add(
+        handoff = builder.add(
             "flux/handoff",
             Kind.RECORD_HANDOFF,
             "flux",
@@ -44,7 +44,7 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
             (wait,),
         )
     if cluster.endpoint != desired.vip_endpoint:
-        b.add(
+        builder.add(
             "cluster/endpoint",
             Kind.SWITCH_ENDPOINT,
             "cluster",

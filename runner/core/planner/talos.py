@@ -12,98 +12,98 @@ from runner.core.steps import Kind
 from runner.core.versions import upgrade_problem
 
 
-def _talos_state(observed: Observed, dn: DesiredNode) -> ObservedTalosNode:
-    return observed.talos.get(dn.name) or ObservedTalosNode(dn.name, dn.ip, "unreachable")
+def _talos_state(observed: Observed, node: DesiredNode) -> ObservedTalosNode:
+    return observed.talos.get(node.name) or ObservedTalosNode(node.name, node.ip, "unreachable")
 
 
-def _config_reason(dn: DesiredNode, state: ObservedTalosNode) -> str:
-    if state.kubernetes_version and state.kubernetes_version != dn.kubernetes_version:
-        parts = "control-plane components and kubelet" if dn.is_controller else "kubelet"
-        return f"Kubernetes {state.kubernetes_version}→{dn.kubernetes_version} on {dn.name} ({parts}): apply config"
-    return f"machine config of {dn.name} differs from the spec: apply (mode auto)"
+def _config_reason(node: DesiredNode, state: ObservedTalosNode) -> str:
+    if state.kubernetes_version and state.kubernetes_version != node.kubernetes_version:
+        parts = "control-plane components and kubelet" if node.is_controller else "kubelet"
+        return f"Kubernetes {state.kubernetes_version}→{node.kubernetes_version} on {node.name} ({parts}): apply config"
+    return f"machine config of {node.name} differs from the spec: apply (mode auto)"
 
 
-def _config_changes(dn: DesiredNode, state: ObservedTalosNode) -> list[str]:
+def _config_changes(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
     """The redacted diff a reviewer sees (secret values are *** on both sides, so none can leak)."""
-    if state.config_redacted is None or dn.config_redacted is None:
+    if state.config_redacted is None or node.config_redacted is None:
         return []
-    return config_diff(state.config_redacted, dn.config_redacted)
+    return config_diff(state.config_redacted, node.config_redacted)
 
 
-def plan_node_talos(b: PlanBuilder, desired: Desired, dn: DesiredNode, observed: Observed) -> list[str]:
+def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, observed: Observed) -> list[str]:
     """Plan one node's Talos steps; returns the steps that change a running node (rolled one node at a time)."""
-    if dn.name in b.blocked or dn.name in b.powered_off:
+    if node.name in builder.blocked or node.name in builder.powered_off:
         return []  # nothing can reach a node whose VM stays off
-    state = _talos_state(observed, dn)
-    target = f"node/{dn.name}"
-    vm_ready = b.vm_ready.get(dn.name)
+    state = _talos_state(observed, node)
+    target = f"node/{node.name}"
+    vm_ready = builder.vm_ready.get(node.name)
     if state.stage != "running":
-        ov = observed.vms.get(dn.vm.vmid)
-        if ov is None:
+        observed_vm = observed.vms.get(node.vm.vmid)
+        if observed_vm is None:
             why = "new node: apply"
         elif state.stage == "maintenance":
             why = "node is in maintenance mode: apply"
         else:  # a VM that existed but does not answer yet: it may come back configured, or in maintenance
             why = f"node is {state.stage}: once it boots, apply (if in maintenance mode)"
-        b.add(
+        builder.add(
             f"{target}/config",
             Kind.APPLY_CONFIG,
             target,
-            f"{why} {dn.role} config (Talos {dn.talos_version}, Kubernetes {dn.kubernetes_version})",
+            f"{why} {node.role} config (Talos {node.talos_version}, Kubernetes {node.kubernetes_version})",
             (vm_ready,),
-            node_name=dn.name,
-            ip=dn.ip,
+            node_name=node.name,
+            ip=node.ip,
             insecure=True,
             mode="auto",
-            config_hash=dn.config_hash,
+            config_hash=node.config_hash,
         )
         return []
-    rolling: list[str] = [vm_ready] if vm_ready and b.steps[vm_ready].disruptive else []
-    version_changed = bool(state.talos_version) and state.talos_version != dn.talos_version
-    schematic_changed = state.schematic_id is not None and state.schematic_id != dn.schematic_id
+    rolling: list[str] = [vm_ready] if vm_ready and builder.steps[vm_ready].disruptive else []
+    version_changed = bool(state.talos_version) and state.talos_version != node.talos_version
+    schematic_changed = state.schematic_id is not None and state.schematic_id != node.schematic_id
     if version_changed or schematic_changed:
-        what = [f"Talos {state.talos_version}→{dn.talos_version}"] if version_changed else []
+        what = [f"Talos {state.talos_version}→{node.talos_version}"] if version_changed else []
         if schematic_changed:
-            what.append(f"schematic {str(state.schematic_id)[:12]}→{dn.schematic_id[:12]}")
+            what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
         rolling.append(
-            b.add(
+            builder.add(
                 f"{target}/upgrade",
                 Kind.UPGRADE_TALOS,
                 target,
-                f"upgrade {dn.name}: {', '.join(what)} (node reboots into {dn.installer_image})",
+                f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})",
                 (vm_ready,),
                 disruptive=True,
-                node_name=dn.name,
-                ip=dn.ip,
-                image=dn.installer_image,
-                version=dn.talos_version,
+                node_name=node.name,
+                ip=node.ip,
+                image=node.installer_image,
+                version=node.talos_version,
             )
         )
-    if dn.config_hash is not None and state.config_hash != dn.config_hash:
-        drift_only = not rolling and state.kubernetes_version in (None, dn.kubernetes_version)
+    if node.config_hash is not None and state.config_hash != node.config_hash:
+        drift_only = not rolling and state.kubernetes_version in (None, node.kubernetes_version)
         if drift_only and desired.drift == "report":
-            b.notes.append(f"drift on {dn.name}: machine config differs from the spec (reported only)")
+            builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
         else:
             rolling.append(
-                b.add(
+                builder.add(
                     f"{target}/config",
                     Kind.APPLY_CONFIG,
                     target,
-                    _config_reason(dn, state),
+                    _config_reason(node, state),
                     (vm_ready, *rolling[-1:]),
-                    disruptive=dn.is_controller,
-                    node_name=dn.name,
-                    ip=dn.ip,
+                    disruptive=node.is_controller,
+                    node_name=node.name,
+                    ip=node.ip,
                     insecure=False,
                     mode="auto",
-                    config_hash=dn.config_hash,
-                    changes=_config_changes(dn, state),
+                    config_hash=node.config_hash,
+                    changes=_config_changes(node, state),
                 )
             )
     return rolling
 
 
-def _version_conflicts(b: PlanBuilder, desired: Desired, observed: Observed) -> None:
+def _version_conflicts(builder: PlanBuilder, desired: Desired, observed: Observed) -> None:
     """Version-skew rules: one minor at a time, never down; checked against what the controllers run."""
     for kind, want, attr in (
         ("Talos", desired.nodes[0].talos_version, "talos_version"),
@@ -113,45 +113,45 @@ def _version_conflicts(b: PlanBuilder, desired: Desired, observed: Observed) -> 
         for current in sorted(running):
             why = upgrade_problem(kind, current, want)
             if why:
-                b.conflicts.append(why)
-                b.blocked.update(n.name for n in desired.nodes if n.name in observed.talos)
+                builder.conflicts.append(why)
+                builder.blocked.update(n.name for n in desired.nodes if n.name in observed.talos)
                 return
 
 
-def plan_talos(b: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
+def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
     """Plans every node; rolls changes to running nodes one at a time (controllers first); returns the health step."""
-    _version_conflicts(b, desired, observed)
+    _version_conflicts(builder, desired, observed)
     chains = [
-        (dn, plan_node_talos(b, desired, dn, observed))
-        for dn in sorted(desired.nodes, key=lambda n: not n.is_controller)
+        (node, plan_node_talos(builder, desired, node, observed))
+        for node in sorted(desired.nodes, key=lambda n: not n.is_controller)
     ]
     # Each rolling step waits for its node to be healthy again before it finishes; chaining every node's first
     # step after the previous node's last one means two nodes are never changed (or down) at once.
     previous: str | None = None
-    for _dn, steps in chains:
+    for _node, steps in chains:
         if not steps:
             continue
         if previous is not None:
-            first = b.steps[steps[0]]
-            b.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
+            first = builder.steps[steps[0]]
+            builder.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
         previous = steps[-1]
 
     bootstrap = None
     first_cp = desired.bootstrap_node
-    if not observed.cluster.bootstrapped and first_cp.name not in b.blocked:
+    if not observed.cluster.bootstrapped and first_cp.name not in builder.blocked:
         config_step = f"node/{first_cp.name}/config"
-        bootstrap = b.add(
+        bootstrap = builder.add(
             "cluster/bootstrap",
             Kind.BOOTSTRAP,
             "cluster",
             f"bootstrap etcd once, on the first controller {first_cp.name} ({first_cp.ip})",
-            (config_step if config_step in b.steps else b.vm_ready.get(first_cp.name),),
+            (config_step if config_step in builder.steps else builder.vm_ready.get(first_cp.name),),
             node_name=first_cp.name,
             ip=first_cp.ip,
         )
-    talos_steps = [s.id for s in b.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS)]
+    talos_steps = [s.id for s in builder.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS)]
     if talos_steps or bootstrap or not observed.cluster.kube_api_ready:
-        return b.add(
+        return builder.add(
             "cluster/healthy",
             Kind.WAIT_HEALTHY,
             "cluster",

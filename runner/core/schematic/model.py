@@ -17,6 +17,7 @@ from runner.core.schematic.goyaml import dump
 # imageropts.BootloaderKind text names; "none" is the zero value and so is omitted like "".
 BOOTLOADERS = ("dual-boot", "sd-boot", "grub")
 META_KEY_MAX = 0xFF  # MetaValue.Key is a uint8
+META_KEY_NETWORK = 0x0A  # constants.MetaKeyNetworkPlatformConfig: the static network config (see metanet.py)
 SECTOR_SIZE_MAX = 2**64 - 1  # DiskImageCustomization.SectorSize is a uint
 
 
@@ -90,7 +91,7 @@ class Schematic:
 
 def node_schematic(extensions: Iterable[str], meta_network_yaml: str | None = None) -> Schematic:
     """The schematic of one node: official extensions plus its static network config in META key 0x0a."""
-    meta = (MetaValue(0x0A, meta_network_yaml),) if meta_network_yaml else ()
+    meta = (MetaValue(META_KEY_NETWORK, meta_network_yaml),) if meta_network_yaml else ()
     return Schematic(Customization(meta=meta, system_extensions=SystemExtensions(tuple(extensions))))
 
 

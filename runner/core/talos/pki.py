@@ -9,6 +9,7 @@ SANs). Keys are P-256 ECDSA (signed ecdsa-with-SHA256) or Ed25519, PEM-labelled 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -19,7 +20,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runner.core.talos.entropy import Entropy
 from runner.core.talos.pem import private_key_pem
 
 # secrets.CAValidityTime = 87600 * time.Hour: ten years of 365 days.
@@ -37,36 +37,34 @@ class PemPair:
     key: str
 
 
-def _new_key(algorithm: KeyAlgorithm, entropy: Entropy) -> CaKey:
+def _new_key(algorithm: KeyAlgorithm) -> CaKey:
     if algorithm == "ed25519":
-        return ed25519.Ed25519PrivateKey.from_private_bytes(entropy.bytes(32))
-    # P-256 scalar in [1, n-1], drawn from the entropy source so seeded bundles are reproducible.
-    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-    return ec.derive_private_key(1 + entropy.int_below(order - 1), ec.SECP256R1())
+        return ed25519.Ed25519PrivateKey.generate()
+    return ec.generate_private_key(ec.SECP256R1())
 
 
-def _serial(entropy: Entropy) -> int:
+def _serial() -> int:
     # Go: rand.Int(rand.Reader, 2^128); zero is not a valid serial for `cryptography`, so skip it.
     while True:
-        serial = int.from_bytes(entropy.bytes(16), "big")
+        serial = secrets.randbits(128)
         if serial:
             return serial
 
 
-def new_ca(now: datetime, entropy: Entropy, *, algorithm: KeyAlgorithm, organization: str | None) -> PemPair:
+def new_ca(now: datetime, *, algorithm: KeyAlgorithm, organization: str | None) -> PemPair:
     """A self-signed CA the way `x509.NewSelfSignedCertificateAuthority` builds one.
 
     `organization=None` gives an empty subject, which is what Talos produces for the aggregator CA
     (its CommonName option is ignored by the self-signed CA template).
     """
-    key = _new_key(algorithm, entropy)
+    key = _new_key(algorithm)
     # Go's asn1 marshals the organization as a PrintableString (cryptography would pick UTF8String).
     organization_name = x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization or "", _ASN1Type.PrintableString)
     name = x509.Name([organization_name] if organization else [])
     not_before = now.replace(microsecond=0)
     builder = (
         x509.CertificateBuilder()
-        .serial_number(_serial(entropy))
+        .serial_number(_serial())
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
@@ -88,7 +86,7 @@ def new_ca(now: datetime, entropy: Entropy, *, algorithm: KeyAlgorithm, organiza
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier(entropy.bytes(20)), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier(secrets.token_bytes(20)), critical=False)
     )
     if isinstance(key, ed25519.Ed25519PrivateKey):
         cert = builder.sign(key, None)

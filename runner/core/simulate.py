@@ -55,6 +55,13 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
             node.kubernetes_version,
             etcd_member=node.is_controller and cluster.bootstrapped,
         )
+    elif kind is Kind.UPGRADE_KUBERNETES and node is not None and params["component"] == "kubelet":
+        state = talos[node.name]
+        talos[node.name] = replace(
+            state,
+            kubernetes_version=node.kubernetes_version,
+            config_hash=params.get("config_hash") or state.config_hash,
+        )
     elif kind is Kind.BOOTSTRAP:
         cluster = replace(cluster, bootstrapped=True)
     elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":

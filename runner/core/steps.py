@@ -20,6 +20,8 @@ class Kind(StrEnum):
     WAIT_HEALTHY = "wait_healthy"
     UPGRADE_TALOS = "upgrade_talos"
     ETCD_LEAVE = "etcd_leave"
+    UPGRADE_KUBERNETES = "upgrade_kubernetes"  # one component on one node, as `talosctl upgrade-k8s` orders them
+    SYNC_MANIFESTS = "sync_manifests"  # the Talos bootstrap manifests, server-side applied (upgrade-k8s' last step)
     DELETE_K8S_NODE = "delete_k8s_node"
     INSTALL_FLUX = "install_flux"
     WAIT_FLUX = "wait_flux"
@@ -45,6 +47,8 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.APPLY_CONFIG: Phase.TALOS,
     Kind.UPGRADE_TALOS: Phase.TALOS,
     Kind.ETCD_LEAVE: Phase.TALOS,
+    Kind.UPGRADE_KUBERNETES: Phase.TALOS,
+    Kind.SYNC_MANIFESTS: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,

@@ -17,6 +17,7 @@ from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import validate_config_text
+from runner.engine import kubernetes_upgrade
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.targets import Connections
@@ -160,6 +161,23 @@ class StepRunner:
         self._wait(lambda: self.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
         self._wait_node_healthy(dn)
         return f"upgraded to {dn.talos_version}"
+
+    def _upgrade_kubernetes(self, step: Step) -> str:
+        return kubernetes_upgrade.upgrade_component(
+            self.conns.talos,
+            self._kube,
+            self._node(step),
+            str(step.params["component"]),
+            str(step.params["version"]),
+            lambda check, what: self._wait(check, what),
+        )
+
+    def _sync_manifests(self, step: Step) -> str:
+        kube = self._kube()
+        try:
+            return kubernetes_upgrade.sync_manifests(self.conns.talos, kube, str(step.params["ip"]), self.handoff)
+        finally:
+            kube.close()
 
     def _wait_healthy(self, step: Step) -> str:
         if step.target != "cluster":

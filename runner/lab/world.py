@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -29,7 +30,8 @@ from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
-from runner.lab.talos import install_talosctl_shim, start_talos_twin
+from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos.machineconfig import image_version
 
 FORGE_TOKEN = "lab-forge-token"
 
@@ -177,16 +179,29 @@ class LabWorld:
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
             ]
-            apiserver = next(
-                (n.config for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane),
-                None,
+            kubelets = {
+                n.hostname: image_version(str(kubelet.get("image", "")))
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config is not None
+                for kubelet in _kubelet_sections(n.config.documents)
+            }
+            controller = next(
+                (n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane), None
             )
+            apiserver = controller.config if controller is not None else None
+            rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role in ready:
             if name not in self._joined:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
+        if self._joined:
+            # k8s.ManifestApplyController: create what is missing, never update what exists.
+            self.kube_twin.create_missing([obj for _, objects in sorted(rendered.items()) for obj in objects], "talos")
+            for name, version in kubelets.items():
+                if name in self._joined and version:
+                    self.kube_twin.set_kubelet_version(name, version)
 
     def _configure_apiserver(self, documents: list[dict[str, object]]) -> None:
         """The API server runs with what the controller's machine config says: its PodSecurity admission
@@ -217,3 +232,7 @@ class LabWorld:
             gate.stop()
         for server in (self.forge, self.kube.server, self.talos.server, self.proxmox.server, self.factory):
             server.stop()
+
+
+def _kubelet_sections(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d["machine"]["kubelet"] for d in documents if isinstance((d.get("machine") or {}).get("kubelet"), dict)]

@@ -41,6 +41,9 @@ class KubeApi(Protocol):
     def nodes_ready(self) -> dict[str, bool]:
         """Node name -> Ready condition."""
 
+    def kubelet_versions(self) -> dict[str, str]:
+        """Node name -> the version its kubelet reports (status.nodeInfo.kubeletVersion)."""
+
     def remove_node(self, name: str) -> bool:
         """Cordon and delete a Node leaving the cluster; False when it did not exist."""
 

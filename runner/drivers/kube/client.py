@@ -110,6 +110,11 @@ class LightkubeApi:
             nodes = [_to_dict(n) for n in self._client.list(Node)]
         return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
 
+    def kubelet_versions(self) -> dict[str, str]:
+        with translated("list nodes"):
+            nodes = [_to_dict(n) for n in self._client.list(Node)]
+        return {str(n["metadata"]["name"]): str(n["status"]["nodeInfo"]["kubeletVersion"]) for n in nodes}
+
     def remove_node(self, name: str) -> bool:
         """Cordon then delete a Node leaving the cluster; False when it was already gone."""
         with translated(f"remove node {name}"):

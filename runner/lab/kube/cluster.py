@@ -41,6 +41,7 @@ class ClusterSim:
         self.store = store
         self.catalog = catalog
         self.kubelet_version = kubelet_version
+        self.kubelet_versions: dict[str, str] = {}  # node -> the version its kubelet reports
         self.cni_ready = False
         self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
         self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
@@ -53,8 +54,12 @@ class ClusterSim:
 
     @property
     def cluster_dns_answers(self) -> bool:
-        """CoreDNS is a pod-network Deployment behind the kube-dns ClusterIP: it needs the CNI and routing."""
-        return self.cni_ready and self.services_route
+        """CoreDNS (a Talos bootstrap manifest) is a pod-network Deployment behind the kube-dns ClusterIP: it
+        answers once the CNI runs, Service IPs route and one of its replicas is ready."""
+        if not (self.cni_ready and self.services_route):
+            return False
+        coredns = self.store.find(self._rt("apps/v1", "Deployment"), "kube-system", "coredns")
+        return bool(coredns and ((coredns.get("status") or {}).get("readyReplicas") or 0) > 0)
 
     def pod_problem(self, namespace: str, pod: dict[str, Any], owner: str = "") -> tuple[str, str] | None:
         """(reason, message) why pods of this template never become Ready, or None."""
@@ -126,13 +131,25 @@ class ClusterSim:
                 "containerRuntimeVersion": "containerd://2.0.0",
                 "kernelVersion": "6.12.48-talos",
                 "kubeProxyVersion": "",
-                "kubeletVersion": self.kubelet_version,
+                "kubeletVersion": self.kubelet_versions.get(name, self.kubelet_version),
                 "machineID": _stable_id(name, "machine").replace("-", ""),
                 "operatingSystem": "linux",
                 "osImage": "Talos (v1.11.2)",
                 "systemUUID": _stable_id(name, "system"),
             },
         }
+
+    def set_kubelet_version(self, name: str, version: str) -> bool:
+        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+            return False
+        self.kubelet_versions[name] = version
+        rt = self._rt("v1", "Node")
+        node = self.store.find(rt, None, name)
+        if node is None:
+            return True
+        ip = next((a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"), "")
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+        return self.store.set_status(rt, None, name, self._node_status(name, ip, ready, node))
 
     def set_cni_ready(self) -> None:
         if self.cni_ready:

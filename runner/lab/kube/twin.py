@@ -64,6 +64,28 @@ class KubeTwin:
         self.reconcile()
         return node
 
+    def create_missing(self, objects: list[dict[str, Any]], manager: str) -> None:
+        """Create each object that does not exist yet; existing ones are left exactly as they are."""
+        created = False
+        with self._reconcile_lock:
+            for obj in objects:
+                rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
+                meta = obj["metadata"]
+                namespace = meta.get("namespace") if rt is not None and rt.namespaced else None
+                if rt is None or self.store.find(rt, namespace, meta["name"]) is not None:
+                    continue
+                self.store.create(rt, namespace, obj, manager)
+                created = True
+        if created:
+            self.reconcile()
+
+    def set_kubelet_version(self, name: str, version: str) -> None:
+        """A kubelet restarted with another image reports its new version on its Node."""
+        with self._reconcile_lock:
+            changed = self.cluster.set_kubelet_version(name, version)
+        if changed:
+            self.reconcile()
+
     def reconcile(self) -> None:
         """Run the simulated controllers until nothing changes (a fixpoint), when anything moved since last time."""
         with self._reconcile_lock:

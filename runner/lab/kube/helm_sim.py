@@ -139,7 +139,8 @@ class HelmSim:
         if chart.name == "cilium":
             self.l2_announcements = bool(((spec.get("values") or {}).get("l2announcements") or {}).get("enabled"))
         pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
-        if not (spec.get("install") or {}).get("disableWait") and any(not lb_ipam.ingress_ips(o) for o in pending):
+        waiting = [o for o in pending if not lb_ipam.ingress_ips(o) and not o["spec"].get("externalIPs")]
+        if not (spec.get("install") or {}).get("disableWait") and waiting:
             # Helm's --wait (helm-controller's default) holds the release until every LoadBalancer Service has
             # an ingress address (helm pkg/kube/ready.go serviceReady).
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")

@@ -67,7 +67,9 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
     elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
     elif kind is Kind.INSTALL_FLUX:
-        cluster = replace(cluster, flux_version=params["version"])
+        cluster = replace(cluster, flux_version=params["version"], flux_settings=desired.flux_settings)
+    elif kind is Kind.APPLY_FLUX_SETTINGS:
+        cluster = replace(cluster, flux_settings=desired.flux_settings)
     elif kind is Kind.WAIT_FLUX:
         cluster = replace(cluster, kustomizations_ready=True, vip_answers=True)
     elif kind is Kind.RECORD_HANDOFF:

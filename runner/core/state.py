@@ -108,6 +108,7 @@ class ObservedCluster:
     bootstrapped: bool = False
     kube_api_ready: bool = False
     flux_version: str | None = None
+    flux_settings: tuple[tuple[str, str], ...] | None = None  # cluster-settings data; None when absent
     kustomizations_ready: bool = False
     handoff_recorded: bool = False
     vip_answers: bool = False

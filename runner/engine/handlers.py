@@ -16,6 +16,7 @@ from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
+from runner.drivers.kube import flux_install
 from runner.drivers.talos_schema import validate_config_text
 from runner.engine import kubernetes_upgrade
 from runner.engine.clusterstate import ClusterStateStore
@@ -238,6 +239,14 @@ class StepRunner:
         finally:
             kube.close()
         return f"Flux {step.params['version']} installed; syncing {flux.path}"
+
+    def _apply_flux_settings(self, step: Step) -> str:
+        kube = self._kube()
+        try:
+            kube.apply([flux_install.settings_configmap(cluster_settings(self.cluster))], handoff=self.handoff)
+        finally:
+            kube.close()
+        return f"{flux_install.SETTINGS_CONFIGMAP} applied in {flux_install.FLUX_NAMESPACE}"
 
     def _wait_flux(self, step: Step) -> str:
         kube = self._kube()

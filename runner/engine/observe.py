@@ -84,11 +84,14 @@ def observe_cluster(
         if not kube.api_ready():
             return dataclasses.replace(base, bootstrapped=True)
         statuses = kube.kustomizations_status()
+        flux_version = kube.flux_version()
+        settings = kube.flux_settings() if flux_version else None
         return dataclasses.replace(
             base,
             bootstrapped=True,
             kube_api_ready=True,
-            flux_version=kube.flux_version(),
+            flux_version=flux_version,
+            flux_settings=tuple(sorted(settings.items())) if settings is not None else None,
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
         )
     finally:

@@ -29,6 +29,16 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             version=desired.flux_version,
             path=desired.flux_path,
         )
+    if install is None and cluster.flux_settings != desired.flux_settings:
+        change = _settings_change(cluster.flux_settings, desired.flux_settings)
+        install = builder.add(
+            "flux/settings",
+            Kind.APPLY_FLUX_SETTINGS,
+            "flux",
+            f"cluster-settings differ from cluster.yaml ({change}): apply the ConfigMap the flux/ Kustomizations "
+            "substitute from (Flux v2.3 uses it at each Kustomization's next interval)",
+            (healthy,),
+        )
     wait = None
     if install or not cluster.kustomizations_ready:
         wait = builder.add(
@@ -52,3 +62,13 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             (handoff, wait),
             endpoint=desired.vip_endpoint,
         )
+
+
+def _settings_change(old: tuple[tuple[str, str], ...] | None, new: tuple[tuple[str, str], ...]) -> str:
+    if old is None:
+        return "the ConfigMap is missing"
+    before, after = dict(old), dict(new)
+    keys = sorted(before.keys() | after.keys())
+    return ", ".join(
+        f"{k} {before.get(k, '(absent)')}→{after.get(k, '(absent)')}" for k in keys if before.get(k) != after.get(k)
+    )

@@ -64,6 +64,9 @@ class KubeApi(Protocol):
     def flux_version(self) -> str | None:
         """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""
 
+    def flux_settings(self) -> dict[str, str] | None:
+        """The cluster-settings ConfigMap's data in flux-system, or None when it does not exist."""
+
     def kustomizations_status(self) -> list[FluxStatus]:
         """Every Flux Kustomization with its verdict."""
 

@@ -110,6 +110,10 @@ class LightkubeApi:
             nodes = [_to_dict(n) for n in self._client.list(Node)]
         return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
 
+    def flux_settings(self) -> dict[str, str] | None:
+        found = self.get("v1", "ConfigMap", flux_install.SETTINGS_CONFIGMAP, flux_install.FLUX_NAMESPACE)
+        return None if found is None else {str(k): str(v) for k, v in (found.get("data") or {}).items()}
+
     def kubelet_versions(self) -> dict[str, str]:
         with translated("list nodes"):
             nodes = [_to_dict(n) for n in self._client.list(Node)]

@@ -9,7 +9,6 @@ install stays idle on a cluster whose nodes are NotReady, as it would for real.
 
 from __future__ import annotations
 
-import base64
 import copy
 from typing import Any
 
@@ -174,8 +173,8 @@ class FluxSim:
         objects = kustomize.build(tree, ks.get("spec", {}).get("path", "./"))
         decryption = ks.get("spec", {}).get("decryption") or {}
         post = ks.get("spec", {}).get("postBuild")
-        variables = self._variables(ks, post) if post is not None else {}
-        strict = self._strict_substitutions()
+        variables = postbuild.variables(self.store, self.catalog, ks) if post is not None else {}
+        strict = postbuild.strict(self.store, self.catalog)
         out = []
         for obj in objects:
             if sops.is_encrypted(obj):
@@ -187,29 +186,6 @@ class FluxSim:
                 obj = postbuild.substitute(obj, variables, strict)
             out.append(obj)
         return out
-
-    def _variables(self, ks: dict[str, Any], post: dict[str, Any]) -> dict[str, str]:
-        namespace = ks["metadata"]["namespace"]
-
-        def lookup(kind: str, name: str) -> dict[str, str] | None:
-            rt = self.catalog.by_kind("v1", kind) if kind in ("ConfigMap", "Secret") else None
-            found = self.store.find(rt, namespace, name) if rt is not None else None
-            if found is None:
-                return None
-            data = found.get("data") or {}
-            if kind == "Secret":
-                return {k: base64.b64decode(v).decode() for k, v in data.items()}
-            return {k: str(v) for k, v in data.items()}
-
-        return postbuild.load_vars(post.get("substituteFrom") or [], post.get("substitute") or {}, lookup)
-
-    def _strict_substitutions(self) -> bool:
-        rt = self.catalog.by_kind("apps/v1", "Deployment")
-        assert rt is not None
-        deploy = self.store.find(rt, "flux-system", "kustomize-controller") or {}
-        pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
-        args = [a for c in pod.get("containers") or [] for a in c.get("args") or []]
-        return any(a.startswith("--feature-gates=") and "StrictPostBuildSubstitutions=true" in a for a in args)
 
     def _identities(self, ks: dict[str, Any], decryption: dict[str, Any], what: str) -> list[Any]:
         secret_name = (decryption.get("secretRef") or {}).get("name", "")

@@ -18,6 +18,7 @@ kustomize/kustomize_varsub.go + envsubst at the versions kustomize-controller v1
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Callable
@@ -25,7 +26,9 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from .catalog import Catalog
 from .kustomize import BuildError
+from .store import Store
 
 DISABLED_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 NAME_RE = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
@@ -118,3 +121,31 @@ def substitute(obj: dict[str, Any], variables: dict[str, str], strict: bool) -> 
         raise VariablesError(f"post build failed for '{meta.get('name', '')}': envsubst error: {e}") from None
     assert isinstance(result, dict)
     return result
+
+
+def variables(store: Store, catalog: Catalog, ks: dict[str, Any]) -> dict[str, str]:
+    """The variables of a Kustomization, read from the twin's store (Secret values base64-decoded)."""
+    namespace = ks["metadata"]["namespace"]
+    post = ks.get("spec", {}).get("postBuild") or {}
+
+    def lookup(kind: str, name: str) -> dict[str, str] | None:
+        rt = catalog.by_kind("v1", kind) if kind in ("ConfigMap", "Secret") else None
+        found = store.find(rt, namespace, name) if rt is not None else None
+        if found is None:
+            return None
+        data = found.get("data") or {}
+        if kind == "Secret":
+            return {k: base64.b64decode(v).decode() for k, v in data.items()}
+        return {k: str(v) for k, v in data.items()}
+
+    return load_vars(post.get("substituteFrom") or [], post.get("substitute") or {}, lookup)
+
+
+def strict(store: Store, catalog: Catalog) -> bool:
+    """Whether kustomize-controller runs with --feature-gates=StrictPostBuildSubstitutions=true."""
+    rt = catalog.by_kind("apps/v1", "Deployment")
+    assert rt is not None
+    deploy = store.find(rt, "flux-system", "kustomize-controller") or {}
+    pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
+    args = [a for c in pod.get("containers") or [] for a in c.get("args") or []]
+    return any(a.startswith("--feature-gates=") and "StrictPostBuildSubstitutions=true" in a for a in args)

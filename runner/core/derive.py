@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.core.flux_settings import cluster_settings
 from runner.core.metanet import meta_network_config
 from runner.core.schematic import node_schematic, schematic_id
 from runner.core.spec import Cluster, Node
@@ -42,6 +43,7 @@ class Desired:
     flux_version: str | None  # None: no Flux hand-off for this cluster
     flux_path: str | None
     flux_recipient: str | None = None  # the Flux key's public half from cluster.yaml (flux.ageRecipient)
+    flux_settings: tuple[tuple[str, str], ...] = ()  # the cluster-settings ConfigMap's data, sorted
 
     @property
     def controllers(self) -> tuple[DesiredNode, ...]:
@@ -150,4 +152,5 @@ def derive(cluster: Cluster, flux_version: str | None = None) -> Desired:
         flux_version=flux_version if cluster.flux else None,
         flux_path=cluster.flux.path if cluster.flux else None,
         flux_recipient=cluster.flux.age_recipient if cluster.flux else None,
+        flux_settings=tuple(sorted(cluster_settings(cluster).items())) if cluster.flux else (),
     )

@@ -55,14 +55,28 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
             node.kubernetes_version,
             etcd_member=node.is_controller and cluster.bootstrapped,
         )
+    elif kind is Kind.UPGRADE_KUBERNETES and node is not None and params["component"] == "kubelet":
+        state = talos[node.name]
+        talos[node.name] = replace(
+            state,
+            kubernetes_version=node.kubernetes_version,
+            config_hash=params.get("config_hash") or state.config_hash,
+        )
     elif kind is Kind.BOOTSTRAP:
         cluster = replace(cluster, bootstrapped=True)
     elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
     elif kind is Kind.INSTALL_FLUX:
-        cluster = replace(cluster, flux_version=params["version"], flux_recipient=desired.flux_recipient)
+        cluster = replace(
+            cluster,
+            flux_version=params["version"],
+            flux_recipient=desired.flux_recipient,
+            flux_settings=desired.flux_settings,
+        )
     elif kind is Kind.REPLACE_FLUX_KEY:
         cluster = replace(cluster, flux_recipient=params["recipient"])
+    elif kind is Kind.APPLY_FLUX_SETTINGS:
+        cluster = replace(cluster, flux_settings=desired.flux_settings)
     elif kind is Kind.WAIT_FLUX:
         cluster = replace(cluster, kustomizations_ready=True, vip_answers=True)
     elif kind is Kind.RECORD_HANDOFF:

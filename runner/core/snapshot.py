@@ -54,6 +54,9 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
         "kustomizations_ready": c.kustomizations_ready,
         "handoff": c.handoff_recorded,
         "endpoint": c.endpoint or desired.initial_endpoint,
+        "flux_recipient": c.flux_recipient,
+        "flux_settings": [list(kv) for kv in c.flux_settings] if c.flux_settings is not None else None,
+        "cordoned": sorted(c.cordoned),
         "pending_steps": [s.to_json() for s in plan.steps],
         "conflicts": list(plan.conflicts),
         "drift": [n for n in plan.notes if n.startswith("drift")]
@@ -100,5 +103,12 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
         kustomizations_ready=bool(picture.get("kustomizations_ready")),
         handoff_recorded=bool(picture.get("handoff")),
         endpoint=picture.get("endpoint"),
+        flux_recipient=picture.get("flux_recipient"),
+        flux_settings=(
+            tuple((str(k), str(v)) for k, v in picture["flux_settings"])
+            if picture.get("flux_settings") is not None
+            else None
+        ),
+        cordoned=frozenset(str(n) for n in picture.get("cordoned") or ()),
     )
     return Observed(vms=vms, talos=talos, cluster=facts)

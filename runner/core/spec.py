@@ -56,12 +56,27 @@ class ImageFactory(Model):
     platform: Literal["metal", "nocloud"] = Field("metal", description="Image platform")
 
 
+class AddressRange(Model):
+    """An inclusive range of addresses, as Cilium's CiliumLoadBalancerIPPool `blocks` take it."""
+
+    start: ipaddress.IPv4Address = Field(description="First address of the range")
+    stop: ipaddress.IPv4Address = Field(description="Last address of the range (inclusive)")
+
+    def __contains__(self, address: object) -> bool:
+        return isinstance(address, ipaddress.IPv4Address) and self.start <= address <= self.stop
+
+
 class Network(Model):
     cidr: ipaddress.IPv4Network = Field(description="Node network, e.g. 10.0.0.0/16")
     gateway: ipaddress.IPv4Address
     nameservers: tuple[ipaddress.IPv4Address, ...] = Field(min_length=1)
     vip: ipaddress.IPv4Address = Field(description="Shared control-plane VIP (kube-vip / Talos VIP)")
     interface: InterfaceName = Field("eth0", description="Name of the nodes' NIC inside Talos")
+    load_balancers: AddressRange | None = Field(
+        None,
+        description="Addresses for Services of type LoadBalancer (Cilium LB IPAM, announced with L2 ARP); "
+        "inside the network, clear of every node, the VIP and the gateway",
+    )
 
 
 class Talos(Model):

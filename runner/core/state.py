@@ -109,6 +109,7 @@ class ObservedCluster:
     kube_api_ready: bool = False
     flux_version: str | None = None
     flux_recipient: str | None = None  # public half of the key in the installed sops-age Secret (its annotation)
+    flux_settings: tuple[tuple[str, str], ...] | None = None  # cluster-settings data; None when absent
     kustomizations_ready: bool = False
     handoff_recorded: bool = False
     vip_answers: bool = False

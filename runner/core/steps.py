@@ -20,9 +20,12 @@ class Kind(StrEnum):
     WAIT_HEALTHY = "wait_healthy"
     UPGRADE_TALOS = "upgrade_talos"
     ETCD_LEAVE = "etcd_leave"
+    UPGRADE_KUBERNETES = "upgrade_kubernetes"  # one component on one node, as `talosctl upgrade-k8s` orders them
+    SYNC_MANIFESTS = "sync_manifests"  # the Talos bootstrap manifests, server-side applied (upgrade-k8s' last step)
     DELETE_K8S_NODE = "delete_k8s_node"
     INSTALL_FLUX = "install_flux"
     REPLACE_FLUX_KEY = "replace_flux_key"
+    APPLY_FLUX_SETTINGS = "apply_flux_settings"  # the cluster-settings ConfigMap the flux/ manifests read
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
@@ -48,11 +51,14 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.APPLY_CONFIG: Phase.TALOS,
     Kind.UPGRADE_TALOS: Phase.TALOS,
     Kind.ETCD_LEAVE: Phase.TALOS,
+    Kind.UPGRADE_KUBERNETES: Phase.TALOS,
+    Kind.SYNC_MANIFESTS: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,
     Kind.INSTALL_FLUX: Phase.KUBERNETES,
     Kind.REPLACE_FLUX_KEY: Phase.KUBERNETES,
+    Kind.APPLY_FLUX_SETTINGS: Phase.KUBERNETES,
     Kind.WAIT_FLUX: Phase.KUBERNETES,
     Kind.RECORD_HANDOFF: Phase.KUBERNETES,
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,

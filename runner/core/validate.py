@@ -30,6 +30,39 @@ def _alias(attr: str) -> str:
     return {"disk_gb": "diskGb"}.get(attr, attr)
 
 
+def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]:
+    """The LoadBalancer range: inside the network, in order, and holding no address something else owns."""
+    net = cluster.network
+    lb = net.load_balancers
+    if lb is None:
+        return []
+    where = ("network", "loadBalancers")
+    problems = [
+        located.problem((*where, end), f"{address} is outside the network {net.cidr}")
+        for end, address in (("start", lb.start), ("stop", lb.stop))
+        if address not in net.cidr
+    ]
+    if problems:
+        return problems
+    if lb.start > lb.stop:
+        return [located.problem((*where, "stop"), f"{lb.stop} comes before the start {lb.start}")]
+    span = f"the LoadBalancer range {lb.start}-{lb.stop}"
+    for address, what in (
+        (net.cidr.network_address, "the network address"),
+        (net.cidr.broadcast_address, "the broadcast address"),
+    ):
+        if address in lb:
+            problems.append(located.problem(where, f"{span} includes {what} {address}"))
+    if net.gateway in lb:
+        problems.append(located.problem(where, f"{span} includes the gateway {net.gateway}"))
+    if net.vip in lb:
+        problems.append(located.problem(where, f"{span} includes the VIP {net.vip}"))
+    for i, node in enumerate(cluster.nodes):
+        if node.ip in lb:
+            problems.append(located.problem(("nodes", i, "ip"), f"{node.ip} ({node.name}) is inside {span}"))
+    return problems
+
+
 def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
     problems: list[Problem] = []
     for attr in ("name", "ip", "vmid", "mac"):
@@ -51,6 +84,7 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
         problems.append(located.problem(("network", "vip"), f"{net.vip} is outside the network {net.cidr}"))
     if net.vip == net.gateway:
         problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
+    problems += _load_balancer_problems(cluster, located)
 
     controllers = cluster.controllers
     if not controllers:

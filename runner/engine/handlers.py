@@ -9,12 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runner.core.derive import Desired, DesiredNode
+from runner.core.flux_settings import cluster_settings
 from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
+from runner.drivers.kube import flux_install
 from runner.drivers.talos_schema import validate_config_text
+from runner.engine import kubernetes_upgrade
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.drain_steps import DrainSteps
@@ -161,6 +164,23 @@ class StepRunner(DrainSteps):
         self._wait_node_healthy(dn)
         return f"upgraded to {dn.talos_version}"
 
+    def _upgrade_kubernetes(self, step: Step) -> str:
+        return kubernetes_upgrade.upgrade_component(
+            self.conns.talos,
+            self._kube,
+            self._node(step),
+            str(step.params["component"]),
+            str(step.params["version"]),
+            lambda check, what: self._wait(check, what),
+        )
+
+    def _sync_manifests(self, step: Step) -> str:
+        kube = self._kube()
+        try:
+            return kubernetes_upgrade.sync_manifests(self.conns.talos, kube, str(step.params["ip"]), self.handoff)
+        finally:
+            kube.close()
+
     def _wait_healthy(self, step: Step) -> str:
         if step.target != "cluster":
             self._wait_node_healthy(self._node(step))
@@ -205,7 +225,15 @@ class StepRunner(DrainSteps):
             auth = {"username": self.conns.secrets.git_username or "git", "password": self.conns.secrets.git_password}
         kube = self._kube()
         try:
-            kube.install_flux(flux.url, flux.branch, flux.path, key.private, auth, handoff=self.handoff)
+            kube.install_flux(
+                flux.url,
+                flux.branch,
+                flux.path,
+                key.private,
+                auth,
+                handoff=self.handoff,
+                settings=cluster_settings(self.cluster),
+            )
         finally:
             kube.close()
         return f"Flux {step.params['version']} installed; syncing {flux.path}"
@@ -231,6 +259,14 @@ class StepRunner(DrainSteps):
         return (
             f"sops-age Secret now holds the Flux key {key.recipient}; {len(tokens)} Kustomizations reconciled with it"
         )
+
+    def _apply_flux_settings(self, step: Step) -> str:
+        kube = self._kube()
+        try:
+            kube.apply([flux_install.settings_configmap(cluster_settings(self.cluster))], handoff=self.handoff)
+        finally:
+            kube.close()
+        return f"{flux_install.SETTINGS_CONFIGMAP} applied in {flux_install.FLUX_NAMESPACE}"
 
     def _wait_flux(self, step: Step) -> str:
         kube = self._kube()

@@ -87,6 +87,7 @@ def observe_cluster(
             return dataclasses.replace(base, bootstrapped=True)
         statuses = kube.kustomizations_status()
         flux_version = kube.flux_version()
+        settings = kube.flux_settings() if flux_version else None
         return dataclasses.replace(
             base,
             bootstrapped=True,
@@ -94,6 +95,7 @@ def observe_cluster(
             flux_version=flux_version,
             # Which Flux key the cluster holds: only worth a request once Flux is there.
             flux_recipient=kube.sops_age_recipient() if flux_version else None,
+            flux_settings=tuple(sorted(settings.items())) if settings is not None else None,
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
             cordoned=frozenset(kube.cordoned_by_runner()),
         )

@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -24,13 +25,14 @@ from runner.lab.gate import Gate
 from runner.lab.gitserver import LabGitServer
 from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as create_factory_app
-from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, serve_kube_twin
+from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, pod_security, serve_kube_twin
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
-from runner.lab.talos import install_talosctl_shim, start_talos_twin
+from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos.machineconfig import image_version
 
 FORGE_TOKEN = "lab-forge-token"
 
@@ -196,12 +198,42 @@ class LabWorld:
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
             ]
+            kubelets = {
+                n.hostname: image_version(str(kubelet.get("image", "")))
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config is not None
+                for kubelet in _kubelet_sections(n.config.documents)
+            }
+            controller = next(
+                (n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane), None
+            )
+            apiserver = controller.config if controller is not None else None
+            rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
+        if apiserver is not None and not self._joined:
+            self._configure_apiserver(apiserver.documents)
         for name, ip, role in ready:
             if name not in self._joined:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
         self.kube_twin.set_kubelets({name for name, _, _ in ready})
+        if self._joined:
+            # k8s.ManifestApplyController: create what is missing, never update what exists.
+            self.kube_twin.create_missing([obj for _, objects in sorted(rendered.items()) for obj in objects], "talos")
+            for name, version in kubelets.items():
+                if name in self._joined and version:
+                    self.kube_twin.set_kubelet_version(name, version)
+
+    def _configure_apiserver(self, documents: list[dict[str, object]]) -> None:
+        """The API server runs with what the controller's machine config says: its PodSecurity admission
+        configuration (Talos renders the apiserver's --admission-control-config-file from it) and whether
+        kube-proxy runs (cluster.proxy.disabled)."""
+        cluster = next((d.get("cluster") for d in documents if isinstance(d.get("cluster"), dict)), None) or {}
+        assert isinstance(cluster, dict)
+        api_server = cluster.get("apiServer") or {}
+        proxy = cluster.get("proxy") or {}
+        self.kube_twin.cluster.pod_security = pod_security.pod_security_config(api_server.get("admissionControl"))
+        self.kube_twin.cluster.kube_proxy = not proxy.get("disabled", False)
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:
@@ -221,3 +253,7 @@ class LabWorld:
             gate.stop()
         for server in (self.forge, self.kube.server, self.talos.server, self.proxmox.server, self.factory):
             server.stop()
+
+
+def _kubelet_sections(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d["machine"]["kubelet"] for d in documents if isinstance((d.get("machine") or {}).get("kubelet"), dict)]

@@ -58,7 +58,8 @@ def test_kube_vip_serves_the_control_plane_vip(documents: list[tuple[Path, dict[
     ds = find(documents, "DaemonSet", "kube-vip-ds")
     pod = ds["spec"]["template"]["spec"]
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
-    assert env["address"] == "10.0.0.20"
+    # The VIP and its link follow cluster.yaml (through the cluster-settings ConfigMap), never a literal.
+    assert (env["address"], env["vip_interface"]) == ("${cluster_vip}", "${cluster_interface}")
     assert (env["vip_arp"], env["cp_enable"], env["vip_leaderelection"]) == ("true", "true", "true")
     assert pod["hostNetwork"] is True
     assert pod["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from runner.core.flux_settings import cluster_settings
 from runner.core.secret import Secret
+from runner.core.validate import validate_text
 from runner.drivers.kube import LightkubeApi
 from runner.lab.kube import (
     CertificateAuthority,
@@ -17,6 +19,7 @@ from runner.lab.kube import (
     RunningKubeTwin,
     TwinOptions,
     admin_kubeconfig,
+    pod_security,
     serve_kube_twin,
 )
 
@@ -26,6 +29,10 @@ from .gitrepo import PROJECT, FluxRepo, seed
 CLUSTER_ENDPOINT = "https://10.0.0.11:6443"
 CONTROLLERS = [("talos-cp-01", "10.0.0.11"), ("talos-cp-02", "10.0.0.12"), ("talos-cp-03", "10.0.0.13")]
 WORKERS = [("talos-worker-01", "10.0.0.21"), ("talos-worker-02", "10.0.0.22")]
+# The cluster-settings ConfigMap the runner writes for the reference cluster (VIP, NIC, LoadBalancer range).
+SETTINGS = cluster_settings(
+    validate_text((PROJECT / "clusters/home/cluster.yaml").read_text(), "clusters/home/cluster.yaml")[0]
+)
 
 
 @dataclass
@@ -64,7 +71,8 @@ def flux_repo(tmp_path: Path) -> FluxRepo:
 
 @pytest.fixture
 def lab(cluster_ca: CertificateAuthority, flux_repo: FluxRepo) -> Iterator[Lab]:
-    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}))
+    # A twin of the cluster the runner builds: Talos's default Pod Security admission, kube-proxy off.
+    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}, pod_security=pod_security.TALOS_DEFAULT))
     running = serve_kube_twin(twin, cluster_ca)
     try:
         yield Lab(twin, running, Secret(admin_kubeconfig(cluster_ca, CLUSTER_ENDPOINT)), flux_repo)

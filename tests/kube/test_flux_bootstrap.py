@@ -7,13 +7,13 @@ import base64
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi, flux_install, vendored_flux_version
 
-from .conftest import Lab
+from .conftest import SETTINGS, Lab
 
 ORDER = ["infra-cni", "infra-controllers", "infra-configs", "apps"]
 
 
 def install(api: LightkubeApi, lab: Lab, age_key: Secret) -> None:
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
 
 
 def test_kustomizations_become_ready_in_dependency_order(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:

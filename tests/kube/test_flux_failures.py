@@ -9,7 +9,7 @@ from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi
 
-from .conftest import Lab
+from .conftest import SETTINGS, Lab
 
 CILIUM = "flux/infrastructure/cni/cilium.yaml"
 CONTROLLERS = "flux/infrastructure/controllers/kustomization.yaml"
@@ -17,7 +17,7 @@ CONTROLLERS = "flux/infrastructure/controllers/kustomization.yaml"
 
 def bootstrap(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     api.wait_ready("Kustomization", "apps", timeout=30)
 
 
@@ -40,7 +40,7 @@ def test_missing_file_in_kustomization_is_a_build_failure(lab: Lab, api: Lightku
     lab.join_all_nodes()
     text = lab.repo.read(CONTROLLERS) + b"  - does-not-exist.yaml\n"
     lab.repo.commit({CONTROLLERS: text}, "reference a missing file")
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     api.wait_ready("Kustomization", "infra-cni", timeout=30)
     with pytest.raises(Permanent, match=r"BuildFailed: .*does-not-exist.yaml: no such file or directory"):
         api.wait_ready("Kustomization", "infra-controllers", timeout=10)
@@ -55,7 +55,7 @@ def test_missing_file_in_kustomization_is_a_build_failure(lab: Lab, api: Lightku
 def test_yaml_syntax_error_is_reported(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
     lab.repo.commit({CILIUM: lab.repo.read(CILIUM) + b"\n  values: [unclosed\n"}, "bad yaml")
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     with pytest.raises(Permanent, match=r"BuildFailed: MalformedYAMLError: yaml: line \d+: .*cilium.yaml"):
         api.wait_ready("Kustomization", "infra-cni", timeout=10)
     assert not any(api.nodes_ready().values())
@@ -74,7 +74,7 @@ def test_unknown_chart_version_is_reported_on_the_helmrelease(lab: Lab, api: Lig
 def test_wrong_age_key_fails_only_the_kustomization_with_secrets(lab: Lab, api: LightkubeApi) -> None:
     lab.join_all_nodes()
     other_key = Secret(str(pyrage.x25519.Identity.generate()))
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", other_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", other_key, settings=SETTINGS)
     api.wait_ready("Kustomization", "infra-controllers", timeout=30)
     with pytest.raises(Permanent, match=r"infra-configs: BuildFailed: failed to get the data key"):
         api.wait_ready("Kustomization", "infra-configs", timeout=10)

@@ -32,7 +32,7 @@ def test_controllers_are_patched_to_run_before_the_cni() -> None:
     for d in deployments:
         pod = d["spec"]["template"]["spec"]
         assert pod["hostNetwork"] is True
-        assert pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+        assert pod["dnsPolicy"] == "Default"
         keys = {t["key"] for t in pod["tolerations"]}
         assert {
             "node.kubernetes.io/not-ready",

@@ -11,7 +11,7 @@ from runner.core.errors import Permanent
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi
 
-from .conftest import Lab
+from .conftest import SETTINGS, Lab
 
 
 def resource_versions(lab: Lab) -> dict[tuple[str, ...], str]:
@@ -26,7 +26,7 @@ def resource_versions(lab: Lab) -> dict[tuple[str, ...], str]:
 @pytest.fixture
 def handed_off(lab: Lab, api: LightkubeApi, age_key: Secret) -> Lab:
     lab.join_all_nodes()
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key)
+    api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     api.wait_ready("Kustomization", "apps", timeout=30)
     return lab
 
@@ -39,7 +39,7 @@ def test_reapplying_flux_is_a_no_op(handed_off: Lab, api: LightkubeApi, age_key:
         handed_off.twin.reconcile()
     before = resource_versions(handed_off)
     revision = handed_off.twin.store.revision
-    api.install_flux(handed_off.repo.url, "main", "flux/clusters/home", age_key, handoff=True)
+    api.install_flux(handed_off.repo.url, "main", "flux/clusters/home", age_key, handoff=True, settings=SETTINGS)
     api.wait_ready("Kustomization", "apps", timeout=5)
     assert resource_versions(handed_off) == before
     assert handed_off.twin.store.revision == revision

@@ -14,6 +14,7 @@ from dataclasses import replace
 from runner.core.planner.builder import PlanBuilder, topological
 from runner.core.state import Observed
 from runner.core.steps import Kind, Step
+from runner.core.talos.k8s_upgrade import KUBELET
 
 REMOVAL = (Kind.ETCD_LEAVE, Kind.DELETE_K8S_NODE, Kind.STOP_VM, Kind.DELETE_VM)
 
@@ -23,33 +24,45 @@ def takes_node_down(step: Step) -> bool:
         return True
     if step.kind is Kind.UPDATE_VM:
         return bool(step.params.get("needs_reboot"))
-    return step.kind is Kind.APPLY_CONFIG and bool(step.params.get("kubernetes_upgrade"))
+    # upgrade-k8s restarts the node's kubelet on the new version (the control-plane components are static pods)
+    return step.kind is Kind.UPGRADE_KUBERNETES and step.params.get("component") == KUBELET
+
+
+def _segments(builder: PlanBuilder) -> list[tuple[str, list[str]]]:
+    """Runs of consecutive down steps of one node, in the order they would run.
+
+    A node whose down steps are apart (a Talos upgrade now, its kubelet after every other node's upgrade)
+    is drained once per run: it is never left cordoned while the other nodes take their turn.
+    """
+    segments: list[tuple[str, list[str]]] = []
+    for step in topological(list(builder.steps.values())):
+        node = step.params.get("node_name")
+        if node is None or not (step.kind in REMOVAL or takes_node_down(step)):
+            continue
+        if segments and segments[-1][0] == node:
+            segments[-1][1].append(step.id)
+        else:
+            segments.append((str(node), [step.id]))
+    return segments
 
 
 def plan_drains(builder: PlanBuilder, observed: Observed) -> None:
     if not observed.cluster.kube_api_ready:
         return  # no Kubernetes yet (or not reachable): nothing runs on the nodes that could be moved
-    down: dict[str, list[str]] = {}  # node -> its steps that take it down, in plan order
-    removed: set[str] = set()
-    for step in list(builder.steps.values()):
-        node = step.params.get("node_name")
-        if node is None:
-            continue
-        if step.kind in REMOVAL:
-            removed.add(str(node))
-        if step.kind in REMOVAL or takes_node_down(step):
-            down.setdefault(str(node), []).append(step.id)
-    # Nodes in the order their first down step would run, so chaining them one after another adds no cycle.
-    position = {step.id: i for i, step in enumerate(topological(list(builder.steps.values())))}
-    ends: dict[str, str] = {}  # a node's last down step -> the step after which the node is done with
+    removed = {str(s.params["node_name"]) for s in builder.steps.values() if s.kind in REMOVAL}
+    segments = _segments(builder)
+    seen: dict[str, int] = {}
+    ends: dict[str, str] = {}  # a segment's last step -> the step after which its node is done with
     previous_end: str | None = None
-    for node, ids in sorted(down.items(), key=lambda item: position[item[1][0]]):
+    for node, ids in segments:
+        seen[node] = seen.get(node, 0) + 1
+        suffix = "" if seen[node] == 1 else f"-{seen[node]}"
         first = builder.steps[ids[0]]
-        why = "removal" if node in removed else first.reason
+        why = "removal" if first.kind in REMOVAL else first.reason
         # Never two nodes cordoned at once: this drain also waits until the node before is back (or gone).
         after = (*(ends.get(d, d) for d in first.depends_on), previous_end)
         drain = builder.add(
-            f"node/{node}/drain",
+            f"node/{node}/drain{suffix}",
             Kind.DRAIN_NODE,
             f"node/{node}",
             f"cordon {node} and evict its pods (PodDisruptionBudgets honoured) before: {why}",
@@ -59,9 +72,9 @@ def plan_drains(builder: PlanBuilder, observed: Observed) -> None:
         )
         builder.steps[first.id] = replace(first, depends_on=(drain,))
         previous_end = ids[-1]
-        if node not in removed:
+        if not (node in removed and first.kind in REMOVAL):
             previous_end = builder.add(
-                f"node/{node}/uncordon",
+                f"node/{node}/uncordon{suffix}",
                 Kind.UNCORDON_NODE,
                 f"node/{node}",
                 f"uncordon {node} once it is Ready again",
@@ -69,7 +82,7 @@ def plan_drains(builder: PlanBuilder, observed: Observed) -> None:
                 node_name=node,
             )
         ends[ids[-1]] = previous_end
-    for node in sorted(observed.cluster.cordoned - down.keys()):
+    for node in sorted(observed.cluster.cordoned - {n for n, _ in segments}):
         builder.add(
             f"node/{node}/uncordon",
             Kind.UNCORDON_NODE,

@@ -43,6 +43,16 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             (healthy,),
             recipient=desired.flux_recipient,
         )
+    if install is None and cluster.flux_settings != desired.flux_settings:
+        change = _settings_change(cluster.flux_settings, desired.flux_settings)
+        install = builder.add(
+            "flux/settings",
+            Kind.APPLY_FLUX_SETTINGS,
+            "flux",
+            f"cluster-settings differ from cluster.yaml ({change}): apply the ConfigMap the flux/ Kustomizations "
+            "substitute from (Flux v2.3 uses it at each Kustomization's next interval)",
+            (healthy,),
+        )
     wait = None
     if install or rekey or not cluster.kustomizations_ready:
         wait = builder.add(
@@ -71,3 +81,11 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
 def _short(recipient: str) -> str:
     """Enough of a public age recipient to tell keys apart in a plan."""
     return f"{recipient[:12]}…{recipient[-6:]}"
+def _settings_change(old: tuple[tuple[str, str], ...] | None, new: tuple[tuple[str, str], ...]) -> str:
+    if old is None:
+        return "the ConfigMap is missing"
+    before, after = dict(old), dict(new)
+    keys = sorted(before.keys() | after.keys())
+    return ", ".join(
+        f"{k} {before.get(k, '(absent)')}→{after.get(k, '(absent)')}" for k in keys if before.get(k) != after.get(k)
+    )

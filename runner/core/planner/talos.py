@@ -7,6 +7,7 @@ from dataclasses import replace
 from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.kubernetes_upgrade import images_only, plan_kubernetes_upgrade, upgrading
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.versions import upgrade_problem
@@ -16,7 +17,12 @@ def _talos_state(observed: Observed, node: DesiredNode) -> ObservedTalosNode:
     return observed.talos.get(node.name) or ObservedTalosNode(node.name, node.ip, "unreachable")
 
 
-def _config_reason(node: DesiredNode, state: ObservedTalosNode) -> str:
+def _config_reason(node: DesiredNode, state: ObservedTalosNode, k8s_upgrade: bool = False) -> str:
+    if k8s_upgrade and state.kubernetes_version and state.kubernetes_version != node.kubernetes_version:
+        return (
+            f"machine config of {node.name}: apply the spec after the Kubernetes upgrade "
+            "(nothing to do if the upgrade already brought it there)"
+        )
     if state.kubernetes_version and state.kubernetes_version != node.kubernetes_version:
         parts = "control-plane components and kubelet" if node.is_controller else "kubelet"
         return f"Kubernetes {state.kubernetes_version}→{node.kubernetes_version} on {node.name} ({parts}): apply config"
@@ -30,8 +36,13 @@ def _config_changes(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
     return config_diff(state.config_redacted, node.config_redacted)
 
 
-def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, observed: Observed) -> list[str]:
-    """Plan one node's Talos steps; returns the steps that change a running node (rolled one node at a time)."""
+def plan_node_talos(
+    builder: PlanBuilder, desired: Desired, node: DesiredNode, observed: Observed, k8s_upgrade: bool = False
+) -> list[str]:
+    """Plan one node's Talos steps; returns the steps that change a running node (rolled one node at a time).
+
+    With `k8s_upgrade` (planned separately, as upgrade-k8s does it) a config that differs in component
+    images alone needs no apply; any other difference is applied after the upgrade."""
     if node.name in builder.blocked or node.name in builder.powered_off:
         return []  # nothing can reach a node whose VM stays off
     state = _talos_state(observed, node)
@@ -81,7 +92,10 @@ def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, o
         )
     if node.config_hash is not None and state.config_hash != node.config_hash:
         drift_only = not rolling and state.kubernetes_version in (None, node.kubernetes_version)
-        if drift_only and desired.drift == "report":
+        version_moves = state.kubernetes_version not in (None, node.kubernetes_version)
+        if k8s_upgrade and version_moves and images_only(node, state):
+            pass  # the upgrade-k8s steps bring this config to the spec
+        elif drift_only and desired.drift == "report":
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
         else:
             rolling.append(
@@ -89,7 +103,7 @@ def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, o
                     f"{target}/config",
                     Kind.APPLY_CONFIG,
                     target,
-                    _config_reason(node, state),
+                    _config_reason(node, state, k8s_upgrade),
                     (vm_ready, *rolling[-1:]),
                     disruptive=node.is_controller,
                     node_name=node.name,
@@ -98,8 +112,6 @@ def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, o
                     mode="auto",
                     config_hash=node.config_hash,
                     changes=_config_changes(node, state),
-                    # kubelet (and a controller's static pods) restart on the new version: its pods move first
-                    kubernetes_upgrade=state.kubernetes_version not in (None, node.kubernetes_version),
                 )
             )
     return rolling
@@ -120,23 +132,43 @@ def _version_conflicts(builder: PlanBuilder, desired: Desired, observed: Observe
                 return
 
 
-def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
-    """Plans every node; rolls changes to running nodes one at a time (controllers first); returns the health step."""
-    _version_conflicts(builder, desired, observed)
-    chains = [
-        (node, plan_node_talos(builder, desired, node, observed))
-        for node in sorted(desired.nodes, key=lambda n: not n.is_controller)
-    ]
-    # Each rolling step waits for its node to be healthy again before it finishes; chaining every node's first
-    # step after the previous node's last one means two nodes are never changed (or down) at once.
-    previous: str | None = None
-    for _node, steps in chains:
+TALOS_KINDS = (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS, Kind.UPGRADE_KUBERNETES, Kind.SYNC_MANIFESTS)
+
+
+def _roll(builder: PlanBuilder, chains: list[list[str]], previous: str | None = None) -> str | None:
+    """Each rolling step waits for its node to be healthy again before it finishes; chaining every node's
+    first step after the previous node's last one means two nodes are never changed (or down) at once."""
+    for steps in chains:
         if not steps:
             continue
         if previous is not None:
             first = builder.steps[steps[0]]
             builder.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
         previous = steps[-1]
+    return previous
+
+
+def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
+    """Plans every node; rolls changes to running nodes one at a time (controllers first); returns the health step."""
+    _version_conflicts(builder, desired, observed)
+    k8s_upgrade = upgrading(desired, observed, builder)
+    chains = [
+        plan_node_talos(builder, desired, node, observed, k8s_upgrade)
+        for node in sorted(desired.nodes, key=lambda n: not n.is_controller)
+    ]
+    # A new Talos release renders new bootstrap manifests (a schematic change alone does not).
+    talos_moved = any(
+        s.kind is Kind.UPGRADE_TALOS and observed.talos[str(s.params["node_name"])].talos_version != s.params["version"]
+        for s in builder.steps.values()
+    )
+    if k8s_upgrade:
+        # Talos upgrades roll first, then the Kubernetes upgrade, then what else the configs change.
+        before = [[s for s in steps if builder.steps[s].kind is not Kind.APPLY_CONFIG] for steps in chains]
+        after = [[s for s in steps if builder.steps[s].kind is Kind.APPLY_CONFIG] for steps in chains]
+        upgraded = plan_kubernetes_upgrade(builder, desired, observed, _roll(builder, before), True, talos_moved)
+        _roll(builder, after, upgraded)
+    else:
+        plan_kubernetes_upgrade(builder, desired, observed, _roll(builder, chains), False, talos_moved)
 
     bootstrap = None
     first_cp = desired.bootstrap_node
@@ -151,7 +183,7 @@ def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> st
             node_name=first_cp.name,
             ip=first_cp.ip,
         )
-    talos_steps = [s.id for s in builder.steps.values() if s.kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS)]
+    talos_steps = [s.id for s in builder.steps.values() if s.kind in TALOS_KINDS]
     if talos_steps or bootstrap or not observed.cluster.kube_api_ready:
         return builder.add(
             "cluster/healthy",

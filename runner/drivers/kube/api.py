@@ -64,6 +64,9 @@ class KubeApi(Protocol):
     def nodes_ready(self) -> dict[str, bool]:
         """Node name -> Ready condition."""
 
+    def kubelet_versions(self) -> dict[str, str]:
+        """Node name -> the version its kubelet reports (status.nodeInfo.kubeletVersion)."""
+
     def remove_node(self, name: str) -> bool:
         """Cordon and delete a Node leaving the cluster; False when it did not exist."""
 
@@ -76,8 +79,10 @@ class KubeApi(Protocol):
         git_auth: Mapping[str, Secret | str] | None = None,
         *,
         handoff: bool = False,
+        settings: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Patched gotk-components, the sops-age Secret, the flux-system GitRepository and root Kustomization."""
+        """Patched gotk-components, the cluster-settings ConfigMap, the sops-age Secret, the flux-system
+        GitRepository and root Kustomization."""
 
     def sops_age_recipient(self) -> str | None:
         """The public half of the age key in the sops-age Secret (from its annotation); None when absent."""
@@ -87,6 +92,9 @@ class KubeApi(Protocol):
 
     def flux_version(self) -> str | None:
         """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""
+
+    def flux_settings(self) -> dict[str, str] | None:
+        """The cluster-settings ConfigMap's data in flux-system, or None when it does not exist."""
 
     def kustomizations_status(self) -> list[FluxStatus]:
         """Every Flux Kustomization with its verdict."""

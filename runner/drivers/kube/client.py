@@ -113,6 +113,15 @@ class LightkubeApi(NodeDrainOps):
             nodes = [_to_dict(n) for n in self._client.list(Node)]
         return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
 
+    def flux_settings(self) -> dict[str, str] | None:
+        found = self.get("v1", "ConfigMap", flux_install.SETTINGS_CONFIGMAP, flux_install.FLUX_NAMESPACE)
+        return None if found is None else {str(k): str(v) for k, v in (found.get("data") or {}).items()}
+
+    def kubelet_versions(self) -> dict[str, str]:
+        with translated("list nodes"):
+            nodes = [_to_dict(n) for n in self._client.list(Node)]
+        return {str(n["metadata"]["name"]): str(n["status"]["nodeInfo"]["kubeletVersion"]) for n in nodes}
+
     def remove_node(self, name: str) -> bool:
         """Cordon then delete a Node leaving the cluster; False when it was already gone."""
         with translated(f"remove node {name}"):
@@ -271,6 +280,7 @@ class LightkubeApi(NodeDrainOps):
         git_auth: Mapping[str, Secret | str] | None = None,
         *,
         handoff: bool = False,
+        settings: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         components = flux_install.patched_components()
         crds = [d for d in components if d["kind"] == "CustomResourceDefinition"]
@@ -278,7 +288,9 @@ class LightkubeApi(NodeDrainOps):
         for crd in crds:
             self._wait_established(crd["metadata"]["name"])
         applied += self.apply([d for d in components if d["kind"] != "CustomResourceDefinition"], handoff=handoff)
-        sync = flux_install.sync_objects(git_url, branch, path, sops_age_key, dict(git_auth) if git_auth else None)
+        sync = flux_install.sync_objects(
+            git_url, branch, path, sops_age_key, dict(git_auth) if git_auth else None, settings=dict(settings or {})
+        )
         return applied + self.apply(sync, handoff=handoff)
 
     def _wait_established(self, name: str, timeout: float = 60.0) -> None:

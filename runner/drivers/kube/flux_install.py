@@ -5,9 +5,21 @@ that point Flux at the cluster's repository.
 Patches (applied to the parsed objects; the file itself stays byte-for-byte the release's):
 - tolerate `node.kubernetes.io/not-ready`, `node.cloudprovider.kubernetes.io/uninitialized` and the
   control-plane taint: until Cilium runs every node is NotReady, and the first nodes are controllers;
-- `hostNetwork: true` + `dnsPolicy: ClusterFirstWithHostNet`: no pod network exists yet;
+- `hostNetwork: true`: no pod network exists yet;
+- the flux-system Namespace labelled `pod-security.kubernetes.io/enforce: privileged` (and audit/warn):
+  Talos's admission config enforces `baseline` everywhere but kube-system, and baseline refuses host
+  namespaces and host ports;
+- `KUBERNETES_SERVICE_HOST=localhost`, `KUBERNETES_SERVICE_PORT=7445`: the API through KubePrism, because
+  the `kubernetes` Service's ClusterIP does not route while kube-proxy is off and Cilium is not running;
+- `dnsPolicy: Default`: the node's resolver (Talos host DNS) answers external names; cluster DNS does not
+  exist until CoreDNS runs, which needs the CNI (`ClusterFirstWithHostNet` would point at it);
 - distinct host ports per controller (on the host network they would all bind :8080/:9440/:9090), and
-  source-controller advertises its artifact server on the pod (= node) IP, as Service IPs need the CNI.
+  source-controller advertises its artifact server on the pod (= node) IP, as Service IPs need the CNI;
+- kustomize-controller with `StrictPostBuildSubstitutions`: a `${var}` missing from `cluster-settings`
+  fails the Kustomization instead of being applied as an empty string.
+
+The same recipe as fluxcd's flux-aio for clusters without a CNI (stefanprodan/flux-aio: `hostNetwork`,
+`podSecurityProfile: privileged` labels, and KUBERNETES_SERVICE_HOST/PORT on clusters without kube-proxy).
 """
 
 from __future__ import annotations
@@ -33,6 +45,10 @@ FLUX_NAMESPACE = "flux-system"
 SOPS_SECRET = "sops-age"
 FLUX_KEY_ANNOTATION = "runner.dev/flux-age-recipient"
 GIT_SECRET = "flux-system"
+SETTINGS_CONFIGMAP = "cluster-settings"  # postBuild.substituteFrom of the flux/ Kustomizations
+KUBEPRISM = ("localhost", "7445")  # Talos KubePrism, enabled in every machine config the runner renders
+POD_SECURITY = "privileged"
+STRICT_SUBSTITUTIONS = "--feature-gates=StrictPostBuildSubstitutions=true"
 
 TOLERATIONS = [
     {"key": "node.kubernetes.io/not-ready", "operator": "Exists"},
@@ -103,11 +119,20 @@ def flux_version() -> str:
     return recorded("version")
 
 
+def patch_namespace(namespace: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(namespace)
+    labels = out["metadata"].setdefault("labels", {})
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = POD_SECURITY
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = "latest"
+    return out
+
+
 def patch_controller(deployment: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(deployment)
     pod = out["spec"]["template"]["spec"]
     pod["hostNetwork"] = True
-    pod["dnsPolicy"] = "ClusterFirstWithHostNet"
+    pod["dnsPolicy"] = "Default"
     existing = pod.get("tolerations") or []
     pod["tolerations"] = existing + [t for t in TOLERATIONS if t not in existing]
     ports, flags = HOST_PORTS.get(out["metadata"]["name"], ({}, {}))
@@ -117,15 +142,42 @@ def patch_controller(deployment: dict[str, Any]) -> dict[str, Any]:
                 port["containerPort"] = ports[port["name"]]
         args = [a for a in container.get("args") or [] if a.split("=", 1)[0] not in flags]
         container["args"] = args + [f"{flag}={value}" for flag, value in flags.items()]
-        if "--storage-adv-addr" in flags:
-            env = container.setdefault("env", [])
-            if not any(e.get("name") == "POD_IP" for e in env):
-                env.append({"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+        if out["metadata"]["name"] == "kustomize-controller" and STRICT_SUBSTITUTIONS not in container["args"]:
+            container["args"].append(STRICT_SUBSTITUTIONS)
+        env = [
+            e
+            for e in container.get("env") or []
+            if e.get("name") not in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT")
+        ]
+        env += [
+            {"name": "KUBERNETES_SERVICE_HOST", "value": KUBEPRISM[0]},
+            {"name": "KUBERNETES_SERVICE_PORT", "value": KUBEPRISM[1]},
+        ]
+        if "--storage-adv-addr" in flags and not any(e.get("name") == "POD_IP" for e in env):
+            env.append({"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+        container["env"] = env
     return out
 
 
 def patched_components() -> list[dict[str, Any]]:
-    return [patch_controller(d) if d["kind"] == "Deployment" else copy.deepcopy(d) for d in vendored_components()]
+    def patched(obj: dict[str, Any]) -> dict[str, Any]:
+        if obj["kind"] == "Deployment":
+            return patch_controller(obj)
+        if obj["kind"] == "Namespace" and obj["metadata"]["name"] == FLUX_NAMESPACE:
+            return patch_namespace(obj)
+        return copy.deepcopy(obj)
+
+    return [patched(d) for d in vendored_components()]
+
+
+def settings_configmap(settings: dict[str, str]) -> dict[str, Any]:
+    """What `postBuild.substituteFrom` of the flux/ Kustomizations reads (no secrets: plain cluster facts)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": SETTINGS_CONFIGMAP, "namespace": FLUX_NAMESPACE},
+        "data": dict(sorted(settings.items())),
+    }
 
 
 def _b64(value: str) -> str:
@@ -164,9 +216,11 @@ def sync_objects(
     sops_age_key: Secret,
     git_auth: dict[str, Secret | str] | None,
     interval: str = "1m",
+    settings: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The sops-age Secret, the optional git credentials Secret, the GitRepository and the root Kustomization."""
-    objs: list[dict[str, Any]] = [sops_secret(sops_age_key)]
+    """The cluster-settings ConfigMap, the sops-age Secret, the optional git credentials Secret, the
+    GitRepository and the root Kustomization."""
+    objs: list[dict[str, Any]] = [settings_configmap(settings or {}), sops_secret(sops_age_key)]
     repo_spec: dict[str, Any] = {"interval": interval, "ref": {"branch": branch}, "url": git_url}
     if git_auth:
         data = {k: _b64(v.reveal() if isinstance(v, Secret) else str(v)) for k, v in git_auth.items()}

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -63,6 +63,7 @@ class TalosApi(Protocol):
     def version(self, ip: str) -> str: ...
     def machine_config(self, ip: str) -> Secret: ...
     def schematic(self, ip: str) -> str | None: ...
+    def bootstrap_manifests(self, ip: str) -> list[dict[str, Any]]: ...
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None: ...
     def reboot(self, ip: str) -> None: ...
     def reset(self, ip: str, graceful: bool = True, reboot: bool = False) -> None: ...
@@ -233,6 +234,18 @@ class TalosctlDriver:
             if meta.get("name") == "schematic":
                 return str(meta.get("version"))
         return None
+
+    def bootstrap_manifests(self, ip: str) -> list[dict[str, Any]]:
+        """The Kubernetes objects a controller renders as bootstrap manifests (`talosctl get manifests`), in
+        manifest id order: what `talosctl upgrade-k8s` re-applies (they can hold the bootstrap token: never
+        log them)."""
+        out = self._call(ip, ["get", "manifests", "-o", "yaml"])
+        try:
+            docs = [d for d in YAML(typ="safe").load_all(out) if d]
+        except YAMLError as e:
+            raise Permanent(f"talosctl get manifests on {ip}: unreadable output") from e
+        ordered = sorted(docs, key=lambda d: str((d.get("metadata") or {}).get("id", "")))
+        return [obj for d in ordered for obj in d.get("spec") or [] if isinstance(obj, dict)]
 
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None:
         self._call(ip, ["upgrade", "--image", image, "--wait=false", *(["--preserve"] if preserve else [])])

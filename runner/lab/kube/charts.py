@@ -1,7 +1,9 @@
 """The charts the lab's helm-controller can "install", and what installing them does to the cluster.
 
-Only observable effects are simulated: the CNI comes up (Cilium), CRDs appear (cert-manager with
-`crds.enabled`), an IngressClass exists (ingress-nginx). Everything else installs as an opaque release.
+Only observable effects are simulated: the CNI comes up (Cilium, whose operator also registers its LB IPAM
+and L2 announcement CRDs), CRDs appear (cert-manager with `crds.enabled`), an IngressClass and the
+controller's Service exist (ingress-nginx: `controller.service.type`, LoadBalancer by default). Everything
+else installs as an opaque release.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ CERT_MANAGER_KINDS = (
     ("cert-manager.io", "ClusterIssuer", "clusterissuers", False),
     ("acme.cert-manager.io", "Order", "orders", True),
     ("acme.cert-manager.io", "Challenge", "challenges", True),
+)
+# Registered by the Cilium operator at start (pkg/k8s/apis/cilium.io/client/crds/v2alpha1), cluster-scoped.
+CILIUM_KINDS = (
+    ("cilium.io", "CiliumLoadBalancerIPPool", "ciliumloadbalancerippools", False),
+    ("cilium.io", "CiliumL2AnnouncementPolicy", "ciliuml2announcementpolicies", False),
 )
 
 
@@ -37,7 +44,7 @@ CHARTS: dict[str, Chart] = {
 }
 
 
-def crd_manifest(group: str, kind: str, plural: str, namespaced: bool) -> dict[str, Any]:
+def crd_manifest(group: str, kind: str, plural: str, namespaced: bool, version: str = "v1") -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -48,7 +55,7 @@ def crd_manifest(group: str, kind: str, plural: str, namespaced: bool) -> dict[s
             "scope": "Namespaced" if namespaced else "Cluster",
             "versions": [
                 {
-                    "name": "v1",
+                    "name": version,
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
@@ -75,8 +82,26 @@ def side_effects(chart: str, values: dict[str, Any], release_namespace: str) -> 
     out: list[dict[str, Any]] = []
     if chart == "cert-manager" and ((values.get("crds") or {}).get("enabled") or values.get("installCRDs")):
         out.extend(crd_manifest(*k) for k in CERT_MANAGER_KINDS)
+    if chart == "cilium":
+        out.extend(crd_manifest(*k, version="v2alpha1") for k in CILIUM_KINDS)
     if chart == "ingress-nginx":
-        cls = ((values.get("controller") or {}).get("ingressClassResource") or {}).get("name", "nginx")
+        controller = values.get("controller") or {}
+        cls = (controller.get("ingressClassResource") or {}).get("name", "nginx")
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": "ingress-nginx-controller",
+                    "namespace": release_namespace,
+                    "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+                },
+                "spec": {
+                    "type": (controller.get("service") or {}).get("type", "LoadBalancer"),
+                    "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443}],
+                },
+            }
+        )
         out.append(
             {
                 "apiVersion": "networking.k8s.io/v1",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from . import pod_network, pod_security
 from .catalog import Catalog
 from .store import Store, now
 
@@ -40,7 +41,38 @@ class ClusterSim:
         self.store = store
         self.catalog = catalog
         self.kubelet_version = kubelet_version
+        self.kubelet_versions: dict[str, str] = {}  # node -> the version its kubelet reports
         self.cni_ready = False
+        self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
+        self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
+        self.kubeprism_port: int | None = 7445  # Talos `machine.features.kubePrism`
+
+    @property
+    def services_route(self) -> bool:
+        """ClusterIPs route once something programs them: kube-proxy, or Cilium's replacement of it."""
+        return self.kube_proxy or self.cni_ready
+
+    @property
+    def cluster_dns_answers(self) -> bool:
+        """CoreDNS (a Talos bootstrap manifest) is a pod-network Deployment behind the kube-dns ClusterIP: it
+        answers once the CNI runs, Service IPs route and one of its replicas is ready."""
+        if not (self.cni_ready and self.services_route):
+            return False
+        coredns = self.store.find(self._rt("apps/v1", "Deployment"), "kube-system", "coredns")
+        return bool(coredns and ((coredns.get("status") or {}).get("readyReplicas") or 0) > 0)
+
+    def pod_problem(self, namespace: str, pod: dict[str, Any], owner: str = "") -> tuple[str, str] | None:
+        """(reason, message) why pods of this template never become Ready, or None."""
+        ns_rt = self._rt("v1", "Namespace")
+        ns = self.store.find(ns_rt, None, namespace)
+        labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
+        refused = pod_security.forbidden(namespace, labels, self.pod_security, pod)
+        if refused:
+            return "FailedCreate", f'Error creating: pods "{owner}-" is forbidden: {refused}'
+        unreachable = pod_network.api_unreachable(pod, self.services_route, self.kubeprism_port)
+        if unreachable:
+            return "CrashLoopBackOff", unreachable
+        return None
 
     def _rt(self, api_version: str, kind: str) -> Any:
         rt = self.catalog.by_kind(api_version, kind)
@@ -99,13 +131,25 @@ class ClusterSim:
                 "containerRuntimeVersion": "containerd://2.0.0",
                 "kernelVersion": "6.12.48-talos",
                 "kubeProxyVersion": "",
-                "kubeletVersion": self.kubelet_version,
+                "kubeletVersion": self.kubelet_versions.get(name, self.kubelet_version),
                 "machineID": _stable_id(name, "machine").replace("-", ""),
                 "operatingSystem": "linux",
                 "osImage": "Talos (v1.11.2)",
                 "systemUUID": _stable_id(name, "system"),
             },
         }
+
+    def set_kubelet_version(self, name: str, version: str) -> bool:
+        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+            return False
+        self.kubelet_versions[name] = version
+        rt = self._rt("v1", "Node")
+        node = self.store.find(rt, None, name)
+        if node is None:
+            return True
+        ip = next((a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"), "")
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+        return self.store.set_status(rt, None, name, self._node_status(name, ip, ready, node))
 
     def set_cni_ready(self) -> None:
         if self.cni_ready:
@@ -149,7 +193,9 @@ class ClusterSim:
                 meta = obj["metadata"]
                 spec = obj.get("spec", {})
                 replicas = spec.get("replicas", 1)
-                ready = replicas if self.nodes_for(spec.get("template", {}).get("spec", {})) else 0
+                pod = spec.get("template", {}).get("spec", {})
+                problem = self.pod_problem(meta["namespace"], pod, meta["name"])
+                ready = replicas if self.nodes_for(pod) and problem is None else 0
                 status: dict[str, Any] = {
                     "observedGeneration": meta["generation"],
                     "replicas": replicas,
@@ -166,13 +212,17 @@ class ClusterSim:
                             "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
                         }
                     ]
+                    if problem is not None:
+                        status["conditions"].append(
+                            {"type": "ReplicaFailure", "status": "True", "reason": problem[0], "message": problem[1]}
+                        )
                 self.store.set_status(rt, meta["namespace"], meta["name"], status)
         rt = self._rt("apps/v1", "DaemonSet")
         for obj in self.store.list(rt, None):
             meta = obj["metadata"]
             pod = obj.get("spec", {}).get("template", {}).get("spec", {})
             desired = self.nodes_for(pod, need_network=False)
-            ready = self.nodes_for(pod)
+            ready = self.nodes_for(pod) if self.pod_problem(meta["namespace"], pod, meta["name"]) is None else 0
             self.store.set_status(
                 rt,
                 meta["namespace"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, kustomize, sops
+from . import errors, kustomize, pod_network, postbuild, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
@@ -42,6 +42,17 @@ class FluxSim:
         deploy = self.store.find(rt, "flux-system", name)
         return deploy is not None and self.cluster.workload_ready(deploy)
 
+    def unresolvable(self, controller: str, url: str) -> str | None:
+        """The lookup error a controller gets for the URL's host while its resolver is cluster DNS and
+        CoreDNS cannot run yet; None when the name resolves (or the URL has an IP)."""
+        rt = self.catalog.by_kind("apps/v1", "Deployment")
+        assert rt is not None
+        deploy = self.store.find(rt, "flux-system", controller) or {}
+        pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
+        if pod_network.needs_dns(url) is None or self.cluster.cluster_dns_answers:
+            return None
+        return pod_network.lookup_failure(url) if pod_network.uses_cluster_dns(pod) else None
+
     # source-controller ---------------------------------------------------------------------------
     def reconcile_sources(self) -> None:
         rt = self.catalog.by_kind("source.toolkit.fluxcd.io/v1", "GitRepository")
@@ -52,6 +63,11 @@ class FluxSim:
             branch = (spec.get("ref") or {}).get("branch", "master")
             old = repo.get("status") or {}
             try:
+                lookup = self.unresolvable("source-controller", spec.get("url", ""))
+                if lookup:
+                    raise SourceError(
+                        f"failed to checkout and determine revision: unable to clone '{spec.get('url', '')}': {lookup}"
+                    )
                 tree = self.git.checkout(spec.get("url", ""), branch)
             except SourceError as e:
                 self.trees.pop((meta["namespace"], meta["name"]), None)
@@ -132,7 +148,7 @@ class FluxSim:
                 return result("False", "DependencyNotReady", f"dependency '{dep_ns}/{dep['name']}' is not ready")
         try:
             objects = self._build(ks, tree)
-        except (kustomize.BuildError, sops.DecryptionError) as e:
+        except (kustomize.BuildError, sops.DecryptionError) as e:  # postbuild.VariablesError is a BuildError
             return result("False", "BuildFailed", str(e), lastAttemptedRevision=revision)
         try:
             applied = self._apply(ks, objects)
@@ -167,6 +183,9 @@ class FluxSim:
     def _build(self, ks: dict[str, Any], tree: Tree) -> list[dict[str, Any]]:
         objects = kustomize.build(tree, ks.get("spec", {}).get("path", "./"))
         decryption = ks.get("spec", {}).get("decryption") or {}
+        post = ks.get("spec", {}).get("postBuild")
+        variables = postbuild.variables(self.store, self.catalog, ks) if post is not None else {}
+        strict = postbuild.strict(self.store, self.catalog)
         out = []
         for obj in objects:
             if sops.is_encrypted(obj):
@@ -174,6 +193,8 @@ class FluxSim:
                 if decryption.get("provider") != "sops":
                     raise kustomize.BuildError(f"{name}: SOPS-encrypted manifest but spec.decryption is not set")
                 obj = sops.decrypt(obj, self._identities(ks, decryption, name))
+            if post is not None:
+                obj = postbuild.substitute(obj, variables, strict)
             out.append(obj)
         return out
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
-from . import charts, errors
+from . import charts, errors, lb_ipam
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
@@ -21,6 +22,9 @@ class HelmSim:
         self.catalog = catalog
         self.cluster = cluster
         self.events = events
+        # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
+        self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
+        self.l2_announcements = False  # the installed Cilium release's `l2announcements.enabled`
 
     def reconcile_all(self) -> None:
         rt = self.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
@@ -29,20 +33,25 @@ class HelmSim:
             return
         for repo in self.store.list(repo_rt, None):
             meta = repo["metadata"]
+            url = repo.get("spec", {}).get("url", "")
+            lookup = self.unresolvable("source-controller", url)
+            verdict = (
+                (
+                    "False",
+                    "Failed",
+                    f'failed to fetch Helm repository index: Get "{url.rstrip("/")}/index.yaml": {lookup}',
+                )
+                if lookup
+                else ("True", "Succeeded", "stored artifact: revision 'sha256:lab'")
+            )
             self.store.set_status(
                 repo_rt,
                 meta["namespace"],
                 meta["name"],
                 {
                     "observedGeneration": meta["generation"],
-                    "conditions": condition(
-                        (repo.get("status") or {}).get("conditions"),
-                        "True",
-                        "Succeeded",
-                        "stored artifact: revision 'sha256:lab'",
-                        meta["generation"],
-                    ),
-                    "url": repo.get("spec", {}).get("url", ""),
+                    "conditions": condition((repo.get("status") or {}).get("conditions"), *verdict, meta["generation"]),
+                    "url": url,
                 },
             )
         for hr in self.store.list(rt, None):
@@ -86,6 +95,14 @@ class HelmSim:
                 f"HelmChart '{helmchart}' is not ready: failed to get source: "
                 f'HelmRepository.source.toolkit.fluxcd.io "{source.get("name", "")}" not found',
             )
+        repo = self.store.find(repo_rt, source_ns, source.get("name", "")) or {}
+        if not is_ready(repo):
+            return result(
+                "False",
+                "ArtifactFailed",
+                f"HelmChart '{helmchart}' is not ready: HelmRepository '{source_ns}/{source.get('name', '')}' "
+                "is not ready",
+            )
         chart = charts.CHARTS.get(chart_name)
         if chart is None or (version not in ("*", "") and version not in chart.versions):
             return result(
@@ -106,10 +123,12 @@ class HelmSim:
         if not (chart.host_network or self.cluster.cni_ready):
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         try:
+            created = []
             for obj in charts.side_effects(chart.name, spec.get("values") or {}, release_ns):
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
-                self.store.apply(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], obj, MANAGER, True)
+                ns = obj["metadata"].get("namespace")
+                created.append(self.store.apply(rt, ns, obj["metadata"]["name"], obj, MANAGER, True))
         except errors.ApiStatusError as e:
             return result(
                 "False",
@@ -117,6 +136,14 @@ class HelmSim:
                 f"Helm install failed for release {release_ns}/{release} with "
                 f"chart {chart.name}@{version}: {e.message}",
             )
+        if chart.name == "cilium":
+            self.l2_announcements = bool(((spec.get("values") or {}).get("l2announcements") or {}).get("enabled"))
+        pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
+        waiting = [o for o in pending if not lb_ipam.ingress_ips(o) and not o["spec"].get("externalIPs")]
+        if not (spec.get("install") or {}).get("disableWait") and waiting:
+            # Helm's --wait (helm-controller's default) holds the release until every LoadBalancer Service has
+            # an ingress address (helm pkg/kube/ready.go serviceReady).
+            return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         number = self._record_release(storage_ns, release, release_ns, chart.name, version)
         if chart.name == "cilium":
             self.cluster.set_cni_ready()

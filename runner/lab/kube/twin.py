@@ -13,6 +13,7 @@ from .cluster import ClusterSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
+from .lb_ipam import LbIpam
 from .pods import PodSim
 from .store import Store
 
@@ -26,6 +27,10 @@ class TwinOptions:
     default_git_repo: Path | None = None  # used for any URL not in git_repos
     tokens: frozenset[str] = frozenset()  # accepted bearer tokens (besides client certificates)
     pod_start_seconds: float = 1.0  # how long a new pod takes to pass its readiness probe
+    # The API server's PodSecurity admission configuration (on Talos: from the machine config's
+    # cluster.apiServer.admissionControl); None is upstream's default, privileged everywhere.
+    pod_security: dict[str, Any] | None = None
+    kube_proxy: bool = False  # Talos cluster.proxy.disabled is what the runner renders
 
 
 class KubeTwin:
@@ -39,6 +44,10 @@ class KubeTwin:
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
         self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
         self.pods = PodSim(self.store, self.catalog, self.cluster, self.options.pod_start_seconds)
+        self.helm.unresolvable = self.flux.unresolvable
+        self.lb = LbIpam(self.store, self.catalog, self.events)
+        self.cluster.pod_security = self.options.pod_security
+        self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
         self._last_seen: tuple[int, tuple[str, ...]] | None = None
         self.vip_address: str | None = None
@@ -70,6 +79,27 @@ class KubeTwin:
             result = self.pods.evict(namespace, name)
         self.reconcile()  # the ReplicaSet replaces the pod at once, as the real controller would
         return result
+    def create_missing(self, objects: list[dict[str, Any]], manager: str) -> None:
+        """Create each object that does not exist yet; existing ones are left exactly as they are."""
+        created = False
+        with self._reconcile_lock:
+            for obj in objects:
+                rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
+                meta = obj["metadata"]
+                namespace = meta.get("namespace") if rt is not None and rt.namespaced else None
+                if rt is None or self.store.find(rt, namespace, meta["name"]) is not None:
+                    continue
+                self.store.create(rt, namespace, obj, manager)
+                created = True
+        if created:
+            self.reconcile()
+
+    def set_kubelet_version(self, name: str, version: str) -> None:
+        """A kubelet restarted with another image reports its new version on its Node."""
+        with self._reconcile_lock:
+            changed = self.cluster.set_kubelet_version(name, version)
+        if changed:
+            self.reconcile()
 
     def reconcile(self) -> None:
         """Run the simulated controllers until nothing changes (a fixpoint), when anything moved since last time."""
@@ -84,6 +114,8 @@ class KubeTwin:
                 self.flux.reconcile_kustomizations()
                 if self.flux.controller_running("helm-controller"):
                     self.helm.reconcile_all()
+                self.lb.l2_enabled = self.helm.l2_announcements
+                self.lb.reconcile(cilium_running=self.cluster.cni_ready)
                 self.cluster.update_workloads()
                 self.pods.sync()
                 self._update_vip()
@@ -128,6 +160,7 @@ class KubeTwin:
             "vip_answers": self.vip_answers,
             "vip_address": self.vip_address,
             "cni_ready": self.cluster.cni_ready,
+            "announced": dict(self.lb.announced),
             "events": list(self.events),
             "revision": self.store.revision,
         }

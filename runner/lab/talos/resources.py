@@ -25,6 +25,7 @@ RESOURCE_TYPES: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str]
         ("extensions", "extension", "extensionstatus", "extensionstatuses"),
         (("NAME", "metadata.name"), ("VERSION", "metadata.version")),
     ),
+    "Manifests.kubernetes.talos.dev": ("controlplane", "Manifest", ("manifest", "manifests"), (("ID", "metadata.id"),)),
     "Members.cluster.talos.dev": (
         "cluster",
         "Member",
@@ -75,6 +76,15 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
         return [
             {"metadata": _metadata(namespace, rtype, str(i), 1), "spec": spec}
             for i, spec in enumerate(installed_extensions(node))
+        ]
+    if rtype == "Manifests.kubernetes.talos.dev":
+        if node.config is None or not node.config.is_controlplane:
+            return []  # rendered by the controllers only
+        from runner.lab.talos import manifests  # kept off the talosctl start-up path
+
+        return [
+            {"metadata": _metadata(namespace, rtype, rid, 1), "spec": objects}
+            for rid, objects in sorted(manifests.rendered(node.config.documents, node.version).items())
         ]
     # Members: discovery lists the running machines of the same cluster.
     if node.config is None:

@@ -1,0 +1,23 @@
+"""The cluster facts Flux's manifests read: the `cluster-settings` ConfigMap the runner writes into
+flux-system at hand-off, consumed by the flux/ Kustomizations through `postBuild.substituteFrom`
+(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, ...). One source of truth: cluster.yaml."""
+
+from __future__ import annotations
+
+from runner.core.spec import Cluster
+
+CONFIGMAP = "cluster-settings"
+
+
+def cluster_settings(cluster: Cluster) -> dict[str, str]:
+    net = cluster.network
+    settings = {
+        "cluster_name": cluster.name,
+        "cluster_vip": str(net.vip),
+        "cluster_interface": net.interface,
+        "cluster_cidr": str(net.cidr),
+    }
+    if net.load_balancers is not None:
+        settings["lb_range_start"] = str(net.load_balancers.start)
+        settings["lb_range_stop"] = str(net.load_balancers.stop)
+    return settings

@@ -1,0 +1,88 @@
+"""Kubernetes version changes, planned as `talosctl upgrade-k8s` performs them.
+
+Order (siderolabs/talos pkg/cluster/kubernetes/talos_managed.go@v1.11.2, `Upgrade`): kube-apiserver on every
+controller, then kube-controller-manager on every controller, then kube-scheduler, then kube-proxy's image on
+every controller, then the kubelet on every node (controllers first), then the bootstrap manifests (CoreDNS,
+kube-proxy, RBAC) re-applied. The manifests are also synced after a Talos upgrade: a new Talos release
+renders new ones (its default CoreDNS), and Talos itself only ever creates missing manifests.
+"""
+
+from __future__ import annotations
+
+from runner.core.configdiff import config_diff
+from runner.core.derive import Desired, DesiredNode
+from runner.core.planner.builder import PlanBuilder
+from runner.core.state import Observed, ObservedTalosNode
+from runner.core.steps import Kind
+from runner.core.talos.k8s_upgrade import CONTROL_PLANE, KUBELET, PROXY, without_images
+
+
+def _running(observed: Observed, node: DesiredNode) -> ObservedTalosNode | None:
+    state = observed.talos.get(node.name)
+    return state if state is not None and state.stage == "running" else None
+
+
+def upgrading(desired: Desired, observed: Observed, builder: PlanBuilder) -> bool:
+    """Whether some running node's Kubernetes differs from the spec (and nothing blocks the cluster)."""
+    if builder.conflicts:
+        return False
+    return any(
+        (state := _running(observed, n)) is not None
+        and state.kubernetes_version not in (None, n.kubernetes_version)
+        and n.name not in builder.blocked
+        for n in desired.nodes
+    )
+
+
+def images_only(node: DesiredNode, state: ObservedTalosNode) -> bool:
+    """Whether the node's config differs from the spec in component images alone (upgrade-k8s covers that)."""
+    if state.config_redacted is None or node.config_redacted is None:
+        return False  # unknown: the full config is applied after the upgrade (a no-op if it already matches)
+    return not config_diff(without_images(state.config_redacted), without_images(node.config_redacted))
+
+
+def plan_kubernetes_upgrade(
+    builder: PlanBuilder, desired: Desired, observed: Observed, after: str | None, upgrade: bool, talos_moved: bool
+) -> str | None:
+    """Chain the upgrade after `after`; returns the last step (None when nothing is planned)."""
+    if not (upgrade or talos_moved):
+        return None
+    version = desired.nodes[0].kubernetes_version
+    running = [n for n in desired.nodes if _running(observed, n) is not None and n.name not in builder.blocked]
+    controllers = [n for n in running if n.is_controller]
+    previous = after
+    if upgrade:
+        current = sorted(
+            {s.kubernetes_version for n in running if (s := _running(observed, n)) and s.kubernetes_version}
+        )
+        was = current[0] if current else "?"
+        for component in (*CONTROL_PLANE, PROXY, KUBELET):
+            for node in (
+                controllers if component != KUBELET else [*controllers, *(n for n in running if not n.is_controller)]
+            ):
+                state = _running(observed, node)
+                done = component == KUBELET and state is not None and images_only(node, state)
+                previous = builder.add(
+                    f"kubernetes/{component}/{node.name}",
+                    Kind.UPGRADE_KUBERNETES,
+                    f"node/{node.name}",
+                    f"Kubernetes {was}→{version}: {component} on {node.name} (upgrade-k8s order, mode no-reboot)",
+                    (previous,),
+                    node_name=node.name,
+                    ip=node.ip,
+                    component=component,
+                    version=version,
+                    # the kubelet is the node's last image: after it, its config is the spec's
+                    config_hash=node.config_hash if done else None,
+                )
+    if not controllers:
+        return previous
+    why = "Kubernetes upgraded" if upgrade else "Talos upgraded"
+    return builder.add(
+        "kubernetes/manifests",
+        Kind.SYNC_MANIFESTS,
+        "cluster",
+        f"{why}: server-side apply the bootstrap manifests Talos renders now (CoreDNS, kube-proxy, RBAC)",
+        (previous,),
+        ip=controllers[0].ip,
+    )

@@ -13,7 +13,10 @@ from typing import Protocol
 
 
 class Source(Protocol):
-    label: str  # shown in messages: "working tree" or a commit id
+    @property
+    def label(self) -> str:
+        """Shown in messages: "working tree" or a commit id."""
+
 
     def read(self, path: str) -> bytes | None: ...
 

@@ -20,15 +20,18 @@ from runner.core.talos import SecretsBundle, bundle_from_dict
 from runner.engine.target_settings import TargetSettings, mapped
 
 if TYPE_CHECKING:
-    from runner.drivers.imagefactory import ImageFactoryDriver
-    from runner.drivers.kube import LightkubeApi
-    from runner.drivers.proxmox import ProxmoxDriver
-    from runner.drivers.talos import TalosctlDriver
+    from runner.drivers.imagefactory import ImageFactoryApi
+    from runner.drivers.kube import KubeApi
+    from runner.drivers.proxmox import ProxmoxApi, ProxmoxDriver
+    from runner.drivers.talos import TalosApi, TalosctlDriver
 
 
 @dataclass
 class Connections:
     """The drivers for one cluster, built lazily (a no-op run must not pay for what it does not use).
+
+    The engine sees each driver only through its Protocol (`ProxmoxApi`, `TalosApi`, `KubeApi`,
+    `ImageFactoryApi`), so step handlers and observation can be driven by scripted ones in tests.
 
     Driver modules are imported on first use too: their client libraries (proxmoxer/requests, lightkube and
     its HTTP stack) are a large part of an idle service's memory, and an idle service has used none of them.
@@ -52,7 +55,7 @@ class Connections:
         return self._bundle
 
     @property
-    def proxmox(self) -> ProxmoxDriver:
+    def proxmox(self) -> ProxmoxApi:
         with self._lock:
             if self._proxmox is None:
                 from runner.drivers.proxmox import ProxmoxDriver
@@ -63,19 +66,19 @@ class Connections:
                     self.settings.proxmox_url or spec.url,
                     self.secrets.proxmox_token_id,
                     self.secrets.proxmox_token_secret,
-                    ca_bundle=ca,
+                    ca_bundle=str(ca) if ca else None,
                     verify_tls=spec.verify_tls,
                     poll_interval=0.2,
                 )
             return self._proxmox
 
-    def image_factory(self) -> ImageFactoryDriver:
+    def image_factory(self) -> ImageFactoryApi:
         from runner.drivers.imagefactory import ImageFactoryDriver
 
         return ImageFactoryDriver(self.settings.image_factory_url or self.cluster.image_factory.url)
 
     @property
-    def talos(self) -> TalosctlDriver:
+    def talos(self) -> TalosApi:
         with self._lock:
             if self._talos is None:
                 from runner.drivers.talos import TalosctlDriver
@@ -86,14 +89,21 @@ class Connections:
                 )
             return self._talos
 
-    def kube(self, endpoint: str, kubeconfig: Secret) -> LightkubeApi:
+    def admin_kubeconfig(self, endpoint: str) -> Secret:
+        """An admin kubeconfig for `endpoint`, issued from the bundle's Kubernetes CA (never stored)."""
+        from runner.drivers.kube.credentials import admin_kubeconfig
+
+        ca = self.bundle.certs.k8s
+        return admin_kubeconfig(ca.crt, ca.key, self.cluster.name, endpoint)
+
+    def kube(self, endpoint: str) -> KubeApi:
         """A Kubernetes client for `endpoint` (https://host:port), through the address map when set."""
         from runner.drivers.kube import LightkubeApi
 
         host_port = endpoint.split("://", 1)[-1].rstrip("/")
         host, _, port = host_port.partition(":")
         target = mapped(self.settings, host, int(port or 6443))
-        return LightkubeApi(kubeconfig, server=f"https://{target}")
+        return LightkubeApi(self.admin_kubeconfig(endpoint), server=f"https://{target}")
 
     def close(self) -> None:
         if self._proxmox is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from runner.core.secret import Secret
@@ -27,19 +27,8 @@ class KubeApi(Protocol):
     def api_ready(self) -> bool:
         """The API server answers and accepts our credentials (False while it cannot be reached)."""
 
-    def apply(
-        self, objs: Sequence[Mapping[str, Any]], *, field_manager: str = "runner", handoff: bool = False
-    ) -> list[dict[str, Any]]:
-        """Server-side apply, in order. With handoff=True, Flux-owned objects are refused (Permanent)."""
-
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        """The object, or None when it does not exist."""
-
     def wait_ready(self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0) -> FluxStatus:
         """Until Ready; Stalled or a terminal Ready=False raises Permanent with Flux's message; timeout -> Transient."""
-
-    def nodes_ready(self) -> dict[str, bool]:
-        """Node name -> Ready condition."""
 
     def remove_node(self, name: str) -> bool:
         """Cordon and delete a Node leaving the cluster; False when it did not exist."""

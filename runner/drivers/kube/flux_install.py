@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; it comes with lightkube
+import yaml  # PyYAML comes with lightkube
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret

@@ -120,7 +120,7 @@ class Engine:
                 redactor.add(cfg.secrets)
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
-            observed = observe(desired, conns, facts)
+            observed = observe(desired, conns, facts, self.store)
             outcome.plan = make_plan(desired, observed)
             reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
             if on_plan is not None:
@@ -169,7 +169,7 @@ class Engine:
             self.store.set_snapshot(name, snapshot(desired, before, outcome.plan))
             return
         try:
-            after = observe(desired, conns, self.store.get(name))
+            after = observe(desired, conns, self.store.get(name), self.store)
         except RunnerError as exc:
             reporter.log(f"could not observe the cluster after applying: {exc}")
             return

@@ -65,10 +65,13 @@ def table_versions(stdout: str) -> dict[str, int]:
     return out
 
 
-def failures_of(command: str, result: TalosctlResult, missing: Sequence[str]) -> dict[str, NodeFailure]:
+def failures_of(
+    command: str, result: TalosctlResult, missing: Sequence[str], *, tls_may_pass: bool = False
+) -> dict[str, NodeFailure]:
     """The error of each node in `missing`, from the multierror lines that name it (`ip: ...` or a dial to
-    it); errors that name no node are shared by the rest. A Permanent error that is not a TLS refusal
-    (an authorization failure, an unknown resource) is raised: it will not pass by trying again."""
+    it); errors that name no node are shared by the rest. A Permanent error (an authorization failure, an
+    unknown resource) is raised: it will not pass by trying again. Only where a TLS refusal may mean
+    "maintenance mode" (`tls_may_pass`) is that one left for the caller to look into."""
     lines = _ERROR_LINE.findall(result.stderr) or [result.stderr.strip()]
     named: dict[str, str] = {}
     shared: list[str] = []
@@ -83,7 +86,7 @@ def failures_of(command: str, result: TalosctlResult, missing: Sequence[str]) ->
         text = named.get(ip) or (shared[0] if shared else "(no output)")
         error = failures.classify(command, ip, text, result.redact)
         tls = failures.is_tls_failure(text)
-        if isinstance(error, Permanent) and not tls:
+        if isinstance(error, Permanent) and not (tls and tls_may_pass):
             raise error
         out[ip] = NodeFailure(error, tls)
     return out

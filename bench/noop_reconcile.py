@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZES = (5, 50)
 RATIO_TARGET = 2.0
 LIMITS = {"proxmox": 2, "talosctl": 4, "kubernetes": 4}
-SETTINGS: dict[str, Any] = {"boot_timeout": 120, "flux_timeout": 120, "max_parallel_steps": 16}
+SETTINGS: dict[str, Any] = {"boot_timeout": 180, "flux_timeout": 180, "max_parallel_steps": 8}
 
 
 @dataclass

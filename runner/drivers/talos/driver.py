@@ -216,13 +216,6 @@ class TalosctlDriver:
     def etcd_remove_member(self, ip: str, member_id: str) -> None:
         self._call(ip, ["etcd", "remove-member", member_id])
 
-    def kubeconfig(self, ip: str) -> Secret:
-        result = self._run(ip, ["kubeconfig", "{workdir}/out-kubeconfig", "--force", "--merge=false"])
-        self._check("kubeconfig", ip, result)
-        if "out-kubeconfig" not in result.outputs:
-            raise Permanent(f"talosctl kubeconfig on {ip} wrote no kubeconfig")
-        return Secret(result.outputs["out-kubeconfig"])
-
     def version(self, ip: str) -> str:
         out = self._call(ip, ["version"])
         server = out.split("Server:", 1)[-1]

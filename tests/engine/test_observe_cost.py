@@ -18,11 +18,14 @@ from runner.core.cluster_secrets import ClusterSecrets, parse_secrets
 from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent
 from runner.core.planner import plan
+from runner.core.secret import Redactor
 from runner.core.steps import Kind
 from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterFacts, ClusterStateStore
 from runner.engine.configs import node_configs, with_config_hashes
 from runner.engine.observe import observe
+from runner.engine.reconcile import Engine, NullReporter
+from runner.engine.source import DirSource
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
 from runner.lab.proxmox import Delays, ProxmoxTwinState, serve_proxmox_twin
@@ -157,14 +160,24 @@ def test_a_permanent_etcd_error_stops_observation(make_lab, tmp_path: Path) -> N
         f'exec "{real}" "$@"\n'
     )
     refusing.chmod(0o755)
-    conns = Connections(
-        lab.conns.settings.model_copy(update={"talosctl_path": str(refusing)}), lab.conns.cluster, lab.conns.secrets
+    settings = lab.conns.settings.model_copy(
+        update={"talosctl_path": str(refusing), "age_key_file": ROOT / "tests/keys/lab.agekey"}
     )
+    conns = Connections(settings, lab.conns.cluster, lab.conns.secrets)
     try:
         with pytest.raises(Permanent, match="PermissionDenied desc = not authorized"):
             observe(lab.desired, conns, ClusterFacts(), lab.store)
     finally:
         conns.close()
+    # The whole run: it stops before planning, with the node's answer, and plans no bootstrap.
+    outcome = Engine(settings, lab.store).reconcile(
+        DirSource(ROOT), "home", apply=False, reporter=NullReporter(), redactor=Redactor()
+    )
+    assert outcome.plan is None
+    assert outcome.error == (
+        "talosctl etcd members on 10.0.0.11: error getting members: "
+        "rpc error: code = PermissionDenied desc = not authorized"
+    )
 
 
 def test_a_recorded_bootstrap_is_never_planned_again(make_lab) -> None:  # type: ignore[no-untyped-def]

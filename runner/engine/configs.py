@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from runner.core.spec import Cluster
 from runner.core.talos import (
     MachineConfigInput,
     SecretsBundle,
+    bundle_fingerprint,
     config_hash,
     machine_config,
     redacted,
@@ -29,10 +32,41 @@ class NodeConfig:
     redacted: list[Any]
 
 
+class RenderedConfigs:
+    """Configs this process has rendered, by everything that goes into one (the node's inputs and the bundle).
+
+    Rendering is deterministic and costs tens of milliseconds per node, most of a no-op reconcile of a large
+    cluster; a long-lived engine renders a node again only when something it depends on changed. Memory only.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._items: OrderedDict[tuple[MachineConfigInput, str], NodeConfig] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[MachineConfigInput, str]) -> NodeConfig | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[MachineConfigInput, str], config: NodeConfig) -> None:
+        with self._lock:
+            self._items[key] = config
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+
 def node_configs(
-    cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle
+    cluster: Cluster,
+    desired: Desired,
+    secrets: ClusterSecrets,
+    bundle: SecretsBundle,
+    rendered: RenderedConfigs | None = None,
 ) -> dict[str, NodeConfig]:
     controllers = tuple(n.ip for n in desired.controllers)
+    fingerprint = bundle_fingerprint(bundle) if rendered is not None else ""
     out: dict[str, NodeConfig] = {}
     for dn in desired.nodes:
         node = MachineConfigInput(
@@ -56,10 +90,15 @@ def node_configs(
             tailscale_login_server=cluster.tailscale.login_server if cluster.tailscale else None,
             tailscale_auth_key=secrets.tailscale_auth_key if cluster.tailscale else None,
         )
-        docs = machine_config(node, bundle)
-        out[dn.name] = NodeConfig(
-            Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
-        )
+        known = rendered.get((node, fingerprint)) if rendered is not None else None
+        if known is None:
+            docs = machine_config(node, bundle)
+            known = NodeConfig(
+                Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
+            )
+            if rendered is not None:
+                rendered.put((node, fingerprint), known)
+        out[dn.name] = known
     return out
 
 

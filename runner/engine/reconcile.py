@@ -24,7 +24,7 @@ from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.configs import NodeConfig, RenderedConfigs, node_configs, with_config_hashes
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -68,10 +68,12 @@ class Engine:
     store: ClusterStateStore
     decrypt: DecryptCache = field(init=False)
     sops: SopsCli = field(init=False)
+    rendered: RenderedConfigs = field(init=False)
 
     def __post_init__(self) -> None:
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
+        self.rendered = RenderedConfigs()
 
     @functools.cached_property
     def flux_version(self) -> str:
@@ -93,7 +95,7 @@ class Engine:
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
-        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle)
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered)
         return loaded, conns, with_config_hashes(base, configs), configs
 
     def reconcile(

@@ -1,8 +1,8 @@
 """Observe the real state cheaply: the same number of calls for 5 nodes as for 50.
 
 - Proxmox: one GET /cluster/resources; a VM's config only when its spec tag differs.
-- Talos: one talosctl run per question for every node at once (stage; then version, schematic and config
-  version in parallel); a config is read only where the runner cannot prove it unchanged (same boot, same
+- Talos: one talosctl run per question for every node at once (stage, version, schematic and config
+  version, all in parallel); a config is read only where the runner cannot prove it unchanged (same boot, same
   MachineConfig version as when it last read it, and that config was the desired one).
 - Kubernetes: a fixed handful of requests (probe, Flux namespace, Kustomizations list), in parallel with Talos.
 """
@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner.core.derive import Desired, DesiredNode
-from runner.core.errors import Transient
+from runner.core.errors import RunnerError, Transient
 from runner.core.state import Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.talos import config_hash, parse_machine_config, redacted
 from runner.engine.clusterstate import ClusterFacts, ClusterStateStore, ConfigSeen
@@ -22,6 +23,8 @@ from runner.engine.targets import Connections
 
 if TYPE_CHECKING:
     from runner.drivers.talos import NodeStatus
+
+T = TypeVar("T")
 
 
 def observe_vms(desired: Desired, conns: Connections) -> tuple[dict[int, ObservedVm], frozenset[str] | None]:
@@ -89,22 +92,42 @@ def powered_nodes(desired: Desired, vms: dict[int, ObservedVm]) -> list[DesiredN
     return [dn for dn in desired.nodes if (vm := vms.get(dn.vm.vmid)) and vm.managed and vm.status == "running"]
 
 
+def _ask_early(
+    pool: ThreadPoolExecutor, ask: Callable[[Sequence[str]], dict[str, T]], ips: list[str]
+) -> Future[dict[str, T]]:
+    return pool.submit(ask, ips)
+
+
+def _settled(early: Future[dict[str, T]], ask: Callable[[Sequence[str]], dict[str, T]], ips: list[str]) -> dict[str, T]:
+    """The early answer when it covers every running node; otherwise ask those nodes again.
+
+    Asked before the stages were known, an early call may have met nodes that are booting or in maintenance
+    mode (a first node that does not answer fails a whole `talosctl get`); only the second ask counts."""
+    try:
+        found = early.result()
+    except RunnerError:
+        found = {}
+    if all(ip in found for ip in ips):
+        return {ip: found[ip] for ip in ips}
+    return ask(ips)
+
+
 def observe_talos(
     desired: Desired,
     powered: list[DesiredNode],
     statuses: dict[str, NodeStatus],
+    early: dict[str, Future[Any]],
     conns: Connections,
     store: ClusterStateStore | None,
-    pool: ThreadPoolExecutor,
 ) -> dict[str, ObservedTalosNode]:
-    """Versions, schematics and config versions of the running nodes (three talosctl runs in parallel),
-    then the configs the runner cannot prove unchanged (one more run, only when there are any)."""
+    """Versions, schematics and config versions of the running nodes (asked together with the stages), then
+    the configs the runner cannot prove unchanged (one more run, only when there are any)."""
     talos = conns.talos
     running = [dn for dn in powered if statuses[dn.ip].stage == "running"]
     ips = [dn.ip for dn in running]
-    versions_f, schematics_f = pool.submit(talos.versions, ips), pool.submit(talos.schematics, ips)
-    config_versions = talos.config_versions(ips)
-    versions, schematics = versions_f.result(), schematics_f.result()
+    versions = _settled(early["versions"], talos.versions, ips)
+    schematics = _settled(early["schematics"], talos.schematics, ips)
+    config_versions = _settled(early["config_versions"], talos.config_versions, ips)
     _answered(versions, ips, "version")
     _answered(schematics, ips, "get extensions")
     _answered(config_versions, ips, "get machineconfig")
@@ -169,11 +192,22 @@ def observe(
 ) -> Observed:
     vms, images = observe_vms(desired, conns)
     powered = powered_nodes(desired, vms)
-    statuses = conns.talos.statuses([dn.ip for dn in powered]) if powered else {}
-    first = statuses.get(desired.bootstrap_node.ip)
-    with ThreadPoolExecutor(4, thread_name_prefix="observe") as pool:
+    if not powered:
+        return Observed(vms=vms, images=images, talos={}, cluster=_unbootstrapped(facts))
+    ips = [dn.ip for dn in powered]
+    talos = conns.talos
+    with ThreadPoolExecutor(5, thread_name_prefix="observe") as pool:
+        # Every question at once: in a converged cluster every node runs, so the answers asked before the
+        # stages are known are the ones needed (one round of talosctl runs, not two).
+        early: dict[str, Future[Any]] = {
+            "versions": _ask_early(pool, talos.versions, ips),
+            "schematics": _ask_early(pool, talos.schematics, ips),
+            "config_versions": _ask_early(pool, talos.config_versions, ips),
+        }
+        statuses = talos.statuses(ips)
+        first = statuses.get(desired.bootstrap_node.ip)
         # Kubernetes needs only the first controller running: ask it while Talos answers the rest.
         cluster_f = pool.submit(observe_cluster, desired, conns, facts) if first and first.stage == "running" else None
-        talos = observe_talos(desired, powered, statuses, conns, store, pool) if powered else {}
+        nodes = observe_talos(desired, powered, statuses, early, conns, store)
         cluster = cluster_f.result() if cluster_f else _unbootstrapped(facts)
-    return Observed(vms=vms, images=images, talos=talos, cluster=cluster)
+    return Observed(vms=vms, images=images, talos=nodes, cluster=cluster)

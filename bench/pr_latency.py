@@ -52,6 +52,7 @@ def main() -> int:
                 raise SystemExit(f"the lab cluster did not converge: {applied['summary']} / {applied['error']}")
             session.world.forge_state.add_pull(session.settings.full_name, PR)
             seconds: list[float] = []
+            after_push: list[float] = []
             for i in range(PUSHES):
                 memory = 20480 + 1024 * i  # each round's plan names its own new size
                 commit = session.commit(
@@ -59,6 +60,7 @@ def main() -> int:
                 )
                 started = time.perf_counter()
                 session.push(BRANCH)
+                pushed = time.perf_counter()
                 action = "opened" if i == 0 else "synchronized"
                 reply = send_pull_request(
                     session, action=action, number=PR, head_ref=BRANCH, head_sha=commit, base_sha=base
@@ -71,6 +73,7 @@ def main() -> int:
                         raise SystemExit(f"no plan comment naming {memory} MiB within 60 s")
                     time.sleep(0.01)
                 seconds.append(time.perf_counter() - started)
+                after_push.append(time.perf_counter() - pushed)
                 session.wait_for_run(commit, mode="plan", timeout=60)  # let the run finish before the next push
         finally:
             session.stop()
@@ -78,6 +81,8 @@ def main() -> int:
     print(f"push to PR branch -> plan comment posted, {PUSHES} pushes (lab, reference cluster converged)")
     print("seconds: " + " ".join(f"{s:.2f}" for s in seconds))
     print(f"p50 {p50:.2f} s, min {min(seconds):.2f} s, max {max(seconds):.2f} s")
+    # The lab's git server runs its post-receive hook (which sends the push webhook) inside `git push`.
+    print(f"of which after the push returned: p50 {statistics.median(after_push):.2f} s")
     verdict = "ok" if p50 <= TARGET_SECONDS else "MISSED"
     print(f"target: p50 <= {TARGET_SECONDS:g} s ({p50:.2f} s) -> {verdict}")
     return 0 if verdict == "ok" else 1

@@ -8,6 +8,7 @@ running the twin's talosctl through a wrapper that counts each process it starts
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,3 +187,20 @@ def test_a_recorded_bootstrap_is_never_planned_again(make_lab) -> None:  # type:
     observed = observe(lab.desired, lab.conns, facts, lab.store)  # etcd is not even asked
     assert observed.cluster.bootstrapped
     assert not [s for s in plan(lab.desired, observed).steps if s.kind == Kind.BOOTSTRAP]
+
+
+def test_a_rebooted_node_has_its_config_read_again(make_lab) -> None:  # type: ignore[no-untyped-def]
+    """After a reboot the MachineConfig version starts afresh and may equal the one recorded: the boot differs."""
+    lab = make_lab(5)
+    observed_runs(lab)
+    node = lab.desired.nodes[4]
+    lab.twin.power(node.ip, False)
+    lab.twin.power(node.ip, True)
+    deadline = time.monotonic() + 30
+    while lab.twin.phase(node.ip) != "running":
+        assert time.monotonic() < deadline, "the node did not come back"
+        time.sleep(0.05)
+    lab.count_file.unlink(missing_ok=True)
+    observe(lab.desired, lab.conns, ClusterFacts(), lab.store)
+    reads = [run for run in lab.talosctl_runs() if run.endswith("get machineconfig -o json")]
+    assert len(reads) == 1 and f"-n {node.ip} " in reads[0], lab.talosctl_runs()

@@ -57,7 +57,7 @@ def status(cluster_dir: Path = ClusterDir) -> None:
     with errors_as_exit():
         _, conns, desired, _ = engine.prepare(DirSource(root), name)
         try:
-            observed = observe(desired, conns, engine.store.get(name))
+            observed = observe(desired, conns, engine.store.get(name), engine.store)
         finally:
             conns.close()
     snap = make_snapshot(desired, observed, make_plan(desired, observed))

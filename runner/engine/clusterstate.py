@@ -20,8 +20,29 @@ CREATE TABLE IF NOT EXISTS cluster_state (
     applied_commit TEXT,
     snapshot TEXT,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS talos_config_seen (
+    cluster TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    booted TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    config_hash TEXT NOT NULL,
+    kubernetes_version TEXT,
+    PRIMARY KEY (cluster, ip)
 )
 """
+ADDED_COLUMNS = {"bootstrapped_at": "TEXT"}  # columns newer than the table: added to older databases
+
+
+@dataclass(frozen=True)
+class ConfigSeen:
+    """A node's machine config as last read: its hash holds while the node reports the same boot and
+    MachineConfig version (COSI bumps the version on every change; a reboot starts a new boot)."""
+
+    booted: str
+    version: int
+    config_hash: str
+    kubernetes_version: str | None
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,7 @@ class ClusterFacts:
     handoff_at: str | None = None
     endpoint: str | None = None
     applied_commit: str | None = None
+    bootstrapped_at: str | None = None
 
 
 class ClusterStateStore:
@@ -37,17 +59,22 @@ class ClusterStateStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.execute(SCHEMA)
+        self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(cluster_state)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE cluster_state ADD COLUMN {column} {kind}")
 
     def get(self, cluster: str) -> ClusterFacts:
         with self._lock:
             row = self._db.execute(
-                "SELECT handoff_at, endpoint, applied_commit FROM cluster_state WHERE cluster = ?", (cluster,)
+                "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at FROM cluster_state WHERE cluster = ?",
+                (cluster,),
             ).fetchone()
         return ClusterFacts(*row) if row else ClusterFacts()
 
     def _set(self, cluster: str, column: str, value: str | None) -> None:
-        assert column in ("handoff_at", "endpoint", "applied_commit", "snapshot")
+        assert column in ("handoff_at", "endpoint", "applied_commit", "snapshot", "bootstrapped_at")
         with self._lock:
             self._db.execute(
                 f"INSERT INTO cluster_state (cluster, {column}) VALUES (?, ?) "
@@ -58,6 +85,24 @@ class ClusterStateStore:
 
     def record_handoff(self, cluster: str, when: str) -> None:
         self._set(cluster, "handoff_at", when)
+
+    def record_bootstrap(self, cluster: str, when: str) -> None:
+        self._set(cluster, "bootstrapped_at", when)
+
+    def configs_seen(self, cluster: str) -> dict[str, ConfigSeen]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT ip, booted, version, config_hash, kubernetes_version FROM talos_config_seen WHERE cluster = ?",
+                (cluster,),
+            ).fetchall()
+        return {ip: ConfigSeen(*rest) for ip, *rest in rows}
+
+    def record_configs_seen(self, cluster: str, seen: dict[str, ConfigSeen]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO talos_config_seen VALUES (?, ?, ?, ?, ?, ?)",
+                [(cluster, ip, s.booted, s.version, s.config_hash, s.kubernetes_version) for ip, s in seen.items()],
+            )
 
     def set_endpoint(self, cluster: str, endpoint: str) -> None:
         self._set(cluster, "endpoint", endpoint)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from runner.core.spec import Cluster
 from runner.core.talos import (
     MachineConfigInput,
     SecretsBundle,
+    bundle_fingerprint,
     config_hash,
     machine_config,
     redacted,
@@ -29,37 +32,80 @@ class NodeConfig:
     redacted: list[Any]
 
 
+MemoKey = tuple[tuple[tuple[str, Any], ...], str]  # (a node's config inputs, the bundle's fingerprint)
+
+
+class RenderedConfigs:
+    """Configs this process has rendered, by everything that goes into one (the node's inputs and the bundle).
+
+    Rendering is deterministic and costs tens of milliseconds per node, most of a no-op reconcile of a large
+    cluster; a long-lived engine renders a node again only when something it depends on changed. Memory only.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._limit = limit
+        self._items: OrderedDict[MemoKey, NodeConfig] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: MemoKey) -> NodeConfig | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: MemoKey, config: NodeConfig) -> None:
+        with self._lock:
+            self._items[key] = config
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+
 def node_configs(
-    cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle
+    cluster: Cluster,
+    desired: Desired,
+    secrets: ClusterSecrets,
+    bundle: SecretsBundle,
+    rendered: RenderedConfigs | None = None,
 ) -> dict[str, NodeConfig]:
-    controllers = tuple(n.ip for n in desired.controllers)
+    shared: dict[str, Any] = {
+        "cluster_name": cluster.name,
+        "prefixlen": cluster.network.cidr.prefixlen,
+        "gateway": str(cluster.network.gateway),
+        "nameservers": tuple(str(n) for n in cluster.network.nameservers),
+        "interface": cluster.network.interface,
+        "install_disk": cluster.talos.install_disk,
+        # Machine configs keep the first controller as endpoint for good: nodes reach the API through
+        # KubePrism anyway, and a changing endpoint would re-apply every node's config at hand-off.
+        "cluster_endpoint": desired.initial_endpoint,
+        "vip": desired.vip,
+        "controller_ips": tuple(n.ip for n in desired.controllers),
+        "tailscale_login_server": cluster.tailscale.login_server if cluster.tailscale else None,
+        "tailscale_auth_key": secrets.tailscale_auth_key if cluster.tailscale else None,
+    }
+    fingerprint = bundle_fingerprint(bundle) if rendered is not None else ""
     out: dict[str, NodeConfig] = {}
     for dn in desired.nodes:
-        node = MachineConfigInput(
-            cluster_name=cluster.name,
-            name=dn.name,
-            role=dn.role,  # type: ignore[arg-type]
-            ip=dn.ip,
-            prefixlen=cluster.network.cidr.prefixlen,
-            gateway=str(cluster.network.gateway),
-            nameservers=tuple(str(n) for n in cluster.network.nameservers),
-            interface=cluster.network.interface,
-            install_disk=cluster.talos.install_disk,
-            installer_image=dn.installer_image,
-            talos_version=dn.talos_version,
-            kubernetes_version=dn.kubernetes_version,
-            # Machine configs keep the first controller as endpoint for good: nodes reach the API through
-            # KubePrism anyway, and a changing endpoint would re-apply every node's config at hand-off.
-            cluster_endpoint=desired.initial_endpoint,
-            vip=desired.vip,
-            controller_ips=controllers,
-            tailscale_login_server=cluster.tailscale.login_server if cluster.tailscale else None,
-            tailscale_auth_key=secrets.tailscale_auth_key if cluster.tailscale else None,
-        )
-        docs = machine_config(node, bundle)
-        out[dn.name] = NodeConfig(
-            Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
-        )
+        fields = {
+            **shared,
+            "name": dn.name,
+            "role": dn.role,
+            "ip": dn.ip,
+            "installer_image": dn.installer_image,
+            "talos_version": dn.talos_version,
+            "kubernetes_version": dn.kubernetes_version,
+        }
+        # The memo's key is the inputs themselves: checking them (MachineConfigInput) is left to a render.
+        key = (tuple(sorted(fields.items())), fingerprint)
+        known = rendered.get(key) if rendered is not None else None
+        if known is None:
+            docs = machine_config(MachineConfigInput(**fields), bundle)
+            known = NodeConfig(
+                Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
+            )
+            if rendered is not None:
+                rendered.put(key, known)
+        out[dn.name] = known
     return out
 
 

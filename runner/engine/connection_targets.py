@@ -20,6 +20,7 @@ from runner.engine.source import Source
 
 @dataclass(frozen=True)
 class ConnectionTargets:
+    cluster: str  # the cluster's name (the kubeconfig's context): the same on every branch
     proxmox_url: str
     proxmox_verify_tls: bool
     proxmox_ca_bundle: str | None
@@ -31,6 +32,7 @@ class ConnectionTargets:
     @classmethod
     def of(cls, cluster: Cluster) -> ConnectionTargets:
         return cls(
+            cluster=cluster.name,
             proxmox_url=cluster.proxmox.url,
             proxmox_verify_tls=cluster.proxmox.verify_tls,
             proxmox_ca_bundle=cluster.proxmox.ca_bundle,

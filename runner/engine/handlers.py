@@ -7,6 +7,7 @@ import datetime
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.flux_settings import cluster_settings
@@ -24,6 +25,9 @@ from runner.engine.drain_steps import DrainSteps
 from runner.engine.key_separation import FluxKey
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
+
+if TYPE_CHECKING:  # the Kubernetes driver's libraries load on first use
+    from runner.drivers.kube import KubeApi
 
 
 @dataclass
@@ -69,12 +73,9 @@ class StepRunner(DrainSteps):
                 f"etcd on {dn.name} listing all {len(want)} controllers",
             )
 
-    def _kube(self, endpoint: str | None = None):  # type: ignore[no-untyped-def]
-        first = self.desired.bootstrap_node
+    def _kube(self, endpoint: str | None = None) -> KubeApi:
         facts = self.store.get(self.desired.cluster)
-        return self.conns.kube(
-            endpoint or facts.endpoint or self.desired.initial_endpoint, self.conns.talos.kubeconfig(first.ip)
-        )
+        return self.conns.kube(endpoint or facts.endpoint or self.desired.initial_endpoint)
 
     # --- infrastructure ------------------------------------------------------------------------
     def _ensure_image(self, step: Step) -> str:
@@ -155,6 +156,7 @@ class StepRunner(DrainSteps):
         dn = self._node(step)
         self._wait_stage(dn, ("running",))
         self.conns.talos.bootstrap(dn.ip)
+        self.store.record_bootstrap(self.desired.cluster, _now())
         return f"etcd bootstrapped on {dn.name}"
 
     def _upgrade_talos(self, step: Step) -> str:
@@ -287,9 +289,7 @@ class StepRunner(DrainSteps):
         return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}"
 
     def _record_handoff(self, step: Step) -> str:
-        self.store.record_handoff(
-            self.desired.cluster, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        )
+        self.store.record_handoff(self.desired.cluster, _now())
         self.handoff = True
         return "hand-off recorded: Flux owns in-cluster objects"
 
@@ -302,6 +302,10 @@ class StepRunner(DrainSteps):
             kube.close()
         self.store.set_endpoint(self.desired.cluster, endpoint)
         return f"endpoint is now {endpoint}"
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 __all__ = ["Kind", "StepRunner"]

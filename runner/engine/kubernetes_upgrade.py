@@ -17,7 +17,7 @@ from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config, render_documents
 from runner.core.talos.k8s_upgrade import KUBELET, image_for, patch_component
 from runner.drivers.kube.api import KubeApi
-from runner.drivers.talos.driver import TalosApi
+from runner.drivers.talos.api import TalosApi
 
 TALOS_FIELD_MANAGER = "talos"  # constants.KubernetesFieldManagerName: whose fields the manifests are
 

@@ -217,4 +217,14 @@ class WorkQueue:
         self._wakeup.clear()
 
     def wait(self, timeout: float) -> None:
+        """Until a change is notified, a held-back item that could be claimed falls due, or `timeout`.
+
+        Without the second, an event held back for its burst (`settle`) would wait out the whole timeout."""
+        row = self.db.query(
+            "SELECT MIN(not_before) AS due FROM queue WHERE state = 'pending'"
+            " AND cluster NOT IN (SELECT cluster FROM queue WHERE state = 'running')"
+        )
+        due = row[0]["due"] if row and row[0]["due"] is not None else None
+        if due is not None:
+            timeout = min(timeout, max(0.01, float(due) - time.time()))
         self._wakeup.wait(timeout)

@@ -26,7 +26,7 @@ from runner.core.steps import Plan, Step
 from runner.drivers import workdir
 from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.configs import NodeConfig, RenderedConfigs, node_configs, with_config_hashes
 from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
@@ -85,11 +85,13 @@ class Engine:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # injectable for tests
     decrypt: DecryptCache = field(init=False)
     sops: SopsCli = field(init=False)
+    rendered: RenderedConfigs = field(init=False)
 
     def __post_init__(self) -> None:
         workdir.sweep()  # a CLI run after a crash finds no credentials of the dead process left on disk
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
+        self.rendered = RenderedConfigs()
 
     @functools.cached_property
     def flux_version(self) -> str:
@@ -108,7 +110,7 @@ class Engine:
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
-        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle)
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered)
         return loaded, conns, with_config_hashes(base, configs), configs
 
     def reconcile(
@@ -145,7 +147,7 @@ class Engine:
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
             recorded = self.store.snapshot(name) if offline else None
-            observed = observed_from_snapshot(recorded) if offline else observe(desired, conns, facts)
+            observed = observed_from_snapshot(recorded) if offline else observe(desired, conns, facts, self.store)
             maintenance = loaded.cluster.maintenance
             plan = annotated(make_plan(desired, observed), trusted, loaded.cluster, offline, recorded)
             plan = with_window_note(plan, disruption_verdict(maintenance, self.clock()))
@@ -160,7 +162,7 @@ class Engine:
             if not outcome.plan.empty:  # an apply that changes nothing needs no privilege beyond reading
                 assert loaded.secrets is not None
                 check_privileges(
-                    conns.proxmox, loaded.cluster, conns.proxmox.client.url, loaded.secrets.proxmox_token_id
+                    conns.proxmox_inspect, loaded.cluster, conns.proxmox_url, loaded.secrets.proxmox_token_id
                 )
             runner = StepRunner(
                 loaded.cluster,
@@ -217,7 +219,7 @@ class Engine:
             self.store.set_snapshot(name, snapshot(desired, before, plan))
             return
         try:
-            after = observe(desired, conns, self.store.get(name))
+            after = observe(desired, conns, self.store.get(name), self.store)
         except RunnerError as exc:
             reporter.log(f"could not observe the cluster after applying: {exc}")
             return

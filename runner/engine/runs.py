@@ -57,8 +57,7 @@ def access(root: Path, name: str, settings: TargetSettings | None = None) -> Acc
         controllers = [n.ip for n in desired.controllers]
         endpoints = [host, *[c for c in controllers if c != host]] if host != desired.vip else [host]
         talosconfig = conns.talos.talosconfig_yaml(endpoints, controllers)
-        raw = conns.talos.kubeconfig(desired.bootstrap_node.ip).reveal()
-        kubeconfig = Secret(raw.replace(desired.initial_endpoint, endpoint))
+        kubeconfig = conns.admin_kubeconfig(endpoint)
         return Access(talosconfig, kubeconfig, endpoint)
     finally:
         conns.close()

@@ -16,7 +16,9 @@ from runner.core.errors import Problem, SpecInvalid
 
 class Source(Protocol):
     @property
-    def label(self) -> str: ...  # shown in messages: "working tree" or a commit id
+    def label(self) -> str:
+        """Shown in messages: "working tree" or a commit id."""
+
 
     def read(self, path: str) -> bytes | None: ...
 

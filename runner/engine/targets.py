@@ -19,15 +19,19 @@ from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.target_settings import TargetSettings, mapped
 
 if TYPE_CHECKING:
-    from runner.drivers.imagefactory import ImageFactoryDriver
-    from runner.drivers.kube import LightkubeApi
-    from runner.drivers.proxmox import ProxmoxDriver
-    from runner.drivers.talos import TalosctlDriver
+    from runner.drivers.imagefactory import ImageFactoryApi
+    from runner.drivers.proxmox.api import ProxmoxInspect
+    from runner.drivers.kube import KubeApi
+    from runner.drivers.proxmox import ProxmoxApi, ProxmoxDriver
+    from runner.drivers.talos import TalosApi, TalosctlDriver
 
 
 @dataclass
 class Connections:
     """The drivers for one cluster, built lazily (a no-op run must not pay for what it does not use).
+
+    The engine sees each driver only through its Protocol (`ProxmoxApi`, `TalosApi`, `KubeApi`,
+    `ImageFactoryApi`), so step handlers and observation can be driven by scripted ones in tests.
 
     Driver modules are imported on first use too: their client libraries (proxmoxer/requests, lightkube and
     its HTTP stack) are a large part of an idle service's memory, and an idle service has used none of them.
@@ -51,7 +55,19 @@ class Connections:
         return self._bundle
 
     @property
-    def proxmox(self) -> ProxmoxDriver:
+    def proxmox(self) -> ProxmoxApi:
+        return self._proxmox_driver()
+
+    @property
+    def proxmox_inspect(self) -> ProxmoxInspect:
+        """The same client, for the read-only checks (doctor's and the apply preflight's privilege look-ups)."""
+        return self._proxmox_driver()
+
+    @property
+    def proxmox_url(self) -> str:
+        return self.settings.proxmox_url or self.targets.proxmox_url
+
+    def _proxmox_driver(self) -> ProxmoxDriver:
         with self._lock:
             if self._proxmox is None:
                 from runner.drivers.proxmox import ProxmoxDriver
@@ -59,16 +75,16 @@ class Connections:
                 t = self.targets
                 ca = str(self.settings.proxmox_ca_bundle or t.proxmox_ca_bundle or "") or None
                 self._proxmox = ProxmoxDriver(
-                    self.settings.proxmox_url or t.proxmox_url,
+                    self.proxmox_url,
                     self.secrets.proxmox_token_id,
                     self.secrets.proxmox_token_secret,
-                    ca_bundle=ca,
+                    ca_bundle=str(ca) if ca else None,
                     verify_tls=t.proxmox_verify_tls,
                     poll_interval=0.2,
                 )
             return self._proxmox
 
-    def image_factory(self) -> ImageFactoryDriver:
+    def image_factory(self) -> ImageFactoryApi:
         from runner.drivers.imagefactory import ImageFactoryDriver
 
         return ImageFactoryDriver(self.settings.image_factory_url or self.targets.image_factory_url)
@@ -78,7 +94,7 @@ class Connections:
         return address in self.targets.hosts
 
     @property
-    def talos(self) -> TalosctlDriver:
+    def talos(self) -> TalosApi:
         with self._lock:
             if self._talos is None:
                 from runner.drivers.talos import TalosctlDriver
@@ -93,7 +109,14 @@ class Connections:
                 )
             return self._talos
 
-    def kube(self, endpoint: str, kubeconfig: Secret) -> LightkubeApi:
+    def admin_kubeconfig(self, endpoint: str) -> Secret:
+        """An admin kubeconfig for `endpoint`, issued from the bundle's Kubernetes CA (never stored)."""
+        from runner.drivers.kube.credentials import admin_kubeconfig
+
+        ca = self.bundle.certs.k8s
+        return admin_kubeconfig(ca.crt, ca.key, self.targets.cluster, endpoint)
+
+    def kube(self, endpoint: str) -> KubeApi:
         """A Kubernetes client for `endpoint` (https://host:port), through the address map when set."""
         from runner.drivers.kube import LightkubeApi
 
@@ -102,7 +125,7 @@ class Connections:
         if not self.may_contact(host):
             raise Permanent(f"refusing to send the kubeconfig to {host}: not a node or VIP of the connection targets")
         target = mapped(self.settings, host, int(port or 6443))
-        return LightkubeApi(kubeconfig, server=f"https://{target}")
+        return LightkubeApi(self.admin_kubeconfig(endpoint), server=f"https://{target}")
 
     def close(self) -> None:
         if self._proxmox is not None:

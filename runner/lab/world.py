@@ -173,13 +173,19 @@ class LabWorld:
         with state.lock:
             state.tick()
             running = {vmid: (vm, vm.started_at) for vmid, vm in state.vms.items() if vm.status == "running"}
-            identities = {vmid: boot_identity(vm, state, self.factory_state) for vmid, (vm, _) in running.items()}
+            # Only VMs that just started need their image read (two YAML parses each): the wiring runs every
+            # 100 ms under the Proxmox lock, and re-reading every VM's image would starve the API at 50 VMs.
+            identities = {
+                vmid: boot_identity(vm, state, self.factory_state)
+                for vmid, (vm, started) in running.items()
+                if self._powered.get(vmid, ("", None))[1] != started
+            }
         for vmid, (ip, started) in list(self._powered.items()):
             if vmid not in running or running[vmid][1] != started:
                 self.talos.lab.power(ip, False)  # stopped, or rebooted (a new start time)
                 del self._powered[vmid]
         for vmid, (_vm, started) in running.items():
-            ident = identities[vmid]
+            ident = identities.get(vmid)
             if ident is not None and vmid not in self._powered:
                 node = self.talos.lab.register(ident.ip, ident.hostname, ident.version)
                 if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)

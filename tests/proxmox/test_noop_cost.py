@@ -1,4 +1,4 @@
-"""A no-op reconcile costs at most 2 Proxmox API calls whatever the node count (counted in the twin's call log).
+"""A no-op reconcile costs exactly one Proxmox API call whatever the node count (counted in the twin's call log).
 
 The converged cluster is built the way the benchmark builds it (real driver, real HTTPS, twin with no task
 delays), so the test and the benchmark measure the same thing; the test asserts counts, never times.
@@ -16,8 +16,8 @@ from proxmox_parallel import noop_calls
 
 
 @pytest.mark.parametrize("nodes", [5, 50])
-def test_noop_reconcile_costs_at_most_two_proxmox_calls(nodes: int, tmp_path: Path) -> None:
+def test_noop_reconcile_costs_one_proxmox_call(nodes: int, tmp_path: Path) -> None:
     count, remaining, calls = noop_calls(nodes, tmp_path)
     assert remaining == 0, "the converged cluster still wants VM steps"
-    assert count <= 2, calls
-    assert calls[0].startswith("GET /cluster/resources")
+    assert calls == ["GET /cluster/resources"]  # the design's one call: VMs, status and tags of every node
+    assert count == 1

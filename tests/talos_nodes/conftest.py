@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -162,3 +164,12 @@ def install(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle, ip: str, ro
 def running(twin: TalosTwin, bundle: Bundle, ip: str, role: str, hostname: str) -> None:
     """A node that is already installed and running: set up through the twin, for tests about later stages."""
     twin.preinstall(ip, bundle.config(role, hostname), hostname)
+
+
+def talosctl_as_runner(driver: TalosctlDriver, *args: str, nodes: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run the twin's talosctl with the runner's credentials, for commands the runner itself never runs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "talosconfig"
+        config.write_text(driver.talosconfig_yaml(list(nodes), list(nodes)).reveal())
+        argv = [driver.talosctl_path, "--talosconfig", str(config), "-n", ",".join(nodes), *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)

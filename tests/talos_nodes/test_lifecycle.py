@@ -8,7 +8,7 @@ from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.talos import TalosctlDriver
 from runner.lab.talos import TalosTwin
-from tests.talos_nodes.conftest import Bundle, boot_to_maintenance, running, wait_until
+from tests.talos_nodes.conftest import Bundle, boot_to_maintenance, running, talosctl_as_runner, wait_until
 
 CP = "10.0.0.11"
 
@@ -58,7 +58,7 @@ def test_upgrade_reboots_into_new_version(twin: TalosTwin, driver: TalosctlDrive
 def test_reboot_returns_to_running(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     running(twin, bundle, CP, "controlplane", "talos-cp-01")
     boot_id = twin.lab.nodes[CP].boot_id
-    driver.reboot(CP)
+    assert talosctl_as_runner(driver, "reboot", "--wait=false", nodes=[CP]).returncode == 0
     wait_until(lambda: twin.phase(CP) == "running", "the node to come back")
     assert twin.lab.nodes[CP].boot_id != boot_id
 
@@ -73,7 +73,7 @@ def test_node_stuck_in_maintenance(twin: TalosTwin, driver: TalosctlDriver, bund
 def test_node_that_never_comes_back_after_reboot(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     running(twin, bundle, CP, "controlplane", "talos-cp-01")
     twin.set_faults(CP, no_return_after_reboot=True)
-    driver.reboot(CP)
+    assert talosctl_as_runner(driver, "reboot", "--wait=false", nodes=[CP]).returncode == 0
     assert driver.stage(CP) == "unreachable"
     with pytest.raises(Transient, match="connection refused"):
         driver.version(CP)
@@ -81,7 +81,8 @@ def test_node_that_never_comes_back_after_reboot(twin: TalosTwin, driver: Talosc
 
 def test_reset_without_reboot_wipes_and_powers_off(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     running(twin, bundle, CP, "worker", "talos-worker-01")
-    driver.reset(CP, graceful=True, reboot=False)
+    reset = talosctl_as_runner(driver, "reset", "--graceful=true", "--reboot=false", "--wait=false", nodes=[CP])
+    assert reset.returncode == 0, reset.stderr
     assert twin.phase(CP) == "off"
     twin.power(CP, True)
     wait_until(lambda: twin.phase(CP) == "maintenance", "maintenance after reset")

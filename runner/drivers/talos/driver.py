@@ -11,8 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -20,7 +19,8 @@ from ruamel.yaml.error import YAMLError
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Redactor, Secret
 from runner.core.state import TalosStage
-from runner.drivers.talos import failures
+from runner.drivers.talos import batch, failures
+from runner.drivers.talos.api import EtcdMember, NodeConfig, NodeStatus
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
 from runner.drivers.talos.process import TalosctlResult, run_talosctl
 
@@ -37,37 +37,6 @@ _STAGES: dict[str, TalosStage] = {
     "shuttingDown": "unreachable",
     "resetting": "unreachable",
 }
-
-
-@dataclass(frozen=True)
-class EtcdMember:
-    id: str  # 16 hex digits, as talosctl prints it
-    hostname: str
-    peer_urls: tuple[str, ...]
-
-    @property
-    def ip(self) -> str:
-        return self.peer_urls[0].split("://", 1)[-1].rsplit(":", 1)[0].strip("[]") if self.peer_urls else ""
-
-
-class TalosApi(Protocol):
-    def apply_config(self, ip: str, config_yaml: Secret | str, insecure: bool, mode: str = "auto") -> str: ...
-    def stage(self, ip: str) -> TalosStage: ...
-    def bootstrap(self, ip: str) -> None: ...
-    def etcd_members(self, ip: str) -> list[str]: ...
-    def etcd_member_details(self, ip: str) -> list[EtcdMember]: ...
-    def etcd_leave(self, ip: str) -> None: ...
-    def etcd_remove_member(self, ip: str, member_id: str) -> None: ...
-    def health(self, controllers: Sequence[str], workers: Sequence[str], timeout: float) -> None: ...
-    def kubeconfig(self, ip: str) -> Secret: ...
-    def version(self, ip: str) -> str: ...
-    def machine_config(self, ip: str) -> Secret: ...
-    def schematic(self, ip: str) -> str | None: ...
-    def bootstrap_manifests(self, ip: str) -> list[dict[str, Any]]: ...
-    def upgrade(self, ip: str, image: str, preserve: bool = False) -> None: ...
-    def reboot(self, ip: str) -> None: ...
-    def reset(self, ip: str, graceful: bool = True, reboot: bool = False) -> None: ...
-    def talosconfig_yaml(self, endpoints: Sequence[str], nodes: Sequence[str] = ()) -> Secret: ...
 
 
 class TalosctlDriver:
@@ -102,7 +71,7 @@ class TalosctlDriver:
 
     def _run(
         self,
-        ip: str,
+        ip: str | Sequence[str],
         args: list[str],
         *,
         insecure: bool = False,
@@ -110,22 +79,27 @@ class TalosctlDriver:
         timeout: float | None = None,
         extra_secrets: Sequence[str] = (),
     ) -> TalosctlResult:
-        """talosctl against `ip` as both endpoint and node; secure calls get a fresh talosconfig."""
-        if self.allowed_nodes is not None and ip not in self.allowed_nodes:
-            raise Permanent(f"refusing to contact {ip}: it is not a node of the cluster's connection targets")
+        """talosctl with the node(s) `ip` as endpoints and nodes; secure calls get a fresh talosconfig.
+
+        With several nodes talosctl balances over the endpoints that answer, so one that is down or in
+        maintenance mode does not take the call with it."""
+        ips = [ip] if isinstance(ip, str) else list(ip)
+        refused = [n for n in ips if self.allowed_nodes is not None and n not in self.allowed_nodes]
+        if refused:
+            raise Permanent(f"refusing to contact {refused[0]}: it is not a node of the cluster's connection targets")
         files = dict(files or {})
         argv = []
         if not insecure:
-            files["talosconfig"] = talosconfig_text(self._credentials(), [ip], [ip], CONTEXT)
-            argv += ["--talosconfig", "{workdir}/talosconfig", "-e", ip]
-        argv += ["-n", ip, *args]
+            files["talosconfig"] = talosconfig_text(self._credentials(), ips, ips, CONTEXT)
+            argv += ["--talosconfig", "{workdir}/talosconfig", "-e", ",".join(ips)]
+        argv += ["-n", ",".join(ips), *args]
         return run_talosctl(
             self.talosctl_path,
             argv,
             files=files,
             timeout=timeout or self.timeout,
             redact=Redactor([*self._secret_values, *extra_secrets]),
-            what=f"talosctl {args[0]} on {ip}",
+            what=f"talosctl {args[0]} on {', '.join(ips)}",
         )
 
     def _check(self, command: str, ip: str, result: TalosctlResult) -> None:
@@ -137,7 +111,74 @@ class TalosctlDriver:
         self._check(" ".join(a for a in args[:2] if not a.startswith("-")), ip, result)
         return result.stdout
 
-    # --- TalosApi -------------------------------------------------------------------------------
+    # --- TalosApi: observation, several nodes per talosctl run -----------------------------------
+    def statuses(self, ips: Sequence[str]) -> dict[str, NodeStatus]:
+        """One secure `get machinestatus` for all; a node it misses is asked on its own (insecure too, if
+        it refused our certificate: maintenance mode), so only nodes that are not running cost extra."""
+        if not ips:
+            return {}
+        result = self._run(ips, ["get", "machinestatus", "-o", "json"])
+        docs = batch.by_node("get machinestatus", result, ips)
+        out = {ip: _status(docs[ip][0]) for ip in ips if ip in docs}
+        missing = [ip for ip in ips if ip not in out]
+        if missing:
+            failed = batch.failures_of("get machinestatus", result, missing, tls_may_pass=True)
+            for ip in missing:
+                # Without any output the first node may have failed the whole run: ask each on its own.
+                ask = failed[ip].tls or not docs
+                out[ip] = NodeStatus(self.stage(ip) if ask else "unreachable")
+        return out
+
+    def versions(self, ips: Sequence[str]) -> dict[str, str]:
+        if not ips:
+            return {}
+        result = self._run(ips, ["version"])
+        found = batch.version_blocks(result.stdout)
+        self._raise_permanent("version", result, [ip for ip in ips if ip not in found])
+        return {ip: found[ip] for ip in ips if ip in found}
+
+    def schematics(self, ips: Sequence[str]) -> dict[str, str | None]:
+        """The version of each node's `schematic` extension (None if not a factory image)."""
+        docs, answered = self._get_many(ips, ["get", "extensions", "-o", "json"])
+        out: dict[str, str | None] = {}
+        for ip in answered:
+            names = {d["spec"]["metadata"].get("name"): d["spec"]["metadata"] for d in docs.get(ip, [])}
+            out[ip] = str(names["schematic"].get("version")) if "schematic" in names else None
+        return out
+
+    def config_versions(self, ips: Sequence[str]) -> dict[str, int]:
+        if not ips:
+            return {}
+        result = self._run(ips, ["get", "machineconfig"])  # the table: versions, not the configs
+        found = batch.table_versions(result.stdout)
+        self._raise_permanent("get machineconfig", result, [ip for ip in ips if ip not in found])
+        return {ip: found[ip] for ip in ips if ip in found}
+
+    def machine_configs(self, ips: Sequence[str]) -> dict[str, NodeConfig]:
+        docs, answered = self._get_many(ips, ["get", "machineconfig", "-o", "json"])
+        return {
+            ip: NodeConfig(int(docs[ip][0]["metadata"]["version"]), Secret(str(docs[ip][0]["spec"])))
+            for ip in answered
+            if docs.get(ip)
+        }
+
+    def _get_many(self, ips: Sequence[str], args: list[str]) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+        """Resources by node, and the nodes that answered (a node with no such resource prints nothing)."""
+        if not ips:
+            return {}, []
+        command = " ".join(args[:2])
+        result = self._run(ips, args)
+        docs = batch.by_node(command, result, ips)
+        if result.returncode == 0:
+            return docs, list(ips)
+        batch.failures_of(command, result, [ip for ip in ips if ip not in docs])  # raises what will not pass
+        return docs, [ip for ip in ips if ip in docs]
+
+    def _raise_permanent(self, command: str, result: TalosctlResult, missing: list[str]) -> None:
+        if missing and (result.returncode != 0 or result.stderr.strip()):
+            batch.failures_of(command, result, missing)
+
+    # --- TalosApi: one node -----------------------------------------------------------------------
     def apply_config(self, ip: str, config_yaml: Secret | str, insecure: bool, mode: str = "auto") -> str:
         config = config_yaml if isinstance(config_yaml, Secret) else Secret(config_yaml)
         args = ["apply-config", "--file", "{workdir}/machine.yaml", "--mode", mode]
@@ -183,25 +224,8 @@ class TalosctlDriver:
         """IP addresses of the etcd members, as seen from `ip`."""
         return [m.ip for m in self.etcd_member_details(ip)]
 
-    def etcd_leave(self, ip: str) -> None:
-        self._call(ip, ["etcd", "leave"])
-
     def etcd_remove_member(self, ip: str, member_id: str) -> None:
         self._call(ip, ["etcd", "remove-member", member_id])
-
-    def health(self, controllers: Sequence[str], workers: Sequence[str], timeout: float) -> None:
-        args = ["health", f"--wait-timeout={max(1, int(timeout))}s", "--server=false"]
-        args += [f"--control-plane-nodes={','.join(controllers)}"]
-        if workers:
-            args += [f"--worker-nodes={','.join(workers)}"]
-        self._call(controllers[0], args, timeout=timeout + 30)
-
-    def kubeconfig(self, ip: str) -> Secret:
-        result = self._run(ip, ["kubeconfig", "{workdir}/out-kubeconfig", "--force", "--merge=false"])
-        self._check("kubeconfig", ip, result)
-        if "out-kubeconfig" not in result.outputs:
-            raise Permanent(f"talosctl kubeconfig on {ip} wrote no kubeconfig")
-        return Secret(result.outputs["out-kubeconfig"])
 
     def version(self, ip: str) -> str:
         out = self._call(ip, ["version"])
@@ -221,20 +245,6 @@ class TalosctlDriver:
             raise Permanent(f"talosctl get machineconfig on {ip}: the node has no machine config")
         return Secret(str(docs[0]["spec"]))
 
-    def schematic(self, ip: str) -> str | None:
-        """The Image Factory schematic the node runs: the version of its `schematic` extension (None if not a
-        factory image)."""
-        out = self._call(ip, ["get", "extensions", "-o", "yaml"])
-        try:
-            docs = [d for d in YAML(typ="safe").load_all(out) if d]
-        except YAMLError as e:
-            raise Permanent(f"talosctl get extensions on {ip}: unreadable output") from e
-        for doc in docs:
-            meta = (doc.get("spec") or {}).get("metadata") or {}
-            if meta.get("name") == "schematic":
-                return str(meta.get("version"))
-        return None
-
     def bootstrap_manifests(self, ip: str) -> list[dict[str, Any]]:
         """The Kubernetes objects a controller renders as bootstrap manifests (`talosctl get manifests`), in
         manifest id order: what `talosctl upgrade-k8s` re-applies (they can hold the bootstrap token: never
@@ -250,16 +260,17 @@ class TalosctlDriver:
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None:
         self._call(ip, ["upgrade", "--image", image, "--wait=false", *(["--preserve"] if preserve else [])])
 
-    def reboot(self, ip: str) -> None:
-        self._call(ip, ["reboot", "--wait=false"])
-
-    def reset(self, ip: str, graceful: bool = True, reboot: bool = False) -> None:
-        self._call(
-            ip, ["reset", f"--graceful={str(graceful).lower()}", f"--reboot={str(reboot).lower()}", "--wait=false"]
-        )
-
     def talosconfig_yaml(self, endpoints: Sequence[str], nodes: Sequence[str] = ()) -> Secret:
         return talosconfig_text(self._credentials(), list(endpoints), list(nodes), CONTEXT)
+
+
+def _status(doc: dict[str, Any]) -> NodeStatus:
+    try:
+        stage = str(doc["spec"]["stage"])
+        booted = doc.get("metadata", {}).get("created")
+    except (LookupError, TypeError) as e:
+        raise Permanent("talosctl get machinestatus: unreadable output") from e
+    return NodeStatus(_STAGES.get(stage, "booting"), str(booted) if booted else None)
 
 
 def _stage_from_yaml(text: str) -> TalosStage:

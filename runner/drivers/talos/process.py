@@ -13,7 +13,6 @@ from runner.core.secret import Redactor, Secret
 from runner.drivers.workdir import private_dir
 
 log = logging.getLogger(__name__)
-OUTPUT_PREFIX = "out-"  # files talosctl is told to write into the work dir are read back by this prefix
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,6 @@ class TalosctlResult:
     stdout: str
     stderr: str
     redact: Redactor  # knows every secret this call handled
-    outputs: dict[str, str]  # `out-*` files talosctl wrote into the work dir
 
 
 def _write_private(path: Path, content: str) -> None:
@@ -52,7 +50,6 @@ def run_talosctl(
             raise Permanent(f"talosctl at {talosctl!r} is not executable") from e
         except subprocess.TimeoutExpired as e:
             raise Transient(f"{what} timed out after {timeout:g}s") from e
-        outputs = {p.name: p.read_text() for p in workdir.iterdir() if p.name.startswith(OUTPUT_PREFIX)}
         if proc.returncode != 0:
             log.info("%s failed: %s", what, redact(proc.stderr.strip()))
-        return TalosctlResult(proc.returncode, proc.stdout, proc.stderr, redact, outputs)
+        return TalosctlResult(proc.returncode, proc.stdout, proc.stderr, redact)

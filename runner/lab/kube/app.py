@@ -109,6 +109,7 @@ def create_app(twin: KubeTwin) -> FastAPI:
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
+        twin.requests.append(f"{request.method} {request.url.path}")
         header = request.headers.get("authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")

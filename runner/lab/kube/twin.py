@@ -39,6 +39,7 @@ class KubeTwin:
         self.catalog = Catalog()
         self.store = Store(self.catalog)
         self.events: list[str] = []  # readiness transitions in the order they happened
+        self.requests: list[str] = []  # "METHOD /path" of every API request, as an audit log would list them
         self.cluster = ClusterSim(self.store, self.catalog, self.options.kubernetes_version, self.events)
         self.git = GitSource(self.options.git_repos, self.options.default_git_repo)
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)

@@ -6,11 +6,12 @@ import datetime as dt
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from runner.lab.talos import output, resources
-from runner.lab.talos.client import CallFailed, call, resolve
+from runner.lab.talos.client import CallFailed, Target, call, call_each, resolve
 from runner.lab.talos.flags import Parsed
 
 POLL_INTERVAL = 0.1
@@ -75,11 +76,25 @@ def version(p: Parsed) -> None:
         return
     print("Server:")
     target = resolve(v, insecure=v["insecure"])
-    try:
-        results = call(target, "version")
-    except CallFailed as e:
-        raise CallFailed(f"error getting version: {e.text}") from e
-    for node, info in zip(target.nodes, results, strict=False):
+    if target.insecure:
+        try:
+            answered = list(zip(target.nodes, call(target, "version"), strict=False))
+        except CallFailed as e:
+            raise CallFailed(f"error getting version: {e.text}") from e
+        failed: list[str] = []
+    else:
+        # One call for every node (apid fans it out); the client's FilterMessages turns the nodes that
+        # failed into a multierror of "node: error" and keeps the messages of the others.
+        replies = call_each(target, "version")
+        if all(r.endpoint_failed for r in replies):
+            raise CallFailed(f"error getting version: {replies[0].error}")
+        answered = [(r.node, r.results[0]) for r in replies if r.results is not None]
+        failed = [f"{r.node}: {r.error}" for r in replies if r.error is not None]
+        if not answered:
+            raise CallFailed(f"error getting version: {output.multierror(failed)}")
+    if failed:
+        print(f"WARNING: {output.multierror(failed)}", end="", file=sys.stderr)
+    for node, info in answered:
         print(f"\tNODE:        {node}")
         print(output.VERSION_TEMPLATE.format(**info), end="")
         print("\tEnabled:     RBAC")
@@ -91,7 +106,12 @@ def get(p: Parsed) -> None:
     params = {"type": p.args[0], "id": p.args[1] if len(p.args) > 1 else ""}
     if v["output"] not in ("table", "yaml", "json", "jsonpath"):
         raise CallFailed(f'unknown output format: "{v["output"]}"')
-    items = [r for result in _prefixed("", "get", v, params, insecure=v["insecure"]) for r in result["resources"]]
+    target = resolve(v, insecure=v["insecure"])
+    if target.insecure:
+        items = [r for result in _prefixed("", "get", v, params, insecure=True) for r in result["resources"]]
+        errors: list[str] = []
+    else:
+        items, errors = _get_each(target, params)
     if v["output"] == "yaml":
         print(output.resources_yaml(items), end="")
     elif v["output"] == "json":
@@ -99,6 +119,19 @@ def get(p: Parsed) -> None:
     elif rtype is not None:
         _, display, _, columns = resources.RESOURCE_TYPES[rtype]
         print(output.resources_table(items, display, columns), end="")
+    if errors:
+        raise CallFailed(output.multierror(errors))
+
+
+def _get_each(target: Target, params: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """talosctl's ForEachResource: the resource type is resolved on the first node (its failure fails the
+    command), then each node is listed on its own; a node's error is collected and the others still print."""
+    first = call_each(replace(target, nodes=target.nodes[:1]), "get", params)[0]
+    if first.results is None:
+        raise CallFailed(str(first.error))
+    replies = [first, *call_each(replace(target, nodes=target.nodes[1:]), "get", params)]
+    items = [r for reply in replies for result in reply.results or [] for r in result["resources"]]
+    return items, [str(reply.error) for reply in replies if reply.error is not None]
 
 
 def etcd(p: Parsed) -> None:

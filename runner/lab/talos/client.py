@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,19 @@ class Target:
     ca_pem: str | None = None
     crt_pem: str | None = None
     key_pem: str | None = None  # sent to the loopback twin only, which stands in for the TLS handshake
+    # Every endpoint the client may use: talosctl dials them through gRPC's round_robin balancer, which sends
+    # calls only to endpoints whose connection is ready, so one endpoint that is down does not fail the call.
+    endpoints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NodeReply:
+    """One node's answer to a call made with that node alone in the metadata (how `talosctl get` asks)."""
+
+    node: str
+    results: list[Any] | None
+    error: str | None  # the gRPC error as talosctl prints it
+    endpoint_failed: bool = False  # no endpoint answered at all (not this node's fault)
 
 
 def _host(endpoint: str) -> str:
@@ -59,16 +72,17 @@ def resolve(values: dict[str, Any], insecure: bool = False, need_nodes: bool = T
             "nodes are not set for the command: please use `--nodes` flag or configuration file to set the nodes "
             "to run the command against"
         )
-    return Target(endpoints[0], nodes or [endpoints[0]], False, ctx.ca_pem, ctx.crt_pem, ctx.key_pem)
+    return Target(endpoints[0], nodes or [endpoints[0]], False, ctx.ca_pem, ctx.crt_pem, ctx.key_pem, endpoints)
 
 
-def call(target: Target, method: str, params: dict[str, Any] | None = None) -> list[Any]:
+def _post(target: Target, method: str, params: dict[str, Any] | None) -> dict[str, Any]:
     url = os.environ.get(URL_ENV)
     if not url:
         raise CallFailed(f"{URL_ENV} is not set: this talosctl only talks to the lab's node twins")
     body = {
         "method": method,
         "endpoint": target.endpoint,
+        "endpoints": target.endpoints or [target.endpoint],
         "nodes": target.nodes,
         "insecure": target.insecure,
         "ca_pem": target.ca_pem,
@@ -86,9 +100,27 @@ def call(target: Target, method: str, params: dict[str, Any] | None = None) -> l
         raise CallFailed(
             f'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: {e}"'
         ) from e
+    return dict(reply)
+
+
+def call(target: Target, method: str, params: dict[str, Any] | None = None) -> list[Any]:
+    reply = _post(target, method, params)
     if reply["ok"]:
         return list(reply["results"])
     text = output.rpc_text(reply["error"])
     if reply.get("node"):
         text = output.multierror([f"{reply['node']}: {text}"])
     raise CallFailed(text)
+
+
+def call_each(target: Target, method: str, params: dict[str, Any] | None = None) -> list[NodeReply]:
+    """`method` on each target node in turn, one node per call: a node that fails does not hide the others."""
+    replies = []
+    for node in target.nodes:
+        reply = _post(replace(target, nodes=[node]), method, params)
+        if reply["ok"]:
+            replies.append(NodeReply(node, list(reply["results"]), None))
+        else:
+            text = output.rpc_text(reply["error"])
+            replies.append(NodeReply(node, None, text, endpoint_failed=not reply.get("node")))
+    return replies

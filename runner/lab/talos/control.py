@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import api, machineconfig, maintenance, pki, rpc
 from runner.lab.talos.lab import ClientCreds, TalosLab
-from runner.lab.talos.node import Delays, NodeFaults
+from runner.lab.talos.node import Delays, NodeFaults, SimNode
 
 
 class RegisterBody(BaseModel):
@@ -43,6 +43,7 @@ class RpcRequest(BaseModel):
     method: str
     endpoint: str
     nodes: list[str]
+    endpoints: list[str] = []
     insecure: bool = False
     ca_pem: str | None = None
     crt_pem: str | None = None
@@ -81,11 +82,24 @@ def _dispatch(lab: TalosLab, req: RpcRequest) -> list[Any]:
         if not pki.key_matches(cert, key):
             raise ClientSideError("error constructing client: tls: private key does not match public key")
         creds = ClientCreds(ca=ca, cert=cert)
-    endpoint = lab.connect(req.endpoint, creds)
-    call = api.Call(req.method, req.endpoint, req.nodes, creds, req.params)
+    endpoint = _ready_endpoint(lab, req.endpoints or [req.endpoint], creds)
+    call = api.Call(req.method, endpoint.ip, req.nodes, creds, req.params)
     if req.insecure:
         return [maintenance.call(lab, endpoint, call)]
     return api.secure_call(lab, endpoint, call)
+
+
+def _ready_endpoint(lab: TalosLab, endpoints: list[str], creds: ClientCreds) -> SimNode:
+    """gRPC's round_robin balancer sends a call to an endpoint whose connection is ready; when none is,
+    the call fails with the last connection error."""
+    failure: rpc.TransportError | None = None
+    for ip in endpoints:
+        try:
+            return lab.connect(ip, creds)
+        except rpc.TransportError as e:
+            failure = e
+    assert failure is not None
+    raise failure
 
 
 def create_app(lab: TalosLab) -> FastAPI:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML: fast to import in the short-lived talosctl process
+import yaml  # PyYAML: fast to import in the short-lived talosctl process
 
 
 class _Literal(str):
     """A string emitted as a `|` block, as yaml.v3 prints the machine config inside a resource."""
 
 
-class _GoStyleDumper(yaml.SafeDumper):  # type: ignore[misc]
+class _GoStyleDumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)  # yaml.v3 indents sequences under their key
 

@@ -48,8 +48,40 @@ def resolve_type(name: str) -> str | None:
     return None
 
 
-def _metadata(namespace: str, rtype: str, rid: str, version: int) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# COSI state lives in memory: a resource's version counts its updates since it was created in this boot,
+# and `created` is when this boot created it. Tracked per boot id, so a reboot starts both afresh.
+_BOOTED_AT: dict[str, str] = {}  # boot id -> when MachineStatus was created
+_LAST_BOOT: dict[str, dt.datetime] = {}  # node ip -> its latest boot's creation time
+_CONFIG_VERSIONS: dict[str, tuple[str, int]] = {}  # boot id -> (config text, version)
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # RFC 3339 in whole seconds, as COSI prints metadata times
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime(_TIME_FORMAT)
+
+
+def _booted_at(node: SimNode) -> str:
+    """A real reboot takes longer than a second; the lab's take less, so each boot gets a later second."""
+    if node.boot_id not in _BOOTED_AT:
+        at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        previous = _LAST_BOOT.get(node.ip)
+        if previous is not None and at <= previous:
+            at = previous + dt.timedelta(seconds=1)
+        _LAST_BOOT[node.ip] = at
+        _BOOTED_AT[node.boot_id] = at.strftime(_TIME_FORMAT)
+    return _BOOTED_AT[node.boot_id]
+
+
+def _config_version(node: SimNode, raw: str) -> int:
+    text, version = _CONFIG_VERSIONS.get(node.boot_id, (raw, 1))
+    if text != raw:
+        version += 1  # an apply-config or edit updated the resource
+    _CONFIG_VERSIONS[node.boot_id] = (raw, version)
+    return version
+
+
+def _metadata(namespace: str, rtype: str, rid: str, version: int, created: str | None = None) -> dict[str, Any]:
+    now = _now()
     return {
         "namespace": namespace,
         "type": rtype,
@@ -57,7 +89,7 @@ def _metadata(namespace: str, rtype: str, rid: str, version: int) -> dict[str, A
         "version": version,
         "owner": None,
         "phase": "running",
-        "created": now,
+        "created": created or now,
         "updated": now,
     }
 
@@ -67,11 +99,13 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
     if rtype == "MachineConfigs.config.talos.dev":
         if node.config is None:
             return []
-        return [{"metadata": _metadata(namespace, rtype, "v1alpha1", 1), "spec": node.config.raw}]
+        version = _config_version(node, node.config.raw)
+        return [{"metadata": _metadata(namespace, rtype, "v1alpha1", version), "spec": node.config.raw}]
     if rtype == "MachineStatuses.runtime.talos.dev":
         # Only maintenance and running machines answer at all, so those are the stages ever reported.
         status = {"stage": node.phase, "status": {"ready": node.phase == "running", "unmetConditions": []}}
-        return [{"metadata": _metadata(namespace, rtype, "machine", 1), "spec": status}]
+        booted = _booted_at(node)
+        return [{"metadata": _metadata(namespace, rtype, "machine", 1, booted), "spec": status}]
     if rtype == "ExtensionStatuses.runtime.talos.dev":
         return [
             {"metadata": _metadata(namespace, rtype, str(i), 1), "spec": spec}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]  # PyYAML (C loader): this runs in every twin talosctl process, so start-up time matters
+import yaml  # PyYAML (C loader): this runs in every twin talosctl process, so start-up time matters
 
 
 class ClientError(Exception):

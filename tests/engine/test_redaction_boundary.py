@@ -37,6 +37,7 @@ from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as factory_app
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.faults import Fault
+from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,9 @@ def lab_token() -> tuple[str, str]:
 @pytest.fixture
 def proxmox(tmp_path: Path) -> Iterator[ProxmoxTwin]:
     token_id, secret = lab_token()
-    twin = serve_proxmox_twin(ProxmoxTwinState(tokens={token_id: secret}, delays=replace(FAST)), tmp_path / "pve")
+    state = ProxmoxTwinState(tokens={token_id: secret}, delays=replace(FAST))
+    prepare_host(state, HostPlan(token_id), secret)  # the token holds exactly the documented role
+    twin = serve_proxmox_twin(state, tmp_path / "pve")
     yield twin
     twin.stop()
 

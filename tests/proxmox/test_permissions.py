@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from conftest import Api
 
 from runner.core.errors import Permanent
 from runner.core.state import ImageSpec, VmSpec
 from runner.drivers.proxmox.errors import PermissionDenied
 from runner.lab.proxmox import ProxmoxTwin
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES, HostPlan, prepare_host
+from tests.proxmox.conftest import Api
 
 TOKEN = "runner@pve!gitops"
 SECRET = "0b8f3e61-2c4d-4e5f-8a9b-1c2d3e4f5a6b"

@@ -31,6 +31,7 @@ from runner.engine.service_run import make_run_fn
 from runner.engine.target_settings import TargetSettings
 from runner.lab.gitserver import LabGitServer, commit_files
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
+from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.proxmox.tls import write_self_signed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,9 @@ def token(repo: Path) -> tuple[str, str]:
 @pytest.fixture
 def proxmox(tmp_path: Path) -> Iterator[ProxmoxTwin]:
     token_id, secret = token(ROOT)
-    twin = serve_proxmox_twin(ProxmoxTwinState(tokens={token_id: secret}, delays=replace(FAST)), tmp_path / "pve")
+    state = ProxmoxTwinState(tokens={token_id: secret}, delays=replace(FAST))
+    prepare_host(state, HostPlan(token_id), secret)  # the token holds exactly the documented role
+    twin = serve_proxmox_twin(state, tmp_path / "pve")
     yield twin
     twin.stop()
 

@@ -24,12 +24,14 @@ from runner.core.steps import Kind
 from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterFacts, ClusterStateStore
 from runner.engine.configs import node_configs, with_config_hashes
+from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.observe import observe
 from runner.engine.reconcile import Engine, NullReporter
 from runner.engine.source import DirSource
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
 from runner.lab.proxmox import Delays, ProxmoxTwinState, serve_proxmox_twin
+from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.talos import TalosTwin, install_talosctl_shim, start_talos_twin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +77,8 @@ def make_lab(tmp_path: Path) -> Iterator[object]:
             tokens={secrets.proxmox_token_id: secrets.proxmox_token_secret.reveal()},
             delays=Delays(task=0.0, create=0.0, start=0.0, shutdown=0.0, download=0.0),
         )
+        # the token holds exactly the documented role, as on a prepared host
+        prepare_host(state, HostPlan(secrets.proxmox_token_id), secrets.proxmox_token_secret.reveal())
         proxmox = serve_proxmox_twin(state, root / "tls")
         twin = start_talos_twin()
         shim = install_talosctl_shim(root / "bin", twin.url)
@@ -84,7 +88,7 @@ def make_lab(tmp_path: Path) -> Iterator[object]:
             proxmox_ca_bundle=proxmox.ca_bundle,
             talosctl_path=str(counting_talosctl(shim, count_file)),
         )
-        conns = Connections(settings, cluster, secrets)
+        conns = Connections(settings, ConnectionTargets.of(cluster), secrets)
         base = derive(cluster)
         configs = node_configs(cluster, base, secrets, conns.bundle)
         desired = with_config_hashes(base, configs)
@@ -164,7 +168,7 @@ def test_a_permanent_etcd_error_stops_observation(make_lab, tmp_path: Path) -> N
     settings = lab.conns.settings.model_copy(
         update={"talosctl_path": str(refusing), "age_key_file": ROOT / "tests/keys/lab.agekey"}
     )
-    conns = Connections(settings, lab.conns.cluster, lab.conns.secrets)
+    conns = Connections(settings, lab.conns.targets, lab.conns.secrets)
     try:
         with pytest.raises(Permanent, match="PermissionDenied desc = not authorized"):
             observe(lab.desired, conns, ClusterFacts(), lab.store)
@@ -183,8 +187,14 @@ def test_a_permanent_etcd_error_stops_observation(make_lab, tmp_path: Path) -> N
 
 def test_a_recorded_bootstrap_is_never_planned_again(make_lab) -> None:  # type: ignore[no-untyped-def]
     lab = make_lab(5)
-    facts = ClusterFacts(bootstrapped_at="2026-01-01T00:00:00+00:00", endpoint="https://127.0.0.1:9")
-    observed = observe(lab.desired, lab.conns, facts, lab.store)  # etcd is not even asked
+    # The recorded endpoint is the first controller's; nothing answers there (a closed loopback port).
+    settings = lab.conns.settings.model_copy(update={"address_map": {"10.0.0.11:6443": "127.0.0.1:9"}})
+    conns = Connections(settings, lab.conns.targets, lab.conns.secrets)
+    facts = ClusterFacts(bootstrapped_at="2026-01-01T00:00:00+00:00", endpoint="https://10.0.0.11:6443")
+    try:
+        observed = observe(lab.desired, conns, facts, lab.store)  # etcd is not even asked
+    finally:
+        conns.close()
     assert observed.cluster.bootstrapped
     assert not [s for s in plan(lab.desired, observed).steps if s.kind == Kind.BOOTSTRAP]
 

@@ -85,7 +85,9 @@ def test_a_replaced_decryption_secret_is_used_once_a_reconcile_is_requested(
     lab: Lab, api: LightkubeApi, age_key: Secret
 ) -> None:
     lab.join_all_nodes()
-    api.install_flux(lab.repo.url, "main", "flux/clusters/home", Secret(str(pyrage.x25519.Identity.generate())))
+    api.install_flux(
+        lab.repo.url, "main", "flux/clusters/home", Secret(str(pyrage.x25519.Identity.generate())), settings=SETTINGS
+    )
     api.wait_ready("Kustomization", "infra-controllers", timeout=30)
     with pytest.raises(Permanent, match=r"infra-configs: BuildFailed"):
         api.wait_ready("Kustomization", "infra-configs", timeout=10)

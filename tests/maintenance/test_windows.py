@@ -81,11 +81,11 @@ def _with(maintenance: str) -> str:
         (
             "maintenance:\n  windows:\n    - days: [sat]\n      start: '02:00'\n      duration: 4h\n"
             "      timeZone: Mars/Olympus\n",
-            "maintenance.windows[0].timeZone: 'Mars/Olympus': Value error, 'Mars/Olympus' is not an IANA time zone",
+            "maintenance.windows[0].timeZone: 'Mars/Olympus': 'Mars/Olympus' is not an IANA time zone",
         ),
         (
             "maintenance:\n  windows:\n    - days: [sat]\n      start: '25:00'\n      duration: 4h\n",
-            "maintenance.windows[0].start: '25:00': Value error, not a 24-hour time HH:MM such as '02:00'",
+            "maintenance.windows[0].start: '25:00': not a 24-hour time HH:MM such as '02:00'",
         ),
         (
             "maintenance:\n  nodeMinutes: 120\n  windows:\n"

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import SecretsError
-from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
@@ -46,12 +45,19 @@ class StepRunner:
         s = self.conns.settings
         return wait_until(check, timeout=timeout or s.boot_timeout, what=what, poll=s.poll_seconds, cancel=self.cancel)
 
-    def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...]) -> str:
+    def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...], hint: str = "") -> str:
         return str(
             self._wait(
                 lambda: st if (st := self.conns.talos.stage(dn.ip)) in stages else None,
-                f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}",
+                f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}{hint}",
             )
+        )
+
+    def _address_hint(self) -> str:
+        link = self.cluster.network.interface
+        return (
+            f" (its static address is configured on link {link}; a node whose NIC has another name "
+            "never brings the address up)"
         )
 
     def _wait_node_healthy(self, dn: DesiredNode) -> None:
@@ -81,7 +87,7 @@ class StepRunner:
         platform = self.cluster.image_factory.platform
         with self.conns.image_factory() as factory:
             # The factory builds images on demand for schematics it knows: register ours first.
-            factory.ensure_schematic(node_schematic(self.cluster.talos.extensions, dn.schematic_yaml_meta))
+            factory.ensure_schematic(dn.schematic)
             url = factory.image_url(dn.schematic_id, dn.talos_version, platform)
             checksum = factory.image_checksum(dn.schematic_id, dn.talos_version, platform)
         px.download_image(dataclasses.replace(dn.vm.image, url=url, checksum=checksum))
@@ -129,7 +135,7 @@ class StepRunner:
     def _apply_config(self, step: Step) -> str:
         dn = self._node(step)
         config = self.configs[dn.name]
-        stage = self._wait_stage(dn, ("maintenance", "running"))
+        stage = self._wait_stage(dn, ("maintenance", "running"), self._address_hint())
         if stage == "running":
             current = self.conns.talos.machine_config(dn.ip)
             if config_hash(parse_machine_config(current.reveal())) == config.hash:

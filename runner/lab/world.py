@@ -161,9 +161,10 @@ class LabWorld:
             ident = identities[vmid]
             if ident is not None and vmid not in self._powered:
                 node = self.talos.lab.register(ident.ip, ident.hostname, ident.version)
-                if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)
-                    with self.talos.lab.lock:
+                with self.talos.lab.lock:
+                    if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)
                         node.hostname = ident.hostname
+                    node.links, node.platform_link = ident.links, ident.platform_link
                 self.talos.lab.power(ident.ip, True)
                 self._powered[vmid] = (ident.ip, started)
         self.talos.lab.advance()

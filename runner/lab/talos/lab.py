@@ -110,8 +110,8 @@ class TalosLab:
     def connect(self, ip: str, creds: ClientCreds) -> SimNode:
         """The TLS dial to a node's API port; raises TransportError like grpc-go reports it."""
         node = self.nodes.get(ip)
-        if node is None or node.phase == "off":
-            raise rpc.no_route(ip)
+        if node is None or node.phase == "off" or not node.has_address:
+            raise rpc.no_route(ip)  # nothing answers at an address no link carries
         if node.phase in ("booting", "installing", "rebooting"):
             raise rpc.connection_refused(ip)
         if node.phase == "maintenance":

@@ -53,10 +53,22 @@ class SimNode:
     etcd_stopped: bool = False  # left or was removed from etcd; stays out until the next boot
     boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     faults: NodeFaults = field(default_factory=NodeFaults)
+    links: tuple[str, ...] | None = None  # NIC names; None: not modelled (a node registered by hand)
+    platform_link: str = ""  # the link META 0xa puts `ip` on
 
     @property
     def is_controlplane(self) -> bool:
         return self.config is not None and self.config.is_controlplane
+
+    @property
+    def has_address(self) -> bool:
+        """Whether `ip` is up: some layer (META's platform config, the machine config) puts it on a real link."""
+        if self.links is None or self.platform_link in self.links:
+            return True
+        config = self.config if self.installed else None
+        return config is not None and any(
+            link in self.links and self.ip in addresses for link, addresses in config.interfaces
+        )
 
     def _enter(self, phase: Phase, now: float, delay: float | None) -> None:
         self.phase = phase

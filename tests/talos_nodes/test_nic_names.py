@@ -27,7 +27,9 @@ ROOT = Path(__file__).parents[2]
         ([], "pc", ("ens18",)),
     ],
 )
-def test_nic_names_follow_the_kernel_args_and_the_machine(kernel_args: list[str], machine: str, names: tuple[str]) -> None:
+def test_nic_names_follow_the_kernel_args_and_the_machine(
+    kernel_args: list[str], machine: str, names: tuple[str]
+) -> None:
     assert nic_names(kernel_args, machine) == names
 
 

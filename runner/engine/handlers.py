@@ -61,13 +61,17 @@ class StepRunner:
         )
 
     def _wait_node_healthy(self, dn: DesiredNode) -> None:
-        """Back to running; a controller also back in etcd with every member present (quorum intact)."""
+        """Back to running; a controller also healthy in etcd again, every member listed (quorum intact).
+
+        Talos protects quorum only on `upgrade`; a reboot is not checked, and a rebooted member is listed
+        long before it serves. Taking the next controller down before this one's etcd is healthy loses quorum.
+        """
         self._wait_stage(dn, ("running",))
         if dn.is_controller:
             want = {c.ip for c in self.desired.controllers}
             self._wait(
-                lambda: want <= set(self.conns.talos.etcd_members(dn.ip)),
-                f"etcd on {dn.name} listing all {len(want)} controllers",
+                lambda: self.conns.talos.etcd_healthy(dn.ip) and want <= set(self.conns.talos.etcd_members(dn.ip)),
+                f"etcd on {dn.name} healthy with all {len(want)} controllers",
             )
 
     def _kube(self, endpoint: str | None = None):  # type: ignore[no-untyped-def]
@@ -76,6 +80,11 @@ class StepRunner:
         return self.conns.kube(
             endpoint or facts.endpoint or self.desired.initial_endpoint, self.conns.talos.kubeconfig(first.ip)
         )
+
+    def _register_schematic(self, dn: DesiredNode) -> None:
+        """The factory builds images and installers only for schematics it knows: register before any use."""
+        with self.conns.image_factory() as factory:
+            factory.ensure_schematic(dn.schematic)
 
     # --- infrastructure ------------------------------------------------------------------------
     def _ensure_image(self, step: Step) -> str:
@@ -146,6 +155,7 @@ class StepRunner:
             else:
                 self._wait_stage(dn, ("running",))
             return "config applied"
+        self._register_schematic(dn)  # the install pulls the installer image named in the config
         self.conns.talos.apply_config(dn.ip, config.text, insecure=True)
         self._wait_stage(dn, ("running",))
         return "config applied in maintenance mode; node installed and running"
@@ -158,6 +168,7 @@ class StepRunner:
 
     def _upgrade_talos(self, step: Step) -> str:
         dn = self._node(step)
+        self._register_schematic(dn)
         self.conns.talos.upgrade(dn.ip, str(step.params["image"]))
         self._wait(lambda: self.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
         self._wait_node_healthy(dn)

@@ -11,6 +11,7 @@ It imports nothing of the runner but core: the runner reaches all of it over HTT
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, start_talos_twin
 
 FORGE_TOKEN = "lab-forge-token"
+_FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,10 @@ class LabWorld:
             resolver=_loopback_resolver,
         )
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
-        self.talos = start_talos_twin(TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot))
+        self.talos = start_talos_twin(
+            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=p.reboot * 3)
+        )
+        self.talos.lab.installer_available = self._factory_serves
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
         self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
         self.kube_twin = KubeTwin(
@@ -109,7 +114,7 @@ class LabWorld:
         self.gates = {
             f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips
         }
-        self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), lambda: self.kube_twin.vip_answers)
+        self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), self._vip_up)
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
@@ -131,14 +136,29 @@ class LabWorld:
         }
 
     # --- wiring --------------------------------------------------------------------------------
+    def _factory_serves(self, image: str) -> bool:
+        """The factory's registry serves an installer only for a schematic registered with it (plain data)."""
+        match = _FACTORY_INSTALLER.search(image)
+        if match is None:
+            return True  # not a factory image: some other registry the lab does not model
+        with self.factory_state.lock:
+            return match["id"] in self.factory_state.schematics
+
     def _api_up(self, ip: str):  # type: ignore[no-untyped-def]
         def check() -> bool:
             lab = self.talos.lab
             with lab.lock:
                 node = lab.nodes.get(ip)
-                return bool(node and node.phase == "running" and node.is_controlplane and lab.member_of(node))
+                return bool(node and lab.api_serving(node))
 
         return check
+
+    def _vip_up(self) -> bool:
+        # kube-vip moves the VIP to a live controller, but behind it is an API server that needs etcd quorum.
+        lab = self.talos.lab
+        with lab.lock:
+            serving = any(lab.api_serving(n) for n in lab.nodes.values())
+        return self.kube_twin.vip_answers and serving
 
     def _wire_forever(self) -> None:
         while not self.stopping.wait(0.1):

@@ -173,7 +173,7 @@ def decode(body: bytes | str) -> dict[str, Any]:
         raise InvalidSchematic(f"yaml: construct errors: {errors[0]}")
     if errors:
         raise InvalidSchematic("yaml: construct errors:" + "".join(f"\n  {e}" for e in errors))
-    return tree
+    return dict(tree)
 
 
 # --- encoding -----------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class _GoDumper(yaml.SafeDumper):
             if isinstance(value, str) and _go_int(value) is not None and value[:1] != ".":
                 return "tag:yaml.org,2002:int"
             return "tag:yaml.org,2002:float" if reads_as_non_string(value) else "tag:yaml.org,2002:str"
-        return super().resolve(kind, value, implicit)
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
 
 def _escape(ch: str) -> str:

@@ -67,6 +67,7 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         cluster = replace(cluster, handoff_recorded=True)
     elif k is Kind.SWITCH_ENDPOINT:
         cluster = replace(cluster, endpoint=p["endpoint"])
+    # MOVE_ENDPOINT changes only which endpoint the configs name; the next run derives its hashes for it.
     return Observed(vms=vms, images=images, talos=talos, cluster=cluster)
 
 

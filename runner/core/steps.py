@@ -25,6 +25,7 @@ class Kind(StrEnum):
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
+    MOVE_ENDPOINT = "move_endpoint"
 
 
 class Phase(StrEnum):
@@ -52,6 +53,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.WAIT_FLUX: Phase.KUBERNETES,
     Kind.RECORD_HANDOFF: Phase.KUBERNETES,
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,
+    Kind.MOVE_ENDPOINT: Phase.KUBERNETES,
 }
 
 

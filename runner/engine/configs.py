@@ -29,8 +29,14 @@ class NodeConfig:
     redacted: list[Any]
 
 
+def config_endpoint(desired: Desired, current: str | None) -> str:
+    """The control-plane endpoint machine configs name: the VIP once the runner switched to it, else the first
+    controller (the VIP does not exist before kube-vip runs in a bootstrapped cluster)."""
+    return desired.vip_endpoint if current == desired.vip_endpoint else desired.initial_endpoint
+
+
 def node_configs(
-    cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle
+    cluster: Cluster, desired: Desired, secrets: ClusterSecrets, bundle: SecretsBundle, endpoint: str | None = None
 ) -> dict[str, NodeConfig]:
     controllers = tuple(n.ip for n in desired.controllers)
     out: dict[str, NodeConfig] = {}
@@ -48,9 +54,7 @@ def node_configs(
             installer_image=dn.installer_image,
             talos_version=dn.talos_version,
             kubernetes_version=dn.kubernetes_version,
-            # Machine configs keep the first controller as endpoint for good: nodes reach the API through
-            # KubePrism anyway, and a changing endpoint would re-apply every node's config at hand-off.
-            cluster_endpoint=desired.initial_endpoint,
+            cluster_endpoint=endpoint or desired.initial_endpoint,
             vip=desired.vip,
             controller_ips=controllers,
             tailscale_login_server=cluster.tailscale.login_server if cluster.tailscale else None,

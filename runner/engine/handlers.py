@@ -31,6 +31,7 @@ class StepRunner:
     handoff: bool
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
+    endpoint_configs: dict[str, NodeConfig] = dataclasses.field(default_factory=dict)  # naming the VIP
 
     def __call__(self, step: Step) -> str | None:
         handler = getattr(self, f"_{step.kind.value}")
@@ -250,6 +251,18 @@ class StepRunner:
         )
         self.handoff = True
         return "hand-off recorded: Flux owns in-cluster objects"
+
+    def _move_endpoint(self, step: Step) -> str:
+        """Re-apply a node's config naming the VIP as control-plane endpoint. Talos applies `.cluster` changes
+        immediately (CanApplyImmediate), so `no-reboot` is the mode: it refuses anything that would reboot."""
+        dn = self._node(step)
+        config = self.endpoint_configs[dn.name]
+        self._wait_stage(dn, ("running",))
+        current = self.conns.talos.machine_config(dn.ip)
+        if config_hash(parse_machine_config(current.reveal())) == config.hash:
+            return f"already names {step.params['endpoint']}"
+        self.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode="no-reboot")
+        return f"control-plane endpoint is now {step.params['endpoint']} (applied without a reboot)"
 
     def _switch_endpoint(self, step: Step) -> str:
         endpoint = str(step.params["endpoint"])

@@ -20,11 +20,11 @@ from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
 from runner.core.snapshot import snapshot
 from runner.core.state import Observed
-from runner.core.steps import Plan, Step
+from runner.core.steps import Kind, Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.configs import NodeConfig, config_endpoint, node_configs, with_config_hashes
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -93,8 +93,15 @@ class Engine:
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
-        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle)
+        endpoint = config_endpoint(base, self.store.get(name).endpoint)
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, endpoint)
         return loaded, conns, with_config_hashes(base, configs), configs
+
+    @staticmethod
+    def endpoint_configs(loaded: LoadedCluster, conns: Connections, desired: Desired) -> dict[str, NodeConfig]:
+        """What the move-endpoint steps apply once the VIP answers: the same configs, naming the VIP."""
+        assert loaded.secrets is not None
+        return node_configs(loaded.cluster, desired, loaded.secrets, conns.bundle, desired.vip_endpoint)
 
     def reconcile(
         self,
@@ -139,6 +146,9 @@ class Engine:
                 facts.handoff_at is not None,
                 cancel or threading.Event(),
                 reporter.log,
+                endpoint_configs=self.endpoint_configs(loaded, conns, desired)
+                if any(s.kind is Kind.MOVE_ENDPOINT for s in outcome.plan.steps)
+                else {},
             )
             outcome.result = execute(
                 outcome.plan, runner, reporter, max_parallel=self.settings.max_parallel_steps, cancel=runner.cancel

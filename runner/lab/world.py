@@ -31,6 +31,7 @@ from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, start_talos_twin
+from runner.lab.talos.kubeprism import kubeprism_endpoints
 
 FORGE_TOKEN = "lab-forge-token"
 _FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
@@ -97,7 +98,7 @@ class LabWorld:
         )
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
         self.talos = start_talos_twin(
-            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=p.reboot * 3)
+            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=max(3.0, p.reboot * 3))
         )
         self.talos.lab.installer_available = self._factory_serves
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
@@ -194,14 +195,19 @@ class LabWorld:
         lab = self.talos.lab
         with lab.lock:
             ready = [
-                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker")
+                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker", kubeprism_endpoints(lab, n))
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
             ]
-        for name, ip, role in ready:
-            if name not in self._joined:
+        for name, ip, role, endpoints in ready:
+            # A kubelet registers only through an API server its KubePrism can reach.
+            if name not in self._joined and any(self._answers(e) for e in endpoints):
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
+
+    def _answers(self, endpoint: str) -> bool:
+        gate = self.gates.get(endpoint)
+        return gate is not None and gate.is_open()
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:

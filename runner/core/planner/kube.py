@@ -44,7 +44,7 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
             (wait,),
         )
     if cluster.endpoint != desired.vip_endpoint:
-        b.add(
+        switch = b.add(
             "cluster/endpoint",
             Kind.SWITCH_ENDPOINT,
             "cluster",
@@ -52,3 +52,20 @@ def plan_kubernetes(b: PlanBuilder, desired: Desired, observed: Observed, health
             (handoff, wait),
             endpoint=desired.vip_endpoint,
         )
+        # Joining nodes reach the API through KubePrism, whose endpoints are the configured one plus controllers
+        # found by discovery: with the first controller's address for good, losing it stops joins whenever
+        # discovery cannot help. `.cluster` changes apply without a reboot (Talos CanApplyImmediate).
+        for dn in desired.nodes:
+            if dn.name in b.blocked or dn.name in b.powered_off:
+                continue
+            b.add(
+                f"node/{dn.name}/endpoint",
+                Kind.MOVE_ENDPOINT,
+                f"node/{dn.name}",
+                f"{dn.name}: control-plane endpoint {desired.initial_endpoint}→{desired.vip_endpoint} in its machine "
+                "config (applies without a reboot)",
+                (switch,),
+                node_name=dn.name,
+                ip=dn.ip,
+                endpoint=desired.vip_endpoint,
+            )

@@ -57,6 +57,8 @@ class TalosLab:
         self._had_quorum: dict[str, bool] = {}
         # Whether the registry behind an installer image serves it (the lab world asks the factory twin).
         self.installer_available: Callable[[str], bool] = lambda image: True
+        # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
+        self.discovery_service = False
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
@@ -143,6 +145,16 @@ class TalosLab:
             if self._had_quorum.get(cluster_id) and not quorum:
                 self.quorum_losses.append((cluster_id, now))
             self._had_quorum[cluster_id] = quorum
+
+    def discovered(self, node: SimNode) -> list[SimNode]:
+        """Cluster discovery's members for `node`: the running machines of its cluster (service registry)."""
+        assert node.config is not None
+        cluster_id = node.config.cluster_id
+        return [
+            peer
+            for peer in sorted(self.nodes.values(), key=lambda n: n.ip)
+            if peer.phase == "running" and peer.config is not None and peer.config.cluster_id == cluster_id
+        ]
 
     # --- connections --------------------------------------------------------------------------
     def connect(self, ip: str, creds: ClientCreds) -> SimNode:

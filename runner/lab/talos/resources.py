@@ -76,13 +76,12 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
             {"metadata": _metadata(namespace, rtype, str(i), 1), "spec": spec}
             for i, spec in enumerate(installed_extensions(node))
         ]
-    # Members: discovery lists the running machines of the same cluster.
+    # Members: discovery lists the running machines of the same cluster, through the discovery service; without
+    # it (and with the Kubernetes registry disabled, as the runner's configs do) a node knows only itself.
     if node.config is None:
         return []
     out = []
-    for peer in sorted(lab.nodes.values(), key=lambda n: n.ip):
-        if peer.phase != "running" or peer.config is None or peer.config.cluster_id != node.config.cluster_id:
-            continue
+    for peer in lab.discovered(node) if lab.discovery_service else [node]:
         spec: dict[str, Any] = {
             "nodeId": peer.boot_id[:32],
             "addresses": [peer.ip],

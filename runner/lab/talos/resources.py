@@ -86,7 +86,7 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
             "nodeId": peer.boot_id[:32],
             "addresses": [peer.ip],
             "hostname": peer.hostname,
-            "machineType": peer.config.machine_type,
+            "machineType": peer.config.machine_type if peer.config else "unknown",
             "operatingSystem": f"Talos ({peer.version})",
         }
         out.append({"metadata": _metadata(namespace, rtype, peer.hostname, 1), "spec": spec})

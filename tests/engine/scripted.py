@@ -53,7 +53,9 @@ class ScriptedTalos:
     versions: dict[str, str] = field(default_factory=dict)
     # ip -> answers to successive etcd health checks after the node's last disruption (last one repeats)
     health_script: dict[str, list[bool]] = field(default_factory=dict)
+    stages: dict[str, TalosStage] = field(default_factory=dict)  # ip -> what `stage` answers (default running)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    applied: list[tuple[str, str, str]] = field(default_factory=list)  # (ip, mode, config text)
     _asked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def _record(self, what: str, ip: str) -> None:
@@ -65,11 +67,12 @@ class ScriptedTalos:
     # --- TalosApi -------------------------------------------------------------------------------
     def apply_config(self, ip: str, config_yaml: Secret | str, insecure: bool, mode: str = "auto") -> str:
         self._record("apply_config", ip)
+        self.applied.append((ip, mode, config_yaml.reveal() if isinstance(config_yaml, Secret) else config_yaml))
         return ""
 
     def stage(self, ip: str) -> TalosStage:
         self._record("stage", ip)
-        return "running"
+        return self.stages.get(ip, "running")
 
     def bootstrap(self, ip: str) -> None:
         self._record("bootstrap", ip)

@@ -9,9 +9,11 @@ import pytest
 
 from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent
+from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.validate import validate_text
+from runner.engine.configs import NodeConfig
 from runner.engine.handlers import StepRunner
 from tests.engine.scripted import ScriptedConnections, ScriptedFactory, ScriptedProxmox, ScriptedTalos
 
@@ -74,3 +76,24 @@ def test_upgrade_waits_for_etcd_health_before_it_finishes() -> None:
     runner(step(Kind.UPGRADE_TALOS, "talos-cp-01", image=dn.installer_image))
     after = talos.calls[talos.calls.index(("upgrade", "10.0.0.11")) :]
     assert after.count(("etcd_healthy", "10.0.0.11")) == 2
+
+
+def test_a_node_that_never_answers_at_its_address_fails_naming_the_node_and_the_link() -> None:
+    """A node whose NIC is not the link META names never brings its address up: the wait says where to look."""
+    runner, talos, _ = runner_with()
+    talos.stages["10.0.0.21"] = "unreachable"
+    runner.configs["talos-worker-01"] = NodeConfig(Secret("machine: {}"), "hash", frozenset(), [])
+    with pytest.raises(Permanent) as info:
+        runner(step(Kind.APPLY_CONFIG, "talos-worker-01", insecure=True))
+    message = str(info.value)
+    assert message.startswith("talos-worker-01 (10.0.0.21) reaching maintenance or running")
+    assert "configured on link eth0" in message and "not reached within 2s" in message
+    assert ("apply_config", "10.0.0.21") not in talos.calls
+
+
+def test_moving_the_endpoint_reapplies_the_vip_config_without_a_reboot() -> None:
+    runner, talos, _ = runner_with()
+    runner.endpoint_configs["talos-worker-01"] = NodeConfig(Secret("endpoint: vip"), "vip-hash", frozenset(), [])
+    result = runner(step(Kind.MOVE_ENDPOINT, "talos-worker-01", endpoint="https://10.0.0.20:6443"))
+    assert result == "control-plane endpoint is now https://10.0.0.20:6443 (applied without a reboot)"
+    assert talos.applied == [("10.0.0.21", "no-reboot", "endpoint: vip")]

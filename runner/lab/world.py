@@ -97,8 +97,11 @@ class LabWorld:
             resolver=_loopback_resolver,
         )
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
+        # etcd serves seconds after its node boots (Talos first checks it after 5 s), even at the fast pace:
+        # long enough that taking the next controller down without waiting for it loses quorum.
+        etcd_start = max(3.0, p.reboot * 3)
         self.talos = start_talos_twin(
-            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=max(3.0, p.reboot * 3))
+            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=etcd_start)
         )
         self.talos.lab.installer_available = self._factory_serves
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)

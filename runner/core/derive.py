@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.core.flux_settings import cluster_settings
-from runner.core.metanet import meta_network_config
-from runner.core.schematic import node_schematic, schematic_id
+from runner.core.metanet import NODE_KERNEL_ARGS, meta_network_config
+from runner.core.schematic import Schematic, node_schematic, schematic_id
 from runner.core.spec import Cluster, Node
 from runner.core.state import ImageSpec, VmSpec
 
@@ -27,6 +27,8 @@ class DesiredNode:
     kubernetes_version: str
     config_hash: str | None = None  # machine config hash; None when secrets are not available (offline plan)
     config_redacted: list[Any] | None = field(default=None, compare=False)  # secrets as ***, for plan diffs
+    # What the factory must know before any image or installer of `schematic_id` is asked for.
+    schematic: Schematic = field(default_factory=Schematic, compare=False)
 
     @property
     def is_controller(self) -> bool:
@@ -98,7 +100,7 @@ def _node(cluster: Cluster, node: Node, flux_version: str | None) -> DesiredNode
         nameservers=[str(n) for n in net.nameservers],
         interface=net.interface,
     )
-    schematic = node_schematic(cluster.talos.extensions, meta)
+    schematic = node_schematic(cluster.talos.extensions, meta, NODE_KERNEL_ARGS)
     sid = schematic_id(schematic)
     factory = cluster.image_factory
     version = cluster.talos.version
@@ -139,6 +141,7 @@ def _node(cluster: Cluster, node: Node, flux_version: str | None) -> DesiredNode
         installer_image=installer,
         talos_version=version,
         kubernetes_version=cluster.kubernetes.version,
+        schematic=schematic,
     )
 
 

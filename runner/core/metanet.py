@@ -18,6 +18,12 @@ from runner.core.schematic.goyaml import dump
 
 DEFAULT_ROUTE_METRIC = 1024  # network.DefaultRouteMetric, what Talos platforms give their routes
 PLATFORM = "platform"
+# Talos >= 1.5 names links predictably (enp6s18 for net0 of a Proxmox q35 VM) unless the kernel has
+# net.ifnames=0 ("Predictable Interface Names"). META 0xa can only name a link, not select one by MAC, so every
+# image the runner builds boots with net.ifnames=0 and its single NIC is eth0: the one name both META and the
+# machine config can rely on before the node has ever booted. Talos keeps the argument over installs/upgrades.
+NODE_KERNEL_ARGS = ("net.ifnames=0",)
+NIC_NAME = "eth0"  # the kernel's name for the first (only) NIC with net.ifnames=0
 
 
 def _family(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
@@ -94,7 +100,7 @@ def meta_network_config(
     prefixlen: int,
     gateway: str,
     nameservers: Iterable[str],
-    interface: str = "eth0",
+    interface: str = NIC_NAME,
 ) -> str:
     """YAML for META key 0x0a: address ip/prefixlen on `interface`, default route, hostname, resolvers."""
     return dump(platform_network_config(hostname, ip, prefixlen, gateway, nameservers, interface))

@@ -87,6 +87,7 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         cluster = replace(cluster, cordoned=cluster.cordoned | {str(name)})
     elif kind in (Kind.UNCORDON_NODE, Kind.DELETE_K8S_NODE):  # a deleted Node is nobody's cordon any more
         cluster = replace(cluster, cordoned=cluster.cordoned - {str(name)})
+    # MOVE_ENDPOINT changes only which endpoint the configs name; the next run derives its hashes for it.
     return Observed(vms=vms, images=images, talos=talos, cluster=cluster)
 
 

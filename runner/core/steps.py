@@ -31,6 +31,7 @@ class Kind(StrEnum):
     SWITCH_ENDPOINT = "switch_endpoint"
     DRAIN_NODE = "drain_node"
     UNCORDON_NODE = "uncordon_node"
+    MOVE_ENDPOINT = "move_endpoint"
 
 
 class Phase(StrEnum):
@@ -64,6 +65,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,
     Kind.DRAIN_NODE: Phase.KUBERNETES,
     Kind.UNCORDON_NODE: Phase.KUBERNETES,
+    Kind.MOVE_ENDPOINT: Phase.KUBERNETES,
 }
 
 

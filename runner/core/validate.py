@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from runner.core.errors import Problem, SpecInvalid
 from runner.core.loader import Located, load_cluster
+from runner.core.metanet import NIC_NAME, NODE_KERNEL_ARGS
 from runner.core.spec import Cluster
 from runner.core.versions import compatibility_problem
 
@@ -85,6 +86,15 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
     if net.vip == net.gateway:
         problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
     problems += _load_balancer_problems(cluster, located)
+    if net.interface != NIC_NAME:
+        problems.append(
+            located.problem(
+                ("network", "interface"),
+                f"{net.interface} is not the name the nodes' NIC has: the runner's images boot with "
+                f"{' '.join(NODE_KERNEL_ARGS)} (Talos 'Predictable Interface Names' turned off), so a VM's one "
+                f"virtio NIC is {NIC_NAME}; use interface: {NIC_NAME}",
+            )
+        )
 
     controllers = cluster.controllers
     if not controllers:

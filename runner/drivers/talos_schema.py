@@ -1,7 +1,8 @@
 """Validation of machine-config documents against the vendored Talos v1.11 JSON schema.
 
-The schema ships inside the package (runner/core/talos/schema, see its README for source and
-sha256) and is read through importlib.resources, so validation works from a wheel and offline.
+The schema ships inside the package (runner/vendored/talos, see its README for source and sha256;
+the Talos twin reads the same copy) and is read through importlib.resources, so validation works from a
+wheel and offline.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from runner.core.errors import Permanent
 from runner.core.secret import Redactor, Secret, reveal_tree
 from runner.core.talos.documents import parse_machine_config, secret_strings
 
-SCHEMA_PACKAGE = "runner.core.talos"
-SCHEMA_FILE = "schema/config.schema.json"
+SCHEMA_PACKAGE = "runner.vendored"
+SCHEMA_FILE = "talos/config.schema.json"
 SCHEMA_SHA256 = "9791769e639e5c211e725825dfd5522524b6fab29a3ca7c43f47295c29f3bf4f"
 
 

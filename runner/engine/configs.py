@@ -61,12 +61,19 @@ class RenderedConfigs:
                 self._items.popitem(last=False)
 
 
+def config_endpoint(desired: Desired, current: str | None) -> str:
+    """The control-plane endpoint machine configs name: the VIP once the runner switched to it, else the first
+    controller (the VIP does not exist before kube-vip runs in a bootstrapped cluster)."""
+    return desired.vip_endpoint if current == desired.vip_endpoint else desired.initial_endpoint
+
+
 def node_configs(
     cluster: Cluster,
     desired: Desired,
     secrets: ClusterSecrets,
     bundle: SecretsBundle,
     rendered: RenderedConfigs | None = None,
+    endpoint: str | None = None,
 ) -> dict[str, NodeConfig]:
     shared: dict[str, Any] = {
         "cluster_name": cluster.name,
@@ -75,9 +82,8 @@ def node_configs(
         "nameservers": tuple(str(n) for n in cluster.network.nameservers),
         "interface": cluster.network.interface,
         "install_disk": cluster.talos.install_disk,
-        # Machine configs keep the first controller as endpoint for good: nodes reach the API through
-        # KubePrism anyway, and a changing endpoint would re-apply every node's config at hand-off.
-        "cluster_endpoint": desired.initial_endpoint,
+        # The first controller until the runner switched to the VIP, then the VIP (see config_endpoint).
+        "cluster_endpoint": endpoint or desired.initial_endpoint,
         "vip": desired.vip,
         "controller_ips": tuple(n.ip for n in desired.controllers),
         "tailscale_login_server": cluster.tailscale.login_server if cluster.tailscale else None,

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.flux_settings import cluster_settings
-from runner.core.schematic import node_schematic
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
@@ -41,6 +40,7 @@ class StepRunner(DrainSteps):
     handoff: bool
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
+    endpoint_configs: dict[str, NodeConfig] = dataclasses.field(default_factory=dict)  # naming the VIP
 
     def __call__(self, step: Step) -> str | None:
         handler = getattr(self, f"_{step.kind.value}")
@@ -55,27 +55,43 @@ class StepRunner(DrainSteps):
         s = self.conns.settings
         return wait_until(check, timeout=timeout or s.boot_timeout, what=what, poll=s.poll_seconds, cancel=self.cancel)
 
-    def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...]) -> str:
+    def _wait_stage(self, dn: DesiredNode, stages: tuple[str, ...], hint: str = "") -> str:
         return str(
             self._wait(
                 lambda: st if (st := self.conns.talos.stage(dn.ip)) in stages else None,
-                f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}",
+                f"{dn.name} ({dn.ip}) reaching {' or '.join(stages)}{hint}",
             )
         )
 
+    def _address_hint(self) -> str:
+        link = self.cluster.network.interface
+        return (
+            f" (its static address is configured on link {link}; a node whose NIC has another name "
+            "never brings the address up)"
+        )
+
     def _wait_node_healthy(self, dn: DesiredNode) -> None:
-        """Back to running; a controller also back in etcd with every member present (quorum intact)."""
+        """Back to running; a controller also healthy in etcd again, every member listed (quorum intact).
+
+        Talos protects quorum only on `upgrade`; a reboot is not checked, and a rebooted member is listed
+        long before it serves. Taking the next controller down before this one's etcd is healthy loses quorum.
+        """
         self._wait_stage(dn, ("running",))
         if dn.is_controller:
             want = {c.ip for c in self.desired.controllers}
             self._wait(
-                lambda: want <= set(self.conns.talos.etcd_members(dn.ip)),
-                f"etcd on {dn.name} listing all {len(want)} controllers",
+                lambda: self.conns.talos.etcd_healthy(dn.ip) and want <= set(self.conns.talos.etcd_members(dn.ip)),
+                f"etcd on {dn.name} healthy with all {len(want)} controllers",
             )
 
     def _kube(self, endpoint: str | None = None) -> KubeApi:
         facts = self.store.get(self.desired.cluster)
         return self.conns.kube(endpoint or facts.endpoint or self.desired.initial_endpoint)
+
+    def _register_schematic(self, dn: DesiredNode) -> None:
+        """The factory builds images and installers only for schematics it knows: register before any use."""
+        with self.conns.image_factory() as factory:
+            factory.ensure_schematic(dn.schematic)
 
     # --- infrastructure ------------------------------------------------------------------------
     def _ensure_image(self, step: Step) -> str:
@@ -87,7 +103,7 @@ class StepRunner(DrainSteps):
         platform = self.cluster.image_factory.platform
         with self.conns.image_factory() as factory:
             # The factory builds images on demand for schematics it knows: register ours first.
-            factory.ensure_schematic(node_schematic(self.cluster.talos.extensions, dn.schematic_yaml_meta))
+            factory.ensure_schematic(dn.schematic)
             url = factory.image_url(dn.schematic_id, dn.talos_version, platform)
             checksum = factory.image_checksum(dn.schematic_id, dn.talos_version, platform)
         px.download_image(dataclasses.replace(dn.vm.image, url=url, checksum=checksum))
@@ -137,7 +153,7 @@ class StepRunner(DrainSteps):
         config = self.configs[dn.name]
         # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
         validate_config_text(config.text, f"machine config of {dn.name}", config.secrets)
-        stage = self._wait_stage(dn, ("maintenance", "running"))
+        stage = self._wait_stage(dn, ("maintenance", "running"), self._address_hint())
         if stage == "running":
             current = self.conns.talos.machine_config(dn.ip)
             if config_hash(parse_machine_config(current.reveal())) == config.hash:
@@ -148,6 +164,7 @@ class StepRunner(DrainSteps):
             else:
                 self._wait_stage(dn, ("running",))
             return "config applied"
+        self._register_schematic(dn)  # the install pulls the installer image named in the config
         self.conns.talos.apply_config(dn.ip, config.text, insecure=True)
         self._wait_stage(dn, ("running",))
         return "config applied in maintenance mode; node installed and running"
@@ -161,6 +178,7 @@ class StepRunner(DrainSteps):
 
     def _upgrade_talos(self, step: Step) -> str:
         dn = self._node(step)
+        self._register_schematic(dn)
         self.conns.talos.upgrade(dn.ip, str(step.params["image"]))
         self._wait(lambda: self.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
         self._wait_node_healthy(dn)
@@ -292,6 +310,18 @@ class StepRunner(DrainSteps):
         self.store.record_handoff(self.desired.cluster, _now())
         self.handoff = True
         return "hand-off recorded: Flux owns in-cluster objects"
+
+    def _move_endpoint(self, step: Step) -> str:
+        """Re-apply a node's config naming the VIP as control-plane endpoint. Talos applies `.cluster` changes
+        immediately (CanApplyImmediate), so `no-reboot` is the mode: it refuses anything that would reboot."""
+        dn = self._node(step)
+        config = self.endpoint_configs[dn.name]
+        self._wait_stage(dn, ("running",))
+        current = self.conns.talos.machine_config(dn.ip)
+        if config_hash(parse_machine_config(current.reveal())) == config.hash:
+            return f"already names {step.params['endpoint']}"
+        self.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode="no-reboot")
+        return f"control-plane endpoint is now {step.params['endpoint']} (applied without a reboot)"
 
     def _switch_endpoint(self, step: Step) -> str:
         endpoint = str(step.params["endpoint"])

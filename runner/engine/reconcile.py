@@ -22,11 +22,11 @@ from runner.core.render import render_markdown
 from runner.core.secret import Redactor
 from runner.core.snapshot import observed_from_snapshot, snapshot
 from runner.core.state import Observed
-from runner.core.steps import Plan, Step
+from runner.core.steps import Kind, Plan, Step
 from runner.drivers import workdir
 from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import NodeConfig, RenderedConfigs, node_configs, with_config_hashes
+from runner.engine.configs import NodeConfig, RenderedConfigs, config_endpoint, node_configs, with_config_hashes
 from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
@@ -110,8 +110,15 @@ class Engine:
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
-        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered)
+        endpoint = config_endpoint(base, self.store.get(name).endpoint)
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered, endpoint)
         return loaded, conns, with_config_hashes(base, configs), configs
+
+    @staticmethod
+    def endpoint_configs(loaded: LoadedCluster, conns: Connections, desired: Desired) -> dict[str, NodeConfig]:
+        """What the move-endpoint steps apply once the VIP answers: the same configs, naming the VIP."""
+        assert loaded.secrets is not None
+        return node_configs(loaded.cluster, desired, loaded.secrets, conns.bundle, endpoint=desired.vip_endpoint)
 
     def reconcile(
         self,
@@ -175,6 +182,9 @@ class Engine:
                 facts.handoff_at is not None,
                 cancel or threading.Event(),
                 reporter.log,
+                endpoint_configs=self.endpoint_configs(loaded, conns, desired)
+                if any(s.kind is Kind.MOVE_ENDPOINT for s in outcome.plan.steps)
+                else {},
             )
             outcome.result = execute(
                 plan,

@@ -20,9 +20,9 @@ from runner.engine.target_settings import TargetSettings, mapped
 
 if TYPE_CHECKING:
     from runner.drivers.imagefactory import ImageFactoryApi
-    from runner.drivers.proxmox.api import ProxmoxInspect
     from runner.drivers.kube import KubeApi
     from runner.drivers.proxmox import ProxmoxApi, ProxmoxDriver
+    from runner.drivers.proxmox.api import ProxmoxInspect
     from runner.drivers.talos import TalosApi, TalosctlDriver
 
 

@@ -2,7 +2,9 @@
 
 A real node learns its addresses from META key 0xa baked into its Image Factory image; the lab does the
 same: disk -> source image URL -> schematic (from the factory twin) -> META 0xa -> addresses and hostname.
-A VM whose image carries no network config gets no address (there is no DHCP in the lab).
+A VM whose image carries no network config gets no address (there is no DHCP in the lab). The VM's NIC gets
+the name Talos would give it (from the image's kernel args and the VM's machine type, see talos/links.py); an
+address META puts on a link of another name is never brought up.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ruamel.yaml import YAML
 
 from runner.lab.imagefactory import FactoryState
 from runner.lab.proxmox.state import ProxmoxTwinState, Vm
+from runner.lab.talos.links import nic_names
 
 _IMAGE_URL = re.compile(r"/image/(?P<id>[0-9a-f]{64})/(?P<version>v[^/]+)/")
 META_NETWORK_KEY = 0x0A
@@ -24,6 +27,8 @@ class BootIdentity:
     ip: str
     hostname: str
     version: str
+    links: tuple[str, ...] = ()  # the node's NIC names
+    platform_link: str = ""  # the link META 0xa puts the address on
 
 
 def boot_identity(vm: Vm, proxmox: ProxmoxTwinState, factory: FactoryState) -> BootIdentity | None:
@@ -36,9 +41,15 @@ def boot_identity(vm: Vm, proxmox: ProxmoxTwinState, factory: FactoryState) -> B
         schematic = factory.schematics.get(match["id"])
     if schematic is None:
         return None
+    return image_identity(schematic, str(vm.config.get("machine") or "pc"), match["version"])
+
+
+def image_identity(schematic: bytes, machine: str, version: str) -> BootIdentity | None:
+    """What a VM of `machine` type booting an image of `schematic` comes up as (None: no static address)."""
     yaml = YAML(typ="safe", pure=True)
     doc = yaml.load(schematic) or {}
-    meta = (doc.get("customization") or {}).get("meta") or []
+    customization = doc.get("customization") or {}
+    meta = customization.get("meta") or []
     network = next((m.get("value") for m in meta if m.get("key") == META_NETWORK_KEY), None)
     if not network:
         return None
@@ -48,4 +59,6 @@ def boot_identity(vm: Vm, proxmox: ProxmoxTwinState, factory: FactoryState) -> B
     if not addresses or not addresses[0]:
         return None
     ip = str(addresses[0]).split("/")[0]
-    return BootIdentity(ip, hostnames[0] if hostnames else "", match["version"])
+    links = nic_names(customization.get("extraKernelArgs") or [], machine)
+    link = str((config.get("addresses") or [{}])[0].get("linkName", ""))
+    return BootIdentity(ip, hostnames[0] if hostnames else "", version, links, link)

@@ -66,6 +66,9 @@ class Gate:
         self._thread = threading.Thread(target=self._server.serve_forever, name=f"gate-{self.port}", daemon=True)
         self._thread.start()
 
+    def is_open(self) -> bool:
+        return bool(self._server.is_open())
+
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"

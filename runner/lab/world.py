@@ -11,6 +11,7 @@ It imports nothing of the runner but core: the runner reaches all of it over HTT
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
@@ -32,9 +33,11 @@ from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos.kubeprism import kubeprism_endpoints
 from runner.lab.talos.machineconfig import image_version
 
 FORGE_TOKEN = "lab-forge-token"
+_FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,13 @@ class LabWorld:
         # the host is prepared as the README says: the runner's token gets exactly the documented role
         prepare_host(self.proxmox_state, self.inputs.host_plan(), self.inputs.proxmox_token_secret)
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
-        self.talos = start_talos_twin(TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot))
+        # etcd serves seconds after its node boots (Talos first checks it after 5 s), even at the fast pace:
+        # long enough that taking the next controller down without waiting for it loses quorum.
+        etcd_start = max(3.0, p.reboot * 3)
+        self.talos = start_talos_twin(
+            TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=etcd_start)
+        )
+        self.talos.lab.installer_available = self._factory_serves
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
         self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
         self.kube_twin = KubeTwin(
@@ -126,7 +135,7 @@ class LabWorld:
         self.gates = {
             f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips
         }
-        self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), lambda: self.kube_twin.vip_answers)
+        self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), self._vip_up)
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
@@ -152,14 +161,29 @@ class LabWorld:
         }
 
     # --- wiring --------------------------------------------------------------------------------
+    def _factory_serves(self, image: str) -> bool:
+        """The factory's registry serves an installer only for a schematic registered with it (plain data)."""
+        match = _FACTORY_INSTALLER.search(image)
+        if match is None:
+            return True  # not a factory image: some other registry the lab does not model
+        with self.factory_state.lock:
+            return match["id"] in self.factory_state.schematics
+
     def _api_up(self, ip: str):  # type: ignore[no-untyped-def]
         def check() -> bool:
             lab = self.talos.lab
             with lab.lock:
                 node = lab.nodes.get(ip)
-                return bool(node and node.phase == "running" and node.is_controlplane and lab.member_of(node))
+                return bool(node and lab.api_serving(node))
 
         return check
+
+    def _vip_up(self) -> bool:
+        # kube-vip moves the VIP to a live controller, but behind it is an API server that needs etcd quorum.
+        lab = self.talos.lab
+        with lab.lock:
+            serving = any(lab.api_serving(n) for n in lab.nodes.values())
+        return self.kube_twin.vip_answers and serving
 
     def _wire_forever(self) -> None:
         while not self.stopping.wait(0.1):
@@ -188,9 +212,10 @@ class LabWorld:
             ident = identities.get(vmid)
             if ident is not None and vmid not in self._powered:
                 node = self.talos.lab.register(ident.ip, ident.hostname, ident.version)
-                if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)
-                    with self.talos.lab.lock:
+                with self.talos.lab.lock:
+                    if ident.hostname:  # META's hostname wins over a placeholder (a fault injected before first boot)
                         node.hostname = ident.hostname
+                    node.links, node.platform_link = ident.links, ident.platform_link
                 self.talos.lab.power(ident.ip, True)
                 self._powered[vmid] = (ident.ip, started)
         self.talos.lab.advance()
@@ -200,7 +225,7 @@ class LabWorld:
         lab = self.talos.lab
         with lab.lock:
             ready = [
-                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker")
+                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker", kubeprism_endpoints(lab, n))
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
             ]
@@ -217,12 +242,13 @@ class LabWorld:
             rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
-        for name, ip, role in ready:
-            if name not in self._joined:
+        for name, ip, role, endpoints in ready:
+            # A kubelet registers only through an API server its KubePrism can reach.
+            if name not in self._joined and any(self._answers(e) for e in endpoints):
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
-        self.kube_twin.set_kubelets({name for name, _, _ in ready})
+        self.kube_twin.set_kubelets({name for name, _, _, _ in ready})
         if self._joined:
             # k8s.ManifestApplyController: create what is missing, never update what exists.
             self.kube_twin.create_missing([obj for _, objects in sorted(rendered.items()) for obj in objects], "talos")
@@ -240,6 +266,10 @@ class LabWorld:
         proxy = cluster.get("proxy") or {}
         self.kube_twin.cluster.pod_security = pod_security.pod_security_config(api_server.get("admissionControl"))
         self.kube_twin.cluster.kube_proxy = not proxy.get("disabled", False)
+
+    def _answers(self, endpoint: str) -> bool:
+        gate = self.gates.get(endpoint)
+        return gate is not None and gate.is_open()
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:

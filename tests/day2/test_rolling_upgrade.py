@@ -85,3 +85,29 @@ def test_upgrade_stops_at_a_controller_that_never_returns_and_resumes_after(lab:
         drain, upgrade, uncordon = (done.index(f"node/{node}/{s}") for s in ("drain", "upgrade", "uncordon"))
         assert drain < upgrade < uncordon, done
     assert all(v == ("v1.11.3", "running") for v in versions(lab).values())
+
+
+def test_controller_reboots_roll_one_at_a_time_and_etcd_never_loses_quorum(lab: LabSession) -> None:
+    """Talos checks etcd before an upgrade, never before a reboot: keeping quorum across reboots is the runner's
+    job. The twin's etcd members come back a while after their node does, so the runner must wait for health."""
+    talos = lab.world.talos.lab
+    before = len(talos.quorum_losses)
+    run = push_change(lab, "memory: 8192", "memory: 10240", "More memory for the controllers", count=3)
+    assert run["result"] == "success", describe(run)
+    executed = steps_of(lab, run)
+    assert [s for s in executed if s.endswith("/update")] == ["vm/300/update", "vm/301/update", "vm/302/update"]
+    assert talos.quorum_losses[before:] == [], "etcd lost quorum: a controller went down before the last was back"
+
+
+def test_a_changed_extension_list_upgrades_every_node_to_a_schematic_the_factory_knows(lab: LabSession) -> None:
+    run = push_change(lab, "    - siderolabs/tailscale\n", "", "Drop the tailscale extension")
+    assert run["result"] == "success", describe(run)
+    factory = lab.world.factory_state
+    talos = lab.world.talos.lab
+    with talos.lock:
+        images = {ip: n.installer_image for ip, n in talos.nodes.items()}
+    schematics = {image.rsplit("/", 1)[-1].split(":")[0] for image in images.values()}
+    assert len(schematics) == 5  # each node's own META, all with the new extension list
+    with factory.lock:
+        assert schematics <= set(factory.schematics)
+    assert all("upgrade" in s for s in steps_of(lab, run) if s.endswith("/upgrade"))

@@ -80,7 +80,7 @@ def test_offline_plan_prints_every_step_with_its_reason() -> None:
     result = runner_cli("plan", "clusters/home", "--offline", "-o", "json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert len(plan["steps"]) == 26
+    assert len(plan["steps"]) == 31  # 26 to the hand-off, then each of 5 nodes moves its endpoint to the VIP
     assert all(step["reason"] for step in plan["steps"])
     markdown = runner_cli("plan", "clusters/home", "--offline", "-o", "markdown")
-    assert markdown.stdout.startswith("### Plan for cluster `home`") and "| 26 | kubernetes |" in markdown.stdout
+    assert markdown.stdout.startswith("### Plan for cluster `home`") and "| 31 | kubernetes |" in markdown.stdout

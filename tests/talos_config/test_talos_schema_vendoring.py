@@ -11,7 +11,7 @@ from runner.drivers.talos_schema import SCHEMA_FILE, SCHEMA_PACKAGE, SCHEMA_SHA2
 def test_vendored_schema_is_byte_identical_to_talos_v1_11_2():
     data = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FILE).read_bytes()
     assert hashlib.sha256(data).hexdigest() == SCHEMA_SHA256
-    readme = resources.files(SCHEMA_PACKAGE).joinpath("schema/README.md").read_text()
+    readme = resources.files(SCHEMA_PACKAGE).joinpath("talos/README.md").read_text()
     assert SCHEMA_SHA256 in readme
 
 

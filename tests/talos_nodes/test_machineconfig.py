@@ -11,7 +11,7 @@ import pytest
 from runner.lab.talos import machineconfig
 from tests.talos_nodes.conftest import DATA, Bundle
 
-SCHEMA_DIR = Path(machineconfig.__file__).parent / "schema"
+SCHEMA_DIR = Path(machineconfig.__file__).parents[2] / "vendored" / "talos"
 
 
 def test_vendored_schema_matches_recorded_checksum() -> None:

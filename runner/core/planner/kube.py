@@ -68,7 +68,7 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             (wait,),
         )
     if cluster.endpoint != desired.vip_endpoint:
-        builder.add(
+        switch = builder.add(
             "cluster/endpoint",
             Kind.SWITCH_ENDPOINT,
             "cluster",
@@ -76,6 +76,23 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             (handoff, wait),
             endpoint=desired.vip_endpoint,
         )
+        # Joining nodes reach the API through KubePrism, whose endpoints are the configured one plus controllers
+        # found by discovery: with the first controller's address for good, losing it stops joins whenever
+        # discovery cannot help. `.cluster` changes apply without a reboot (Talos CanApplyImmediate).
+        for dn in desired.nodes:
+            if dn.name in builder.blocked or dn.name in builder.powered_off:
+                continue
+            builder.add(
+                f"node/{dn.name}/endpoint",
+                Kind.MOVE_ENDPOINT,
+                f"node/{dn.name}",
+                f"{dn.name}: control-plane endpoint {desired.initial_endpoint}→{desired.vip_endpoint} in its machine "
+                "config (applies without a reboot)",
+                (switch,),
+                node_name=dn.name,
+                ip=dn.ip,
+                endpoint=desired.vip_endpoint,
+            )
 
 
 def _short(recipient: str) -> str:

@@ -89,10 +89,16 @@ class Schematic:
         return self.customization.system_extensions.official_extensions
 
 
-def node_schematic(extensions: Iterable[str], meta_network_yaml: str | None = None) -> Schematic:
-    """The schematic of one node: official extensions plus its static network config in META key 0x0a."""
+def node_schematic(
+    extensions: Iterable[str], meta_network_yaml: str | None = None, kernel_args: Iterable[str] = ()
+) -> Schematic:
+    """The schematic of one node: kernel args, official extensions and its static network config in META 0x0a."""
     meta = (MetaValue(META_KEY_NETWORK, meta_network_yaml),) if meta_network_yaml else ()
-    return Schematic(Customization(meta=meta, system_extensions=SystemExtensions(tuple(extensions))))
+    return Schematic(
+        Customization(
+            extra_kernel_args=tuple(kernel_args), meta=meta, system_extensions=SystemExtensions(tuple(extensions))
+        )
+    )
 
 
 def _omit_empty(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:

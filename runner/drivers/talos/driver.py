@@ -224,6 +224,14 @@ class TalosctlDriver:
         """IP addresses of the etcd members, as seen from `ip`."""
         return [m.ip for m in self.etcd_member_details(ip)]
 
+    def etcd_healthy(self, ip: str) -> bool:
+        """Whether the etcd service on `ip` reports HEALTH OK: its health check is a linearizable read on the
+        local member (ValidateQuorum), so OK means this member is back, caught up, and the cluster has quorum.
+        Membership alone says nothing of that: a rebooted member is listed long before it serves."""
+        out = self._call(ip, ["service", "etcd"])
+        fields = dict(line.split(None, 1) for line in out.splitlines() if len(line.split(None, 1)) == 2)
+        return fields.get("HEALTH", "").strip() == "OK"
+
     def etcd_remove_member(self, ip: str, member_id: str) -> None:
         self._call(ip, ["etcd", "remove-member", member_id])
 

@@ -16,7 +16,7 @@ import re
 
 from fastapi import FastAPI, Request, Response
 
-from runner.core.schematic import SchematicError, parse_schematic, schematic_id, schematic_yaml
+from runner.lab.imagefactory.canonical import InvalidSchematic, canonical_yaml, decode, schematic_id
 from runner.lab.imagefactory.images import InvalidAssetPath, content_type, image_bytes, parse_asset_path
 from runner.lab.imagefactory.state import FactoryState
 
@@ -53,12 +53,13 @@ def create_app(state: FactoryState | None = None) -> FastAPI:
     @app.post("/schematics")
     async def create_schematic(request: Request) -> Response:
         try:
-            schematic = parse_schematic(await request.body())
-        except (SchematicError, UnicodeDecodeError) as exc:
+            schematic = decode(await request.body())
+        except (InvalidSchematic, UnicodeDecodeError) as exc:
             return _text(str(exc), 400)
-        if schematic.owner:
+        if schematic.get("owner"):
             return _text("owner field is only supported in Enterprise edition", 400)
-        sid, canonical = schematic_id(schematic), schematic_yaml(schematic)
+        canonical = canonical_yaml(schematic)
+        sid = schematic_id(canonical)
         with st.lock:
             st.schematics.setdefault(sid, canonical)
         return _json({"id": sid, "schematic": canonical.decode()}, 201)
@@ -118,7 +119,8 @@ def _image(st: FactoryState, sid: str, version: str, path: str, request: Request
         return _text(str(exc), 400)
     if tag not in st.versions:
         return _text(f"version {tag} is not available", 404)
-    for name in parse_schematic(canonical).extensions:
+    extensions = (decode(canonical).get("customization") or {}).get("systemExtensions") or {}
+    for name in extensions.get("officialExtensions") or []:
         if name not in st.extensions:
             return _text(f'official extension "{name}" is not available for Talos version {tag}', 400)
     filename = request.query_params.get("filename") or asset

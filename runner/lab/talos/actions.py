@@ -158,6 +158,24 @@ def etcd(p: Parsed) -> None:
         _prefixed("", "etcd_remove_member", v, {"member_id": p.args[0]})
 
 
+def service(p: Parsed) -> None:
+    """`talosctl service <id>`: NODE/ID/STATE/HEALTH lines, tabwriter-aligned (cmd/talosctl service.go)."""
+    v = p.values
+    if not p.args:
+        raise CallFailed("talosctl service without an id (the list) is not simulated by the node twins")
+    if len(p.args) > 1:
+        raise CallFailed(f"talosctl service {p.args[0]} {p.args[1]} is not simulated by the node twins")
+    target = resolve(v)
+    results = _prefixed("error listing services: ", "service", v, {"id": p.args[0]})
+    rows = []
+    for node, result in zip(target.nodes, results, strict=False):
+        for svc in result["services"]:
+            rows += [["NODE", node], ["ID", svc["id"]], ["STATE", svc["state"]], ["HEALTH", svc["health"]]]
+    if not rows:
+        raise CallFailed(f'service "{p.args[0]}" is not registered on any nodes')
+    print(output.table(rows), end="")
+
+
 def kubeconfig(p: Parsed) -> None:
     v = p.values
     target = resolve(v)

@@ -82,9 +82,17 @@ def _upgrade(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         raise rpc.RpcError("Unknown", f'error validating installer image "{image}": invalid reference format')
     if not p.get("force"):
         etcd_api.check_upgrade(lab, node)
+    if not lab.installer_available(image):
+        raise rpc.RpcError("Unknown", installer_missing(image))
     node.pending_version, node.pending_image = version, image
     node.start_reboot(lab.clock(), lab.delays)
     return {"ack": "Upgrade request received"}
+
+
+def installer_missing(image: str) -> str:
+    # Talos pulls the installer before it upgrades; the factory's registry answers 404 for a schematic it
+    # does not know (image-factory internal/frontend/http/registry.go, handleManifest).
+    return f'error validating installer image "{image}": failed to pull installer image: {image}: not found'
 
 
 def _reboot(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
@@ -136,6 +144,7 @@ SECURE: dict[str, tuple[Handler, set[str]]] = {
     "apply": (_apply, ADMIN),
     "bootstrap": (etcd_api.bootstrap, ADMIN),
     "etcd_members": (etcd_api.members, READ_ROLES),
+    "service": (etcd_api.service, READ_ROLES),
     "etcd_leave": (etcd_api.leave, ADMIN),
     "etcd_remove_member": (etcd_api.remove_member, ADMIN),
     "kubeconfig": (_kubeconfig, ADMIN),

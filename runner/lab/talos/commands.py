@@ -101,6 +101,7 @@ SIMULATED = [
         ],
     ),
     Command("reboot", [*_track, Flag("mode", "string", "default", "m")]),
+    Command("service", args=(0, 2)),
     Command(
         "reset",
         [
@@ -145,7 +146,6 @@ NOT_SIMULATED = [
     "restart",
     "rollback",
     "rotate-ca",
-    "service",
     "shutdown",
     "stats",
     "support",

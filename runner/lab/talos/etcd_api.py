@@ -25,8 +25,8 @@ def bootstrap(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
 
 def members(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
     controlplane_only(node, "member list")
-    if lab.member_of(node) is None or node.etcd_stopped:
-        raise rpc.RpcError("Unknown", "context deadline exceeded")  # the local etcd is not running
+    if not lab.etcd_started(node):
+        raise rpc.RpcError("Unknown", "context deadline exceeded")  # the local etcd is not serving yet
     assert node.config is not None
     members = sorted(lab.members(node.config.cluster_id).values(), key=lambda m: m.ip)
     return {
@@ -66,14 +66,31 @@ def remove_member(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
     return {}
 
 
+def service(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
+    """`talosctl service etcd`: state and health as machined reports them (health "?" until first checked)."""
+    if p.get("id") != "etcd" or not node.is_controlplane:
+        return {"services": []}
+    if lab.member_of(node) is None or node.etcd_stopped:
+        state, health = "Preparing", "?"
+    elif not lab.etcd_started(node):
+        state, health = "Running", "?"
+    else:
+        state, health = "Running", "OK" if lab.etcd_healthy(node) else "Fail"
+    return {"services": [{"id": "etcd", "state": state, "health": health}]}
+
+
 def check_upgrade(lab: TalosLab, node: SimNode) -> None:
-    """Upgrading an etcd member is refused unless every other member is healthy (quorum safety)."""
+    """Talos' own check before upgrading a controller (etcd ValidateForUpgrade): every member healthy.
+
+    This is Talos protecting itself on `upgrade` only; a reboot or a config that reboots is not checked,
+    so keeping quorum across those is the caller's job.
+    """
     member = lab.member_of(node)
     if member is not None:
         assert node.config is not None
         for other in lab.members(node.config.cluster_id).values():
             peer = lab.nodes.get(other.ip)
-            if other.ip != node.ip and (peer is None or peer.phase != "running"):
+            if other.ip != node.ip and (peer is None or not lab.etcd_healthy(peer)):
                 raise rpc.RpcError(
                     "Unknown",
                     f"error validating etcd for upgrade: etcd member {other.id:016x} is not healthy; "

@@ -52,6 +52,13 @@ class TalosLab:
         self.lock = threading.RLock()
         self.nodes: dict[str, SimNode] = {}
         self.etcd: dict[str, dict[int, EtcdMember]] = {}  # cluster id -> members
+        self.learners: set[int] = set()  # joined, not yet promoted to voting members
+        self.quorum_losses: list[tuple[str, float]] = []  # (cluster id, when): every time quorum was lost
+        self._had_quorum: dict[str, bool] = {}
+        # Whether the registry behind an installer image serves it (the lab world asks the factory twin).
+        self.installer_available: Callable[[str], bool] = lambda image: True
+        # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
+        self.discovery_service = False
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
@@ -77,8 +84,9 @@ class TalosLab:
         with self.lock:
             now = self.clock()
             for node in self.nodes.values():
-                node.advance(now)
+                node.advance(now, self.delays.etcd_start)
             self._join_etcd()
+            self._promote_and_watch_quorum(now)
 
     # --- etcd ---------------------------------------------------------------------------------
     def members(self, cluster_id: str) -> dict[int, EtcdMember]:
@@ -98,20 +106,62 @@ class TalosLab:
         return next((m for m in self.members(node.config.cluster_id).values() if m.ip == node.ip), None)
 
     def _join_etcd(self) -> None:
-        # A running controller joins once its cluster is bootstrapped (Talos' etcd join loop).
+        # A running controller joins once its cluster is bootstrapped (Talos' etcd join loop), as a learner:
+        # Talos adds members as learners and promotes them once they caught up (services/etcd.go).
         for node in self.nodes.values():
             if node.phase != "running" or not node.is_controlplane or node.etcd_data or node.etcd_stopped:
                 continue
             assert node.config is not None
             if self.members(node.config.cluster_id):
-                self.add_member(node)
+                self.learners.add(self.add_member(node).id)
+
+    # --- etcd health: what etcd itself decides, with no protection on the runner's behalf ----------
+    def etcd_started(self, node: SimNode) -> bool:
+        """This node's etcd member runs and has caught up: it serves and counts for quorum."""
+        ready = node.etcd_ready_at is None or self.clock() >= node.etcd_ready_at
+        return node.phase == "running" and not node.etcd_stopped and self.member_of(node) is not None and ready
+
+    def has_quorum(self, cluster_id: str) -> bool:
+        """More than half of the voting members are up (learners do not vote)."""
+        voters = [m for m in self.members(cluster_id).values() if m.id not in self.learners]
+        up = sum(1 for m in voters if (n := self.nodes.get(m.ip)) is not None and self.etcd_started(n))
+        return bool(voters) and up > len(voters) // 2
+
+    def etcd_healthy(self, node: SimNode) -> bool:
+        """The etcd service health check: a linearizable read on the local member (ValidateQuorum)."""
+        return self.etcd_started(node) and node.config is not None and self.has_quorum(node.config.cluster_id)
+
+    def api_serving(self, node: SimNode) -> bool:
+        """kube-apiserver on a controller answers only while its local etcd serves with quorum."""
+        return node.is_controlplane and self.etcd_healthy(node)
+
+    def _promote_and_watch_quorum(self, now: float) -> None:
+        for node in self.nodes.values():
+            member = self.member_of(node)
+            if member is not None and member.id in self.learners and self.etcd_started(node):
+                self.learners.discard(member.id)
+        for cluster_id, members in self.etcd.items():
+            quorum = self.has_quorum(cluster_id) if members else False
+            if self._had_quorum.get(cluster_id) and not quorum:
+                self.quorum_losses.append((cluster_id, now))
+            self._had_quorum[cluster_id] = quorum
+
+    def discovered(self, node: SimNode) -> list[SimNode]:
+        """Cluster discovery's members for `node`: the running machines of its cluster (service registry)."""
+        assert node.config is not None
+        cluster_id = node.config.cluster_id
+        return [
+            peer
+            for peer in sorted(self.nodes.values(), key=lambda n: n.ip)
+            if peer.phase == "running" and peer.config is not None and peer.config.cluster_id == cluster_id
+        ]
 
     # --- connections --------------------------------------------------------------------------
     def connect(self, ip: str, creds: ClientCreds) -> SimNode:
         """The TLS dial to a node's API port; raises TransportError like grpc-go reports it."""
         node = self.nodes.get(ip)
-        if node is None or node.phase == "off":
-            raise rpc.no_route(ip)
+        if node is None or node.phase == "off" or not node.has_address:
+            raise rpc.no_route(ip)  # nothing answers at an address no link carries
         if node.phase in ("booting", "installing", "rebooting"):
             raise rpc.connection_refused(ip)
         if node.phase == "maintenance":

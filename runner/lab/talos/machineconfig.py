@@ -47,6 +47,8 @@ class MachineConfig:
     install_image: str
     hostname: str | None
     documents: list[dict[str, Any]] = field(default_factory=list)
+    # machine.network.interfaces: (link name, its addresses without prefix length)
+    interfaces: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def is_controlplane(self) -> bool:
@@ -180,7 +182,17 @@ def load(data: str) -> MachineConfig:
         install_image=str(machine["install"].get("image", "")),
         hostname=network.get("hostname") if isinstance(network, dict) else None,
         documents=docs,
+        interfaces=_interfaces(network),
     )
+
+
+def _interfaces(network: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for item in (network.get("interfaces") or []) if isinstance(network, dict) else []:
+        if isinstance(item, dict) and item.get("interface"):
+            addresses = tuple(str(a).split("/")[0] for a in item.get("addresses") or [])
+            out.append((str(item["interface"]), addresses))
+    return tuple(out)
 
 
 def image_version(image: str) -> str | None:

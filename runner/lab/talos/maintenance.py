@@ -24,6 +24,8 @@ def apply(lab: TalosLab, node: SimNode, params: dict[str, Any]) -> dict[str, Any
         raise rpc.RpcError("InvalidArgument", f"configuration validation failed: {e}") from e
     if params.get("dry_run"):
         return {"mode_details": "Dry run summary:\nNode is running in maintenance mode and does not have a config yet."}
+    if config.install_image and not lab.installer_available(config.install_image):
+        return {"mode_details": ""}  # the config is accepted, the install cannot pull its image: stays here
     node.pending_version = machineconfig.image_version(config.install_image)
     node.pending_image = config.install_image or None
     node.start_install(config, lab.clock(), lab.delays)

@@ -34,6 +34,9 @@ class Delays:
     boot: float = 0.2
     install: float = 0.2
     reboot: float = 0.2
+    # After a boot, etcd takes a while to start and rejoin before it serves (Talos checks its health first
+    # after an initial delay of 5 s: services/etcd.go HealthSettings); until then the member counts as down.
+    etcd_start: float = 0.2
 
 
 @dataclass
@@ -53,10 +56,23 @@ class SimNode:
     etcd_stopped: bool = False  # left or was removed from etcd; stays out until the next boot
     boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     faults: NodeFaults = field(default_factory=NodeFaults)
+    etcd_ready_at: float | None = None  # when this boot's etcd member serves (None: at once)
+    links: tuple[str, ...] | None = None  # NIC names; None: not modelled (a node registered by hand)
+    platform_link: str = ""  # the link META 0xa puts `ip` on
 
     @property
     def is_controlplane(self) -> bool:
         return self.config is not None and self.config.is_controlplane
+
+    @property
+    def has_address(self) -> bool:
+        """Whether `ip` is up: some layer (META's platform config, the machine config) puts it on a real link."""
+        if self.links is None or self.platform_link in self.links:
+            return True
+        config = self.config if self.installed else None
+        return config is not None and any(
+            link in self.links and self.ip in addresses for link, addresses in config.interfaces
+        )
 
     def _enter(self, phase: Phase, now: float, delay: float | None) -> None:
         self.phase = phase
@@ -83,7 +99,7 @@ class SimNode:
         self.config = self.staged_config = None
         self.installed = self.etcd_data = self.etcd_stopped = False
 
-    def advance(self, now: float) -> None:
+    def advance(self, now: float, etcd_start: float = 0.0) -> None:
         while self.deadline is not None and now >= self.deadline:
             at = self.deadline
             if self.phase == "booting":
@@ -96,6 +112,7 @@ class SimNode:
                 self.deadline = None
             if self.phase == "running":
                 self.boot_id = uuid.uuid4().hex
+                self.etcd_ready_at = at + etcd_start
 
     def _finish_boot(self) -> None:
         if not self.installed and self.config is not None:

@@ -120,18 +120,17 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
             {"metadata": _metadata(namespace, rtype, rid, 1), "spec": objects}
             for rid, objects in sorted(manifests.rendered(node.config.documents, node.version).items())
         ]
-    # Members: discovery lists the running machines of the same cluster.
+    # Members: discovery lists the running machines of the same cluster, through the discovery service; without
+    # it (and with the Kubernetes registry disabled, as the runner's configs do) a node knows only itself.
     if node.config is None:
         return []
     out = []
-    for peer in sorted(lab.nodes.values(), key=lambda n: n.ip):
-        if peer.phase != "running" or peer.config is None or peer.config.cluster_id != node.config.cluster_id:
-            continue
+    for peer in lab.discovered(node) if lab.discovery_service else [node]:
         spec: dict[str, Any] = {
             "nodeId": peer.boot_id[:32],
             "addresses": [peer.ip],
             "hostname": peer.hostname,
-            "machineType": peer.config.machine_type,
+            "machineType": peer.config.machine_type if peer.config else "unknown",
             "operatingSystem": f"Talos ({peer.version})",
         }
         out.append({"metadata": _metadata(namespace, rtype, peer.hostname, 1), "spec": spec})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
-_SCHEMA_FILE = Path(__file__).parent / "schema" / "config.schema.json"
+_SCHEMA_FILE = resources.files("runner.vendored").joinpath("talos/config.schema.json")  # the one vendored copy
 V1ALPHA1_DEF = "v1alpha1.Config"
 
 

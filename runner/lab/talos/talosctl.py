@@ -25,6 +25,7 @@ ACTIONS: dict[str, Callable[[Parsed], None]] = {
     "reboot": actions.reboot,
     "reset": actions.reset,
     "health": actions.health,
+    "service": actions.service,
 }
 
 

@@ -21,6 +21,7 @@ from runner.core.secret import Redactor, Secret
 from runner.core.state import TalosStage
 from runner.drivers.talos import failures
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
+from runner.drivers.talos.etcd_backup import EtcdBackupCalls
 from runner.drivers.talos.process import TalosctlResult, run_talosctl
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class TalosApi(Protocol):
     def talosconfig_yaml(self, endpoints: Sequence[str], nodes: Sequence[str] = ()) -> Secret: ...
 
 
-class TalosctlDriver:
+class TalosctlDriver(EtcdBackupCalls):
     """`TalosApi` over a talosctl binary (the real one, or the lab's twin; the driver cannot tell)."""
 
     def __init__(

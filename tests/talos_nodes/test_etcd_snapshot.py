@@ -54,7 +54,7 @@ def test_snapshot_fails_when_the_local_etcd_does_not_answer(
 ) -> None:
     cluster(twin, driver, bundle)
     twin.set_faults("10.0.0.11", etcd_snapshot_fails=True)
-    with pytest.raises((Permanent, Transient), match="(?s)error reading file: .*context deadline exceeded"):
+    with pytest.raises((Permanent, Transient), match=r"(?s)error reading file: .*context deadline exceeded"):
         driver.etcd_snapshot("10.0.0.11", tmp_path / "db.snapshot")
     assert not (tmp_path / "db.snapshot").exists()
 

@@ -41,6 +41,7 @@ class Desired:
     drift: str
     flux_version: str | None  # None: no Flux hand-off for this cluster
     flux_path: str | None
+    etcd_snapshots: bool = False  # snapshot etcd before disruptive control-plane steps (spec: backups)
 
     @property
     def controllers(self) -> tuple[DesiredNode, ...]:
@@ -148,4 +149,5 @@ def derive(cluster: Cluster, flux_version: str | None = None) -> Desired:
         drift=cluster.drift,
         flux_version=flux_version if cluster.flux else None,
         flux_path=cluster.flux.path if cluster.flux else None,
+        etcd_snapshots=cluster.backups is not None,
     )

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
+    ETCD_SNAPSHOT = "etcd_snapshot"
 
 
 class Phase(StrEnum):
@@ -45,6 +46,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.APPLY_CONFIG: Phase.TALOS,
     Kind.UPGRADE_TALOS: Phase.TALOS,
     Kind.ETCD_LEAVE: Phase.TALOS,
+    Kind.ETCD_SNAPSHOT: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,

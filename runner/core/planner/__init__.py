@@ -6,6 +6,7 @@ from runner.core.derive import Desired
 from runner.core.planner.builder import PlanBuilder
 from runner.core.planner.infra import plan_node_vm, plan_removals
 from runner.core.planner.kube import plan_kubernetes
+from runner.core.planner.snapshot import plan_etcd_snapshot
 from runner.core.planner.talos import plan_talos
 from runner.core.state import Observed
 from runner.core.steps import Plan
@@ -19,6 +20,7 @@ def plan(desired: Desired, observed: Observed) -> Plan:
     plan_kubernetes(builder, desired, observed, healthy)
     # Removals come last: the remaining nodes are healthy (and any new controller joined) first.
     plan_removals(builder, desired, observed, healthy)
+    plan_etcd_snapshot(builder, desired, observed)  # last: it looks at every disruptive step planned
     return builder.build()
 
 

@@ -17,7 +17,9 @@ from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import validate_config_text
 from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.backups import BackupStore
 from runner.engine.configs import NodeConfig
+from runner.engine.etcd_snapshots import Controller, take_snapshot
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
 
@@ -33,6 +35,7 @@ class StepRunner:
     handoff: bool
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
+    age_recipients: tuple[str, ...] = ()  # who can open etcd snapshots (see etcd_snapshots.age_recipients)
 
     def __call__(self, step: Step) -> str | None:
         handler = getattr(self, f"_{step.kind.value}")
@@ -175,6 +178,23 @@ class StepRunner:
         finally:
             kube.close()
         return f"etcd has {len(want)} members; Kubernetes API answers"
+
+    def _etcd_snapshot(self, step: Step) -> str:
+        """Raises SnapshotFailed (Permanent): the disruptive step after it then never starts."""
+        keep = self.cluster.backups.keep if self.cluster.backups else 1
+        controllers = [Controller(c.name, c.ip) for c in self.desired.controllers]
+        info, pruned = take_snapshot(
+            self.conns.talos,
+            controllers,
+            BackupStore(self.conns.settings.backup_dir),
+            cluster=self.desired.cluster,
+            keep=keep,
+            recipients=list(self.age_recipients),
+            reason=f"before {step.params.get('before', 'a disruptive step')}",
+            exclude=tuple(step.params.get("exclude") or ()),
+        )
+        kept = f"; deleted {len(pruned)} older" if pruned else ""
+        return f"snapshot {info.id} from {info.controller} ({info.size} bytes, encrypted){kept}"
 
     def _etcd_leave(self, step: Step) -> str:
         """Remove a departing controller's member through a remaining controller (works even if it is down)."""

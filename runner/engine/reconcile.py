@@ -27,6 +27,7 @@ from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.etcd_snapshots import age_recipients
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -98,6 +99,12 @@ class Engine:
         path = self.settings.age_key_file or default_age_key_file()
         return read_key(path).private if path.exists() else None
 
+    def snapshot_recipients(self, source: Source, name: str) -> tuple[str, ...]:
+        sops_config = source.read(".sops.yaml")
+        own = self.settings.age_key_file or default_age_key_file()
+        public = read_key(own).public if own.exists() else None
+        return tuple(age_recipients(sops_config.decode() if sops_config else None, name, public))
+
     def prepare(
         self, source: Source, name: str, allow_destroy: bool = False
     ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
@@ -158,6 +165,7 @@ class Engine:
                 facts.handoff_at is not None,
                 cancel or threading.Event(),
                 reporter.log,
+                self.snapshot_recipients(source, name),
             )
             outcome.result = execute(
                 outcome.plan,

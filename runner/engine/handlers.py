@@ -16,8 +16,8 @@ from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import validate_config_text
-from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.backups import BackupStore
+from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.etcd_snapshots import Controller, take_snapshot
 from runner.engine.targets import Connections

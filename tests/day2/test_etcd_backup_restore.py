@@ -40,7 +40,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
 
 
 def cli(lab: LabSession, *args: str) -> Any:
-    env = {"RUNNER_CONFIG": str(lab.config_file), "RUNNER_BACKUP_DIR": str(lab.settings.backup_dir)}
+    env = {
+        "RUNNER_CONFIG": str(lab.config_file),
+        "RUNNER_BACKUP_DIR": str(lab.settings.backup_dir),
+        "COLUMNS": "200",
+    }
     return CliRunner().invoke(app, list(args), env=env)
 
 

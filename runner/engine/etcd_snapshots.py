@@ -129,3 +129,30 @@ def due(store: BackupStore, cluster: str, every: dt.timedelta, now: dt.datetime)
     """A scheduled snapshot is due when the newest one is older than the interval (or there is none)."""
     latest = store.latest(cluster)
     return latest is None or now - dt.datetime.fromisoformat(latest.taken_at) >= every
+
+
+def snapshot_if_due(
+    talos: SnapshotTalos,
+    controllers: Sequence[Controller],
+    store: BackupStore,
+    *,
+    cluster: str,
+    every: dt.timedelta,
+    keep: int,
+    recipients: list[str],
+    now: dt.datetime,
+) -> tuple[BackupInfo | None, str | None]:
+    """The scheduled snapshot, taken on a reconcile once the newest is older than `every`.
+
+    Returns (snapshot taken or None, failure message or None). A failure does not fail the run (nothing was
+    disrupted); the message is what the run reports and what a "snapshot_failed" notice should say.
+    """
+    if not due(store, cluster, every, now):
+        return None, None
+    try:
+        info, _ = take_snapshot(
+            talos, controllers, store, cluster=cluster, keep=keep, recipients=recipients, reason="schedule", now=now
+        )
+    except RunnerError as exc:
+        return None, str(exc)
+    return info, None

@@ -21,13 +21,15 @@ from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
 from runner.core.snapshot import snapshot
+from runner.core.spec import Backups
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
+from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
-from runner.engine.etcd_snapshots import age_recipients
+from runner.engine.etcd_snapshots import Controller, age_recipients, snapshot_if_due
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
@@ -177,6 +179,8 @@ class Engine:
             )
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
+            if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
+                self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter)
             self._record_after(name, desired, conns, observed, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
@@ -187,6 +191,31 @@ class Engine:
                 conns.close()
             outcome.seconds = time.monotonic() - started
         return outcome
+
+    def _scheduled_snapshot(
+        self,
+        backups: Backups,
+        desired: Desired,
+        conns: Connections,
+        source: Source,
+        outcome: Outcome,
+        reporter: Reporter,
+    ) -> None:
+        taken, failed = snapshot_if_due(
+            conns.talos,
+            [Controller(c.name, c.ip) for c in desired.controllers],
+            BackupStore(self.settings.backup_dir),
+            cluster=desired.cluster,
+            every=backups.interval,
+            keep=backups.keep,
+            recipients=list(self.snapshot_recipients(source, desired.cluster)),
+            now=self.clock(),
+        )
+        if taken is not None:
+            reporter.log(f"scheduled etcd snapshot {taken.id} from {taken.controller} ({taken.size} bytes)")
+        if failed is not None:  # the place for a "snapshot_failed" notice
+            reporter.log(failed)
+            outcome.warnings.append(failed)
 
     def _record_after(
         self, name: str, desired: Desired, conns: Connections, before: Observed, outcome: Outcome, reporter: Reporter

@@ -92,10 +92,14 @@ def test_snapshot_wipe_restore_brings_the_same_objects_back(lab: LabSession) -> 
     before = kube_objects(lab)
     assert before["configmap"] and before["deployment"]
 
+    api = f"{lab.settings.public_url}/api/backups"
+    scheduled = httpx.get(api, timeout=10).json()["backups"]
+    assert [b["reason"] for b in scheduled] == ["schedule"]  # the first reconcile with backups: none was there
+
     taken = cli(lab, "backup", "now", str(lab.clone / "clusters/home"))
     assert taken.exit_code == 0, taken.output
-    listed = httpx.get(f"{lab.settings.public_url}/api/backups", timeout=10).json()["backups"]
-    assert len(listed) == 1
+    listed = httpx.get(api, timeout=10).json()["backups"]
+    assert [b["reason"] for b in listed] == ["manual", "schedule"]
     snap = listed[0]
     assert snap["cluster"] == "home" and snap["controller"] == "talos-cp-01" and snap["reason"] == "manual"
     assert snap["talos_version"] == "v1.11.2" and snap["kubernetes_version"] == lab.cluster.kubernetes.version

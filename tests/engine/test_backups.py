@@ -90,7 +90,7 @@ def test_snapshot_avoids_the_controller_about_to_be_disrupted(tmp_path: Path) ->
 def test_every_controller_failing_is_a_snapshot_failure_naming_each(tmp_path: Path) -> None:
     key, _ = find_or_create_key(tmp_path / "key.txt")
     talos = ScriptedTalos(failing={"10.0.0.11", "10.0.0.12"})
-    with pytest.raises(SnapshotFailed, match="nothing disruptive was started: cp-01: .*; cp-02: ") as caught:
+    with pytest.raises(SnapshotFailed, match=r"nothing disruptive was started: cp-01: .*; cp-02: ") as caught:
         take_snapshot(
             talos,
             CONTROLLERS,

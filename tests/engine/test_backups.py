@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.core.errors import Transient
+from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.age import decrypt_with, find_or_create_key
 from runner.engine.backups import BackupStore
@@ -164,3 +164,22 @@ def test_no_recipient_is_a_failure_before_anything_is_taken(tmp_path: Path) -> N
     with pytest.raises(SnapshotFailed, match="no age recipient"):
         take_snapshot(talos, CONTROLLERS, BackupStore(tmp_path), cluster="home", keep=1, recipients=[], reason="x")
     assert talos.taken_from == []
+
+
+def test_an_unknown_or_malformed_snapshot_id_is_a_clear_error(tmp_path: Path) -> None:
+    store = BackupStore(tmp_path)
+    with pytest.raises(Permanent, match=r"'\.\./x' is not a snapshot id \(see `runner backup list home`\)"):
+        store.get("home", "../x")
+    with pytest.raises(Permanent, match="no snapshot 20260301T120000Z of cluster home in"):
+        store.get("home", "20260301T120000Z")
+
+
+def test_a_half_copied_backup_is_not_listed(tmp_path: Path) -> None:
+    key, _ = find_or_create_key(tmp_path / "key.txt")
+    store = BackupStore(tmp_path / "b")
+    info, _ = take_snapshot(
+        ScriptedTalos(), CONTROLLERS, store, cluster="home", keep=3, recipients=[key.public], reason="x", now=T0
+    )
+    (tmp_path / "b" / "home" / f"{info.id}.etcd.age").unlink()
+    (tmp_path / "b" / "home" / "junk.json").write_text("{not json")
+    assert store.snapshots() == []

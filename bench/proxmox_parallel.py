@@ -26,6 +26,7 @@ from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.steps import Kind, Plan, Step
 from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.executor import execute
 from runner.engine.handlers import StepRunner
 from runner.engine.observe import observe_vms
@@ -67,7 +68,7 @@ def serve_twin(cert_dir: Path, delays: Delays) -> ProxmoxTwin:
 def connections(twin: ProxmoxTwin, cluster: Cluster) -> Connections:
     settings = TargetSettings(proxmox_url=twin.url, proxmox_ca_bundle=twin.ca_bundle)
     secrets = ClusterSecrets(TOKEN_ID, Secret(TOKEN_SECRET), None, None, None, None)
-    return Connections(settings, cluster, secrets)
+    return Connections(settings, ConnectionTargets.of(cluster), secrets)
 
 
 def download_images(conns: Connections, desired: Desired) -> None:

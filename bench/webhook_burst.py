@@ -25,7 +25,7 @@ from runner.server import create_app
 from runner.server.signatures import sign
 
 DELIVERIES = 100
-SECRET = "bench-secret"
+SECRET = "bench-webhook-secret"
 
 
 def slow_run(request: RunRequest, ctx: RunContext) -> RunResult:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from runner.cli.common import cluster_location, console, errors_as_exit
+from runner.cli.common import cluster_location, errors_as_exit
 from runner.engine.doctor import Result, build_context, failed, run_checks
 from runner.engine.target_settings import TargetSettings
 
@@ -19,6 +20,7 @@ def doctor(
     root, name = cluster_location(cluster_dir)
     with errors_as_exit():
         rows = run_checks(build_context(root, name, TargetSettings()))
+    console = Console()  # made now, not at import: the table fits the terminal the command runs in
     table = Table(title=f"runner doctor: cluster {name}", show_lines=False)
     for column in ("check", "result", "detail", "how to fix"):
         table.add_column(column, overflow="fold")

@@ -10,6 +10,8 @@ import typer
 from rich.live import Live
 
 from runner.cli.common import console, err_console, errors_as_exit
+from runner.cli.lab.pulls import PullWatcher
+from runner.cli.lab.pulls import merge as merge_pull
 from runner.cli.lab.session import LAB_KEY, LabSession
 from runner.cli.lab.view import LabView
 from runner.lab.world import Pace
@@ -36,11 +38,17 @@ def _summary(session: LabSession, view: LabView, run: dict[str, object], seconds
 
 def _next_steps(session: LabSession) -> None:
     clone = session.clone
+    forge = session.world.forge.url
     console.print(
         "\n[bold]Try next[/]\n"
         f"  cd {clone}\n"
         f"  $EDITOR clusters/{session.cluster_name}/cluster.yaml      # e.g. raise a worker's memory\n"
         "  git commit -am 'more memory' && git push origin main   # the push hook sends a signed webhook\n"
+        "[bold]Or as a change for review[/]\n"
+        "  git switch -c more-memory && git commit -am 'more memory' && git push origin more-memory\n"
+        f"      # opens a pull request on the forge twin: its plan comment and statuses show here and at\n"
+        f"      # {forge}/{session.world.git.full_name}/pulls\n"
+        f"  runner lab merge 1 --workdir {session.workdir}   # merges PR #1 into main, which applies it\n"
         f"  web UI: {session.server.url}/      API: {session.server.url}/api/runs\n"
         f"  RUNNER_CONFIG={session.config_file} runner status   # also kubeconfig, talosconfig, plan\n"
         "Ctrl-C stops the lab.",
@@ -48,7 +56,14 @@ def _next_steps(session: LabSession) -> None:
     )
 
 
+lab_app = typer.Typer(
+    invoke_without_command=True, no_args_is_help=False, help="The whole story on this machine, against twins"
+)
+
+
+@lab_app.callback()
 def lab(
+    ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Exit after the first convergence (0) or failure (1)"),
     workdir: Path | None = typer.Option(None, help="Where the lab keeps its state (default: a new temp dir)"),
     port: int | None = typer.Option(None, help="Port of the runner's web UI/API (default: any free port)"),
@@ -56,6 +71,8 @@ def lab(
     repo: Path = typer.Option(Path("."), help="This repository (clusters/home, flux/, the lab key)"),
 ) -> None:
     """Run the whole story on this machine: Proxmox, Image Factory, Talos, Kubernetes+Flux twins, git push, hand-off."""
+    if ctx.invoked_subcommand is not None:
+        return  # `runner lab merge ...` talks to a lab that is already running
     root = repo.resolve()
     if not (root / LAB_KEY).exists() or not (root / "clusters/home/cluster.yaml").exists():
         raise typer.BadParameter(f"{root} is not the runner repository (needs clusters/home and {LAB_KEY})")
@@ -111,11 +128,33 @@ def _watch(session: LabSession, view: LabView, commit: str) -> dict[str, object]
     return run
 
 
+@lab_app.command("merge")
+def merge(
+    pr: int = typer.Argument(..., help="Number of the pull request to merge"),
+    workdir: Path = typer.Option(..., help="The running lab's directory (printed when it starts)"),
+) -> None:
+    """Merge a lab pull request into main (fast-forward or a merge commit), as a forge's merge button does."""
+    with errors_as_exit():
+        try:
+            reply = merge_pull(workdir.resolve(), pr)
+        except (FileNotFoundError, LookupError, ConnectionError) as exc:
+            err_console.print(f"[red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(
+        f"merged PR #{reply['number']} into main as {str(reply['sha'])[:12]} (pull_request webhook {reply['webhook']});"
+        " the push to main applies it",
+        highlight=False,
+    )
+
+
 def _serve_until_interrupted(session: LabSession, view: LabView) -> None:
     seen = {r["id"] for r in session.journal.runs(limit=200)}
+    pulls = PullWatcher(session.world.forge_state, session.world.forge.url)
     try:
         while True:
             time.sleep(0.5)
+            for line in pulls.changes():
+                console.print(line, highlight=False, markup=False)
             for r in reversed(session.journal.runs(limit=20)):
                 if r["id"] not in seen and r["status"] == "finished":
                     seen.add(r["id"])
@@ -129,4 +168,4 @@ def _serve_until_interrupted(session: LabSession, view: LabView) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(lab)
+    app.add_typer(lab_app, name="lab")

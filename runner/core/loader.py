@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from runner.core.errors import Problem, SpecInvalid
+from runner.core.input_limits import check_text
 from runner.core.spec import Cluster
 
 FieldPath = tuple[str | int, ...]
@@ -60,6 +61,7 @@ def format_path(path: FieldPath) -> str:
 
 def parse_yaml(text: str, file: str) -> Located:
     """Parse one YAML document with line info; syntax errors become a SpecInvalid with the mark."""
+    check_text(text, file)  # hostile input (huge, control characters, alias bombs, deep nesting) stops here
     yaml = YAML(typ="rt")
     try:
         root = yaml.load(text)
@@ -123,7 +125,7 @@ def _message(err: Any, path: FieldPath) -> str:
         return f"unknown field '{key}'{hint}"
     if kind == "missing":
         return "required field is missing"
-    msg = str(err["msg"])
+    msg = str(err["msg"]).removeprefix("Value error, ")  # the field types' own messages read as they are
     if "input" in err and kind not in ("model_type", "dict_type"):
         value = err["input"]
         if isinstance(value, str | int | float | bool):

@@ -67,6 +67,10 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         cluster = replace(cluster, handoff_recorded=True)
     elif kind is Kind.SWITCH_ENDPOINT:
         cluster = replace(cluster, endpoint=params["endpoint"])
+    elif kind is Kind.DRAIN_NODE:
+        cluster = replace(cluster, cordoned=cluster.cordoned | {str(name)})
+    elif kind in (Kind.UNCORDON_NODE, Kind.DELETE_K8S_NODE):  # a deleted Node is nobody's cordon any more
+        cluster = replace(cluster, cordoned=cluster.cordoned - {str(name)})
     return Observed(vms=vms, images=images, talos=talos, cluster=cluster)
 
 

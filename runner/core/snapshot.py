@@ -1,11 +1,15 @@
-"""A JSON-able picture of a cluster as last observed: what the UI and API show per node."""
+"""A JSON-able picture of a cluster as last observed: what the UI and API show per node.
+
+It also holds enough of the observation (spec tags, config hashes) to plan against it again without
+contacting anything: a fork's pull request is planned offline against the last recorded picture.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from runner.core.derive import Desired
-from runner.core.state import Observed
+from runner.core.state import MANAGED_TAG, SPEC_TAG_PREFIX, Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.steps import Plan
 from runner.core.vmdiff import MIB
 
@@ -30,6 +34,14 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
                 "talos_version": talos.talos_version if talos else None,
                 "kubernetes_version": dn.kubernetes_version if talos and talos.stage == "running" else None,
                 "in_sync": dn.name not in pending and bool(talos and talos.config_hash == dn.config_hash),
+                # What an offline plan needs to see the same differences again.
+                "vm_name": vm.name if vm else None,
+                "pve_node": vm.node if vm else None,
+                "disk_bytes": vm.maxdisk if vm else None,
+                "spec_hash": vm.spec_hash if vm else None,
+                "config_hash": talos.config_hash if talos else None,
+                "schematic_id": talos.schematic_id if talos else None,
+                "observed_kubernetes_version": talos.kubernetes_version if talos else None,
             }
         )
     c = observed.cluster
@@ -47,3 +59,46 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
         "drift": [n for n in plan.notes if n.startswith("drift")]
         + [s.reason for s in plan.steps if s.reason.startswith("drift")],
     }
+
+
+def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
+    """The observation a snapshot recorded, as the planner's input (nothing recorded: nothing exists)."""
+    if not picture:
+        return Observed()
+    cluster = str(picture.get("cluster") or "")
+    vms: dict[int, ObservedVm] = {}
+    talos: dict[str, ObservedTalosNode] = {}
+    for node in picture.get("nodes") or []:
+        if node.get("vm", "absent") != "absent":
+            tags = {MANAGED_TAG, f"cluster-{cluster}", f"role-{node.get('role')}"} if node.get("managed") else set()
+            if node.get("managed") and node.get("spec_hash"):
+                tags.add(f"{SPEC_TAG_PREFIX}{node['spec_hash']}")
+            vms[int(node["vmid"])] = ObservedVm(
+                vmid=int(node["vmid"]),
+                name=str(node.get("vm_name") or node["name"]),
+                node=str(node.get("pve_node") or ""),
+                status=str(node["vm"]),
+                tags=frozenset(tags),
+                maxmem=int(node.get("memory_mib") or 0) * MIB,
+                maxcpu=int(node.get("cores") or 0),
+                maxdisk=int(node.get("disk_bytes") or 0),
+            )
+        if node.get("talos", "unreachable") != "unreachable":
+            talos[str(node["name"])] = ObservedTalosNode(
+                str(node["name"]),
+                str(node["ip"]),
+                node["talos"],
+                config_hash=node.get("config_hash"),
+                talos_version=node.get("talos_version"),
+                schematic_id=node.get("schematic_id"),
+                kubernetes_version=node.get("observed_kubernetes_version"),
+            )
+    facts = ObservedCluster(
+        bootstrapped=bool(picture.get("bootstrapped")),
+        kube_api_ready=bool(picture.get("kube_api_ready")),
+        flux_version=picture.get("flux_version"),
+        kustomizations_ready=bool(picture.get("kustomizations_ready")),
+        handoff_recorded=bool(picture.get("handoff")),
+        endpoint=picture.get("endpoint"),
+    )
+    return Observed(vms=vms, talos=talos, cluster=facts)

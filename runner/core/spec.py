@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from runner.core.spec_fields import BridgeName, GitUrl, HttpUrl, InterfaceName
+
 ApiVersion = Literal["runner.dev/v1alpha1"]
 SPEC_API_VERSION: str = get_args(ApiVersion)[0]
+
+# qemu-server (src/PVE/QemuServer/Memory.pm, get_max_mem) never gives a VM more than 4 TiB.
+MAX_MEMORY_MIB = 4 * 1024 * 1024
+# No Proxmox storage takes a single disk beyond this; a typo (an extra digit or three) should not reach one.
+MAX_DISK_GIB = 1024 * 1024
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 Version = Annotated[str, StringConstraints(pattern=r"^v\d+\.\d+\.\d+$")]
@@ -33,17 +40,17 @@ class Model(BaseModel):
 class Proxmox(Model):
     """Where the VMs live. Credentials (token id + secret) come from the secrets file, never from here."""
 
-    url: str = Field(description="Base URL of the Proxmox VE API, e.g. https://atlas:8006")
+    url: HttpUrl = Field(description="Base URL of the Proxmox VE API, e.g. https://atlas:8006")
     node: Name = Field(description="The Proxmox node that hosts the cluster's VMs")
     verify_tls: bool = Field(True, description="Verify the API's TLS certificate")
     ca_bundle: str | None = Field(None, description="Path to a CA bundle for a self-signed PVE certificate")
     storage: str = Field("local-lvm", description="Storage for VM disks and EFI disks")
     image_storage: str = Field("local", description="Storage that holds downloaded images (content 'import')")
-    bridge: str = Field("vmbr0", description="Bridge the VMs' NICs attach to")
+    bridge: BridgeName = Field("vmbr0", description="Bridge the VMs' NICs attach to")
 
 
 class ImageFactory(Model):
-    url: str = Field("https://factory.talos.dev", description="Talos Image Factory base URL")
+    url: HttpUrl = Field("https://factory.talos.dev", description="Talos Image Factory base URL")
     platform: Literal["metal", "nocloud"] = Field("metal", description="Image platform")
 
 
@@ -52,7 +59,7 @@ class Network(Model):
     gateway: ipaddress.IPv4Address
     nameservers: tuple[ipaddress.IPv4Address, ...] = Field(min_length=1)
     vip: ipaddress.IPv4Address = Field(description="Shared control-plane VIP (kube-vip / Talos VIP)")
-    interface: str = Field("eth0", description="Name of the nodes' NIC inside Talos")
+    interface: InterfaceName = Field("eth0", description="Name of the nodes' NIC inside Talos")
 
 
 class Talos(Model):
@@ -66,7 +73,7 @@ class Kubernetes(Model):
 
 
 class Tailscale(Model):
-    login_server: str = Field(description="Headscale (or Tailscale) login server URL")
+    login_server: HttpUrl = Field(description="Headscale (or Tailscale) login server URL")
 
 
 class VmDefaults(Model):
@@ -74,8 +81,8 @@ class VmDefaults(Model):
     bios: Literal["ovmf", "seabios"] = "ovmf"
     cpu_type: str = "host"
     cores: int = Field(2, ge=1, le=512)
-    memory: int = Field(4096, ge=512, description="MiB")
-    disk_gb: int = Field(32, ge=8, description="GiB; disks only grow")
+    memory: int = Field(4096, ge=512, le=MAX_MEMORY_MIB, description="MiB")
+    disk_gb: int = Field(32, ge=8, le=MAX_DISK_GIB, description="GiB; disks only grow")
     scsihw: Literal["virtio-scsi-single", "virtio-scsi-pci", "lsi", "megasas", "pvscsi"] = "virtio-scsi-single"
     onboot: bool = True
     agent: bool = True
@@ -87,13 +94,13 @@ class Node(Model):
     ip: ipaddress.IPv4Address
     vmid: int = Field(ge=100, le=999_999_999)
     cores: int | None = Field(None, ge=1, le=512)
-    memory: int | None = Field(None, ge=512, description="MiB")
-    disk_gb: int | None = Field(None, ge=8, description="GiB; disks only grow")
+    memory: int | None = Field(None, ge=512, le=MAX_MEMORY_MIB, description="MiB")
+    disk_gb: int | None = Field(None, ge=8, le=MAX_DISK_GIB, description="GiB; disks only grow")
     mac: Mac | None = Field(None, description="Defaults to a MAC derived from cluster + node name")
 
 
 class Flux(Model):
-    url: str = Field(description="Git URL Flux pulls this repository from")
+    url: GitUrl = Field(description="Git URL Flux pulls this repository from")
     branch: str = "main"
     path: str = Field(description="Path of the Flux entry point, e.g. flux/clusters/home")
 

@@ -112,6 +112,7 @@ class ObservedCluster:
     handoff_recorded: bool = False
     vip_answers: bool = False
     endpoint: str | None = None  # the address the runner currently talks to
+    cordoned: frozenset[str] = frozenset()  # nodes the runner cordoned and has not uncordoned yet
 
 
 @dataclass(frozen=True)

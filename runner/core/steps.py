@@ -25,6 +25,8 @@ class Kind(StrEnum):
     WAIT_FLUX = "wait_flux"
     RECORD_HANDOFF = "record_handoff"
     SWITCH_ENDPOINT = "switch_endpoint"
+    DRAIN_NODE = "drain_node"
+    UNCORDON_NODE = "uncordon_node"
     ETCD_SNAPSHOT = "etcd_snapshot"
 
 
@@ -54,6 +56,8 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.WAIT_FLUX: Phase.KUBERNETES,
     Kind.RECORD_HANDOFF: Phase.KUBERNETES,
     Kind.SWITCH_ENDPOINT: Phase.KUBERNETES,
+    Kind.DRAIN_NODE: Phase.KUBERNETES,
+    Kind.UNCORDON_NODE: Phase.KUBERNETES,
 }
 
 
@@ -94,6 +98,7 @@ class Plan:
     steps: tuple[Step, ...] = ()
     conflicts: tuple[str, ...] = ()  # things the runner refuses to do; a plan with conflicts is not applied
     notes: tuple[str, ...] = ()  # drift reported but not corrected, skipped destroys, ...
+    after_merge: tuple[str, ...] = ()  # connection targets a PR changes: used only once merged
 
     @property
     def empty(self) -> bool:
@@ -112,4 +117,5 @@ class Plan:
             "steps": [s.to_json() for s in self.steps],
             "conflicts": list(self.conflicts),
             "notes": list(self.notes),
+            "after_merge": list(self.after_merge),
         }

@@ -1,23 +1,28 @@
 """Forges (GitHub, Gitea/Forgejo) over httpx: commit statuses and one upserted plan comment per PR.
 
-The plan comment is found again by a hidden HTML marker (`<!-- runner:plan:<cluster> -->`), so every
-new plan for a PR edits the same comment instead of piling up new ones.
+The plan comment is found again by a hidden HTML marker (`<!-- runner:plan:<cluster> -->`) *and* its
+author: only a comment the runner's own forge identity wrote (`GET /user`) is ever edited, so a person
+quoting the marker never has their comment overwritten. Failures the forge asks to be retried (5xx,
+429, a rate-limit 403) are `ForgeBusy` with the wait the forge named (`Retry-After`, `x-ratelimit-reset`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
+from runner.drivers.forge_replies import ForgeBusy, rate_limited, retry_after, shorten
 
 if TYPE_CHECKING:  # httpx (and the CLI extras it pulls in) loads only when a forge is configured
     import httpx
 
 StatusState = Literal["pending", "success", "failure", "error"]
-DESCRIPTION_LIMIT = 140  # GitHub truncates longer status descriptions; keep ours readable everywhere
+DESCRIPTION_LIMIT = 140  # GitHub refuses longer status descriptions (422); keep ours readable everywhere
+GITHUB_COMMENT_LIMIT = 65536  # GitHub refuses longer comment bodies (422 "body is too long")
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
@@ -38,6 +43,7 @@ class HttpForge(ABC):
 
     api_prefix = ""
     kind = "forge"
+    comment_limit: int | None = None  # characters the forge accepts in a comment body (None: no limit)
 
     def __init__(
         self, base_url: str, token: Secret, *, timeout: float = 10.0, transport: httpx.BaseTransport | None = None
@@ -50,6 +56,8 @@ class HttpForge(ABC):
             timeout=timeout,
             transport=transport,
         )
+        self._login: str | None = None
+        self._login_lock = threading.Lock()
 
     @abstractmethod
     def _auth_headers(self, token: Secret) -> dict[str, str]:
@@ -67,8 +75,10 @@ class HttpForge(ABC):
             raise Transient(f"{self.kind} {method} {url}: timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
             raise Transient(f"{self.kind} {method} {url}: {type(exc).__name__}: {exc}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise Transient(f"{self.kind} {method} {url}: HTTP {response.status_code}")
+        if response.status_code >= 500 or response.status_code == 429 or rate_limited(response):
+            wait = retry_after(response.headers)
+            hint = f" (retry in {wait:.0f}s)" if wait is not None else ""
+            raise ForgeBusy(f"{self.kind} {method} {url}: HTTP {response.status_code}{hint}", wait)
         if response.status_code >= 400:
             raise Permanent(f"{self.kind} {method} {url}: HTTP {response.status_code}: {self._why(response)}")
         return response
@@ -112,11 +122,23 @@ class HttpForge(ABC):
         body = self._request("GET", f"/repos/{repo}").json()
         permissions = body.get("permissions") if isinstance(body, dict) else None
         return {str(k): bool(v) for k, v in (permissions or {}).items()}
+    def identity(self) -> str:
+        """The login the token belongs to (`GET /user` on both forges), asked once."""
+        with self._login_lock:
+            if self._login is None:
+                login = self._request("GET", "/user").json().get("login")
+                if not isinstance(login, str) or not login:
+                    raise Permanent(f"{self.kind} GET /user: no login in the reply")
+                self._login = login
+            return self._login
 
     def upsert_pr_comment(self, repo: str, pr: int, marker: str, body: str) -> int:
         text = body if marker in body else f"{marker}\n{body}"
+        text = shorten(text, self.comment_limit, "plan truncated to fit the forge's comment size limit")
+        me = self.identity()
         for comment in self._comments(repo, pr):
-            if marker in str(comment.get("body") or ""):
+            author = (comment.get("user") or {}).get("login")
+            if author == me and marker in str(comment.get("body") or ""):
                 self._request("PATCH", f"/repos/{repo}/issues/comments/{comment['id']}", json={"body": text})
                 return int(comment["id"])
         created = self._request("POST", f"/repos/{repo}/issues/{pr}/comments", json={"body": text}).json()
@@ -125,6 +147,7 @@ class HttpForge(ABC):
 
 class GitHubForge(HttpForge):
     kind = "github"
+    comment_limit = GITHUB_COMMENT_LIMIT
 
     def _auth_headers(self, token: Secret) -> dict[str, str]:
         return {

@@ -19,13 +19,14 @@ from runner.drivers.talos_schema import validate_config_text
 from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
+from runner.engine.drain_steps import DrainSteps
 from runner.engine.etcd_snapshots import Controller, take_snapshot
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
 
 
 @dataclass
-class StepRunner:
+class StepRunner(DrainSteps):
     cluster: Cluster
     desired: Desired
     conns: Connections

@@ -8,6 +8,7 @@ from typing import Any
 
 from runner.core.cluster_secrets import ClusterSecrets, parse_secrets
 from runner.core.errors import Problem, SecretsError, SpecInvalid
+from runner.core.input_limits import decode_spec
 from runner.core.spec import Cluster
 from runner.core.validate import validate_text
 from runner.drivers.sops import Sops, is_encrypted
@@ -51,11 +52,7 @@ def load_cluster(source: Source, name: str, decrypt: DecryptCache | None) -> Loa
     text = source.read(spec_file)
     if text is None:
         raise SpecInvalid([Problem(spec_file, None, None, "", f"not found at {source.label}")])
-    try:
-        decoded = text.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecInvalid([Problem(spec_file, None, None, "", "is not UTF-8 text")]) from None
-    cluster, warnings = validate_text(decoded, spec_file)
+    cluster, warnings = validate_text(decode_spec(text, spec_file), spec_file)
     if cluster.name != name:
         raise SpecInvalid(
             [Problem(spec_file, None, None, "name", f"is {cluster.name!r} but the directory is {name!r}")]

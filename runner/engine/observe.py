@@ -29,6 +29,8 @@ def observe_vms(desired: Desired, conns: Connections) -> tuple[dict[int, Observe
 
 
 def _talos_node(dn: DesiredNode, conns: Connections) -> ObservedTalosNode:
+    if not conns.may_contact(dn.ip):  # an address a PR proposes: it gets no client certificate before merge
+        return ObservedTalosNode(dn.name, dn.ip, "unreachable")
     try:
         stage = conns.talos.stage(dn.ip)
     except Transient:
@@ -90,6 +92,7 @@ def observe_cluster(
             kube_api_ready=True,
             flux_version=kube.flux_version(),
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
+            cordoned=frozenset(kube.cordoned_by_runner()),
         )
     finally:
         kube.close()

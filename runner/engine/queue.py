@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL, cluster TEXT NOT NULL, mode TEXT NOT NULL, pr INTEGER,
     commit_sha TEXT NOT NULL, ref TEXT NOT NULL, base_ref TEXT, trigger TEXT NOT NULL, repo TEXT NOT NULL,
     delivery_id TEXT, every_cluster INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, owner TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0, enqueued_at REAL NOT NULL);
+    attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0, enqueued_at REAL NOT NULL,
+    fork INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, key);
 """
 
@@ -43,6 +44,7 @@ class RunRequest:
     pr_number: int | None = None
     delivery_id: str | None = None
     base_ref: str | None = None  # a PR's target branch, to diff against
+    fork: bool = False  # a PR whose head lives in another repository: planned offline unless settings allow
 
     @property
     def key(self) -> str:
@@ -74,15 +76,23 @@ def _item(row: dict[str, Any]) -> QueueItem:
         pr_number=row["pr"],
         delivery_id=row["delivery_id"],
         base_ref=row["base_ref"],
+        fork=bool(row.get("fork")),
     )
     return QueueItem(id=row["id"], request=request, attempts=row["attempts"], every_cluster=bool(row["every_cluster"]))
 
 
 class WorkQueue:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, wakeup: threading.Event | None = None) -> None:
         self.db = db
         self.db.conn.executescript(SCHEMA)
-        self._wakeup = threading.Event()  # set on every change; workers clear it before looking
+        columns = {row["name"] for row in self.db.query("PRAGMA table_info(queue)")}
+        if "fork" not in columns:  # a database from before fork PRs were told apart
+            self.db.execute("ALTER TABLE queue ADD COLUMN fork INTEGER NOT NULL DEFAULT 0")
+        self._wakeup = wakeup or threading.Event()  # set on every change; workers clear it before looking
+
+    def on(self, db: Database) -> WorkQueue:
+        """The same queue through another connection (the webhook intake's), waking the same workers."""
+        return WorkQueue(db, self._wakeup)
 
     def enqueue(self, request: RunRequest, *, every_cluster: bool = False, settle: float = 0.0) -> Enqueued:
         """Add or coalesce; `settle` holds a new item back briefly so a burst of events lands in it."""
@@ -95,7 +105,7 @@ class WorkQueue:
                 # Newest event wins; "every cluster" is sticky so a push cannot swallow a pending drift.
                 conn.execute(
                     "UPDATE queue SET commit_sha = ?, ref = ?, base_ref = ?, trigger = ?, repo = ?, delivery_id = ?,"
-                    " every_cluster = MAX(every_cluster, ?) WHERE id = ?",
+                    " every_cluster = MAX(every_cluster, ?), fork = ? WHERE id = ?",
                     (
                         request.commit,
                         request.ref,
@@ -104,6 +114,7 @@ class WorkQueue:
                         request.repo,
                         request.delivery_id,
                         int(every_cluster),
+                        int(request.fork),
                         row["id"],
                     ),
                 )
@@ -111,8 +122,8 @@ class WorkQueue:
             else:
                 cur = conn.execute(
                     "INSERT INTO queue (key, cluster, mode, pr, commit_sha, ref, base_ref, trigger, repo, delivery_id,"
-                    " every_cluster, state, not_before, enqueued_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                    " every_cluster, state, not_before, enqueued_at, fork)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                     (
                         request.key,
                         request.cluster,
@@ -127,6 +138,7 @@ class WorkQueue:
                         int(every_cluster),
                         now + settle,
                         now,
+                        int(request.fork),
                     ),
                 )
                 result = Enqueued(int(cur.lastrowid or 0), coalesced=False)

@@ -20,21 +20,24 @@ from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
-from runner.core.snapshot import snapshot
+from runner.core.snapshot import observed_from_snapshot, snapshot
 from runner.core.spec import Backups
 from runner.core.state import Observed
 from runner.core.steps import Plan, Step
+from runner.drivers import workdir
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
 from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs, with_config_hashes
+from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.etcd_snapshots import Controller, age_recipients, snapshot_if_due
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
 from runner.engine.observe import observe
 from runner.engine.preflight import check_privileges
+from runner.engine.redaction import LOG_REDACTION, RedactingReporter, redacted_plan, register_secrets
 from runner.engine.source import Source
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
@@ -87,6 +90,7 @@ class Engine:
     sops: SopsCli = field(init=False)
 
     def __post_init__(self) -> None:
+        workdir.sweep()  # a CLI run after a crash finds no credentials of the dead process left on disk
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
 
@@ -108,11 +112,12 @@ class Engine:
         return tuple(age_recipients(sops_config.decode() if sops_config else None, name, public))
 
     def prepare(
-        self, source: Source, name: str, allow_destroy: bool = False
+        self, source: Source, name: str, allow_destroy: bool = False, targets: ConnectionTargets | None = None
     ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
+        """Load, decrypt and derive; `targets` (default: the spec's own) is where the drivers may connect."""
         loaded = load_cluster(source, name, self.decrypt)
         assert loaded.secrets is not None
-        conns = Connections(self.settings, loaded.cluster, loaded.secrets)
+        conns = Connections(self.settings, targets or ConnectionTargets.of(loaded.cluster), loaded.secrets)
         base = derive(loaded.cluster, self.flux_version)
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
@@ -126,34 +131,47 @@ class Engine:
         *,
         apply: bool,
         reporter: Reporter,
-        redactor: Redactor,
+        redactor: Redactor | None = None,
         cancel: threading.Event | None = None,
         commit: str | None = None,
         allow_destroy: bool = False,
         on_plan: Callable[[Plan], None] | None = None,
+        targets_from: Source | None = None,
+        offline: str | None = None,
     ) -> Outcome:
+        """One run. A plan with `targets_from` (the protected branch) connects only to that source's targets;
+        with `offline` (the reason) it contacts nothing and plans against the last recorded state."""
         started = time.monotonic()
         outcome = Outcome(name)
         conns: Connections | None = None
+        redactor = redactor if redactor is not None else Redactor()
+        LOG_REDACTION.watch(redactor)
+        reporter = RedactingReporter(reporter, redactor)  # the one boundary: nothing leaves the run unredacted
         try:
-            loaded, conns, desired, configs = self.prepare(source, name, allow_destroy)
-            assert loaded.secrets is not None
-            redactor.add(loaded.secrets.values())
-            for cfg in configs.values():
-                redactor.add(cfg.secrets)
+            if apply and (targets_from is not None or offline):
+                raise Permanent("refusing to apply: a run with borrowed connection targets only plans")
+            trusted = targets_of(targets_from, name) if targets_from is not None else None
+            if targets_from is not None and trusted is None:
+                offline = offline or "the protected branch has no valid spec of this cluster"
+            loaded, conns, desired, configs = self.prepare(source, name, allow_destroy, trusted)
+            register_secrets(redactor, loaded, configs)
             outcome.warnings = [str(w) for w in loaded.warnings]
             facts = self.store.get(name)
-            observed = observe(desired, conns, facts)
+            recorded = self.store.snapshot(name) if offline else None
+            observed = observed_from_snapshot(recorded) if offline else observe(desired, conns, facts)
             maintenance = loaded.cluster.maintenance
-            outcome.plan = with_window_note(make_plan(desired, observed), disruption_verdict(maintenance, self.clock()))
-            reporter.log(f"plan: {len(outcome.plan.steps)} steps, {len(outcome.plan.conflicts)} conflicts")
+            plan = annotated(make_plan(desired, observed), trusted, loaded.cluster, offline, recorded)
+            plan = with_window_note(plan, disruption_verdict(maintenance, self.clock()))
+            outcome.plan = redacted_plan(plan, redactor)  # what is shown; `plan` itself is what runs
+            reporter.log(f"plan: {len(plan.steps)} steps, {len(plan.conflicts)} conflicts")
             if on_plan is not None:
                 on_plan(outcome.plan)
             if not apply:
                 return outcome  # plans (PRs, `runner plan`) leave the recorded picture of the cluster alone
-            if outcome.plan.conflicts:
+            if plan.conflicts:
                 raise Permanent("refusing to apply: " + "; ".join(outcome.plan.conflicts))
             if not outcome.plan.empty:  # an apply that changes nothing needs no privilege beyond reading
+                assert loaded.secrets is not None
                 check_privileges(
                     conns.proxmox, loaded.cluster, conns.proxmox.client.url, loaded.secrets.proxmox_token_id
                 )
@@ -170,7 +188,7 @@ class Engine:
                 self.snapshot_recipients(source, name),
             )
             outcome.result = execute(
-                outcome.plan,
+                plan,
                 runner,
                 reporter,
                 max_parallel=self.settings.max_parallel_steps,
@@ -181,7 +199,7 @@ class Engine:
                 self.store.set_applied(name, commit)
             if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
                 self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter)
-            self._record_after(name, desired, conns, observed, outcome, reporter)
+            self._record_after(name, desired, conns, observed, plan, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
             # Nothing was changed yet (a 5xx or timeout while observing): the whole run may be retried.
@@ -190,6 +208,9 @@ class Engine:
             if conns is not None:
                 conns.close()
             outcome.seconds = time.monotonic() - started
+            if outcome.result is not None and outcome.result.error:
+                outcome.result.error = redactor(outcome.result.error)  # a driver's error may echo a secret
+            outcome.warnings = [redactor(w) for w in outcome.warnings]
         return outcome
 
     def _scheduled_snapshot(
@@ -218,16 +239,22 @@ class Engine:
             outcome.warnings.append(failed)
 
     def _record_after(
-        self, name: str, desired: Desired, conns: Connections, before: Observed, outcome: Outcome, reporter: Reporter
+        self,
+        name: str,
+        desired: Desired,
+        conns: Connections,
+        before: Observed,
+        plan: Plan,
+        outcome: Outcome,
+        reporter: Reporter,
     ) -> None:
         """Look again after applying: the snapshot shows what is, and a non-empty re-plan means no convergence.
 
         An empty plan changed nothing, so the first observation still holds and costs no second look. A failure
         of this look is only logged: it must not hide the error of the step that really failed.
         """
-        assert outcome.plan is not None
-        if outcome.plan.empty:
-            self.store.set_snapshot(name, snapshot(desired, before, outcome.plan))
+        if plan.empty:
+            self.store.set_snapshot(name, snapshot(desired, before, plan))
             return
         try:
             after = observe(desired, conns, self.store.get(name))

@@ -59,6 +59,12 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
         cancel, done = threading.Event(), threading.Event()
         threading.Thread(target=_watch_cancel, args=(ctx, cancel, done), daemon=True).start()
         reporter = JournalReporter(ctx, request, listener)
+        targets_from, offline = None, ctx.offline
+        if request.mode == "plan":  # a plan connects only where the protected branch says, or nowhere
+            if ctx.protected_commit is None:
+                offline = offline or "the protected branch was not found"
+            else:
+                targets_from = CommitSource(ctx.git, ctx.protected_commit)
         try:
             outcome: Outcome = engine.reconcile(
                 CommitSource(ctx.git, request.commit),
@@ -69,6 +75,8 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
                 cancel=cancel,
                 commit=request.commit,
                 on_plan=reporter.planned,
+                targets_from=targets_from,
+                offline=offline,
             )
         finally:
             done.set()

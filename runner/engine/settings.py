@@ -6,14 +6,14 @@ Every setting has a documented default except the two the runner cannot guess (`
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError
-from pydantic_settings import (
-    SettingsConfigDict,
-)
+from pydantic import BeforeValidator, Field, PlainSerializer, ValidationError, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict, SettingsError
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
@@ -22,6 +22,16 @@ from runner.engine.notifications import Event as NotifyEvent
 from runner.engine.target_settings import CONFIG_FILE_ENV, TargetSettings
 
 ENV_PREFIX = "RUNNER_"
+MIN_SECRET = 16  # HMAC and API secrets shorter than this are guessable
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _to_secret(value: object) -> Secret:
@@ -45,6 +55,10 @@ class Settings(TargetSettings):
         None, description="owner/name as the forge names the repo; default: the last two path parts of repo_url"
     )
     branch: str = Field("main", description="The protected branch: the only ref that is ever applied")
+    fork_plans_online: bool = Field(
+        False,
+        description="Plan fork PRs against the live cluster (targets from the protected branch); off: offline",
+    )
     clusters_dir: str = Field("clusters", description="Directory holding one sub-directory per cluster")
     flux_dir: str = Field("flux", description="Directory whose changes touch every cluster")
     git_username: str = Field("git", description="User name sent with git_token over HTTPS")
@@ -54,11 +68,20 @@ class Settings(TargetSettings):
     git_ssh_passphrase: SecretStr | None = Field(None, description="Passphrase of git_ssh_key")
 
     # --- webhooks --------------------------------------------------------------------------------
-    webhook_secret: SecretStr = Field(description="Shared HMAC secret of every webhook (GitHub, Gitea, generic)")
-    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Webhook bodies above this size get 413")
+    webhook_secret: SecretStr = Field(
+        description=f"Shared HMAC secret of every webhook (GitHub, Gitea, generic); at least {MIN_SECRET} characters"
+    )
+    # GitHub caps webhook payloads at 25 MB (docs.github.com/en/webhooks/webhook-events-and-payloads).
+    max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="Webhook bodies above this size get 413")
+    replay_window: float = Field(
+        300.0, gt=0, description="Seconds a generic hook's signed X-Runner-Timestamp may differ from now"
+    )
 
     # --- storage and work ------------------------------------------------------------------------
     cache_dir: Path = Field(Path(".runner-cache"), description="Bare git cache (no working tree is ever made)")
+    db_busy_timeout: float = Field(
+        5.0, gt=0, description="Seconds a database write waits on a lock before the work is retried (or a 503)"
+    )
     settle_seconds: float = Field(
         1.0, ge=0, description="A new event waits this long for more of its burst before it is worked on"
     )
@@ -78,7 +101,7 @@ class Settings(TargetSettings):
         (), description="apprise URLs that receive notices; they hold tokens, so they are treated as secrets"
     )
     notify_events: tuple[NotifyEvent, ...] = Field(
-        EVENTS, description="Which notices to send: run_started, run_succeeded, run_failed, drift_found, ..."
+        EVENTS, description="Which notices to send: run_started, run_succeeded, run_failed, drift_found, window_wait"
     )
     notify_plans: bool = Field(False, description="Also notify about PR plans (their comment already tells the PR)")
 
@@ -86,6 +109,27 @@ class Settings(TargetSettings):
     host: str = Field("127.0.0.1", description="Address the server binds to")
     port: int = Field(8080, ge=0, le=65535, description="Port the server binds to")
     public_url: str = Field("http://127.0.0.1:8080", description="Base URL of this server, used in status links")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token (or basic-auth password) for the UI and API; required off loopback"
+    )
+    api_user: str = Field("runner", description="User name that basic auth expects with api_token as password")
+    metrics_open: bool = Field(False, description="Serve /metrics without the API token (for a scraper)")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _long_enough(cls, value: Secret) -> Secret:
+        if len(value.reveal()) < MIN_SECRET:
+            raise ValueError(f"must be at least {MIN_SECRET} characters (a random string: openssl rand -hex 32)")
+        return value
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> Settings:
+        if not is_loopback(self.host) and (self.api_token is None or len(self.api_token.reveal()) < MIN_SECRET):
+            raise ValueError(
+                f"host={self.host} listens beyond loopback: set api_token (RUNNER_API_TOKEN, at least {MIN_SECRET}"
+                " characters) so the UI and API are not open to anyone who reaches the port"
+            )
+        return self
 
     @property
     def full_name(self) -> str:
@@ -105,10 +149,15 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         cls = type("FileSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}})
     try:
         return cls(**overrides)
+    except tomllib.TOMLDecodeError as exc:
+        raise Permanent(f"{config_file}: not valid TOML: {exc}") from None
+    except SettingsError as exc:  # e.g. RUNNER_ADDRESS_MAP that is not a JSON object
+        raise Permanent(f"invalid runner settings: {exc}") from None
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"])
-            what = "is required" if err["type"] == "missing" else err["msg"]
-            lines.append(f"{ENV_PREFIX}{name.upper()} ({name}): {what}")
+            what = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+            label = f"{ENV_PREFIX}{name.upper()} ({name})" if name else "settings"
+            lines.append(f"{label}: {what}")
         raise Permanent("invalid runner settings:\n  " + "\n  ".join(lines)) from None

@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from runner.core.errors import Problem, SpecInvalid
+
 
 class Source(Protocol):
-    label: str  # shown in messages: "working tree" or a commit id
+    @property
+    def label(self) -> str: ...  # shown in messages: "working tree" or a commit id
 
     def read(self, path: str) -> bytes | None: ...
 
@@ -27,7 +30,12 @@ class DirSource:
 
     def read(self, path: str) -> bytes | None:
         file = self.root / path
-        return file.read_bytes() if file.is_file() else None
+        if not file.is_file():
+            return None
+        # A symbolic link may point anywhere; only files inside the repository are the repository's.
+        if not file.resolve().is_relative_to(self.root.resolve()):
+            raise SpecInvalid([Problem(path, None, None, "", "is a symbolic link to a file outside the repository")])
+        return file.read_bytes()
 
     def blob_id(self, path: str) -> str | None:
         data = self.read(path)

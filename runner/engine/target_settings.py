@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 CONFIG_FILE_ENV = "RUNNER_CONFIG"  # a TOML file of settings; RUNNER_* variables win over it
@@ -40,7 +40,20 @@ class TargetSettings(BaseSettings):
     max_parallel_steps: int = Field(5, ge=1, le=64, description="Plan steps run at once (VM creation, downloads, ...)")
     boot_timeout: float = Field(600.0, gt=0, description="Seconds a node may take to reach maintenance or running")
     flux_timeout: float = Field(900.0, gt=0, description="Seconds Flux may take to make its Kustomizations Ready")
+    drain_timeout: float = Field(
+        300.0, gt=0, description="Seconds a drain may wait for evictions (PodDisruptionBudgets) before it gives up"
+    )
     poll_seconds: float = Field(2.0, gt=0, description="Seconds between checks while waiting on nodes and Flux")
+
+    @field_validator("address_map")
+    @classmethod
+    def _host_ports(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, target in value.items():
+            for what in (key, target):
+                host, sep, port = what.rpartition(":")
+                if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                    raise ValueError(f"{key!r} = {target!r}: both sides must be host:port (e.g. 10.0.0.11:6443)")
+        return value
 
     @classmethod
     def settings_customise_sources(

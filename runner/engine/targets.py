@@ -1,22 +1,21 @@
-"""How the runner reaches a cluster's outside systems: settings (overrides) + spec + secrets -> drivers.
+"""How the runner reaches a cluster's outside systems: settings (overrides) + targets + secrets -> drivers.
 
-By default everything comes from cluster.yaml and the secrets file, so a real Proxmox needs no settings at
-all. Overrides exist for the lab (twins on loopback) and for unusual networks: they are configuration, not
-code paths, so the lab exercises exactly what a real installation runs.
+By default the targets come from cluster.yaml (for a plan, the protected branch's), so a real Proxmox needs
+no settings at all. Overrides exist for the lab (twins on loopback) and for unusual networks: they are
+configuration, not code paths, so the lab exercises exactly what a real installation runs.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.core.cluster_secrets import ClusterSecrets
 from runner.core.errors import Permanent
 from runner.core.secret import Secret, reveal_tree
-from runner.core.spec import Cluster
 from runner.core.talos import SecretsBundle, bundle_from_dict
+from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.target_settings import TargetSettings, mapped
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ class Connections:
     """
 
     settings: TargetSettings
-    cluster: Cluster
+    targets: ConnectionTargets  # where secrets may be sent: never chosen by a pull request
     secrets: ClusterSecrets
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _proxmox: ProxmoxDriver | None = None
@@ -57,14 +56,14 @@ class Connections:
             if self._proxmox is None:
                 from runner.drivers.proxmox import ProxmoxDriver
 
-                spec = self.cluster.proxmox
-                ca = self.settings.proxmox_ca_bundle or (Path(spec.ca_bundle) if spec.ca_bundle else None)
+                t = self.targets
+                ca = str(self.settings.proxmox_ca_bundle or t.proxmox_ca_bundle or "") or None
                 self._proxmox = ProxmoxDriver(
-                    self.settings.proxmox_url or spec.url,
+                    self.settings.proxmox_url or t.proxmox_url,
                     self.secrets.proxmox_token_id,
                     self.secrets.proxmox_token_secret,
                     ca_bundle=ca,
-                    verify_tls=spec.verify_tls,
+                    verify_tls=t.proxmox_verify_tls,
                     poll_interval=0.2,
                 )
             return self._proxmox
@@ -72,7 +71,11 @@ class Connections:
     def image_factory(self) -> ImageFactoryDriver:
         from runner.drivers.imagefactory import ImageFactoryDriver
 
-        return ImageFactoryDriver(self.settings.image_factory_url or self.cluster.image_factory.url)
+        return ImageFactoryDriver(self.settings.image_factory_url or self.targets.image_factory_url)
+
+    def may_contact(self, address: str) -> bool:
+        """Whether `address` may receive the runner's Talos client certificate (a target node or the VIP)."""
+        return address in self.targets.hosts
 
     @property
     def talos(self) -> TalosctlDriver:
@@ -82,7 +85,11 @@ class Connections:
 
                 os_ca = self.bundle.certs.os
                 self._talos = TalosctlDriver(
-                    os_ca.crt.encode(), os_ca.key, talosctl_path=self.settings.talosctl_path, timeout=120.0
+                    os_ca.crt.encode(),
+                    os_ca.key,
+                    talosctl_path=self.settings.talosctl_path,
+                    timeout=120.0,
+                    allowed_nodes=self.targets.hosts,
                 )
             return self._talos
 
@@ -92,6 +99,8 @@ class Connections:
 
         host_port = endpoint.split("://", 1)[-1].rstrip("/")
         host, _, port = host_port.partition(":")
+        if not self.may_contact(host):
+            raise Permanent(f"refusing to send the kubeconfig to {host}: not a node or VIP of the connection targets")
         target = mapped(self.settings, host, int(port or 6443))
         return LightkubeApi(kubeconfig, server=f"https://{target}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -17,13 +18,16 @@ from dataclasses import dataclass, replace
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.core.secret import Redactor
+from runner.drivers import workdir
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
 from runner.engine.journal import Journal
 from runner.engine.notifications import Event, Notifications
+from runner.engine.outbox import Outbox
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
+DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
 
 __all__ = ["Cancelled", "RunContext", "RunFn", "RunRequest", "RunResult", "Worker", "touched_clusters"]
 
@@ -39,13 +43,28 @@ class RunResult:
 
 
 class RunContext:
-    """What a run may touch of the service: the journal (redacted), the git cache, cancellation."""
+    """What a run may touch of the service: the journal (redacted), the git cache, cancellation.
 
-    def __init__(self, journal: Journal, run_id: int, git: GitRepo, cancelled: Callable[[], bool]) -> None:
+    `protected_commit` is the protected branch's head as fetched for this run: a plan takes every connection
+    target from it, never from the commit it plans. `offline` says why a plan must contact nothing at all.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        run_id: int,
+        git: GitRepo,
+        cancelled: Callable[[], bool],
+        *,
+        protected_commit: str | None = None,
+        offline: str | None = None,
+    ) -> None:
         self.journal = journal
         self.run_id = run_id
         self.git = git
         self.redactor = Redactor()
+        self.protected_commit = protected_commit
+        self.offline = offline
         self._cancelled = cancelled
 
     def add_secrets(self, values: Iterable[str]) -> None:
@@ -119,21 +138,30 @@ class Worker:
         public_url: str = "",
         notifications: Notifications | None = None,
         notify_plans: bool = False,
+        fork_plans_online: bool = False,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
         self.forge, self.public_url = forge, public_url.rstrip("/")
         self.notifications, self.notify_plans = notifications, notify_plans
+        self.outbox = Outbox(queue.db, forge) if forge is not None else None
+        self.fork_plans_online = fork_plans_online
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
+        self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
 
     def start(self) -> None:
         self.journal.interrupt_running()
         self.queue.requeue_orphans()
+        swept = workdir.sweep()  # credentials a killed runner left on disk mid-call
+        if swept:
+            log.warning("removed %d private work directories left by runners that died mid-call", swept)
         for thread in self._threads:
             thread.start()
+        if self.outbox is not None:
+            self.outbox.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -142,27 +170,60 @@ class Worker:
             thread.join(timeout)
         if self.notifications is not None:
             self.notifications.close(timeout)  # what the last runs said is still sent
+        if self.outbox is not None:
+            self.outbox.stop(timeout)
 
     def alive(self) -> bool:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
 
     def _loop(self) -> None:
+        """Never ends before `stop`: a database error (locked, full, I/O) pauses the thread, never kills it."""
+        pause = DB_PAUSE_MIN
         while not self._stop.is_set():
-            self.queue.arm()
-            item = self.queue.claim(self.owner)
-            if item is None:
-                self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
-                continue
             try:
-                if item.request.cluster == ANY_CLUSTER:
-                    self._expand(item)
-                else:
-                    self._execute(item)
-            except Transient:
-                self._retry(item)
-            except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
-                log.exception("dropping queue item %s (%s)", item.id, item.request.key)
-                self.queue.done(item, self.owner)
+                self._turn()
+                pause = DB_PAUSE_MIN
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                log.warning("worker: database error, retrying in %.1fs: %s", pause, exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
+            except Exception:  # a bug in the loop itself: keep the thread, say why
+                log.exception("worker: unexpected error; continuing")
+                self._stop.wait(DB_PAUSE_MIN)
+
+    def _turn(self) -> None:
+        self.queue.arm()
+        item = self.queue.claim(self.owner)
+        self.db_error = None
+        if item is None:
+            self.queue.wait(1.0)  # woken early by enqueue/done; the timeout covers delayed retries
+            return
+        try:
+            if item.request.cluster == ANY_CLUSTER:
+                self._expand(item)
+            else:
+                self._execute(item)
+        except Transient:
+            self._retry(item)
+        except sqlite3.Error:
+            self._give_back(item)  # the item is fine; the database was not: run it again once it is
+            raise
+        except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
+            log.exception("dropping queue item %s (%s)", item.id, item.request.key)
+            self.queue.done(item, self.owner)
+
+    def _give_back(self, item: QueueItem) -> None:
+        """Return an item to pending, waiting out the database; a restart's orphan sweep is the last resort."""
+        pause = DB_PAUSE_MIN
+        while not self._stop.is_set():
+            try:
+                self.queue.release(item, self.owner)
+                return
+            except sqlite3.Error as exc:
+                self.db_error = str(exc)
+                self._stop.wait(pause)
+                pause = min(pause * 2, DB_PAUSE_MAX)
 
     def _retry(self, item: QueueItem) -> None:
         if item.attempts < self.retry_limit:
@@ -224,11 +285,8 @@ class Worker:
 
     def _execute(self, item: QueueItem) -> None:
         req = item.request
-        if req.mode == "apply" and req.ref not in (self.branch, f"refs/heads/{self.branch}"):
-            self.queue.done(item, self.owner)  # defence in depth: only the protected branch is ever applied
-            return
-        if not req.commit:  # "the head of ref when the work starts" (drift, generic hooks)
-            self.git.fetch()
+        self.git.fetch()  # the protected branch as it is now: what may be applied, and where plans connect to
+        protected = self._protected_head()
         commit = req.commit or self.git.resolve(req.ref)
         req = replace(req, commit=commit)
         run_id = self.journal.start_run(
@@ -241,14 +299,22 @@ class Worker:
             repo=req.repo,
             delivery_id=req.delivery_id,
         )
-        ctx = RunContext(self.journal, run_id, self.git, lambda: self._cancelled(item))
+        offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
+        ctx = RunContext(
+            self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
+        )
         self._status(ctx, req, "pending", f"{req.mode} running")
         self._notify(ctx, req, "run_started", f"{req.mode} of {commit[:12]} ({req.trigger})")
         retry = False
         try:
             self.git.ensure_commit(commit, req.pr_number)
-            result = self.run_fn(req, ctx)
-            outcome = "success" if result.ok else "failure"
+            refusal = self._refusal(req, protected)
+            if refusal is not None:
+                ctx.log(refusal, "error")
+                result, outcome = RunResult(ok=False, summary=refusal, error=refusal), "failure"
+            else:
+                result = self.run_fn(req, ctx)
+                outcome = "success" if result.ok else "failure"
         except Cancelled:
             if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
                 self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
@@ -289,23 +355,44 @@ class Worker:
         # PR plans already speak through their comment and status; people opt in to hearing about them here.
         if self.notifications is not None and (req.mode == "apply" or self.notify_plans):
             self.notifications.notify(event, req.cluster, message, ctx.redactor)
+    def _protected_head(self) -> str | None:
+        try:
+            return self.git.resolve(self.branch)
+        except Permanent:
+            return None  # no such branch yet: nothing may be applied, plans connect nowhere
+
+    def _refusal(self, req: RunRequest, protected: str | None) -> str | None:
+        """Why an apply must not run: only a commit the fetched protected branch contains is ever applied."""
+        if req.mode != "apply":
+            return None
+        if req.ref not in (self.branch, f"refs/heads/{self.branch}"):  # defence in depth: hooks never queue these
+            return f"refused to apply {req.commit[:12]}: ref {req.ref!r} is not the protected branch {self.branch!r}"
+        if protected is None:
+            return f"refused to apply {req.commit[:12]}: the protected branch {self.branch!r} was not found"
+        if not self.git.is_ancestor(req.commit, protected):
+            return (
+                f"refused to apply {req.commit[:12]}: it is not on the protected branch {self.branch!r}"
+                f" (head {protected[:12]}); only merged commits are applied"
+            )
+        return None
 
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))
 
+    # Reports go through the durable outbox: tried at once, kept and retried if the forge cannot take them now.
     def _status(self, ctx: RunContext, req: RunRequest, state: StatusState, description: str) -> None:
-        if self.forge is None:
+        if self.outbox is None:
             return
         url = f"{self.public_url}/runs/{ctx.run_id}" if self.public_url else None
-        try:
-            self.forge.set_status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
-        except (Transient, Permanent) as exc:  # reporting must not fail the run; the journal keeps the why
-            ctx.log(f"forge: could not set status {state}: {exc}", "warning")
+        key = self.outbox.status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
+        waiting = self.outbox.send(key)
+        if waiting:  # reporting never fails the run; the journal says why the status is late
+            ctx.log(f"forge: status {state} not delivered yet, kept for a retry: {waiting}", "warning")
 
     def _comment(self, ctx: RunContext, req: RunRequest, body: str) -> None:
-        if self.forge is None or req.pr_number is None:
+        if self.outbox is None or req.pr_number is None:
             return
-        try:
-            self.forge.upsert_pr_comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
-        except (Transient, Permanent) as exc:
-            ctx.log(f"forge: could not comment on PR #{req.pr_number}: {exc}", "warning")
+        key = self.outbox.comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
+        waiting = self.outbox.send(key)
+        if waiting:
+            ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")

@@ -136,6 +136,10 @@ class LabWorld:
         self.forge_state = ForgeState()
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
+        # The forge's merge button merges into the lab's git server, whose push hook then fires.
+        self.forge_state.pulls.merge = lambda pull: self.git.merge(
+            pull.sha, pull.base, f"Merge pull request #{pull.number} from {pull.head}"
+        )
         self.forge = serve_in_thread(create_forge_app(self.forge_state))
         self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
         self._joined: set[str] = set()
@@ -204,6 +208,8 @@ class LabWorld:
             if name not in self._joined:
                 self.kube_twin.add_node(name, ip, role)
                 self._joined.add(name)
+        # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
+        self.kube_twin.set_kubelets({name for name, _, _ in ready})
 
     # --- what the live view shows --------------------------------------------------------------
     def node_view(self, vmid: int, ip: str, name: str) -> tuple[str, str, str]:

@@ -13,6 +13,7 @@ from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.settings import Settings
 from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
 from runner.server import api, hooks, ui
+from runner.server.access import RequireToken
 from runner.server.service import Service, build_service
 
 
@@ -33,6 +34,10 @@ def create_app(settings: Settings, run_fn: RunFn, *, forge: Forge | None = None)
     app.include_router(hooks.router(service))
     app.include_router(api.router(service))
     app.include_router(ui.router(service))
+    if settings.api_token is not None:  # required off loopback (Settings refuses to start without it)
+        app.add_middleware(
+            RequireToken, token=settings.api_token, user=settings.api_user, metrics_open=settings.metrics_open
+        )
     return app
 
 

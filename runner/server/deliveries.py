@@ -1,4 +1,9 @@
-"""Webhook delivery ids already seen: a replayed delivery is answered `duplicate` and queues nothing."""
+"""Webhook delivery ids already decided: a replayed delivery is answered `duplicate` and queues nothing.
+
+An id is recorded in the same transaction that queues (or ignores) its event, never before: a delivery
+the service failed to take (database locked, say: a 503) leaves no trace, so the forge's redelivery
+is worked on instead of being called a duplicate.
+"""
 
 from __future__ import annotations
 
@@ -20,17 +25,16 @@ class Deliveries:
         db.conn.executescript(SCHEMA)
         db.execute("DELETE FROM deliveries WHERE received_at < ?", (time.time() - KEEP_SECONDS,))
 
-    def first_time(self, delivery_id: str, source: str, event: str) -> bool:
-        """Record the delivery; False if it was seen before."""
-        cur = self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (id, source, event, received_at) VALUES (?, ?, ?, ?)",
-            (f"{source}:{delivery_id}", source, event, time.time()),
-        )
-        return cur.rowcount == 1
+    def seen(self, delivery_id: str, source: str) -> bool:
+        rows = self.db.query("SELECT 1 FROM deliveries WHERE id = ?", (f"{source}:{delivery_id}",))
+        return bool(rows)
 
-    def outcome(self, delivery_id: str, source: str, status: str, reason: str) -> None:
+    def record(self, delivery_id: str, source: str, event: str, status: str, reason: str) -> None:
+        """Call inside the transaction that queued (or decided to ignore) the delivery's event."""
         self.db.execute(
-            "UPDATE deliveries SET status = ?, reason = ? WHERE id = ?", (status, reason, f"{source}:{delivery_id}")
+            "INSERT OR IGNORE INTO deliveries (id, source, event, received_at, status, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (f"{source}:{delivery_id}", source, event, time.time(), status, reason),
         )
 
     def recent(self, limit: int = 50) -> list[dict[str, object]]:

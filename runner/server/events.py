@@ -1,7 +1,8 @@
 """Forge webhook payloads -> what to do about them (pure: no I/O, easy to test on real sample payloads).
 
 Shapes follow the forges' documented payloads: GitHub `push` / `pull_request` / `ping`, Gitea and
-Forgejo `push` / `pull_request` (whose sync action is spelled `synchronized`).
+Forgejo `push` / `pull_request` (whose sync action is spelled `synchronized`). Payloads are read
+through the typed models of `payloads`, so a malformed one is a `BadPayload` (400), never a crash.
 """
 
 from __future__ import annotations
@@ -10,6 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.engine.queue import ANY_CLUSTER, RunRequest
+from runner.server.payloads import (
+    Envelope,
+    GenericEvent,
+    PullRequest,
+    PullRequestEvent,
+    PushEvent,
+    Repository,
+    typed,
+)
 
 ZERO_SHA = "0" * 40
 PLAN_ACTIONS = {"opened", "reopened", "synchronize", "synchronized"}
@@ -23,10 +33,8 @@ class Target:
     url: str
     branch: str
 
-    def matches(self, repository: dict[str, Any]) -> bool:
-        name = str(repository.get("full_name") or "")
-        urls = {str(repository.get(k) or "") for k in ("clone_url", "ssh_url", "html_url", "git_url", "url")}
-        return name.lower() == self.full_name.lower() or self.url in urls
+    def matches(self, repository: Repository) -> bool:
+        return repository.full_name.lower() == self.full_name.lower() or self.url in repository.urls()
 
 
 @dataclass(frozen=True)
@@ -43,11 +51,10 @@ def _ignore(reason: str) -> Decision:
     return Decision("ignored", reason)
 
 
-def _changed_paths(payload: dict[str, Any]) -> tuple[str, ...]:
+def _changed_paths(event: PushEvent) -> tuple[str, ...]:
     paths: set[str] = set()
-    for commit in payload.get("commits") or []:
-        for key in ("added", "modified", "removed"):
-            paths.update(str(p) for p in commit.get(key) or [])
+    for commit in event.commits or []:
+        paths.update(commit.added, commit.modified, commit.removed)
     return tuple(sorted(paths))
 
 
@@ -55,24 +62,23 @@ def decide(event: str, payload: dict[str, Any], target: Target, delivery_id: str
     """One forge event -> queue a run, ignore it (with the reason), or close a PR's pending plans."""
     if event == "ping":
         return Decision("pong", "ping")
-    repository = payload.get("repository")
-    if not isinstance(repository, dict):
+    repository = typed(Envelope, payload, event or "event").repository
+    if repository is None:
         return _ignore(f"{event} event without a repository")
     if not target.matches(repository):
-        return _ignore(f"repository {repository.get('full_name')!r} is not {target.full_name!r}")
+        return _ignore(f"repository {repository.full_name!r} is not {target.full_name!r}")
     if event == "push":
-        return _push(payload, target, delivery_id)
+        return _push(typed(PushEvent, payload, "push"), target, delivery_id)
     if event == "pull_request":
-        return _pull_request(payload, target, delivery_id)
+        return _pull_request(typed(PullRequestEvent, payload, "pull_request"), target, delivery_id)
     return _ignore(f"event {event!r} is not handled")
 
 
-def _push(payload: dict[str, Any], target: Target, delivery_id: str | None) -> Decision:
-    ref = str(payload.get("ref") or "")
-    after = str(payload.get("after") or "")
+def _push(event: PushEvent, target: Target, delivery_id: str | None) -> Decision:
+    ref, after = event.ref, event.after.lower()
     if ref != f"refs/heads/{target.branch}":
         return _ignore(f"ref {ref!r} is not the protected branch {target.branch!r}")
-    if payload.get("deleted") or after in ("", ZERO_SHA):
+    if event.deleted or after == ZERO_SHA:
         return _ignore("branch deleted")
     request = RunRequest(
         cluster=ANY_CLUSTER,
@@ -83,57 +89,60 @@ def _push(payload: dict[str, Any], target: Target, delivery_id: str | None) -> D
         repo=target.full_name,
         delivery_id=delivery_id,
     )
-    return Decision("queued", f"push {after[:12]}", request, changed=_changed_paths(payload))
+    return Decision("queued", f"push {after[:12]}", request, changed=_changed_paths(event))
 
 
-def _pull_request(payload: dict[str, Any], target: Target, delivery_id: str | None) -> Decision:
-    action = str(payload.get("action") or "")
-    pr = payload.get("pull_request") or {}
-    number = int(payload.get("number") or pr.get("number") or 0)
-    base_ref = str((pr.get("base") or {}).get("ref") or "")
+def _pull_request(event: PullRequestEvent, target: Target, delivery_id: str | None) -> Decision:
+    action, pr = event.action, event.pull_request
+    number = event.number or pr.number or 0
+    base_ref = pr.base.ref
     if base_ref != target.branch:
         return _ignore(f"pull request #{number} targets {base_ref!r}, not {target.branch!r}")
     if action == "closed":
-        merged = "merged" if pr.get("merged") else "closed"
+        merged = "merged" if pr.merged else "closed"
         return Decision("closed", f"pull request #{number} {merged}", close_pr=number)
     if action not in PLAN_ACTIONS:
         return _ignore(f"pull request action {action!r} needs no plan")
-    head = pr.get("head") or {}
-    sha = str(head.get("sha") or "")
-    if len(sha) != 40:
+    sha = pr.head.sha.lower()
+    if not sha:
         return _ignore(f"pull request #{number} without a head sha")
     request = RunRequest(
         cluster=ANY_CLUSTER,
         commit=sha,
-        ref=str(head.get("ref") or ""),
+        ref=pr.head.ref,
         trigger="pull_request",
         mode="plan",
         repo=target.full_name,
         pr_number=number,
         delivery_id=delivery_id,
         base_ref=base_ref,
+        fork=_from_fork(pr),
     )
     return Decision("queued", f"pull request #{number} {action} {sha[:12]}", request)
 
 
+def _from_fork(pr: PullRequest) -> bool:
+    """A head in another repository (or one the forge no longer names, a deleted fork) is a fork."""
+    head_name = pr.head.repo.full_name if pr.head.repo else ""
+    base_name = pr.base.repo.full_name if pr.base.repo else ""
+    return not head_name or head_name.lower() != base_name.lower()
+
+
 def decide_generic(payload: dict[str, Any], target: Target, delivery_id: str | None) -> Decision:
     """The generic hook: {"ref": "main", "commit"?: sha, "cluster"?: name, "mode"?: "apply"|"plan", "repo"?: o/n}."""
-    repo = payload.get("repo")
-    if repo is not None and str(repo).lower() != target.full_name.lower():
-        return _ignore(f"repository {repo!r} is not {target.full_name!r}")
-    ref = str(payload.get("ref") or target.branch)
-    mode = str(payload.get("mode") or "apply")
-    if mode not in ("apply", "plan"):
-        return _ignore(f"mode {mode!r} is not apply or plan")
+    event = typed(GenericEvent, payload, "generic")
+    if event.repo is not None and event.repo.lower() != target.full_name.lower():
+        return _ignore(f"repository {event.repo!r} is not {target.full_name!r}")
+    ref, mode = event.ref or target.branch, event.mode
     if mode == "apply" and ref not in (target.branch, f"refs/heads/{target.branch}"):
         return _ignore(f"ref {ref!r} is not the protected branch {target.branch!r}; only plans run there")
-    cluster = str(payload.get("cluster") or ANY_CLUSTER)
+    cluster = event.cluster or ANY_CLUSTER
     request = RunRequest(
         cluster=cluster,
-        commit=str(payload.get("commit") or ""),
+        commit=(event.commit or "").lower(),
         ref=ref,
         trigger="manual",
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         repo=target.full_name,
         delivery_id=delivery_id,
     )

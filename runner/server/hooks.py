@@ -1,19 +1,30 @@
-"""POST /hooks/{github,gitea,generic}: authenticate, de-duplicate, decide, queue, answer 202 fast."""
+"""POST /hooks/{github,gitea,generic}: authenticate, parse, decide, queue durably, answer 202 fast.
+
+Every answer is deliberate: 413 too large, 401 unauthenticated or stale, 400 a payload the runner cannot
+read (saying what is wrong), 503 when the service cannot queue durably right now (the forge redelivers;
+nothing was recorded, so the redelivery is not a "duplicate"), 200 duplicate/pong, 202 queued/ignored.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
+import logging
+import sqlite3
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from runner.server.events import Decision, decide, decide_generic
+from runner.server.payloads import BadPayload, parse_object
 from runner.server.scheduler import LAST_SEEN_HEAD
 from runner.server.service import Service
-from runner.server.signatures import BodyTooLarge, Source, read_capped, signature_of, verify
+from runner.server.signatures import BodyTooLarge, Refused, Source, authenticate, read_capped
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30  # what a 503 asks a sender that honours Retry-After to wait
 
 # (event header, delivery header) per source, in order of preference.
 EVENT_HEADERS: dict[Source, tuple[str, ...]] = {
@@ -36,50 +47,53 @@ def _first(request: Request, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _reply(status_code: int, **body: Any) -> JSONResponse:
-    return JSONResponse(body, status_code=status_code)
+def _reply(status_code: int, headers: dict[str, str] | None = None, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def router(service: Service) -> APIRouter:
     api = APIRouter()
     metrics = service.metrics
+    settings = service.settings
 
-    def reject(source: Source, code: int, reason: str, detail: str) -> JSONResponse:
+    def reject(code: int, reason: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
         metrics.webhook_rejections.labels(reason).inc()
-        return _reply(code, status="rejected", reason=detail)
+        return _reply(code, headers, status="rejected", reason=detail)
 
     async def handle(request: Request, source: Source) -> JSONResponse:
         started = time.perf_counter()
         try:
-            body = await read_capped(request, service.settings.max_body_bytes)
+            body = await read_capped(request, settings.max_body_bytes)
         except BodyTooLarge:
-            return reject(source, 413, "too_large", f"body larger than {service.settings.max_body_bytes} bytes")
-        signature = signature_of(source, request.headers)
-        if signature is None:
-            return reject(source, 401, "missing_signature", "missing signature")
-        if not verify(service.settings.webhook_secret, body, signature):
-            return reject(source, 401, "bad_signature", "invalid signature")
+            return reject(413, "too_large", f"body larger than {settings.max_body_bytes} bytes")
         try:
-            payload = json.loads(body)
-            if not isinstance(payload, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            return reject(source, 400, "bad_payload", "body is not a JSON object")
+            raw = authenticate(source, request.headers, body, settings.webhook_secret, settings.replay_window)
+            payload = parse_object(raw)
+        except Refused as exc:
+            return reject(401, exc.reason, str(exc))
+        except BadPayload as exc:
+            return reject(400, "bad_payload", str(exc))
         event = "push" if source == "generic" else (_first(request, EVENT_HEADERS[source]) or "")
         # Without a delivery id the body itself identifies the delivery (a byte-identical replay is a replay).
         delivery = _first(request, DELIVERY_HEADERS[source]) or "sha256:" + hashlib.sha256(body).hexdigest()
-        if not service.deliveries.first_time(delivery, source, event):
-            metrics.webhook_deliveries.labels(source, "duplicate").inc()
-            return _reply(200, status="duplicate", delivery=delivery)
-        if source == "generic":
-            decision = decide_generic(payload, service.target, delivery)
-        else:
-            decision = decide(event, payload, service.target, delivery)
-        reply = _apply(service, decision)
-        service.deliveries.outcome(delivery, source, decision.status, decision.reason)
-        metrics.webhook_deliveries.labels(source, decision.status).inc()
+        try:
+            if source == "generic":
+                decision = decide_generic(payload, service.target, delivery)
+            else:
+                decision = decide(event, payload, service.target, delivery)
+        except BadPayload as exc:
+            return reject(400, "bad_payload", str(exc))
+        try:
+            reply = await run_in_threadpool(_take, service, source, event, delivery, decision)
+        except sqlite3.Error as exc:  # locked, full, read-only...: not taken, so the forge must redeliver
+            log.warning("webhook %s %s not queued: database: %s", source, delivery, exc)
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            return reject(503, "unavailable", "the runner cannot queue durably right now; redeliver later", retry)
+        status = str(reply["status"])
+        metrics.webhook_deliveries.labels(source, status).inc()
         metrics.webhook_seconds.labels(source).observe(time.perf_counter() - started)
-        return _reply(200 if decision.status == "pong" else 202, delivery=delivery, **reply)
+        code = 200 if status in ("pong", "duplicate") else 202
+        return _reply(code, delivery=delivery, **reply)
 
     @api.post("/hooks/github")
     async def github(request: Request) -> JSONResponse:
@@ -96,16 +110,26 @@ def router(service: Service) -> APIRouter:
     return api
 
 
+def _take(service: Service, source: Source, event: str, delivery: str, decision: Decision) -> dict[str, Any]:
+    """Queue the decision and record the delivery id in one transaction: both happen, or neither."""
+    with service.intake_db.transaction():
+        if service.deliveries.seen(delivery, source):
+            return {"status": "duplicate"}
+        reply = _apply(service, decision)
+        service.deliveries.record(delivery, source, event, decision.status, decision.reason)
+    return reply
+
+
 def _apply(service: Service, decision: Decision) -> dict[str, Any]:
     reply: dict[str, Any] = {"status": decision.status, "reason": decision.reason}
     if decision.close_pr is not None:
-        reply["dropped"] = service.queue.drop_pending(pr=decision.close_pr)
+        reply["dropped"] = service.intake_queue.drop_pending(pr=decision.close_pr)
     if decision.request is not None:
         request = decision.request
-        queued = service.queue.enqueue(
+        queued = service.intake_queue.enqueue(
             request, every_cluster=decision.every_cluster, settle=service.settings.settle_seconds
         )
         if request.trigger == "push" and request.commit:
-            service.db.put(LAST_SEEN_HEAD, request.commit)  # the poll fallback need not queue it again
+            service.intake_db.put(LAST_SEEN_HEAD, request.commit)  # the poll fallback need not queue it again
         reply.update(queue_id=queued.id, coalesced=queued.coalesced)
     return reply

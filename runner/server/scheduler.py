@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 from runner.core.errors import RunnerError
 from runner.drivers.git import GitAuth, remote_heads
@@ -13,6 +15,7 @@ from runner.engine.queue import ANY_CLUSTER, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
 LAST_SEEN_HEAD = "last_seen_head"  # kv key: the branch head we last queued work for
+RETRY_SECONDS = 5.0  # a timer that met a database error runs again this soon
 
 
 class Scheduler:
@@ -57,11 +60,18 @@ class Scheduler:
         while not self._stop.wait(max(0.0, min(next_poll, next_drift) - time.monotonic())):
             now = time.monotonic()
             if now >= next_poll:
-                self.poll()
-                next_poll = now + self.poll_interval
+                next_poll = now + (self.poll_interval if self._survive(self.poll) else RETRY_SECONDS)
             if now >= next_drift:
-                self.drift()
-                next_drift = now + self.drift_interval
+                next_drift = now + (self.drift_interval if self._survive(self.drift) else RETRY_SECONDS)
+
+    def _survive(self, timer: Callable[[], object]) -> bool:
+        """Run one timer; a database error (locked, full) means "try again soon", never a dead thread."""
+        try:
+            timer()
+            return True
+        except sqlite3.Error as exc:
+            log.warning("%s: database error, retrying in %ss: %s", timer.__name__, RETRY_SECONDS, exc)
+            return False
 
     def drift(self) -> None:
         """Reconcile every cluster at the branch head, changed or not (that is how drift gets corrected)."""
@@ -80,7 +90,6 @@ class Scheduler:
         head = heads.get(f"refs/heads/{self.branch}")
         if head is None or head == self.db.get(LAST_SEEN_HEAD):
             return False
-        self.db.put(LAST_SEEN_HEAD, head)
         request = RunRequest(
             cluster=ANY_CLUSTER,
             commit=head,
@@ -90,4 +99,5 @@ class Scheduler:
             repo=self.repo,
         )
         self.queue.enqueue(request)
+        self.db.put(LAST_SEEN_HEAD, head)  # only once it is queued: a failed enqueue is polled again
         return True

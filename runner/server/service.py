@@ -29,6 +29,10 @@ class Service:
     worker: Worker
     scheduler: Scheduler
     target: Target
+    # The webhook intake has its own connection: a delivery waits on the database at most
+    # db_busy_timeout, never also behind a worker that is itself waiting on a lock (then: 503).
+    intake_db: Database
+    intake_queue: WorkQueue
 
     def start(self) -> None:
         self.worker.start()
@@ -39,7 +43,9 @@ class Service:
         self.worker.stop(timeout)
 
     def ready(self) -> dict[str, bool]:
-        return {"database": self.db.writable(), "worker": self.worker.alive(), "scheduler": self.scheduler.alive()}
+        """Can the service take work now? The database check is the intake's: what a webhook would meet."""
+        checks = {"database": self.intake_db.writable(), "worker": self.worker.alive()}
+        return checks | {"scheduler": self.scheduler.alive()}
 
 
 def git_auth(settings: Settings) -> GitAuth:
@@ -59,7 +65,7 @@ def notifications(settings: Settings) -> Notifications | None:
 
 
 def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None) -> Service:
-    db = Database(settings.db_path)
+    db = Database(settings.db_path, settings.db_busy_timeout)
     queue = WorkQueue(db)
     metrics = Metrics(queue)
     journal = Journal(db, listener=metrics)
@@ -82,6 +88,7 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         public_url=settings.public_url,
         notifications=notifications(settings),
         notify_plans=settings.notify_plans,
+        fork_plans_online=settings.fork_plans_online,
     )
     scheduler = Scheduler(
         queue=queue,
@@ -94,4 +101,8 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         poll_interval=settings.poll_interval,
     )
     target = Target(full_name=settings.full_name, url=settings.repo_url, branch=settings.branch)
-    return Service(settings, db, queue, journal, Deliveries(db), metrics, worker, scheduler, target)
+    intake_db = Database(settings.db_path, settings.db_busy_timeout)
+    deliveries = Deliveries(intake_db)
+    return Service(
+        settings, db, queue, journal, deliveries, metrics, worker, scheduler, target, intake_db, queue.on(intake_db)
+    )

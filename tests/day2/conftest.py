@@ -21,7 +21,7 @@ def push_change(session: LabSession, old: str, new: str, message: str, count: in
     assert text.count(old) >= count, f"{old!r} not in cluster.yaml"
     commit = session.commit({CLUSTER_YAML: text.replace(old, new, count)}, message)
     session.push()
-    return session.wait_for_run(commit, timeout=150)
+    return session.wait_for_run(commit, timeout=300)  # a bound for a broken run, not a speed target
 
 
 def drift_run(session: LabSession) -> dict[str, Any]:

@@ -46,12 +46,14 @@ def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_
 
     assert run["result"] == "success", describe(run)
     statuses = step_statuses(lab, run)
-    assert statuses == {"vm/303/update": "waiting", "vm/304/update": "succeeded"}, statuses
+    # The drain is the first disruptive step of worker-01: it waits, and the reboot waits behind it.
+    assert statuses == {"node/talos-worker-01/drain": "waiting", "vm/304/update": "succeeded"}, statuses
     held = "; 1 disruptive step waiting for the maintenance window at 2026-12-05T02:00+01:00 (CET)"
     assert run["summary"].endswith(held), run["summary"]
     plan = json.loads((lab.journal.run(int(run["id"])) or {})["plan_json"])
     assert plan["notes"][-1] == (
-        "1 disruptive step (vm/303/update) waiting for the maintenance window at 2026-12-05T02:00+01:00 (CET);"
+        "2 disruptive steps (node/talos-worker-01/drain, vm/303/update) waiting for the maintenance window at"
+        " 2026-12-05T02:00+01:00 (CET);"
         " the rest runs now"
     )
     assert (vm.started_at, vm.config["memory"], vm.pending) == (booted_at, memory_before, {})
@@ -59,5 +61,9 @@ def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_
     lab.engine.clock = lambda: SATURDAY_3AM_BERLIN
     inside = drift_run(lab)
     assert inside["result"] == "success", describe(inside)
-    assert step_statuses(lab, inside) == {"vm/303/update": "succeeded"}
+    assert step_statuses(lab, inside) == {
+        "node/talos-worker-01/drain": "succeeded",
+        "vm/303/update": "succeeded",
+        "node/talos-worker-01/uncordon": "succeeded",
+    }
     assert vm.config["memory"] == "24576" and vm.started_at > booted_at

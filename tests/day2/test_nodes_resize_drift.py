@@ -76,6 +76,11 @@ def test_drift_is_reported_then_corrected(lab: LabSession) -> None:
 
     corrected = push_change(lab, "drift: report", "drift: correct", "correct drift")
     assert corrected["result"] == "success", describe(corrected)
+    done = steps_of(lab, corrected)
+    # The memory fix reboots 303: its node is drained first and uncordoned after.
+    assert done.index("node/talos-worker-01/drain") < done.index("vm/303/update") < done.index(
+        "node/talos-worker-01/uncordon"
+    ), done
     vms = {v.vmid: v for v in px.list_vms()}
     assert vms[304].status == "running" and vms[303].maxmem == 16384 * 1024 * 1024
     assert (lab.store.snapshot("home") or {})["drift"] == []
@@ -113,6 +118,10 @@ def test_kubernetes_upgrade_refuses_a_skipped_minor_then_rolls_one_minor(lab: La
     steps = [s for s in plan_of(lab, upgraded)["steps"] if s["kind"] == "apply_config"]
     assert [s["target"] for s in steps][:3] == ["node/talos-cp-01", "node/talos-cp-02", "node/talos-cp-03"]
     assert all("v1.32.1→v1.33.2" in s["reason"] for s in steps)
+    done = steps_of(lab, upgraded)
+    for node in ("talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"):
+        drain, config, uncordon = (done.index(f"node/{node}/{s}") for s in ("drain", "config", "uncordon"))
+        assert drain < config < uncordon, done
 
 
 def test_removing_a_worker_and_a_controller(lab: LabSession) -> None:
@@ -123,6 +132,8 @@ def test_removing_a_worker_and_a_controller(lab: LabSession) -> None:
 
     removed = push_change(lab, "allowDestroy: false", "allowDestroy: true", "allow destroy")
     assert removed["result"] == "success", describe(removed)
+    assert steps_of(lab, removed)[0] == "node/talos-worker-02/drain"
+    assert "node/talos-worker-02/uncordon" not in steps_of(lab, removed)
     assert 304 not in {v.vmid for v in proxmox(lab).list_vms()}
     assert "talos-worker-02" not in kube_nodes(lab)
 
@@ -130,7 +141,7 @@ def test_removing_a_worker_and_a_controller(lab: LabSession) -> None:
     gone = push_change(lab, text, _drop_node(text, "talos-cp-03"), "drop cp-03")
     assert gone["result"] == "success", describe(gone)
     executed = steps_of(lab, gone)
-    assert executed.index("vm/302/leave") < executed.index("vm/302/delete")
+    assert executed.index("node/talos-cp-03/drain") < executed.index("vm/302/leave") < executed.index("vm/302/delete")
     assert etcd_members(lab) == {"10.0.0.11", "10.0.0.12"}
     assert 302 not in {v.vmid for v in proxmox(lab).list_vms()}
 

@@ -61,6 +61,11 @@ def test_upgrade_stops_at_a_controller_that_never_returns_and_resumes_after(lab:
     assert watch.fewest >= 2, "two controllers were down at once"
     executed = steps_of(lab, run)
     assert "node/talos-cp-03/upgrade" not in executed and "node/talos-worker-01/upgrade" not in executed
+    # Each node is drained before it goes down and uncordoned after; the one that never returned stays cordoned.
+    order = [executed.index(f"node/{s}") for s in ("talos-cp-01/drain", "talos-cp-01/upgrade", "talos-cp-01/uncordon")]
+    assert order == sorted(order), executed
+    assert executed.index("node/talos-cp-01/uncordon") < executed.index("node/talos-cp-02/drain"), executed
+    assert "node/talos-cp-02/uncordon" not in executed
 
     # The operator clears the fault and resets the VM from the Proxmox console.
     lab.world.talos.set_faults("10.0.0.12")
@@ -76,4 +81,7 @@ def test_upgrade_stops_at_a_controller_that_never_returns_and_resumes_after(lab:
     done = steps_of(lab, resumed)
     assert "node/talos-cp-01/upgrade" not in done  # not redone: the roll resumes where it stopped
     assert "node/talos-cp-02/upgrade" in done and "node/talos-worker-02/upgrade" in done
+    for node in ("talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"):
+        drain, upgrade, uncordon = (done.index(f"node/{node}/{s}") for s in ("drain", "upgrade", "uncordon"))
+        assert drain < upgrade < uncordon, done
     assert all(v == ("v1.11.3", "running") for v in versions(lab).values())

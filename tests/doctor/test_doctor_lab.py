@@ -86,14 +86,14 @@ def test_the_cli_prints_a_table_and_exits_1_on_a_failure(lab, twin, monkeypatch)
 
 def test_doctor_names_a_forge_token_that_may_not_write(lab, twin):
     forge = lab.world.forge_state
-    token = lab.settings.forge_token.reveal()
-    forge.read_only.add(token)
+    user = forge.tokens[lab.settings.forge_token.reveal()]
+    forge.roles[user] = "read"
     try:
         assert failures(doctor(lab)) == [
             "forge token: the token may not write to home/cluster (statuses and PR comments need write access)"
         ]
     finally:
-        forge.read_only.discard(token)
+        forge.roles[user] = "write"
 
 
 def test_doctor_names_a_short_webhook_secret(lab, twin):

@@ -21,7 +21,7 @@ from runner.cli.lab.session import LabSession
 from runner.lab.proxmox import Call
 from runner.lab.world import Pace
 from runner.server.app import service_of
-from runner.server.signatures import sign
+from runner.server.signatures import sign, sign_generic
 
 HERE = Path(__file__).parent
 REPO_ROOT = HERE.parents[1]
@@ -153,10 +153,12 @@ def send_pull_request(
 def request_run(session: LabSession, mode: str = "apply") -> httpx.Response:
     """A manual run of the branch head through the generic hook (what `runner` drift/manual triggers send)."""
     body = json.dumps({"ref": session.settings.branch, "cluster": CLUSTER, "mode": mode}).encode()
+    stamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "X-Runner-Delivery": str(uuid.uuid4()),
-        "X-Runner-Signature": "sha256=" + sign(session.settings.webhook_secret.reveal(), body),
+        "X-Runner-Timestamp": str(stamp),
+        "X-Runner-Signature": "sha256=" + sign_generic(session.settings.webhook_secret.reveal(), stamp, body),
     }
     return httpx.post(f"{session.server.url}/hooks/generic", content=body, headers=headers, timeout=10)
 

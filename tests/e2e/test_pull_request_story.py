@@ -1,12 +1,15 @@
-"""Review as change control: a PR gets a plan comment and statuses but changes nothing; merging applies it."""
+"""Review as change control: a PR gets a plan comment and statuses but changes nothing; merging applies it.
+
+The PR is the lab's own: pushing a branch to the lab's git server makes the forge twin open it and send
+the pull_request webhook, and `runner lab merge` (the twin's merge endpoint) merges it into main."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pygit2
 import pytest
 
+from runner.cli.lab.pulls import merge as merge_pull
 from runner.cli.lab.session import LabSession
 
 from .labkit import (
@@ -19,7 +22,6 @@ from .labkit import (
     proxmox_writes,
     queue_empty,
     ready_kube_nodes,
-    send_pull_request,
     talos_phases,
     wait_until,
 )
@@ -28,7 +30,7 @@ from .leaks import leaks
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pull-request-story")]
 
 Home = tuple[LabSession, dict[str, Any]]
-PR = 7
+PR = 1  # the first pull request the forge twin opens
 BRANCH = "add-worker"
 
 
@@ -48,18 +50,15 @@ def set_worker_memory(memory: int) -> Any:
 
 
 def test_c_a_pull_request_plans_and_merging_applies(home: Home) -> None:
-    session, bootstrap_run = home
-    base = bootstrap_run["commit_sha"]
+    session, _ = home
     worker = load_data("worker_03.yaml")
-    session.world.forge_state.add_pull(session.settings.full_name, PR)  # the PR exists on the forge
     proxmox = session.world.proxmox_state.calls
     proxmox.reset()
 
     # Open the PR: a plan, one comment, statuses pending -> success, and nothing applied.
     first = session.commit({CLUSTER_YAML: add_node(session, worker)}, "Add a third worker", branch=BRANCH)
-    session.push(BRANCH)
-    reply = send_pull_request(session, action="opened", number=PR, head_ref=BRANCH, head_sha=first, base_sha=base)
-    assert reply.status_code == 202, reply.text
+    session.push(BRANCH)  # the forge twin opens PR #1 and sends pull_request "opened"
+    assert session.world.forge_state.pulls.deliveries == ["pull_request opened #1: 202"]
     plan = session.wait_for_run(first, mode="plan")
     assert plan["result"] == "success", describe(plan)
     assert plan["pr"] == PR
@@ -75,10 +74,7 @@ def test_c_a_pull_request_plans_and_merging_applies(home: Home) -> None:
         {CLUSTER_YAML: edit_cluster(session, set_worker_memory(6144))}, "Smaller worker", branch=BRANCH
     )
     session.push(BRANCH)
-    reply = send_pull_request(
-        session, action="synchronized", number=PR, head_ref=BRANCH, head_sha=second, base_sha=base
-    )
-    assert reply.status_code == 202, reply.text
+    assert session.world.forge_state.pulls.deliveries[-1] == "pull_request synchronized #1: 202"
     replan = session.wait_for_run(second, mode="plan")
     assert replan["result"] == "success", describe(replan)
     [updated] = comments(session)
@@ -88,11 +84,8 @@ def test_c_a_pull_request_plans_and_merging_applies(home: Home) -> None:
     assert 305 not in managed_vms(session)
     assert proxmox_writes(proxmox.matching()) == []
 
-    # Merge (fast-forward main to the PR head) and push main: the worker is created and joins.
-    clone = pygit2.Repository(str(session.clone))
-    clone.references["refs/heads/main"].set_target(pygit2.Oid(hex=second))
-    clone.checkout("refs/heads/main")
-    assert session.push("main") == second
+    # Merge it as `runner lab merge 1` does (main had not moved: a fast-forward): the worker is created and joins.
+    assert merge_pull(session.workdir, PR)["sha"] == second
     applied = session.wait_for_run(second)
     assert applied["result"] == "success", describe(applied)
     vm = managed_vms(session)[305]

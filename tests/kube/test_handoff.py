@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,6 +32,11 @@ def handed_off(lab: Lab, api: LightkubeApi, age_key: Secret) -> Lab:
 
 
 def test_reapplying_flux_is_a_no_op(handed_off: Lab, api: LightkubeApi, age_key: Secret) -> None:
+    # Pods still starting change their own status; wait until the cluster moves only when written to.
+    deadline = time.monotonic() + 30
+    while not handed_off.twin.pods.settled() and time.monotonic() < deadline:
+        time.sleep(0.1)
+        handed_off.twin.reconcile()
     before = resource_versions(handed_off)
     revision = handed_off.twin.store.revision
     api.install_flux(handed_off.repo.url, "main", "flux/clusters/home", age_key, handoff=True)

@@ -13,6 +13,7 @@ from runner.core.planner import plan
 from runner.core.simulate import apply_plan
 from runner.core.spec import Cluster
 from runner.core.state import MANAGED_TAG, Observed, ObservedTalosNode, ObservedVm
+from runner.core.steps import Plan
 from runner.core.vmdiff import GIB, MIB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,9 @@ def edit_observed(observed: Observed, edits: list[dict[str, Any]]) -> Observed:
                 changes["tags"] = frozenset(edit.pop("tags"))
             changes.update(edit)
             vms[vmid] = dataclasses.replace(current, **changes)
+        elif "cordoned" in edit:  # nodes an earlier run cordoned and never uncordoned
+            cluster = dataclasses.replace(observed.cluster, cordoned=frozenset(edit.pop("cordoned")))
+            observed = dataclasses.replace(observed, cluster=cluster)
         elif "talos" in edit:
             name = edit.pop("talos")
             current_t = talos.get(name) or ObservedTalosNode(name, "", "unreachable")
@@ -95,3 +99,15 @@ def run_scenario(data: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 def step_line(step) -> str:  # type: ignore[no-untyped-def]
     return f"{step.kind.value} {step.target}" + (" disruptive" if step.disruptive else "")
+
+
+def ancestors(plan: Plan, step_id: str) -> set[str]:
+    """Every step `step_id` waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = list(plan.step(step_id).depends_on)
+    while todo:
+        dep = todo.pop()
+        if dep not in seen:
+            seen.add(dep)
+            todo.extend(plan.step(dep).depends_on)
+    return seen

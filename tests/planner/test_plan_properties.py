@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from runner.core.derive import Desired
 from runner.core.planner import plan
+from runner.core.planner.drain import takes_node_down
 from runner.core.simulate import apply_plan
 from runner.core.state import Observed
 from runner.core.steps import Kind, Plan
-from tests.planner.scenario import converged, desired_for, edit_observed
+from tests.planner.scenario import ancestors, converged, desired_for, edit_observed
 
 NODES = 5
 BASE = desired_for(None)
@@ -95,17 +96,6 @@ def test_nothing_is_deleted_without_allow_destroy(edits: dict[str, Any], changes
         assert not [s for s in p.steps if s.kind in (Kind.DELETE_VM, Kind.STOP_VM, Kind.ETCD_LEAVE)]
 
 
-def _ancestors(p: Plan, step_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = list(p.step(step_id).depends_on)
-    while todo:
-        cur = todo.pop()
-        if cur not in seen:
-            seen.add(cur)
-            todo.extend(p.step(cur).depends_on)
-    return seen
-
-
 @COMMON
 @given(spec_edits, observed_edits)
 def test_no_plan_takes_two_controllers_down_at_once(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
@@ -117,7 +107,32 @@ def test_no_plan_takes_two_controllers_down_at_once(edits: dict[str, Any], chang
     for i, a in enumerate(disruptive):
         for b in disruptive[i + 1 :]:
             if a.params["node_name"] != b.params["node_name"]:
-                assert a.id in _ancestors(p, b.id), f"{b.id} may run while {a.id} is down"
+                assert a.id in ancestors(p, b.id), f"{b.id} may run while {a.id} is down"
+
+
+@COMMON
+@given(spec_edits, observed_edits)
+def test_a_node_is_drained_before_it_goes_down_and_uncordoned_after(
+    edits: dict[str, Any], changes: list[dict[str, Any]]
+) -> None:
+    desired, observed = _state(edits, changes)
+    p = plan(desired, observed)
+    for step in p.steps:
+        node = step.params.get("node_name")
+        if takes_node_down(step) or step.kind in (Kind.ETCD_LEAVE, Kind.DELETE_K8S_NODE, Kind.DELETE_VM):
+            assert f"node/{node}/drain" in ancestors(p, step.id), f"{step.id} runs on an undrained node"
+            removed = any(s.kind is Kind.DELETE_VM and s.params.get("node_name") == node for s in p.steps)
+            uncordon = f"node/{node}/uncordon"
+            if removed:
+                assert uncordon not in {s.id for s in p.steps}, f"{node} is removed, never uncordoned"
+            else:
+                assert step.id in ancestors(p, uncordon), f"{node} is uncordoned before {step.id} is done"
+    drains = [s for s in p.steps if s.kind is Kind.DRAIN_NODE]
+    uncordons = {s.params["node_name"]: s.id for s in p.steps if s.kind is Kind.UNCORDON_NODE}
+    for i, a in enumerate(drains):  # never two nodes cordoned at once
+        for b in drains[i + 1 :]:
+            if a.params["node_name"] in uncordons:
+                assert uncordons[a.params["node_name"]] in ancestors(p, b.id), f"{b.id} while {a.id} is cordoned"
 
 
 @COMMON

@@ -17,7 +17,7 @@ from runner.engine.queue import RunRequest
 from runner.engine.worker import Cancelled, RunContext, RunResult
 from runner.lab.serve import RunningServer
 from runner.server.service import Service
-from runner.server.signatures import sign
+from runner.server.signatures import sign, sign_generic
 
 HERE = Path(__file__).parent
 PAYLOADS = HERE / "payloads"
@@ -87,11 +87,16 @@ class Runner:
         delivery: str | None = None,
         secret: str | None = SECRET,
         headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         hdrs = {"Content-Type": "application/json", **(headers or {})}
         delivery = delivery or str(uuid.uuid4())
         signature = sign(secret, raw) if secret is not None else None
+        if source == "generic":
+            stamp = int(time.time()) if timestamp is None else timestamp
+            hdrs["X-Runner-Timestamp"] = str(stamp)
+            signature = sign_generic(secret, stamp, raw) if secret is not None else None
         if source == "github":
             hdrs |= {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
             if signature:

@@ -152,7 +152,7 @@ def test_a_target_that_raises_is_counted_not_propagated() -> None:
             raise ConnectionError("refused")
 
     notices = Notifications(Broken())
-    notices.notify("snapshot_failed", "home", "no healthy controller", Redactor())
+    notices.notify("run_failed", "home", "no healthy controller", Redactor())
     assert notices.flush(10)
     assert (notices.sent, notices.failed) == (0, 1)
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -54,9 +59,39 @@ def node_inputs(draw: st.DrawFn) -> MachineConfigInput:
     )
 
 
-def test_reference_configs_render_identically_every_time(bundle):
-    for node in REFERENCE_NODES:
-        assert render_machine_config(node, bundle) == render_machine_config(node, bundle)
+# Runs in a fresh interpreter: nothing cached, another hash seed (so set and dict-of-set orders differ).
+RENDER_ELSEWHERE = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from talos_testdata import REFERENCE_NODES, fixture_bundle
+from runner.core.talos import render_machine_config
+bundle = fixture_bundle()
+for node in REFERENCE_NODES:
+    print(node.name, hashlib.sha256(render_machine_config(node, bundle).encode()).hexdigest())
+"""
+
+
+def _digests_from_another_process(hash_seed: str) -> list[str]:
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER_ELSEWHERE, str(Path(__file__).parent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def test_reference_configs_render_byte_for_byte_the_same_in_separate_processes(bundle):
+    here = [
+        f"{node.name} {hashlib.sha256(render_machine_config(node, bundle).encode()).hexdigest()}"
+        for node in REFERENCE_NODES
+    ]
+    assert len(here) == 5
+    assert _digests_from_another_process("1") == here
+    assert _digests_from_another_process("2") == here
 
 
 def test_nodes_differ_in_their_configs_and_hashes(bundle):

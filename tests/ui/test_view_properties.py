@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from runner.core.steps import PHASE_OF, Kind, Phase
 from runner.server.ui.clusterview import node_status
-from runner.server.ui.planview import latest_plan_per_pr, plan_view
+from runner.server.ui.planview import PlanView, latest_plan_per_pr, plan_view
 
 steps = st.lists(
     st.builds(
@@ -45,10 +45,43 @@ def test_plan_view_keeps_every_step_once_in_phase_order(raw: list[dict[str, Any]
     assert view.disruptive_count == sum(s["disruptive"] for s in raw)
 
 
-@given(st.text(max_size=30))
-def test_plan_view_never_fails_on_a_damaged_plan(text: str) -> None:
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["steps", "conflicts", "notes", "id", "kind", "phase", "depends_on"]), inner, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+def _is_plan(value: Any) -> bool:
+    """What the view shows as a plan: an object whose steps are objects and whose lists are lists."""
+    if not isinstance(value, dict):
+        return False
+    steps = value.get("steps") or []
+    lists = [steps, value.get("conflicts") or [], value.get("notes") or []]
+    return (
+        all(isinstance(v, list) for v in lists)
+        and all(isinstance(s, dict) for s in steps)
+        and all(isinstance(s.get("depends_on") or [], list) for s in steps)
+    )
+
+
+@given(st.text(max_size=30) | json_values.map(json.dumps))
+@example('{"steps": [{"id": "a", "depends_on": 1}]}')
+@example('{"steps": "ab"}')
+def test_a_damaged_plan_is_shown_as_unavailable_and_never_fails(text: str) -> None:
+    try:
+        expected = _is_plan(json.loads(text))
+    except ValueError:
+        expected = False
     view = plan_view(text)
-    assert view.available in (True, False)
+    assert view.available is expected
+    if not expected:
+        assert view == PlanView(available=False)
 
 
 nodes = st.fixed_dictionaries(

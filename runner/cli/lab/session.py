@@ -6,6 +6,7 @@ the lab's git server runs its real post-receive hook, which sends a signed webho
 
 from __future__ import annotations
 
+import json
 import secrets as pysecrets
 import shutil
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 
 import pygit2
 
+from runner.cli.lab.pulls import LAB_FILE
 from runner.core.cluster_secrets import parse_secrets
 from runner.core.secret import reveal_tree
 from runner.core.spec import Cluster
@@ -29,11 +31,13 @@ from runner.engine.reconcile import Engine
 from runner.engine.service_run import Listener, make_run_fn
 from runner.engine.settings import Settings
 from runner.engine.source import DirSource
+from runner.lab.forge.pulls import WebhookTarget
 from runner.lab.serve import RunningServer, free_port, serve_in_thread
 from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
 from runner.server.app import create_app, service_of
 
 LAB_KEY = Path("tests/keys/lab.agekey")
+
 SEED_PATHS = (".sops.yaml", "schemas", "flux")
 SIGNATURE = pygit2.Signature("Lab Operator", "operator@lab.invalid")
 
@@ -139,7 +143,12 @@ class LabSession:
         self.app = create_app(self.settings, make_run_fn(self.engine, self.listener))
         self.server: RunningServer = serve_in_thread(self.app, port=self.settings.port)
         hook_secret = self.settings.webhook_secret.reveal()
-        self.world.git.configure_webhook(f"{self.server.url}/hooks/gitea", hook_secret, "gitea")
+        forge = self.world.forge.url
+        self.world.git.configure_webhook(f"{self.server.url}/hooks/gitea", hook_secret, "gitea", forge_url=forge)
+        self.world.forge_state.pulls.webhook = WebhookTarget(f"{self.server.url}/hooks/gitea", hook_secret, "gitea")
+        # Where `runner lab merge` finds this lab's forge (the lab picks free ports).
+        about = {"forge": forge, "repo": self.world.git.full_name, "runner": self.server.url}
+        (self.workdir / LAB_FILE).write_text(json.dumps(about))
 
     def _stop_service(self) -> None:
         stopper = threading.Thread(target=self.server.stop, daemon=True)

@@ -98,6 +98,8 @@ def plan_node_talos(builder: PlanBuilder, desired: Desired, node: DesiredNode, o
                     mode="auto",
                     config_hash=node.config_hash,
                     changes=_config_changes(node, state),
+                    # kubelet (and a controller's static pods) restart on the new version: its pods move first
+                    kubernetes_upgrade=state.kubernetes_version not in (None, node.kubernetes_version),
                 )
             )
     return rolling

@@ -24,6 +24,9 @@ def summary(plan: Plan) -> str:
 
 def render_markdown(plan: Plan, title: str | None = None) -> str:
     lines = [f"### {title or f'Plan for cluster `{plan.cluster}`'}", "", f"**{summary(plan)}**", ""]
+    if plan.after_merge:
+        lines += ["**Applies after merge** (this plan connected only to the protected branch's targets)", ""]
+        lines += [f"- {_escape(c)}" for c in plan.after_merge] + [""]
     if plan.conflicts:
         lines += ["**Conflicts**", ""] + [f"- :no_entry: {_escape(c)}" for c in plan.conflicts] + [""]
     if plan.steps:

@@ -1,8 +1,17 @@
 """Kubernetes driver: lightkube, server-side apply, Flux install and status."""
 
-from .api import FLUX_OWNER_LABEL, KINDS, KubeApi
+from .api import FLUX_OWNER_LABEL, KINDS, EvictionBlocked, KubeApi, PodInfo
 from .client import LightkubeApi
 from .flux_install import flux_version as vendored_flux_version
 from .readiness import FluxStatus
 
-__all__ = ["FLUX_OWNER_LABEL", "KINDS", "FluxStatus", "KubeApi", "LightkubeApi", "vendored_flux_version"]
+__all__ = [
+    "FLUX_OWNER_LABEL",
+    "KINDS",
+    "EvictionBlocked",
+    "FluxStatus",
+    "KubeApi",
+    "LightkubeApi",
+    "PodInfo",
+    "vendored_flux_version",
+]

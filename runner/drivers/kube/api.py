@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from runner.core.errors import Transient
 from runner.core.secret import Secret
 
 from .readiness import FluxStatus
@@ -21,6 +23,20 @@ KINDS: dict[str, str] = {
     "DaemonSet": "apps/v1",
     "StatefulSet": "apps/v1",
 }
+
+
+class EvictionBlocked(Transient):
+    """The API server refused an eviction (429) because a PodDisruptionBudget would be broken; it may clear."""
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    owner_kind: str | None  # the controlling owner's kind (ReplicaSet, DaemonSet, ...), None for a bare pod
+    mirror: bool  # a static pod's mirror: the kubelet owns it, the API cannot evict it
+    phase: str
+    terminating: bool
 
 
 class KubeApi(Protocol):
@@ -61,5 +77,20 @@ class KubeApi(Protocol):
 
     def kustomizations_status(self) -> list[FluxStatus]:
         """Every Flux Kustomization with its verdict."""
+
+    def cordon(self, node: str, unschedulable: bool = True) -> bool:
+        """Mark a node (un)schedulable; False when there is no such node."""
+
+    def cordoned_by_runner(self) -> set[str]:
+        """Nodes the runner cordoned and has not yet uncordoned (one list call)."""
+
+    def node_is_ready(self, node: str) -> bool | None:
+        """The node's Ready condition; None when there is no such node."""
+
+    def pods_on(self, node: str) -> list[PodInfo]:
+        """Every pod bound to the node, in all namespaces (one list call with a field selector)."""
+
+    def evict(self, namespace: str, name: str) -> bool:
+        """Evict through the Eviction API (PDBs honoured); False when already gone; EvictionBlocked on 429."""
 
     def close(self) -> None: ...

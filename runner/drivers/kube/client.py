@@ -26,6 +26,7 @@ from . import flux_install
 from .api import FLUX_OWNER_LABEL, KINDS
 from .connect import FIELD_MANAGER, make_client
 from .errors import describe, translated
+from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, node_ready, workload_status
 
 
@@ -61,7 +62,7 @@ def _to_dict(obj: Any) -> dict[str, Any]:
     return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
 
 
-class LightkubeApi:
+class LightkubeApi(NodeDrainOps):
     def __init__(
         self,
         kubeconfig: Secret,

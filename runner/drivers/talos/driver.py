@@ -1,7 +1,8 @@
 """Talos driver: every Talos API call goes through the `talosctl` CLI in a subprocess.
 
 Each call writes a talosconfig (and, for apply, the machine config) into a fresh private directory
-(0700, files 0600) that is removed when the call returns, so credentials never outlive a call on disk.
+(0700, files 0600) inside the runner's one work root; it is removed when the call returns, and what a
+killed process leaves there is swept when the next runner starts.
 """
 
 from __future__ import annotations
@@ -73,9 +74,16 @@ class TalosctlDriver(EtcdBackupCalls):
     """`TalosApi` over a talosctl binary (the real one, or the lab's twin; the driver cannot tell)."""
 
     def __init__(
-        self, ca_crt_pem: bytes, ca_key_pem: Secret, *, talosctl_path: str = "talosctl", timeout: float = 120.0
+        self,
+        ca_crt_pem: bytes,
+        ca_key_pem: Secret,
+        *,
+        talosctl_path: str = "talosctl",
+        timeout: float = 120.0,
+        allowed_nodes: frozenset[str] | None = None,
     ) -> None:
         self.talosctl_path = talosctl_path
+        self.allowed_nodes = allowed_nodes  # None: any; else the only addresses that get a talosconfig
         self.timeout = timeout
         self._ca_crt_pem, self._ca_key_pem = ca_crt_pem, ca_key_pem
         self._creds: ClientCredentials | None = None
@@ -103,6 +111,8 @@ class TalosctlDriver(EtcdBackupCalls):
         extra_secrets: Sequence[str] = (),
     ) -> TalosctlResult:
         """talosctl against `ip` as both endpoint and node; secure calls get a fresh talosconfig."""
+        if self.allowed_nodes is not None and ip not in self.allowed_nodes:
+            raise Permanent(f"refusing to contact {ip}: it is not a node of the cluster's connection targets")
         files = dict(files or {})
         argv = []
         if not insecure:

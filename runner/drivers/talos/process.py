@@ -1,17 +1,16 @@
-"""Running talosctl: a private work dir per call, a timeout, and errors for a missing binary."""
+"""Running talosctl: a private work dir per call (see `runner.drivers.workdir`), a timeout, clear errors."""
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Redactor, Secret
+from runner.drivers.workdir import private_dir
 
 log = logging.getLogger(__name__)
 OUTPUT_PREFIX = "out-"  # files talosctl is told to write into the work dir are read back by this prefix
@@ -37,10 +36,10 @@ def run_talosctl(
 ) -> TalosctlResult:
     """Run `talosctl args` with `files` written (0600) into a fresh 0700 dir that `{workdir}` in args names.
 
-    The dir, and with it every credential and config, is removed before this returns.
+    The dir, and with it every credential and config, is removed before this returns; if the process dies
+    first, the next runner to start sweeps it.
     """
-    workdir = Path(tempfile.mkdtemp(prefix="runner-talos-"))  # mkdtemp creates it 0700
-    try:
+    with private_dir("talos") as workdir:
         for name, content in files.items():
             _write_private(workdir / name, content.reveal())
         argv = [talosctl, *[a.replace("{workdir}", str(workdir)) for a in args]]
@@ -57,5 +56,3 @@ def run_talosctl(
         if proc.returncode != 0:
             log.info("%s failed: %s", what, redact(proc.stderr.strip()))
         return TalosctlResult(proc.returncode, proc.stdout, proc.stderr, redact, outputs)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

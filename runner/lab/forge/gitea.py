@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from runner.lab.forge.state import Comment, ForgeState
@@ -83,6 +83,10 @@ def router(state: ForgeState) -> APIRouter:
                 "permissions": permissions,
             }
         )
+    @api.get("/user")
+    def me(request: Request) -> JSONResponse:
+        login = auth(request)
+        return login if isinstance(login, JSONResponse) else JSONResponse(user(login))
 
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> JSONResponse:
@@ -143,7 +147,7 @@ def router(state: ForgeState) -> APIRouter:
         return JSONResponse(comment_json(request, comment), status_code=201)
 
     @api.patch("/repos/{owner}/{name}/issues/comments/{comment_id}")
-    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> JSONResponse:
+    async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> Response:
         login = auth(request)
         if isinstance(login, JSONResponse):
             return login
@@ -156,6 +160,8 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return error(request, 422, "Body: Required")
+        if not state.may_edit(login, comment):
+            return Response(status_code=403)  # ctx.Status(http.StatusForbidden): no body
         state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 

@@ -16,10 +16,13 @@ from runner.lab.forge.state import Comment, ForgeState
 
 STATES = ("error", "failure", "pending", "success")
 DOCS = "https://docs.github.com/rest"
+DESCRIPTION_MAX = 140  # "description is too long (maximum is 140 characters)"
+COMMENT_MAX = 65536  # "Body is too long (maximum is 65536 characters)"
 
 
-def _error(code: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"message": message, **extra, "documentation_url": DOCS, "status": str(code)}, status_code=code)
+def _error(code: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body = {"message": message, **extra, "documentation_url": DOCS, "status": str(code)}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 def _invalid(resource: str, field: str, message: str) -> JSONResponse:
@@ -44,7 +47,15 @@ def router(state: ForgeState) -> APIRouter:
         if token is None:
             return _error(401, "Requires authentication")
         login = state.user_for(token)
-        return login if login is not None else _error(401, "Bad credentials")
+        if login is None:
+            return _error(401, "Bad credentials")
+        refused = state.limits.github(login, user(login)["id"])
+        return login if refused is None else _error(refused.code, refused.message, refused.headers)
+
+    @api.get("/user")
+    def me(request: Request) -> JSONResponse:
+        login = auth(request)
+        return login if isinstance(login, JSONResponse) else JSONResponse(user(login))
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -103,6 +114,9 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if body.get("state") not in STATES:
             return _invalid("Status", "state", "state is not included in the list")
+        if len(str(body.get("description") or "")) > DESCRIPTION_MAX:
+            too_long = f"description is too long (maximum is {DESCRIPTION_MAX} characters)"
+            return _invalid("Status", "description", too_long)
         if not state.commit_exists(repo.full_name, sha):
             return _error(422, f"No commit found for SHA: {sha}")
         status = state.add_status(repo, sha, body, login, default_context="default")
@@ -153,6 +167,8 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return _invalid("IssueComment", "body", "body is missing")
+        if len(body["body"]) > COMMENT_MAX:
+            return _invalid("IssueComment", "body", f"body is too long (maximum is {COMMENT_MAX} characters)")
         comment = state.add_comment(repo, number, body["body"], login)
         return JSONResponse(comment_json(request, comment), status_code=201)
 
@@ -170,6 +186,10 @@ def router(state: ForgeState) -> APIRouter:
             return body
         if not isinstance(body.get("body"), str) or not body["body"]:
             return _invalid("IssueComment", "body", "body is missing")
+        if len(body["body"]) > COMMENT_MAX:
+            return _invalid("IssueComment", "body", f"body is too long (maximum is {COMMENT_MAX} characters)")
+        if not state.may_edit(login, comment):
+            return _error(403, "Resource not accessible by personal access token")
         state.edit_comment(comment, body["body"])
         return JSONResponse(comment_json(request, comment))
 

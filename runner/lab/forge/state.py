@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.lab.forge.limits import RateLimits
+from runner.lab.forge.pulls import Pulls
+
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -50,7 +53,9 @@ class ForgeState:
     def __init__(self, commit_exists: Callable[[str, str], bool] | None = None) -> None:
         self.lock = threading.Lock()
         self.tokens: dict[str, str] = {}  # token -> user login
-        self.read_only: set[str] = set()  # tokens that may read but not write (GET /repos shows push=false)
+        self.roles: dict[str, str] = {}  # login -> "write" (collaborator) or "read"
+        self.limits = RateLimits()
+        self.pulls = Pulls(issue_number=self.next_issue)
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
         self.statuses: list[Status] = []
         self.comments: dict[int, Comment] = {}
@@ -63,19 +68,30 @@ class ForgeState:
         return self._ids
 
     # --- seeding (tests and the lab) --------------------------------------------------------------
-    def add_token(self, token: str, user: str = "runner-bot", *, write: bool = True) -> None:
+    def add_token(self, token: str, user: str = "runner-bot", role: str = "write") -> None:
         self.tokens[token] = user
-        if not write:
-            self.read_only.add(token)
+        self.roles[user] = role
+
+    def may_edit(self, login: str, comment: Comment) -> bool:
+        """Both forges: the author may edit a comment, and so may anyone with write access to the repo."""
+        return comment.user == login or self.roles.get(login) == "write"
 
     def may_write(self, token: str | None) -> bool:
-        return token is not None and token in self.tokens and token not in self.read_only
+        """GET /repos shows push=true only for a token whose user has write access."""
+        return token is not None and token in self.tokens and self.roles.get(self.tokens[token]) == "write"
 
     def add_repo(self, full_name: str) -> Repo:
         return self.repos.setdefault(full_name.lower(), Repo(full_name))
 
     def add_pull(self, full_name: str, number: int) -> None:
         self.add_repo(full_name).issues[number] = True
+
+    def next_issue(self, full_name: str) -> int:
+        """Issues and pull requests share one number sequence per repository."""
+        repo = self.add_repo(full_name)
+        number = max(repo.issues, default=0) + 1
+        repo.issues[number] = True
+        return number
 
     # --- lookups ----------------------------------------------------------------------------------
     def repo(self, owner: str, name: str) -> Repo | None:

@@ -55,8 +55,10 @@ class LabGitServer:
         hook.chmod(0o755)
         return self
 
-    def configure_webhook(self, url: str, secret: str, flavor: Flavor = "gitea") -> None:
-        config = {"url": url, "secret": secret, "flavor": flavor, "full_name": self.full_name, "clone_url": self.url}
+    def configure_webhook(self, url: str, secret: str, flavor: Flavor = "gitea", forge_url: str | None = None) -> None:
+        """Push webhooks to `url`; with `forge_url`, a push of any other branch also opens or updates its PR there."""
+        config: dict[str, str | None] = {"url": url, "secret": secret, "flavor": flavor, "branch": self.branch}
+        config |= {"full_name": self.full_name, "clone_url": self.url, "forge_url": forge_url}
         (self.bare / HOOK_CONFIG).write_text(json.dumps(config))
 
     def deliveries(self) -> list[str]:
@@ -102,6 +104,25 @@ class LabGitServer:
         branch = branch or self.branch
         subprocess.run([git, "push", "--quiet", "origin", f"{branch}:{branch}"], cwd=workdir, check=True)
         return str(pygit2.Repository(str(workdir)).references[f"refs/heads/{branch}"].target)
+
+    def merge(self, head: str, base: str, message: str) -> str:
+        """Merge commit `head` into branch `base` as a forge's merge button does: fast-forward when `base` has
+        not moved, else a merge commit (refused with ValueError on a conflict); the push hook then runs."""
+        repo = pygit2.Repository(str(self.bare))
+        ref = f"refs/heads/{base}"
+        old = repo.references[ref].target
+        theirs = pygit2.Oid(hex=head)
+        if repo.descendant_of(theirs, old) or theirs == old:
+            new = theirs
+        else:
+            index = repo.merge_commits(old, theirs)
+            if index.conflicts is not None:
+                raise ValueError(f"merging {head[:12]} into {base} conflicts; rebase the branch and push again")
+            tree = index.write_tree(repo)
+            new = repo.create_commit(None, SIGNATURE, SIGNATURE, message, tree, [old, theirs])
+        repo.references[ref].set_target(new)
+        self.run_hook([(str(old), str(new), ref)])
+        return str(new)
 
     def run_hook(self, updates: list[tuple[str, str, str]]) -> None:
         hook = self.bare / "hooks" / "post-receive"

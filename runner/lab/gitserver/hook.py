@@ -162,4 +162,30 @@ def post_receive_main() -> int:
             log.write(f"{delivery} {ref} {new} {result.splitlines()[0] if result else ''}\n")
         # What `git push` shows as "remote: ...": the status line, not the whole reply.
         print(f"webhook for {ref}: {result.split(' ', 1)[0]} ({delivery[:8]})", file=sys.stderr)
+        if config.get("forge_url") and ref != f"refs/heads/{config.get('branch', 'main')}":
+            print(f"pull request: {_tell_forge(config, old, new, ref)}", file=sys.stderr)
     return 0
+
+
+def _tell_forge(config: dict[str, Any], old: str, new: str, ref: str) -> str:
+    """A pushed branch other than the protected one: the forge opens (or updates) its pull request."""
+    report = {
+        "repo": config["full_name"],
+        "ref": ref,
+        "before": old,
+        "after": new,
+        "base": config.get("branch", "main"),
+        "clone_url": config["clone_url"],
+    }
+    body = json.dumps(report).encode()
+    request = urllib.request.Request(
+        f"{config['forge_url']}/_lab/git/pushed", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            reply = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        return f"forge not told ({exc})"
+    if "number" not in reply:
+        return str(reply.get("status", reply))
+    return f"#{reply['number']} {reply['action']} (webhook {reply['webhook']})"

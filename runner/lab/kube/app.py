@@ -93,6 +93,17 @@ def _matches(labels: dict[str, str], selector: str) -> bool:
     return True
 
 
+def _fields_of(obj: dict[str, Any]) -> dict[str, str]:
+    """The fields a field selector may name (the real server supports a few per type; these are the common ones)."""
+    meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    fields = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+    if obj.get("kind") == "Pod":
+        fields |= {"spec.nodeName": spec.get("nodeName", ""), "status.phase": status.get("phase", "")}
+    if obj.get("kind") == "Node":
+        fields["spec.unschedulable"] = str(bool(spec.get("unschedulable"))).lower()
+    return fields
+
+
 def create_app(twin: KubeTwin) -> FastAPI:
     app = FastAPI(title="Kubernetes API twin", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -185,6 +196,9 @@ def _handle(twin: KubeTwin, request: Request, path: str, raw: bytes) -> Response
             raise errors.ApiStatusError(404, "NotFound", "the server could not find the requested resource")
         gv = f"{group}/{version}" if group else version
         return JSONResponse({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+    if method == "POST" and len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods" \
+            and parts[6] == "eviction":
+        return JSONResponse(twin.evict(parts[3], parts[5]), status_code=201)
     rt, version, namespace, name, status = _route(twin, parts)
     if params.get("watch") in ("true", "1"):
         raise errors.method_not_allowed("watch is not supported by the lab's Kubernetes twin")
@@ -197,6 +211,8 @@ def _handle(twin: KubeTwin, request: Request, path: str, raw: bytes) -> Response
         items = store.list(rt, namespace, version)
         if params.get("labelSelector"):
             items = [o for o in items if _matches(o["metadata"].get("labels") or {}, params["labelSelector"])]
+        if params.get("fieldSelector"):
+            items = [o for o in items if _matches(_fields_of(o), params["fieldSelector"])]
         if not rt.schemas:  # built-in lists omit the items' apiVersion/kind, as the real server does
             items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in items]
         return JSONResponse(

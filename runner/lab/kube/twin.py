@@ -13,6 +13,7 @@ from .cluster import ClusterSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
+from .pods import PodSim
 from .store import Store
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -24,6 +25,7 @@ class TwinOptions:
     git_repos: Mapping[str, Path] = field(default_factory=dict)  # GitRepository URL -> bare repo
     default_git_repo: Path | None = None  # used for any URL not in git_repos
     tokens: frozenset[str] = frozenset()  # accepted bearer tokens (besides client certificates)
+    pod_start_seconds: float = 1.0  # how long a new pod takes to pass its readiness probe
 
 
 class KubeTwin:
@@ -36,6 +38,7 @@ class KubeTwin:
         self.git = GitSource(self.options.git_repos, self.options.default_git_repo)
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
         self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
+        self.pods = PodSim(self.store, self.catalog, self.cluster, self.options.pod_start_seconds)
         self._reconcile_lock = threading.RLock()
         self._last_seen: tuple[int, tuple[str, ...]] | None = None
         self.vip_address: str | None = None
@@ -55,11 +58,24 @@ class KubeTwin:
         self.reconcile()
         return node
 
+    def set_kubelets(self, running: set[str]) -> None:
+        """Which nodes' kubelets run (the lab follows its Talos nodes): the others go NotReady, their pods too."""
+        with self._reconcile_lock:
+            self.pods.set_kubelets(running)
+        self.reconcile()
+
+    def evict(self, namespace: str, name: str) -> dict[str, Any]:
+        with self._reconcile_lock:
+            self.reconcile()  # the budget is judged on the cluster as it is now
+            result = self.pods.evict(namespace, name)
+        self.reconcile()  # the ReplicaSet replaces the pod at once, as the real controller would
+        return result
+
     def reconcile(self) -> None:
         """Run the simulated controllers until nothing changes (a fixpoint), when anything moved since last time."""
         with self._reconcile_lock:
             heads = self._git_heads()
-            if self._last_seen == (self.store.revision, heads):
+            if self._last_seen == (self.store.revision, heads) and not self.pods.due():
                 return
             for _ in range(50):
                 before = self.store.revision
@@ -69,6 +85,7 @@ class KubeTwin:
                 if self.flux.controller_running("helm-controller"):
                     self.helm.reconcile_all()
                 self.cluster.update_workloads()
+                self.pods.sync()
                 self._update_vip()
                 if self.store.revision == before:
                     break

@@ -58,8 +58,15 @@ def plan_view(plan_json: str | None, step_status: dict[str, str] | None = None) 
         return PlanView(available=False)
     try:
         data = json.loads(plan_json)
-        raw_steps = list(data.get("steps") or [])
-    except (ValueError, AttributeError, TypeError):
+    except ValueError:
+        return PlanView(available=False)
+    # A damaged or foreign record shows as "no plan", never as an error page.
+    if not isinstance(data, dict):
+        return PlanView(available=False)
+    raw_steps, conflicts, notes = (data.get(key) or [] for key in ("steps", "conflicts", "notes"))
+    if not all(isinstance(v, list) for v in (raw_steps, conflicts, notes)) or not all(
+        isinstance(s, dict) and isinstance(s.get("depends_on") or [], list) for s in raw_steps
+    ):
         return PlanView(available=False)
     status = step_status or {}
     order = [p.value for p in Phase]
@@ -81,8 +88,8 @@ def plan_view(plan_json: str | None, step_status: dict[str, str] | None = None) 
     return PlanView(
         available=True,
         phases=phases,
-        conflicts=[str(c) for c in data.get("conflicts") or []],
-        notes=[str(n) for n in data.get("notes") or []],
+        conflicts=[str(c) for c in conflicts],
+        notes=[str(n) for n in notes],
     )
 
 

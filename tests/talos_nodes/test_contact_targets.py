@@ -1,0 +1,62 @@
+"""The runner's os:admin client certificate goes only to the addresses of its connection targets.
+
+A pull request may add a node or move one to a new address; until that is merged the address is not one of
+the protected branch's targets, so no talosconfig is written for it and talosctl is never started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from runner.core.errors import Permanent
+from runner.core.secret import Secret
+from runner.drivers.talos import TalosctlDriver
+from runner.engine.observe import observe_talos
+from tests.planner.scenario import converged, desired_for
+
+from .conftest import Bundle
+
+
+def recording_talosctl(tmp_path: Path) -> tuple[Path, Path]:
+    log = tmp_path / "invocations"
+    script = tmp_path / "talosctl"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexit 1\n')
+    script.chmod(0o755)
+    return script, log
+
+
+def test_the_driver_refuses_an_address_outside_its_targets(bundle: Bundle, tmp_path: Path) -> None:
+    talosctl, log = recording_talosctl(tmp_path)
+    key = Secret(bundle.os_ca.key_pem.decode())
+    driver = TalosctlDriver(
+        bundle.os_ca.crt_pem, key, talosctl_path=str(talosctl), allowed_nodes=frozenset({"10.0.0.11"})
+    )
+    for call in (driver.stage, driver.version, driver.kubeconfig, driver.machine_config):
+        with pytest.raises(Permanent) as err:
+            call("10.0.0.99")
+        assert str(err.value) == "refusing to contact 10.0.0.99: it is not a node of the cluster's connection targets"
+    assert not log.exists()  # talosctl never ran, so no talosconfig was written for it
+    with contextlib.suppress(Permanent):  # the stand-in answers nothing useful; what matters is that it ran
+        driver.stage("10.0.0.11")
+    assert log.read_text().count("-n 10.0.0.11") >= 1
+
+
+class NoContact:
+    """Connections whose targets hold none of the desired addresses: touching Talos fails the test."""
+
+    def may_contact(self, address: str) -> bool:
+        return False
+
+    @property
+    def talos(self) -> object:
+        raise AssertionError("Talos was contacted for an address outside the targets")
+
+
+def test_observation_reads_a_node_at_a_new_address_as_unreachable_without_contact() -> None:
+    desired = desired_for(None)
+    vms = converged(desired).vms  # every VM running: the Talos API would be asked at each address
+    seen = observe_talos(desired, vms, NoContact())  # type: ignore[arg-type]
+    assert {name: node.stage for name, node in seen.items()} == {dn.name: "unreachable" for dn in desired.nodes}

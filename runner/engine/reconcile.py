@@ -18,6 +18,7 @@ from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
+from runner.core.planner.snapshot import SNAPSHOT_ID
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor, Secret
 from runner.core.snapshot import observed_from_snapshot, snapshot
@@ -52,6 +53,7 @@ class Outcome:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     transient: bool = False  # failed before changing anything, for a reason that may pass: retry the run
+    snapshot_failed: str | None = None  # why an etcd snapshot failed: the text of a "snapshot_failed" notice
 
     @property
     def ok(self) -> bool:
@@ -195,6 +197,8 @@ class Engine:
                 cancel=runner.cancel,
                 gate=lambda step: disruption_verdict(maintenance, self.clock()).reason() or None,
             )
+            if outcome.result.failed_step == SNAPSHOT_ID:  # the snapshot guarding a disruptive step failed
+                outcome.snapshot_failed = outcome.result.error
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
             if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
@@ -234,9 +238,10 @@ class Engine:
         )
         if taken is not None:
             reporter.log(f"scheduled etcd snapshot {taken.id} from {taken.controller} ({taken.size} bytes)")
-        if failed is not None:  # the place for a "snapshot_failed" notice
+        if failed is not None:  # a scheduled snapshot failing does not fail the run, but people should hear of it
             reporter.log(failed)
             outcome.warnings.append(failed)
+            outcome.snapshot_failed = failed
 
     def _record_after(
         self,

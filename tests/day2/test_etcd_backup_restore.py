@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from runner.cli.lab.session import LabSession
 from runner.cli.main import app
+from runner.engine.reconcile import NullReporter
+from runner.engine.source import DirSource
 from runner.lab.talos import NodeFaults
 from runner.lab.talos.etcd_snapshot import lose_etcd
 from tests.day2.conftest import push_change, steps_of
@@ -136,6 +138,10 @@ def test_a_failed_snapshot_stops_the_disruptive_controller_step(lab: LabSession)
         assert "etcd snapshot of cluster home failed, so nothing disruptive was started" in (run["error"] or "")
         assert steps_of(lab, run)[0] == "etcd_snapshot"  # the update of VM 300 never started
         assert lab.world.proxmox_state.vms[300].effective().get("memory") == before  # the VM was not touched
+        # What the service hands its "snapshot_failed" notice: the same reconcile, seen from the engine.
+        outcome = lab.engine.reconcile(DirSource(lab.clone), "home", apply=True, reporter=NullReporter())
+        assert outcome.result is not None and outcome.result.failed_step == "etcd_snapshot"
+        assert (outcome.snapshot_failed or "").startswith("etcd snapshot of cluster home failed")
     finally:
         for ip in CONTROLLERS:
             talos.set_faults(ip, NodeFaults())

@@ -7,10 +7,12 @@ import typer
 from runner.cli import (
     cmd_access,
     cmd_apply,
+    cmd_backup,
     cmd_doctor,
     cmd_init,
     cmd_lab,
     cmd_plan,
+    cmd_restore,
     cmd_rotate,
     cmd_schema,
     cmd_serve,
@@ -38,6 +40,8 @@ for module in (
     cmd_schema,
     cmd_watch,
     cmd_rotate,
+    cmd_backup,
+    cmd_restore,
 ):
     module.register(app)
 

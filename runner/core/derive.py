@@ -46,6 +46,7 @@ class Desired:
     flux_path: str | None
     flux_recipient: str | None = None  # the Flux key's public half from cluster.yaml (flux.ageRecipient)
     flux_settings: tuple[tuple[str, str], ...] = ()  # the cluster-settings ConfigMap's data, sorted
+    etcd_snapshots: bool = False  # snapshot etcd before disruptive control-plane steps (spec: backups)
 
     @property
     def controllers(self) -> tuple[DesiredNode, ...]:
@@ -156,4 +157,5 @@ def derive(cluster: Cluster, flux_version: str | None = None) -> Desired:
         flux_path=cluster.flux.path if cluster.flux else None,
         flux_recipient=cluster.flux.age_recipient if cluster.flux else None,
         flux_settings=tuple(sorted(cluster_settings(cluster).items())) if cluster.flux else (),
+        etcd_snapshots=cluster.backups is not None,
     )

@@ -176,6 +176,28 @@ class Maintenance(Model):
         return self
 
 
+class Backups(Model):
+    """etcd snapshots: on a schedule and before every disruptive control-plane step (stored where the
+    runner's `backup_dir` setting says, encrypted to the repository's age recipients)."""
+
+    every: Annotated[str, StringConstraints(pattern=r"^(\d+d)?(\d+h)?(\d+m)?$", min_length=2)] = Field(
+        "24h", description="How often a snapshot is taken: 6h, 1d, 90m, 1d12h"
+    )
+    keep: int = Field(7, ge=1, le=1000, description="How many snapshots are kept; older ones are deleted")
+
+    @property
+    def interval(self) -> dt.timedelta:
+        parts = dict(re.findall(r"(\d+)([dhm])", self.every))
+        return dt.timedelta(days=int(parts.get("d", 0)), hours=int(parts.get("h", 0)), minutes=int(parts.get("m", 0)))
+
+    @field_validator("every")
+    @classmethod
+    def _not_zero(cls, value: str) -> str:
+        if not any(int(n) for n in re.findall(r"\d+", value)):
+            raise ValueError("the interval must be longer than zero")
+        return value
+
+
 class Cluster(Model):
     """A whole cluster: the one document in cluster.yaml."""
 
@@ -194,6 +216,7 @@ class Cluster(Model):
     allow_destroy: bool = Field(False, description="Allow plans that delete VMs or remove controllers")
     drift: Literal["correct", "report"] = Field("correct", description="Correct drift, or only report it")
     maintenance: Maintenance | None = Field(None, description="Maintenance windows for disruptive steps")
+    backups: Backups | None = Field(None, description="etcd snapshots: schedule and how many to keep")
 
     @property
     def controllers(self) -> tuple[Node, ...]:

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     DRAIN_NODE = "drain_node"
     UNCORDON_NODE = "uncordon_node"
     MOVE_ENDPOINT = "move_endpoint"
+    ETCD_SNAPSHOT = "etcd_snapshot"
 
 
 class Phase(StrEnum):
@@ -54,6 +55,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.ETCD_LEAVE: Phase.TALOS,
     Kind.UPGRADE_KUBERNETES: Phase.TALOS,
     Kind.SYNC_MANIFESTS: Phase.TALOS,
+    Kind.ETCD_SNAPSHOT: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,

@@ -75,3 +75,19 @@ def opens_data_key(private: Secret, stanzas: list[str]) -> bool:
             continue
         return True
     return False
+def encrypt_to(data: bytes, recipients: list[str]) -> bytes:
+    """age-encrypt `data` so that any one of `recipients` (age1... public keys) can open it."""
+    try:
+        keys = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
+    except Exception:  # pyrage's own error types
+        raise SecretsError(f"not an age recipient among {', '.join(recipients)}") from None
+    if not keys:
+        raise SecretsError("no age recipient to encrypt to")
+    return bytes(pyrage.encrypt(data, keys))
+
+
+def decrypt_with(data: bytes, key: AgeKey) -> bytes:
+    try:
+        return bytes(pyrage.decrypt(data, [pyrage.x25519.Identity.from_str(key.private.reveal())]))
+    except Exception:  # pyrage.DecryptError and friends: wrong key or damaged file
+        raise SecretsError(f"the age key {key.path} ({key.public}) cannot decrypt this file") from None

@@ -18,9 +18,11 @@ from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.kube import flux_install
 from runner.drivers.talos_schema import validate_config_text
 from runner.engine import kubernetes_upgrade
+from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig
 from runner.engine.drain_steps import DrainSteps
+from runner.engine.etcd_snapshots import Controller, take_snapshot
 from runner.engine.key_separation import FluxKey
 from runner.engine.targets import Connections
 from runner.engine.waits import wait_until
@@ -41,6 +43,7 @@ class StepRunner(DrainSteps):
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     log: Callable[[str], None] = print
     endpoint_configs: dict[str, NodeConfig] = dataclasses.field(default_factory=dict)  # naming the VIP
+    age_recipients: tuple[str, ...] = ()  # who can open etcd snapshots (see etcd_snapshots.age_recipients)
 
     def __call__(self, step: Step) -> str | None:
         handler = getattr(self, f"_{step.kind.value}")
@@ -216,6 +219,23 @@ class StepRunner(DrainSteps):
         finally:
             kube.close()
         return f"etcd has {len(want)} members; Kubernetes API answers"
+
+    def _etcd_snapshot(self, step: Step) -> str:
+        """Raises SnapshotFailed (Permanent): the disruptive step after it then never starts."""
+        keep = self.cluster.backups.keep if self.cluster.backups else 1
+        controllers = [Controller(c.name, c.ip) for c in self.desired.controllers]
+        info, pruned = take_snapshot(
+            self.conns.talos,
+            controllers,
+            BackupStore(self.conns.settings.backup_dir),
+            cluster=self.desired.cluster,
+            keep=keep,
+            recipients=list(self.age_recipients),
+            reason=f"before {step.params.get('before', 'a disruptive step')}",
+            exclude=tuple(step.params.get("exclude") or ()),
+        )
+        kept = f"; deleted {len(pruned)} older" if pruned else ""
+        return f"snapshot {info.id} from {info.controller} ({info.size} bytes, encrypted){kept}"
 
     def _etcd_leave(self, step: Step) -> str:
         """Remove a departing controller's member through a remaining controller (works even if it is down)."""

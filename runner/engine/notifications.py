@@ -19,7 +19,7 @@ from runner.drivers.notify import Level, NotifyApi
 
 log = logging.getLogger(__name__)
 
-Event = Literal["run_started", "run_succeeded", "run_failed", "drift_found", "window_wait"]
+Event = Literal["run_started", "run_succeeded", "run_failed", "drift_found", "window_wait", "snapshot_failed"]
 EVENTS: tuple[Event, ...] = get_args(Event)
 LEVELS: dict[Event, Level] = {
     "run_started": "info",
@@ -27,6 +27,7 @@ LEVELS: dict[Event, Level] = {
     "run_failed": "failure",
     "drift_found": "warning",
     "window_wait": "info",
+    "snapshot_failed": "failure",
 }
 TITLES: dict[Event, str] = {
     "run_started": "run started",
@@ -34,6 +35,7 @@ TITLES: dict[Event, str] = {
     "run_failed": "run failed",
     "drift_found": "drift found",
     "window_wait": "waiting for a maintenance window",
+    "snapshot_failed": "etcd snapshot failed",
 }
 
 

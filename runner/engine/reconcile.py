@@ -18,16 +18,21 @@ from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
+from runner.core.planner.snapshot import SNAPSHOT_ID
 from runner.core.render import render_markdown
 from runner.core.secret import Redactor
 from runner.core.snapshot import observed_from_snapshot, snapshot
+from runner.core.spec import Backups
 from runner.core.state import Observed
 from runner.core.steps import Kind, Plan, Step
 from runner.drivers import workdir
-from runner.drivers.sops import SopsCli
+from runner.drivers.age import read_key
+from runner.drivers.sops import SopsCli, default_age_key_file
+from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, RenderedConfigs, config_endpoint, node_configs, with_config_hashes
 from runner.engine.connection_targets import ConnectionTargets, annotated, targets_of
+from runner.engine.etcd_snapshots import Controller, age_recipients, snapshot_if_due
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.key_separation import checked_flux_key
@@ -49,6 +54,7 @@ class Outcome:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     transient: bool = False  # failed before changing anything, for a reason that may pass: retry the run
+    snapshot_failed: str | None = None  # why an etcd snapshot failed: the text of a "snapshot_failed" notice
 
     @property
     def ok(self) -> bool:
@@ -99,6 +105,12 @@ class Engine:
         from runner.drivers.kube import vendored_flux_version
 
         return vendored_flux_version()
+
+    def snapshot_recipients(self, source: Source, name: str) -> tuple[str, ...]:
+        sops_config = source.read(".sops.yaml")
+        own = self.settings.age_key_file or default_age_key_file()
+        public = read_key(own).public if own.exists() else None
+        return tuple(age_recipients(sops_config.decode() if sops_config else None, name, public))
 
     def prepare(
         self, source: Source, name: str, allow_destroy: bool = False, targets: ConnectionTargets | None = None
@@ -185,6 +197,7 @@ class Engine:
                 endpoint_configs=self.endpoint_configs(loaded, conns, desired)
                 if any(s.kind is Kind.MOVE_ENDPOINT for s in outcome.plan.steps)
                 else {},
+                age_recipients=self.snapshot_recipients(source, name),
             )
             outcome.result = execute(
                 plan,
@@ -194,8 +207,12 @@ class Engine:
                 cancel=runner.cancel,
                 gate=lambda step: disruption_verdict(maintenance, self.clock()).reason() or None,
             )
+            if outcome.result.failed_step == SNAPSHOT_ID:  # the snapshot guarding a disruptive step failed
+                outcome.snapshot_failed = outcome.result.error
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
+            if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
+                self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter)
             self._record_after(name, desired, conns, observed, plan, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))
@@ -209,6 +226,32 @@ class Engine:
                 outcome.result.error = redactor(outcome.result.error)  # a driver's error may echo a secret
             outcome.warnings = [redactor(w) for w in outcome.warnings]
         return outcome
+
+    def _scheduled_snapshot(
+        self,
+        backups: Backups,
+        desired: Desired,
+        conns: Connections,
+        source: Source,
+        outcome: Outcome,
+        reporter: Reporter,
+    ) -> None:
+        taken, failed = snapshot_if_due(
+            conns.talos,
+            [Controller(c.name, c.ip) for c in desired.controllers],
+            BackupStore(self.settings.backup_dir),
+            cluster=desired.cluster,
+            every=backups.interval,
+            keep=backups.keep,
+            recipients=list(self.snapshot_recipients(source, desired.cluster)),
+            now=self.clock(),
+        )
+        if taken is not None:
+            reporter.log(f"scheduled etcd snapshot {taken.id} from {taken.controller} ({taken.size} bytes)")
+        if failed is not None:  # a scheduled snapshot failing does not fail the run, but people should hear of it
+            reporter.log(failed)
+            outcome.warnings.append(failed)
+            outcome.snapshot_failed = failed
 
     def _record_after(
         self,

@@ -95,6 +95,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
             plan_json=render_json(outcome.plan) if outcome.plan else None,
             error=error,
             waiting=outcome.waiting,
+            snapshot_failed=outcome.snapshot_failed,
         )
 
     return run

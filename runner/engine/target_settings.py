@@ -26,6 +26,9 @@ class TargetSettings(BaseSettings):
     age_key_file: Path | None = Field(
         None, description="age key for SOPS (default: SOPS_AGE_KEY_FILE, then sops' path)"
     )
+    backup_dir: Path = Field(
+        Path("backups"), description="Where etcd snapshots are stored (age-encrypted), e.g. a NAS mount"
+    )
     proxmox_url: str | None = Field(None, description="Use this Proxmox API URL instead of the spec's proxmox.url")
     proxmox_ca_bundle: Path | None = Field(None, description="CA bundle for the Proxmox API (overrides the spec's)")
     image_factory_url: str | None = Field(None, description="Use this Image Factory instead of the spec's")

@@ -40,6 +40,7 @@ class RunResult:
     plan_json: str | None = None  # the plan as data (steps, reasons, dependencies) for the UI; never secrets
     error: str | None = None
     waiting: str | None = None  # disruptive steps held for a maintenance window, and until when
+    snapshot_failed: str | None = None  # why an etcd snapshot failed (a disruptive step did not start)
 
 
 class RunContext:
@@ -344,6 +345,8 @@ class Worker:
             self._notify(ctx, req, event, f"{req.mode} of {commit[:12]}: {result.summary}")
         if result.waiting:
             self._notify(ctx, req, "window_wait", result.waiting)
+        if result.snapshot_failed:
+            self._notify(ctx, req, "snapshot_failed", result.snapshot_failed)
         if req.trigger == "drift" and (drift := drift_lines(result.plan_json)):
             self._notify(ctx, req, "drift_found", "\n".join(drift))
         if retry:

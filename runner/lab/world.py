@@ -26,13 +26,14 @@ from runner.lab.gate import Gate
 from runner.lab.gitserver import LabGitServer
 from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as create_factory_app
-from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, pod_security, serve_kube_twin
+from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, etcd_data, pod_security, serve_kube_twin
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos.etcd_snapshot import EtcdStore
 from runner.lab.talos.kubeprism import kubeprism_endpoints
 from runner.lab.talos.machineconfig import image_version
 
@@ -130,6 +131,13 @@ class LabWorld:
         )
         self.kube = serve_kube_twin(
             self.kube_twin, CertificateAuthority(self.inputs.kube_ca_crt, self.inputs.kube_ca_key)
+        )
+        store = self.kube_twin.store
+        # etcd's data in the lab is the Kubernetes twin's store: snapshots hold it, recovery brings it back
+        self.talos.lab.etcd_store = EtcdStore(
+            dump=lambda: etcd_data.dump(store),
+            load=lambda data: etcd_data.load(store, data),
+            clear=lambda: etcd_data.clear(store),
         )
         kube_port = self.kube.server.port
         self.gates = {

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse, Response
 
+from runner.engine.backups import BackupStore
 from runner.server.metrics import CONTENT_TYPE_LATEST
 from runner.server.service import Service
 
@@ -69,5 +70,11 @@ def router(service: Service) -> APIRouter:
     @api.get("/api/deliveries")
     def deliveries(limit: int = 50) -> dict[str, Any]:
         return {"deliveries": service.deliveries.recent(max(1, min(limit, 500)))}
+
+    @api.get("/api/backups")
+    def backups(cluster: str | None = None) -> dict[str, Any]:
+        """etcd snapshots in backup_dir, newest first (metadata only: the snapshots stay where they are)."""
+        found = BackupStore(service.settings.backup_dir).snapshots(cluster)
+        return {"backups": [b.to_json() for b in found]}
 
     return api

@@ -105,6 +105,22 @@ def test_a_step_held_for_a_window_is_announced_with_when_it_opens(start_runner, 
     assert notice["message"] == "waiting for the maintenance window at 2026-12-05T02:00+01:00 (CET)"
 
 
+def snapshot_refused(request: RunRequest, ctx: RunContext) -> RunResult:
+    why = "etcd snapshot of home failed on every controller: talos-cp-01: timeout"
+    return RunResult(ok=False, summary="failed at etcd/snapshot", snapshot_failed=why)
+
+
+def test_a_failed_snapshot_is_announced(start_runner, endpoint) -> None:
+    runner = start_runner(
+        snapshot_refused, drift_interval=0.3, notify_urls=[endpoint.url], notify_events=["snapshot_failed"]
+    )
+    wait_until(lambda: "home: etcd snapshot failed" in endpoint.titles(), what="snapshot notice")
+    runner.service.worker.stop()
+    notice = next(r for r in endpoint.received if r["title"] == "home: etcd snapshot failed")
+    assert notice["message"] == "etcd snapshot of home failed on every controller: talos-cp-01: timeout"
+    assert notice["type"] == "failure"
+
+
 class Blocked:
     """A notification target that does not answer until released: a dead chat service."""
 

@@ -41,6 +41,7 @@ def ui(tmp_path: Path) -> Iterator[UI]:
         webhook_secret="ui-test-webhook-secret",
         db_path=tmp_path / "runner.db",
         cache_dir=tmp_path / "cache",
+        backup_dir=tmp_path / "backups",
         drift_interval=0,
         poll_interval=0,
     )

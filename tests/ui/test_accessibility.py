@@ -14,6 +14,7 @@ from tests.ui.uikit import Page, squash
 
 CSS = Path(ui_package.__file__).parent / "static" / "ui.css"
 PAGES = ["/", "/runs", "/runs?mode=plan", "/prs", "/runs/{0}", "/runs/{1}", "/runs/{2}", "/runs/{5}", "/runs/4242"]
+PAGES += ["/backups"]
 
 
 def palette() -> dict[str, str]:
@@ -80,7 +81,7 @@ def test_pages_have_landmarks_headings_and_labelled_tables_and_controls(ui: UI, 
 
 
 def test_current_page_is_marked_in_the_navigation(ui: UI) -> None:
-    for path, label in (("/", "Clusters"), ("/runs", "Runs"), ("/prs", "PR plans")):
+    for path, label in (("/", "Clusters"), ("/runs", "Runs"), ("/prs", "PR plans"), ("/backups", "Backups")):
         current = Page(ui.client.get(path).text).all("a", **{"aria-current": "page"})
         assert [squash(e.text) for e in current] == [label]
 

@@ -7,6 +7,7 @@ from runner.core.planner.builder import PlanBuilder
 from runner.core.planner.drain import plan_drains
 from runner.core.planner.infra import plan_node_vm, plan_removals
 from runner.core.planner.kube import plan_kubernetes
+from runner.core.planner.snapshot import plan_etcd_snapshot
 from runner.core.planner.talos import plan_talos
 from runner.core.state import Observed
 from runner.core.steps import Plan
@@ -20,6 +21,8 @@ def plan(desired: Desired, observed: Observed) -> Plan:
     plan_kubernetes(builder, desired, observed, healthy)
     # Removals come last: the remaining nodes are healthy (and any new controller joined) first.
     plan_removals(builder, desired, observed, healthy)
+    # The snapshot before the first disruptive control-plane step, then (last) the drains: snapshot, drain, step.
+    plan_etcd_snapshot(builder, desired, observed)
     # Last: every step that takes a node down gets its drain before and its uncordon after.
     plan_drains(builder, observed)
     return builder.build()

@@ -22,6 +22,7 @@ from runner.core.state import TalosStage
 from runner.drivers.talos import batch, failures
 from runner.drivers.talos.api import EtcdMember, NodeConfig, NodeStatus
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
+from runner.drivers.talos.etcd_backup import EtcdBackupCalls
 from runner.drivers.talos.process import TalosctlResult, run_talosctl
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ _STAGES: dict[str, TalosStage] = {
 }
 
 
-class TalosctlDriver:
+class TalosctlDriver(EtcdBackupCalls):
     """`TalosApi` over a talosctl binary (the real one, or the lab's twin; the driver cannot tell)."""
 
     def __init__(

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from runner.lab.talos import output, resources
+from runner.lab.talos import client_snapshot, output, resources
 from runner.lab.talos.client import CallFailed, Target, call, call_each, resolve
 from runner.lab.talos.flags import Parsed
 
@@ -60,7 +60,8 @@ def apply_config(p: Parsed) -> None:
 
 def bootstrap(p: Parsed) -> None:
     _fail_multi(p.values, p.values["nodes"], "bootstrap")
-    _prefixed("error executing bootstrap: ", "bootstrap", p.values)
+    params = client_snapshot.recover_params(p.values)
+    _prefixed("error executing bootstrap: ", "bootstrap", p.values, params)
 
 
 def version(p: Parsed) -> None:
@@ -145,6 +146,8 @@ def etcd(p: Parsed) -> None:
                     [node, m["id"], m["hostname"], ",".join(m["peer_urls"]), ",".join(m["client_urls"]), "false"]
                 )
         print(output.table(rows) if len(rows) > 1 else "", end="")
+    elif sub == "snapshot":
+        client_snapshot.save(p)
     elif sub == "leave":
         _fail_multi(v, v["nodes"], "etcd leave")
         _prefixed("", "etcd_leave", v)
@@ -249,7 +252,7 @@ def reboot(p: Parsed) -> None:
 
 def reset(p: Parsed) -> None:
     v = p.values
-    params = {"graceful": v["graceful"], "reboot": v["reboot"]}
+    params = {"graceful": v["graceful"], "reboot": v["reboot"], "system_labels": v["system-labels-to-wipe"]}
     _prefixed("error executing reset: ", "reset", v, params, insecure=v["insecure"])
 
 

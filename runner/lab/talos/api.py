@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.lab.talos import checks, etcd_api, kubeconfig, machineconfig, pki, resources, rpc
+from runner.lab.talos import checks, etcd_api, etcd_snapshot, kubeconfig, machineconfig, pki, resources, rpc
 from runner.lab.talos.lab import ClientCreds, TalosLab
 from runner.lab.talos.node import SimNode
 
@@ -110,7 +110,11 @@ def _reset(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
                 "failed to leave cluster: etcdserver: re-configuration failed due to not enough started members",
             )
         del lab.members(node.config.cluster_id)[member.id]
-    node.wipe()
+    labels = set(p.get("system_labels") or ())
+    if labels and "STATE" not in labels:
+        etcd_snapshot.wipe_ephemeral(lab, node)  # only the listed partitions: the config on STATE stays
+    else:
+        node.wipe()
     if p.get("reboot"):
         node.phase, node.deadline = "booting", lab.clock() + lab.delays.boot
     else:
@@ -147,6 +151,7 @@ SECURE: dict[str, tuple[Handler, set[str]]] = {
     "service": (etcd_api.service, READ_ROLES),
     "etcd_leave": (etcd_api.leave, ADMIN),
     "etcd_remove_member": (etcd_api.remove_member, ADMIN),
+    "etcd_snapshot": (etcd_snapshot.snapshot, ADMIN | {"os:etcd:backup"}),
     "kubeconfig": (_kubeconfig, ADMIN),
     "upgrade": (_upgrade, ADMIN | {"os:operator"}),
     "reboot": (_reboot, ADMIN | {"os:operator"}),

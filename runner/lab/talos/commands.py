@@ -86,6 +86,7 @@ SIMULATED = [
             "members": Command("members"),
             "leave": Command("leave"),
             "remove-member": Command("remove-member", args=(1, 1)),
+            "snapshot": Command("snapshot", args=(1, 1)),
         },
     ),
     Command(

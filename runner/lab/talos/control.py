@@ -37,6 +37,7 @@ class FaultsBody(BaseModel):
     stuck_in_maintenance: bool = False
     no_return_after_reboot: bool = False
     latency: float = 0.0
+    etcd_snapshot_fails: bool = False
 
 
 class RpcRequest(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.lab.talos import rpc
+from runner.lab.talos import etcd_snapshot, rpc
 from runner.lab.talos.lab import TalosLab
 from runner.lab.talos.node import SimNode
 
@@ -19,6 +19,8 @@ def bootstrap(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         raise rpc.RpcError("FailedPrecondition", "bootstrap can only be performed on a control plane node")
     if node.etcd_data:
         raise rpc.RpcError("AlreadyExists", "etcd data directory is not empty")
+    if p.get("recover_data"):
+        etcd_snapshot.recover(lab, node, p)
     lab.add_member(node)
     return {}
 

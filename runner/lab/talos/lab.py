@@ -7,11 +7,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 
 from runner.lab.talos import pki, rpc
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
+
+if TYPE_CHECKING:
+    from runner.lab.talos.etcd_snapshot import EtcdStore
 
 DEFAULT_VERSION = "v1.11.2"
 
@@ -59,6 +63,7 @@ class TalosLab:
         self.installer_available: Callable[[str], bool] = lambda image: True
         # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
         self.discovery_service = False
+        self.etcd_store: EtcdStore | None = None  # etcd's keyspace, when the lab world provides one
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:

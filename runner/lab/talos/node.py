@@ -27,6 +27,7 @@ class NodeFaults:
     stuck_in_maintenance: bool = False  # accepts apply-config --insecure but never installs
     no_return_after_reboot: bool = False  # reboot/upgrade never comes back up
     latency: float = 0.0  # seconds added to every API call to this node
+    etcd_snapshot_fails: bool = False  # `etcd snapshot` cannot reach the local etcd
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse, Response
 
+from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.journal import RESULTS
 from runner.engine.queue import ANY_CLUSTER
@@ -147,6 +148,18 @@ def router(service: Service) -> APIRouter:
         latest = latest_plan_per_pr(service.journal.runs(mode="plan", limit=PR_SCAN_LIMIT))
         rows = [{"run": r, "counts": plan_counts(r.get("plan_json"))} for r in latest]
         return render("prs.html", current="/prs", title="PR plans", refresh=None, rows=rows)
+
+    @ui.get("/backups", response_class=HTMLResponse)
+    def backups() -> HTMLResponse:
+        found = BackupStore(service.settings.backup_dir).snapshots()
+        return render(
+            "backups.html",
+            current="/backups",
+            title="Backups",
+            refresh=None,
+            backups=found,
+            backup_dir=service.settings.backup_dir,
+        )
 
     @ui.get("/ui/static/{name}")
     def static(name: str) -> Response:

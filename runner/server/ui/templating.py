@@ -19,7 +19,7 @@ CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
-NAV = (("/", "Clusters"), ("/runs", "Runs"), ("/prs", "PR plans"))
+NAV = (("/", "Clusters"), ("/runs", "Runs"), ("/prs", "PR plans"), ("/backups", "Backups"))
 
 
 def make_environment() -> Environment:

@@ -101,7 +101,9 @@ class Settings(TargetSettings):
         (), description="apprise URLs that receive notices; they hold tokens, so they are treated as secrets"
     )
     notify_events: tuple[NotifyEvent, ...] = Field(
-        EVENTS, description="Which notices to send: run_started, run_succeeded, run_failed, drift_found, window_wait, snapshot_failed"
+        EVENTS,
+        description="Which notices to send: run_started, run_succeeded, run_failed, drift_found, window_wait, "
+        "snapshot_failed",
     )
     notify_plans: bool = Field(False, description="Also notify about PR plans (their comment already tells the PR)")
 

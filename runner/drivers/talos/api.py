@@ -8,8 +8,8 @@ is left out without losing the others. Steps act on one node at a time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from runner.core.secret import Secret

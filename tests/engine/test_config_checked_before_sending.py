@@ -17,9 +17,12 @@ from runner.core.talos import bundle_from_yaml
 from runner.drivers.talos import TalosctlDriver
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.configs import NodeConfig, node_configs
+from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.handlers import StepRunner
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
+from runner.lab.imagefactory import FactoryState, create_app
+from runner.lab.serve import serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 NODE = "talos-cp-01"
@@ -50,8 +53,12 @@ def _step_runner(tmp_path: Path, break_config: bool) -> tuple[StepRunner, Path]:
     talosctl.write_text(RECORDING_TALOSCTL.format(log=log))
     talosctl.chmod(0o755)
     driver = TalosctlDriver(bundle.certs.os.crt.encode(), bundle.certs.os.key, talosctl_path=str(talosctl))
-    settings = TargetSettings(db_path=tmp_path / "runner.db", boot_timeout=10, poll_seconds=0.05)
-    conns = Connections(settings, cluster, secrets, _talos=driver)
+    # The runner registers the node's schematic with the factory before installing: a local factory twin.
+    factory = serve_in_thread(create_app(FactoryState()))
+    settings = TargetSettings(
+        db_path=tmp_path / "runner.db", boot_timeout=10, poll_seconds=0.05, image_factory_url=factory.url
+    )
+    conns = Connections(settings, ConnectionTargets.of(cluster), secrets, _talos=driver)
     store = ClusterStateStore(tmp_path / "runner.db")
     runner = StepRunner(cluster, desired, conns, configs, store, None, False, log=lambda _: None)
     return runner, log

@@ -33,7 +33,9 @@ def runner_with(health: dict[str, list[bool]] | None = None) -> tuple[StepRunner
     talos = ScriptedTalos(CONTROLLERS, factory, health_script=health or {})
     proxmox = ScriptedProxmox(talos, {dn.vm.vmid: dn.ip for dn in desired.nodes})
     conns: Any = ScriptedConnections(talos, proxmox, factory)
-    runner = StepRunner(cluster, desired, conns, {}, store=None, age_key=None, handoff=False, log=lambda _: None)  # type: ignore[arg-type]
+    runner = StepRunner(
+        cluster, desired, conns, {}, store=None, flux_key=lambda: None, handoff=False, log=lambda _: None  # type: ignore[arg-type]
+    )
     return runner, talos, proxmox
 
 

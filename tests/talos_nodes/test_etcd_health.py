@@ -8,7 +8,7 @@ import pytest
 from runner.core.errors import Transient
 from runner.drivers.talos import TalosctlDriver
 from runner.lab.talos import Delays, TalosLab, TalosTwin, machineconfig
-from tests.talos_nodes.conftest import Bundle, running, wait_until
+from tests.talos_nodes.conftest import Bundle, running, talosctl_as_runner, wait_until
 
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 
@@ -78,7 +78,7 @@ def test_service_etcd_reports_health_through_talosctl(twin: TalosTwin, driver: T
     assert driver.etcd_healthy("10.0.0.11") is False  # not bootstrapped: etcd is still preparing
     driver.bootstrap("10.0.0.11")
     assert driver.etcd_healthy("10.0.0.11") is True
-    driver.reboot("10.0.0.11")
+    assert talosctl_as_runner(driver, "reboot", nodes=["10.0.0.11"]).returncode == 0
     wait_until(lambda: twin.phase("10.0.0.11") == "running", "back running")
     assert driver.etcd_healthy("10.0.0.11") is False  # running, listed, but not serving yet
     wait_until(lambda: driver.etcd_healthy("10.0.0.11"), "etcd healthy again", timeout=5)
@@ -95,7 +95,7 @@ def test_upgrade_waits_for_a_peer_that_is_still_starting(
             node.etcd_ready_at = None
     driver.bootstrap(CONTROLLERS[0])
     wait_until(lambda: len(driver.etcd_members(CONTROLLERS[0])) == 3, "three members")
-    driver.reboot(CONTROLLERS[1])
+    assert talosctl_as_runner(driver, "reboot", nodes=[CONTROLLERS[1]]).returncode == 0
     wait_until(lambda: twin.phase(CONTROLLERS[1]) == "running", "cp1 back")
     with pytest.raises(Transient, match="all members must be healthy to perform an upgrade"):
         driver.upgrade(CONTROLLERS[2], "ghcr.io/siderolabs/installer:v1.11.3")

@@ -213,6 +213,10 @@ class Engine:
                 self.store.set_applied(name, commit)
             if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
                 self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter)
+            if any(s.kind is Kind.MOVE_ENDPOINT and outcome.result.statuses.get(s.id) == "done" for s in plan.steps):
+                # The nodes' configs now name the VIP: convergence is judged against what the next run wants.
+                vip_configs = self.endpoint_configs(loaded, conns, desired)
+                desired = with_config_hashes(desired, vip_configs)
             self._record_after(name, desired, conns, observed, plan, outcome, reporter)
         except (RunnerError, SecretsError) as exc:
             outcome.error = redactor(str(exc))

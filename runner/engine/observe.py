@@ -173,21 +173,22 @@ def observe_cluster(desired: Desired, conns: Connections, facts: ClusterFacts) -
             return base
     kube = conns.kube(facts.endpoint or desired.initial_endpoint)
     try:
-        if not kube.api_ready():
+        try:  # the node list doubles as the probe: it answers, or the API server is not up yet
+            cordoned = frozenset(kube.cordoned_by_runner())
+        except Transient:
             return dataclasses.replace(base, bootstrapped=True)
         statuses = kube.kustomizations_status()
-        flux_version = kube.flux_version()
+        flux_version, flux_recipient = kube.flux_facts()
         settings = kube.flux_settings() if flux_version else None
         return dataclasses.replace(
             base,
             bootstrapped=True,
             kube_api_ready=True,
             flux_version=flux_version,
-            # Which Flux key the cluster holds: only worth a request once Flux is there.
-            flux_recipient=kube.sops_age_recipient() if flux_version else None,
+            flux_recipient=flux_recipient,
             flux_settings=tuple(sorted(settings.items())) if settings is not None else None,
             kustomizations_ready=bool(statuses) and all(s.verdict == "ready" for s in statuses),
-            cordoned=frozenset(kube.cordoned_by_runner()),
+            cordoned=cordoned,
         )
     finally:
         kube.close()

@@ -126,11 +126,13 @@ class Engine:
         configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered, endpoint)
         return loaded, conns, with_config_hashes(base, configs), configs
 
-    @staticmethod
-    def endpoint_configs(loaded: LoadedCluster, conns: Connections, desired: Desired) -> dict[str, NodeConfig]:
-        """What the move-endpoint steps apply once the VIP answers: the same configs, naming the VIP."""
+    def endpoint_configs(self, loaded: LoadedCluster, conns: Connections, desired: Desired) -> dict[str, NodeConfig]:
+        """What the move-endpoint steps apply once the VIP answers: the same configs, naming the VIP (rendered
+        into the memo, so the next run, which wants exactly these, renders nothing)."""
         assert loaded.secrets is not None
-        return node_configs(loaded.cluster, desired, loaded.secrets, conns.bundle, endpoint=desired.vip_endpoint)
+        return node_configs(
+            loaded.cluster, desired, loaded.secrets, conns.bundle, self.rendered, endpoint=desired.vip_endpoint
+        )
 
     def reconcile(
         self,

@@ -84,14 +84,12 @@ class KubeApi(Protocol):
         """Patched gotk-components, the cluster-settings ConfigMap, the sops-age Secret, the flux-system
         GitRepository and root Kustomization."""
 
-    def sops_age_recipient(self) -> str | None:
-        """The public half of the age key in the sops-age Secret (from its annotation); None when absent."""
+    def flux_facts(self) -> tuple[str | None, str | None]:
+        """(installed Flux version, public half of the Flux key it holds), from one read of the flux-system
+        Namespace; (None, None) when Flux is not installed."""
 
     def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
         """Apply the sops-age Secret holding `sops_age_key` (a rotated Flux key), replacing the old key."""
-
-    def flux_version(self) -> str | None:
-        """The installed Flux version (from the flux-system Namespace), or None when Flux is not installed."""
 
     def flux_settings(self) -> dict[str, str] | None:
         """The cluster-settings ConfigMap's data in flux-system, or None when it does not exist."""

@@ -135,10 +135,7 @@ class LightkubeApi(NodeDrainOps):
         return True
 
     def flux_version(self) -> str | None:
-        ns = self.get("v1", "Namespace", flux_install.FLUX_NAMESPACE)
-        if ns is None:
-            return None
-        return ((ns.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/version")
+        return self.flux_facts()[0]
 
     def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
         if kind not in KINDS:
@@ -150,15 +147,26 @@ class LightkubeApi(NodeDrainOps):
             self._client.patch(res, name, patch, namespace=namespace, patch_type=PatchType.MERGE)
         return token
 
-    def sops_age_recipient(self) -> str | None:
-        secret = self.get("v1", "Secret", flux_install.SOPS_SECRET, flux_install.FLUX_NAMESPACE)
-        if secret is None:
-            return None
-        annotations = (secret.get("metadata") or {}).get("annotations") or {}
-        return annotations.get(flux_install.FLUX_KEY_ANNOTATION)
+    def flux_facts(self) -> tuple[str | None, str | None]:
+        """(installed Flux version, public half of the Flux key it holds), both read off the flux-system
+        Namespace in one request; (None, None) when Flux is not installed."""
+        ns = self.get("v1", "Namespace", flux_install.FLUX_NAMESPACE)
+        if ns is None:
+            return None, None
+        meta = ns.get("metadata") or {}
+        version = (meta.get("labels") or {}).get("app.kubernetes.io/version")
+        return version, (meta.get("annotations") or {}).get(flux_install.FLUX_KEY_ANNOTATION)
 
     def replace_sops_secret(self, sops_age_key: Secret, *, handoff: bool = False) -> None:
         self.apply([flux_install.sops_secret(sops_age_key)], handoff=handoff)
+        recipient = {flux_install.FLUX_KEY_ANNOTATION: flux_install.age_recipient(sops_age_key)}
+        with translated(f"annotate Namespace {flux_install.FLUX_NAMESPACE}"):
+            self._client.patch(
+                Namespace,
+                flux_install.FLUX_NAMESPACE,
+                {"metadata": {"annotations": recipient}},
+                patch_type=PatchType.MERGE,
+            )
 
     def kustomizations_status(self) -> list[FluxStatus]:
         res = self._resource(KINDS["Kustomization"], "Kustomization")
@@ -283,6 +291,10 @@ class LightkubeApi(NodeDrainOps):
         settings: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         components = flux_install.patched_components()
+        for doc in components:  # which Flux key the cluster holds, where observation reads it anyway
+            if doc["kind"] == "Namespace" and doc["metadata"]["name"] == flux_install.FLUX_NAMESPACE:
+                annotations = doc["metadata"].setdefault("annotations", {})
+                annotations[flux_install.FLUX_KEY_ANNOTATION] = flux_install.age_recipient(sops_age_key)
         crds = [d for d in components if d["kind"] == "CustomResourceDefinition"]
         applied = self.apply(crds, handoff=handoff)
         for crd in crds:

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from runner.cli.main import app
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES
 
-from .conftest import doctor, failures
+from .conftest import REPO_ROOT, doctor, failures
 
 
 def test_doctor_passes_with_the_documented_role(lab, twin):
@@ -16,6 +16,7 @@ def test_doctor_passes_with_the_documented_role(lab, twin):
     assert failures(rows) == []
     assert {row.check for row in rows} == {
         "age key",
+        "key separation",
         "proxmox version",
         "token privileges",
         "image storage",
@@ -138,3 +139,30 @@ def test_an_unreachable_proxmox_fails_once_and_skips_the_rest(lab, twin):
     assert "connection failed" in rows["proxmox version"].detail
     for check in ("token privileges", "image storage", "bridge", "vmids"):
         assert rows[check].result.value == "skip"
+
+
+def test_doctor_refuses_a_flux_key_that_would_open_the_machine_secrets(lab, tmp_path):
+    """A repository whose .sops.yaml would encrypt the machine secrets to the Flux key too."""
+    import dataclasses
+    import shutil
+
+    from runner.engine.doctor import build_context
+    from runner.engine.doctor.secrets import key_separation
+
+    root = tmp_path / "repo"
+    for rel in (".sops.yaml", "clusters/home/cluster.yaml", "clusters/home/secrets.sops.yaml"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / rel, root / rel)
+    shutil.copytree(REPO_ROOT / "flux", root / "flux")
+    rules = (root / ".sops.yaml").read_text()
+    flux_rule = rules.split("age: ")[-1].split(",")[0]  # the Flux recipient leads the flux/ rule
+    runner_line = "    age: age1w6wpgww66yncmpc5dk2et76e5xekl2zexk8sy5vr2f4j3ua8559scafpdn\n"
+    assert runner_line in rules
+    (root / ".sops.yaml").write_text(
+        rules.replace(runner_line, runner_line.rstrip("\n") + "," + flux_rule + "\n", 1)
+    )
+    ctx = dataclasses.replace(build_context(REPO_ROOT, "home", lab.settings), root=root)
+    rows = key_separation(ctx)
+    assert [row.result.value for row in rows] == ["fail"], rows
+    assert rows[0].detail.startswith(".sops.yaml:"), rows[0]
+    assert flux_rule[:12] in rows[0].detail or "Flux" in rows[0].detail, rows[0]

@@ -11,6 +11,7 @@ from runner.engine.doctor.model import Check
 
 CHECKS: tuple[Check, ...] = (
     secrets.age_key,
+    secrets.key_separation,
     proxmox.pve_version,
     proxmox.token_privileges,
     proxmox.image_storage,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from runner.drivers.sops import default_age_key_file
 from runner.engine.doctor.model import DoctorContext, Result, Row
+from runner.engine.key_separation import key_separation_findings
 
 
 def age_key(ctx: DoctorContext) -> list[Row]:
@@ -16,3 +18,12 @@ def age_key(ctx: DoctorContext) -> list[Row]:
             )
         ]
     return [Row("age key", Result.OK, f"clusters/{ctx.name}/secrets.sops.yaml decrypts")]
+
+
+def key_separation(ctx: DoctorContext) -> list[Row]:
+    """The Flux key (the one the cluster gets) opens the flux/ files and never the machine secrets."""
+    runner_key = ctx.settings.age_key_file or default_age_key_file()
+    findings = key_separation_findings(ctx.root, ctx.name, runner_key if runner_key.exists() else None)
+    if not findings:
+        return [Row("key separation", Result.OK, "the Flux key opens flux/ files only, not the machine secrets")]
+    return [Row("key separation", Result.FAIL, str(f).split("; fix: ")[0], f.fix) for f in findings]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
-from runner.cli.common import cluster_location, console, errors_as_exit
+from runner.cli.common import cluster_location, errors_as_exit
 from runner.engine.backups import BackupStore
 from runner.engine.recovery import backup_now
 from runner.engine.target_settings import TargetSettings
@@ -35,7 +36,7 @@ def list_backups(
     name = Path(cluster).name if cluster else None
     infos = BackupStore(settings.backup_dir).snapshots(name)
     if not infos:
-        console.print(f"no etcd snapshots in {settings.backup_dir}" + (f" for {name}" if name else ""))
+        _console().print(f"no etcd snapshots in {settings.backup_dir}" + (f" for {name}" if name else ""))
         return
     table = Table(title=f"etcd snapshots in {settings.backup_dir}")
     for column in ("id", "cluster", "taken at (UTC)", "size", "kubernetes", "talos", "from", "why"):
@@ -51,7 +52,7 @@ def list_backups(
             i.controller,
             i.reason,
         )
-    console.print(table)
+    _console().print(table)
 
 
 @backup_app.command("now")
@@ -60,7 +61,7 @@ def now(cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The clus
     root, name = cluster_location(cluster_dir)
     with errors_as_exit():
         info, pruned = backup_now(root, name)
-    console.print(
+    _console().print(
         f"[green]snapshot {info.id}[/] of {name} from {info.controller}: {_size(info.size)}"
         + (f"; deleted {len(pruned)} older" if pruned else ""),
         highlight=False,
@@ -69,3 +70,7 @@ def now(cluster_dir: Path = typer.Argument(Path("clusters/home"), help="The clus
 
 def register(app: typer.Typer) -> None:
     app.add_typer(backup_app, name="backup")
+
+
+def _console() -> Console:
+    return Console()  # made per call, not at import: the table fits the terminal the command runs in

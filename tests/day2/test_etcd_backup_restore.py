@@ -25,6 +25,7 @@ from runner.lab.talos.etcd_snapshot import lose_etcd
 from tests.day2.conftest import push_change, steps_of
 from tests.e2e.labkit import describe, start_lab, wait_until
 
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-etcd")]  # one lab, its stories in order
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 
 

@@ -115,13 +115,15 @@ def test_kubernetes_upgrade_refuses_a_skipped_minor_then_rolls_one_minor(lab: La
     assert "skips a minor version" in (skipped["error"] or "")
     upgraded = push_change(lab, "version: v1.34.0", "version: v1.33.2", "k8s 1.33")
     assert upgraded["result"] == "success", describe(upgraded)
-    steps = [s for s in plan_of(lab, upgraded)["steps"] if s["kind"] == "apply_config"]
+    steps = [s for s in plan_of(lab, upgraded)["steps"] if s["kind"] == "upgrade_kubernetes"]
+    # upgrade-k8s order: kube-apiserver on each controller first
     assert [s["target"] for s in steps][:3] == ["node/talos-cp-01", "node/talos-cp-02", "node/talos-cp-03"]
     assert all("v1.32.1→v1.33.2" in s["reason"] for s in steps)
     done = steps_of(lab, upgraded)
     for node in ("talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"):
-        drain, config, uncordon = (done.index(f"node/{node}/{s}") for s in ("drain", "config", "uncordon"))
-        assert drain < config < uncordon, done
+        # each node is drained around its kubelet restart and uncordoned after
+        drain, kubelet = done.index(f"node/{node}/drain"), done.index(f"kubernetes/kubelet/{node}")
+        assert drain < kubelet < done.index(f"node/{node}/uncordon"), done
 
 
 def test_removing_a_worker_and_a_controller(lab: LabSession) -> None:

@@ -118,7 +118,12 @@ def test_b_a_memory_change_reboots_just_that_vm(home: Home) -> None:
     assert run["result"] == "success", describe(run)
 
     steps = plan_steps(run)
-    assert [(s["kind"], s["target"], s["disruptive"]) for s in steps] == [("update_vm", "vm/303", True)], steps
+    # The reboot is wrapped in the node's drain and uncordon: its pods move first, and come back after.
+    assert [(s["kind"], s["target"], s["disruptive"]) for s in steps] == [
+        ("drain_node", "node/talos-worker-01", True),
+        ("update_vm", "vm/303", True),
+        ("uncordon_node", "node/talos-worker-01", False),
+    ], steps
     assert "memory" in steps[0]["reason"]
     assert all(s["status"] == "succeeded" for s in run_details(session, run)["steps"])
 

@@ -129,6 +129,11 @@ def test_snapshot_wipe_restore_brings_the_same_objects_back(lab: LabSession) -> 
 
 
 def test_a_failed_snapshot_stops_the_disruptive_controller_step(lab: LabSession) -> None:
+    # xdist may give this test a lab of its own (module fixtures are rebuilt when tests interleave): make sure
+    # the spec asks for backups, as after the story above.
+    if "\nbackups:" not in (lab.clone / "clusters/home/cluster.yaml").read_text():
+        added = push_change(lab, "\nflux:", "\nbackups:\n  every: 6h\n  keep: 3\n\nflux:", "back up etcd every 6h")
+        assert added["result"] == "success", describe(added)
     talos = lab.world.talos.lab
     for ip in CONTROLLERS:
         talos.set_faults(ip, NodeFaults(etcd_snapshot_fails=True))

@@ -38,7 +38,7 @@ def main() -> int:
         env = {
             **os.environ,
             "RUNNER_REPO_URL": str(Path(tmp) / "repo.git"),
-            "RUNNER_WEBHOOK_SECRET": "bench",
+            "RUNNER_WEBHOOK_SECRET": "bench-webhook-secret-of-32-chars",
             "RUNNER_DB_PATH": str(Path(tmp) / "runner.db"),
             "RUNNER_CACHE_DIR": str(Path(tmp) / "cache"),
             "RUNNER_PORT": str(port),

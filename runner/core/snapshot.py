@@ -59,8 +59,7 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
         "cordoned": sorted(c.cordoned),
         "pending_steps": [s.to_json() for s in plan.steps],
         "conflicts": list(plan.conflicts),
-        "drift": [n for n in plan.notes if n.startswith("drift")]
-        + [s.reason for s in plan.steps if s.reason.startswith("drift")],
+        "drift": plan.drift,
     }
 
 

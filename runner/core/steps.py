@@ -115,6 +115,13 @@ class Plan:
         return not self.steps
 
     @property
+    def drift(self) -> list[str]:
+        """What a plan found changed from outside: drift notes (reported only) and drift steps (to correct)."""
+        return [n for n in self.notes if n.startswith("drift")] + [
+            s.reason for s in self.steps if s.reason.startswith("drift")
+        ]
+
+    @property
     def disruptive(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.disruptive)
 

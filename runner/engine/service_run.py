@@ -96,6 +96,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
             error=error,
             waiting=outcome.waiting,
             snapshot_failed=outcome.snapshot_failed,
+            drift=tuple(outcome.plan.drift) if outcome.plan else (),
         )
 
     return run

@@ -7,7 +7,6 @@ retries of transient failures, and cancellation when the service stops or a plan
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -41,6 +40,7 @@ class RunResult:
     error: str | None = None
     waiting: str | None = None  # disruptive steps held for a maintenance window, and until when
     snapshot_failed: str | None = None  # why an etcd snapshot failed (a disruptive step did not start)
+    drift: tuple[str, ...] = ()  # what the plan found changed from outside (Plan.drift)
 
 
 class RunContext:
@@ -95,15 +95,6 @@ class RunContext:
 
 
 RunFn = Callable[[RunRequest, RunContext], RunResult]
-
-
-def drift_lines(plan_json: str | None) -> list[str]:
-    """What a drift run found: the plan's drift notes (reported) and drift steps (to be corrected)."""
-    if not plan_json:
-        return []
-    plan = json.loads(plan_json)
-    notes = [str(n) for n in plan.get("notes", []) if str(n).startswith("drift")]
-    return notes + [str(s["reason"]) for s in plan.get("steps", []) if str(s.get("reason", "")).startswith("drift")]
 
 
 def touched_clusters(
@@ -347,8 +338,8 @@ class Worker:
             self._notify(ctx, req, "window_wait", result.waiting)
         if result.snapshot_failed:
             self._notify(ctx, req, "snapshot_failed", result.snapshot_failed)
-        if req.trigger == "drift" and (drift := drift_lines(result.plan_json)):
-            self._notify(ctx, req, "drift_found", "\n".join(drift))
+        if req.trigger == "drift" and result.drift:
+            self._notify(ctx, req, "drift_found", "\n".join(result.drift))
         if retry:
             self._retry(item)
         else:

@@ -13,7 +13,9 @@ import pytest
 from servicekit import wait_until
 
 from runner.core.errors import Permanent
+from runner.core.render import render_json
 from runner.core.secret import Redactor, Secret
+from runner.core.steps import Plan
 from runner.drivers.notify import AppriseNotifier, Level
 from runner.engine.notifications import Notifications
 from runner.engine.queue import RunRequest
@@ -66,8 +68,8 @@ def leaky_failure(request: RunRequest, ctx: RunContext) -> RunResult:
 
 
 def drifted(request: RunRequest, ctx: RunContext) -> RunResult:
-    plan = {"cluster": request.cluster, "steps": [], "conflicts": [], "notes": ["drift: vm 303 is stopped"]}
-    return RunResult(ok=True, summary="no changes", plan_json=json.dumps(plan))
+    plan = Plan(request.cluster, notes=("drift: vm 303 is stopped",))
+    return RunResult(ok=True, summary="no changes", plan_json=render_json(plan), drift=tuple(plan.drift))
 
 
 def test_a_failed_apply_is_announced_to_a_local_endpoint_with_secrets_redacted(start_runner, endpoint) -> None:

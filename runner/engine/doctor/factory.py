@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.core.errors import RunnerError
-from runner.engine.doctor.model import DoctorContext, Result, Row
+from runner.engine.doctor.model import DoctorContext, Row, failed, passed
 
 
 def image_factory(ctx: DoctorContext) -> list[Row]:
@@ -14,31 +14,19 @@ def image_factory(ctx: DoctorContext) -> list[Row]:
     try:
         with ImageFactoryDriver(url, timeout=15.0) as factory:
             if version not in factory.versions():
-                return [
-                    Row(
-                        "image factory",
-                        Result.FAIL,
-                        f"{url} does not know Talos {version}",
-                        "pick a Talos version the factory offers (GET /versions), or check imageFactory.url",
-                    )
-                ]
+                return failed(
+                    "image factory",
+                    f"{url} does not know Talos {version}",
+                    "pick a Talos version the factory offers (GET /versions), or check imageFactory.url",
+                )
             available = set(factory.official_extensions(version))
     except RunnerError as exc:
-        return [Row("image factory", Result.FAIL, str(exc), "check imageFactory.url and the network to it")]
+        return failed("image factory", str(exc), "check imageFactory.url and the network to it")
     unknown = [name for name in ctx.cluster.talos.extensions if name not in available]
     if unknown:
-        return [
-            Row(
-                "image factory",
-                Result.FAIL,
-                f"not official extensions for Talos {version}: {', '.join(unknown)}",
-                "fix talos.extensions (GET /version/<v>/extensions/official lists them)",
-            )
-        ]
-    return [
-        Row(
+        return failed(
             "image factory",
-            Result.OK,
-            f"{url} knows Talos {version} and {len(ctx.cluster.talos.extensions)} extensions",
+            f"not official extensions for Talos {version}: {', '.join(unknown)}",
+            "fix talos.extensions (GET /version/<v>/extensions/official lists them)",
         )
-    ]
+    return passed("image factory", f"{url} knows Talos {version} and {len(ctx.cluster.talos.extensions)} extensions")

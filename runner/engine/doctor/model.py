@@ -71,3 +71,13 @@ class DoctorContext:
 
 # A check: one function of the context returning its rows (most return one).
 Check = Callable[[DoctorContext], list[Row]]
+
+
+def failed(check: str, detail: str, fix: str = "") -> list[Row]:
+    """The one row a check returns when it found a problem."""
+    return [Row(check, Result.FAIL, detail, fix)]
+
+
+def passed(check: str, detail: str) -> list[Row]:
+    """The one row a check returns when all is well."""
+    return [Row(check, Result.OK, detail)]

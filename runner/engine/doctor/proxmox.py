@@ -6,13 +6,15 @@ All read-only: GET /version, /access/permissions?path=..., /nodes/{node}/storage
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 
 from runner.core.errors import RunnerError
 from runner.core.state import MANAGED_TAG
 from runner.drivers.proxmox.api import ProxmoxInspect
 from runner.drivers.proxmox.privileges import Need, needs
-from runner.engine.doctor.model import DoctorContext, Result, Row
+from runner.engine.doctor.model import Check, DoctorContext, Result, Row, failed, passed
 
 MIN_VERSION = (8, 4)  # download-url with content=import of a .qcow2 file: pve-storage 8.3.6, PVE 8.4
 SETUP = "see README: Prepare your Proxmox host"
@@ -50,37 +52,47 @@ def _unavailable(ctx: DoctorContext, check: str) -> list[Row] | None:
     return None
 
 
+def proxmox_check(name: str, fix: str = "") -> Callable[[Check], Check]:
+    """A check of the host: skipped while the token or the API is missing; an API error is its failure row."""
+
+    def wrap(body: Check) -> Check:
+        @functools.wraps(body)
+        def run(ctx: DoctorContext) -> list[Row]:
+            if skipped := _unavailable(ctx, name):
+                return skipped
+            try:
+                return body(ctx)
+            except RunnerError as exc:
+                return failed(name, str(exc), fix)
+
+        return run
+
+    return wrap
+
+
+@proxmox_check("proxmox version")
 def pve_version(ctx: DoctorContext) -> list[Row]:
-    if skipped := _unavailable(ctx, "proxmox version"):
-        return skipped
     try:
         version = ctx.proxmox.version()
     except RunnerError as exc:
         ctx.proxmox_unreachable = str(exc)
-        return [Row("proxmox version", Result.FAIL, str(exc), "check proxmox.url, the CA and the API token")]
+        return failed("proxmox version", str(exc), "check proxmox.url, the CA and the API token")
     match = re.match(r"(\d+)\.(\d+)", version)
     if not match or (int(match.group(1)), int(match.group(2))) < MIN_VERSION:
-        return [
-            Row(
-                "proxmox version",
-                Result.FAIL,
-                f"PVE {version}: downloading a .qcow2 image as content 'import' needs PVE 8.4 or newer",
-                "upgrade the host to PVE 8.4 or newer (apt update && apt full-upgrade)",
-            )
-        ]
-    return [Row("proxmox version", Result.OK, f"PVE {version}")]
+        return failed(
+            "proxmox version",
+            f"PVE {version}: downloading a .qcow2 image as content 'import' needs PVE 8.4 or newer",
+            "upgrade the host to PVE 8.4 or newer (apt update && apt full-upgrade)",
+        )
+    return passed("proxmox version", f"PVE {version}")
 
 
+@proxmox_check("token privileges", SETUP)
 def token_privileges(ctx: DoctorContext) -> list[Row]:
-    if skipped := _unavailable(ctx, "token privileges"):
-        return skipped
-    try:
-        missing = missing_privileges(ctx.proxmox, cluster_needs(ctx))
-    except RunnerError as exc:
-        return [Row("token privileges", Result.FAIL, str(exc), SETUP)]
+    missing = missing_privileges(ctx.proxmox, cluster_needs(ctx))
     token = ctx.secrets.proxmox_token_id if ctx.secrets else ""
     if not missing:
-        return [Row("token privileges", Result.OK, f"{token} has every privilege the runner uses")]
+        return passed("token privileges", f"{token} has every privilege the runner uses")
     return [
         Row(
             "token privileges",
@@ -92,20 +104,16 @@ def token_privileges(ctx: DoctorContext) -> list[Row]:
     ]
 
 
+@proxmox_check("image storage", SETUP)
 def image_storage(ctx: DoctorContext) -> list[Row]:
-    if skipped := _unavailable(ctx, "image storage"):
-        return skipped
     spec = ctx.cluster.proxmox
-    try:
-        content = ctx.proxmox.storage_content(spec.node, spec.image_storage)
-    except RunnerError as exc:
-        return [Row("image storage", Result.FAIL, str(exc), SETUP)]
+    content = ctx.proxmox.storage_content(spec.node, spec.image_storage)
     if content is None:
         detail = (
             f"storage {spec.image_storage!r} does not exist on {spec.node}, or the token cannot see it "
             "(that needs Datastore.AllocateSpace or Datastore.Audit on it)"
         )
-        return [Row("image storage", Result.FAIL, detail, f"check proxmox.imageStorage ({SETUP})")]
+        return failed("image storage", detail, f"check proxmox.imageStorage ({SETUP})")
     if "import" not in content:
         return [
             Row(
@@ -115,37 +123,26 @@ def image_storage(ctx: DoctorContext) -> list[Row]:
                 f"pvesm set {spec.image_storage} --content {','.join(sorted(content | {'import'}))}",
             )
         ]
-    return [Row("image storage", Result.OK, f"{spec.image_storage} holds content type 'import'")]
+    return passed("image storage", f"{spec.image_storage} holds content type 'import'")
 
 
+@proxmox_check("bridge")
 def bridge(ctx: DoctorContext) -> list[Row]:
-    if skipped := _unavailable(ctx, "bridge"):
-        return skipped
     spec = ctx.cluster.proxmox
-    try:
-        found = ctx.proxmox.bridges(spec.node)
-    except RunnerError as exc:
-        return [Row("bridge", Result.FAIL, str(exc), "")]
+    found = ctx.proxmox.bridges(spec.node)
     if spec.bridge not in found:
         have = ", ".join(sorted(found)) or "none"
-        return [
-            Row(
-                "bridge",
-                Result.FAIL,
-                f"bridge {spec.bridge!r} does not exist on {spec.node} (bridges: {have})",
-                "set proxmox.bridge to an existing bridge, or create it (System > Network on the node)",
-            )
-        ]
-    return [Row("bridge", Result.OK, f"{spec.bridge} exists on {spec.node}")]
+        return failed(
+            "bridge",
+            f"bridge {spec.bridge!r} does not exist on {spec.node} (bridges: {have})",
+            "set proxmox.bridge to an existing bridge, or create it (System > Network on the node)",
+        )
+    return passed("bridge", f"{spec.bridge} exists on {spec.node}")
 
 
+@proxmox_check("vmids")
 def vmids(ctx: DoctorContext) -> list[Row]:
-    if skipped := _unavailable(ctx, "vmids"):
-        return skipped
-    try:
-        existing = {vm.vmid: vm for vm in ctx.proxmox.list_vms()}
-    except RunnerError as exc:
-        return [Row("vmids", Result.FAIL, str(exc), "")]
+    existing = {vm.vmid: vm for vm in ctx.proxmox.list_vms()}
     rows = []
     for node in ctx.cluster.nodes:
         vm = existing.get(node.vmid)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.core.errors import RunnerError
-from runner.engine.doctor.model import DoctorContext, Result, Row
+from runner.engine.doctor.model import DoctorContext, Result, Row, failed, passed
 
 # GitHub: "a random string of text with high entropy"; 32 characters is `openssl rand -hex 16`
 MIN_WEBHOOK_SECRET = 32
@@ -20,19 +20,16 @@ def forge_token(ctx: DoctorContext) -> list[Row]:
     try:
         permissions = forge.repo_permissions(service.full_name)
     except RunnerError as exc:
-        return [Row("forge token", Result.FAIL, str(exc), "check forge_url, forge_token and repo_full_name")]
+        return failed("forge token", str(exc), "check forge_url, forge_token and repo_full_name")
     finally:
         forge.close()
     if not permissions.get("push"):
-        return [
-            Row(
-                "forge token",
-                Result.FAIL,
-                f"the token may not write to {service.full_name} (statuses and PR comments need write access)",
-                "give the token write access (GitHub: Commit statuses + Pull requests: write; Gitea: repository write)",
-            )
-        ]
-    return [Row("forge token", Result.OK, f"may post statuses and comments on {service.full_name}")]
+        return failed(
+            "forge token",
+            f"the token may not write to {service.full_name} (statuses and PR comments need write access)",
+            "give the token write access (GitHub: Commit statuses + Pull requests: write; Gitea: repository write)",
+        )
+    return passed("forge token", f"may post statuses and comments on {service.full_name}")
 
 
 def webhook_secret(ctx: DoctorContext) -> list[Row]:
@@ -40,12 +37,9 @@ def webhook_secret(ctx: DoctorContext) -> list[Row]:
         return [Row("webhook secret", Result.SKIP, "no service settings (RUNNER_CONFIG or RUNNER_* variables)")]
     length = len(ctx.service.webhook_secret.reveal())
     if length < MIN_WEBHOOK_SECRET:
-        return [
-            Row(
-                "webhook secret",
-                Result.FAIL,
-                f"{length} characters; at least {MIN_WEBHOOK_SECRET} are needed",
-                "generate one: openssl rand -hex 32, and set it in the runner and the forge's webhook",
-            )
-        ]
-    return [Row("webhook secret", Result.OK, f"{length} characters")]
+        return failed(
+            "webhook secret",
+            f"{length} characters; at least {MIN_WEBHOOK_SECRET} are needed",
+            "generate one: openssl rand -hex 32, and set it in the runner and the forge's webhook",
+        )
+    return passed("webhook secret", f"{length} characters")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -10,9 +11,10 @@ from rich.table import Table
 
 from runner.cli.common import cluster_location, console, errors_as_exit
 from runner.core.planner import plan as make_plan
+from runner.core.secret import Secret
 from runner.core.snapshot import snapshot as make_snapshot
 from runner.engine.observe import observe
-from runner.engine.runs import access, local_engine
+from runner.engine.runs import Access, access, local_engine
 from runner.engine.source import DirSource
 
 ClusterDir = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>")
@@ -28,26 +30,24 @@ def _write(text: str, output: Path | None) -> None:
     console.print(f"wrote {output} (mode 0600)", highlight=False)
 
 
-def kubeconfig(
-    cluster_dir: Path = ClusterDir,
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (0600) instead of stdout"),
-) -> None:
+OutputFile = typer.Option(None, "--output", "-o", help="Write to this file (0600) instead of stdout")
+
+
+def _emit(cluster_dir: Path, output: Path | None, credential: Callable[[Access], Secret]) -> None:
+    root, name = cluster_location(cluster_dir)
+    with errors_as_exit():
+        result = access(root, name)
+    _write(credential(result).reveal(), output)
+
+
+def kubeconfig(cluster_dir: Path = ClusterDir, output: Path | None = OutputFile) -> None:
     """Print an admin kubeconfig for the cluster (VIP endpoint once the runner switched to it)."""
-    root, name = cluster_location(cluster_dir)
-    with errors_as_exit():
-        result = access(root, name)
-    _write(result.kubeconfig.reveal(), output)
+    _emit(cluster_dir, output, lambda creds: creds.kubeconfig)
 
 
-def talosconfig(
-    cluster_dir: Path = ClusterDir,
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file (0600) instead of stdout"),
-) -> None:
+def talosconfig(cluster_dir: Path = ClusterDir, output: Path | None = OutputFile) -> None:
     """Print a talosconfig (os:admin client certificate signed by the cluster's OS CA)."""
-    root, name = cluster_location(cluster_dir)
-    with errors_as_exit():
-        result = access(root, name)
-    _write(result.talosconfig.reveal(), output)
+    _emit(cluster_dir, output, lambda creds: creds.talosconfig)
 
 
 def status(cluster_dir: Path = ClusterDir) -> None:

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import typer
 
-from runner.cli.common import cluster_location, console, err_console, errors_as_exit
+from runner.cli.common import cluster_location, console, err_console, errors_as_exit, print_plan
 from runner.cli.reporter import ConsoleReporter
-from runner.core.render.terminal import render_terminal
 from runner.engine.runs import apply_local
 
 
@@ -19,12 +18,7 @@ def apply(
     with errors_as_exit():
         outcome = apply_local(root, name, ConsoleReporter(console), allow_destroy=allow_destroy)
     if outcome.plan is not None:
-        console.print(
-            render_terminal(outcome.plan, width=console.width, color=console.is_terminal),
-            end="",
-            markup=False,
-            highlight=False,
-        )
+        print_plan(outcome.plan)
     if not outcome.ok:
         err_console.print(f"[red]failed:[/] {outcome.summary() if outcome.plan else outcome.error}", highlight=False)
         raise typer.Exit(1)

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import typer
 
-from runner.cli.common import cluster_location, console, errors_as_exit
+from runner.cli.common import cluster_location, errors_as_exit, print_plan
 from runner.core.derive import derive
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_json, render_markdown
-from runner.core.render.terminal import render_terminal
 from runner.core.state import Observed
 from runner.drivers.kube import vendored_flux_version
 from runner.engine.load import load_cluster
@@ -41,12 +40,7 @@ def plan(
     elif output is Format.markdown:
         print(render_markdown(result))
     else:
-        console.print(
-            render_terminal(result, width=console.width, color=console.is_terminal),
-            end="",
-            markup=False,
-            highlight=False,
-        )
+        print_plan(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from runner.cli.common import cluster_location, console
-from runner.core.render.terminal import render_terminal
+from runner.cli.common import cluster_location, console, print_plan
 from runner.engine.runs import plan_live
 from runner.engine.watch import ClusterWatch, Planner, Replan, offline_planner
 
@@ -44,12 +43,7 @@ def _show(replan: Replan) -> None:
     why = "start" if not replan.changed else f"saved {', '.join(replan.changed)}"
     console.rule(f"plan {replan.number} · {when} · {why}", style="dim")
     if replan.plan is not None:
-        console.print(
-            render_terminal(replan.plan, width=console.width, color=console.is_terminal),
-            end="",
-            markup=False,
-            highlight=False,
-        )
+        print_plan(replan.plan)
     else:
         for line in replan.problems:
             console.print(line, markup=False, highlight=False, soft_wrap=True)

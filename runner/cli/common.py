@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from runner.core.errors import Permanent, RunnerError, SpecInvalid, Transient
+from runner.core.render.terminal import render_terminal
+from runner.core.steps import Plan
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,3 +46,10 @@ def errors_as_exit() -> Iterator[None]:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         raise typer.Exit(130) from None
+
+
+def print_plan(plan: Plan) -> None:
+    """A plan as the terminal shows it: boxes sized to the console, colour only on a real terminal."""
+    console.print(
+        render_terminal(plan, width=console.width, color=console.is_terminal), end="", markup=False, highlight=False
+    )

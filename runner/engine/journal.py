@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +36,17 @@ CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 # Results a finished run can have; `interrupted` marks a run the process died in.
 RESULTS = ("success", "failure", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a listing shows: each field set narrows it to runs with that value; None matches any."""
+
+    cluster: str | None = None
+    mode: str | None = None
+    result: str | None = None
+    trigger: str | None = None
+    pr: int | None = None
 
 
 class Database:
@@ -201,29 +213,15 @@ class Journal:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def runs(
-        self,
-        *,
-        cluster: str | None = None,
-        mode: str | None = None,
-        result: str | None = None,
-        trigger: str | None = None,
-        pr: int | None = None,
-        limit: int = 50,
-    ) -> list[dict[str, Any]]:
-        where, params = [], []
-        for column, value in (
-            ("cluster", cluster),
-            ("mode", mode),
-            ("result", result),
-            ("trigger", trigger),
-            ("pr", pr),
-        ):
+    def runs(self, where: RunFilter | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, at most `limit`."""
+        conditions, params = [], []
+        for field, value in zip(fields(RunFilter), astuple(where or RunFilter()), strict=True):
             if value is not None:
-                where.append(f"{column} = ?")
+                conditions.append(f"{field.name} = ?")  # column names are RunFilter's fields, never input
                 params.append(value)
-        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
-        return self.db.query(sql, (*params, limit))
+        clause = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return self.db.query(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", (*params, limit))
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))

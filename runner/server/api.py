@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse, Response
 
 from runner.engine.backups import BackupStore
+from runner.engine.journal import RunFilter
 from runner.server.metrics import CONTENT_TYPE_LATEST
 from runner.server.service import Service
 
@@ -44,17 +45,8 @@ def router(service: Service) -> APIRouter:
         return {"clusters": known, "branch": service.settings.branch, "repo": service.target.full_name}
 
     @api.get("/api/runs")
-    def runs(
-        cluster: str | None = None,
-        mode: str | None = None,
-        result: str | None = None,
-        trigger: str | None = None,
-        pr: int | None = None,
-        limit: int = 50,
-    ) -> dict[str, Any]:
-        limit = max(1, min(limit, 500))
-        found = service.journal.runs(cluster=cluster, mode=mode, result=result, trigger=trigger, pr=pr, limit=limit)
-        return {"runs": found}
+    def runs(where: Annotated[RunFilter, Depends()], limit: int = 50) -> dict[str, Any]:
+        return {"runs": service.journal.runs(where, limit=max(1, min(limit, 500)))}
 
     @api.get("/api/runs/{run_id}")
     def run(run_id: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
+from runner.engine.journal import RunFilter
 from runner.lab.proxmox import Call
 from runner.lab.world import Pace
 from runner.server.app import service_of
@@ -70,7 +71,7 @@ def plan_steps(run: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def runs(session: LabSession, mode: str | None = None) -> list[dict[str, Any]]:
-    return session.journal.runs(cluster=CLUSTER, mode=mode, limit=500)
+    return session.journal.runs(RunFilter(cluster=CLUSTER, mode=mode), limit=500)
 
 
 def queue_empty(session: LabSession) -> bool:

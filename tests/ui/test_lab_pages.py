@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.engine.journal import RunFilter
 from tests.ui.conftest import REPO_ROOT, LabRun
 from tests.ui.labsecrets import lab_secret_values
 from tests.ui.uikit import Page, wait_until
@@ -29,7 +30,7 @@ RUN_TIMEOUT_MS = 180_000  # bounds a broken run; the lab bootstrap itself takes 
 
 def run_of(lab: LabRun) -> dict[str, Any]:
     def find() -> dict[str, Any] | None:
-        runs = lab.session.journal.runs(cluster="home", mode="apply")
+        runs = lab.session.journal.runs(RunFilter(cluster="home", mode="apply"))
         return next((r for r in runs if r["commit_sha"] == lab.commit), None)
 
     return wait_until(find, f"a run of {lab.commit[:12]} to start")

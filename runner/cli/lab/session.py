@@ -25,7 +25,7 @@ from runner.core.spec import Cluster
 from runner.core.talos import bundle_from_dict
 from runner.drivers.sops import SopsCli
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import Journal
+from runner.engine.journal import Journal, RunFilter
 from runner.engine.load import load_cluster
 from runner.engine.reconcile import Engine
 from runner.engine.service_run import Listener, make_run_fn
@@ -218,7 +218,7 @@ class LabSession:
         """The finished journal row of the run of `commit` (the last one, if retried)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            runs = self.journal.runs(cluster=self.cluster_name, mode=mode)
+            runs = self.journal.runs(RunFilter(cluster=self.cluster_name, mode=mode))
             finished = [
                 r
                 for r in runs

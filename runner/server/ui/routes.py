@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from runner.engine.backups import BackupStore
 from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import RESULTS
+from runner.engine.journal import RESULTS, RunFilter
 from runner.engine.queue import ANY_CLUSTER
 from runner.server.service import Service
 from runner.server.ui.clusterview import ClusterView, cluster_view
@@ -87,26 +87,20 @@ def router(service: Service) -> APIRouter:
         return render("_clusters.html", **overview_context())
 
     @ui.get("/runs", response_class=HTMLResponse)
-    def runs(
-        cluster: str | None = None,
-        mode: str | None = None,
-        result: str | None = None,
-        trigger: str | None = None,
-        pr: str | None = None,
-        limit: str | None = None,
-    ) -> HTMLResponse:
+    def runs(request: Request) -> HTMLResponse:
+        query = request.query_params
         try:
-            filters = {
-                "cluster": _blank_to_none(cluster),
-                "mode": _blank_to_none(mode),
-                "result": _blank_to_none(result),
-                "trigger": _blank_to_none(trigger),
-                "pr": _int_or_none(pr, "pr"),
-            }
-            count = max(1, min(_int_or_none(limit, "limit") or 50, 500))
+            filters = RunFilter(
+                cluster=_blank_to_none(query.get("cluster")),
+                mode=_blank_to_none(query.get("mode")),
+                result=_blank_to_none(query.get("result")),
+                trigger=_blank_to_none(query.get("trigger")),
+                pr=_int_or_none(query.get("pr"), "pr"),
+            )
+            count = max(1, min(_int_or_none(query.get("limit"), "limit") or 50, 500))
         except BadFilter as exc:
             return error_page(400, str(exc))
-        found = service.journal.runs(limit=count, **filters)  # type: ignore[arg-type]
+        found = service.journal.runs(filters, limit=count)
         return render(
             "runs.html",
             current="/runs",
@@ -145,7 +139,7 @@ def router(service: Service) -> APIRouter:
 
     @ui.get("/prs", response_class=HTMLResponse)
     def prs() -> HTMLResponse:
-        latest = latest_plan_per_pr(service.journal.runs(mode="plan", limit=PR_SCAN_LIMIT))
+        latest = latest_plan_per_pr(service.journal.runs(RunFilter(mode="plan"), limit=PR_SCAN_LIMIT))
         rows = [{"run": r, "counts": plan_counts(r.get("plan_json"))} for r in latest]
         return render("prs.html", current="/prs", title="PR plans", refresh=None, rows=rows)
 

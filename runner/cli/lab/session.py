@@ -32,6 +32,7 @@ from runner.engine.service_run import Listener, make_run_fn
 from runner.engine.settings import Settings
 from runner.engine.source import DirSource
 from runner.lab.forge.pulls import WebhookTarget
+from runner.lab.gitserver import commit_files
 from runner.lab.serve import RunningServer, free_port, serve_in_thread
 from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
 from runner.server.app import create_app, service_of
@@ -191,22 +192,7 @@ class LabSession:
         repo.remotes.create("origin", self.world.git.url)
 
     def commit(self, files: dict[str, str | bytes | None], message: str, branch: str = "main") -> str:
-        repo = pygit2.Repository(str(self.clone))
-        ref = f"refs/heads/{branch}"
-        if ref not in repo.references:
-            repo.create_branch(branch, repo.head.peel(pygit2.Commit))
-        repo.checkout(ref)
-        for rel, content in files.items():
-            path = self.clone / rel
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content.encode() if isinstance(content, str) else content)
-        repo.index.add_all()
-        repo.index.write()
-        tree = repo.index.write_tree()
-        return str(repo.create_commit("HEAD", SIGNATURE, SIGNATURE, message, tree, [repo.head.target]))
+        return commit_files(self.clone, files, message, branch)
 
     def push(self, branch: str = "main") -> str:
         return self.world.git.push(self.clone, branch)

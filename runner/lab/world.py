@@ -43,10 +43,9 @@ _FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P
 
 @dataclass(frozen=True)
 class LabInputs:
-    """What the lab needs to know of the cluster: who may call Proxmox, the Kubernetes CA, addresses."""
+    """What the lab needs to know of the cluster: its Proxmox host, the Kubernetes CA, addresses."""
 
-    proxmox_node: str
-    proxmox_token_id: str
+    host: HostPlan  # the node, storages and bridge, and the token the README's commands grant
     proxmox_token_secret: str
     kube_ca_crt: bytes
     kube_ca_key: bytes
@@ -55,18 +54,6 @@ class LabInputs:
     vip: str
     flux_url: str
     repo_full_name: str = "home/cluster"
-    proxmox_storage: str = "local-lvm"
-    proxmox_image_storage: str = "local"
-    proxmox_bridge: str = "vmbr0"
-
-    def host_plan(self) -> HostPlan:
-        return HostPlan(
-            self.proxmox_token_id,
-            self.proxmox_node,
-            self.proxmox_storage,
-            self.proxmox_image_storage,
-            self.proxmox_bridge,
-        )
 
 
 @dataclass(frozen=True)
@@ -107,13 +94,13 @@ class LabWorld:
         self.factory: RunningServer = serve_in_thread(create_factory_app(self.factory_state))
         p = self.pace
         self.proxmox_state = ProxmoxTwinState(
-            node=self.inputs.proxmox_node,
-            tokens={self.inputs.proxmox_token_id: self.inputs.proxmox_token_secret},
+            node=self.inputs.host.node,
+            tokens={self.inputs.host.token_id: self.inputs.proxmox_token_secret},
             delays=ProxmoxDelays(task=p.task, create=p.task * 2, start=p.task, shutdown=p.task, download=p.download),
             resolver=_loopback_resolver,
         )
         # the host is prepared as the README says: the runner's token gets exactly the documented role
-        prepare_host(self.proxmox_state, self.inputs.host_plan(), self.inputs.proxmox_token_secret)
+        prepare_host(self.proxmox_state, self.inputs.host, self.inputs.proxmox_token_secret)
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
         # etcd serves seconds after its node boots (Talos first checks it after 5 s), even at the fast pace:
         # long enough that taking the next controller down without waiting for it loses quorum.

@@ -12,15 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Literal
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from runner.core.secret import Secret
 from runner.drivers.talos import TalosctlDriver
+from runner.lab import certificates
 from runner.lab.talos import Delays, TalosTwin, install_talosctl_shim, start_talos_twin
 
 DATA = Path(__file__).parent / "data"
@@ -33,33 +32,19 @@ class Ca:
     key_pem: bytes  # Talos labels: "ED25519 PRIVATE KEY" / "EC PRIVATE KEY"
 
 
-def make_ca(organization: str, kind: str) -> Ca:
-    key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-    key = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, None if kind == "ed25519" else hashes.SHA256())
+def make_ca(organization: str, kind: Literal["ecdsa", "ed25519"]) -> Ca:
+    ca = certificates.issue(
+        certificates.name(organization=organization), algorithm=kind, lifetime=dt.timedelta(days=3650), ca=True
     )
     if kind == "ed25519":
-        der = key.private_bytes(
+        der = ca.key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         body = base64.encodebytes(der).decode()
         key_pem = f"-----BEGIN ED25519 PRIVATE KEY-----\n{body}-----END ED25519 PRIVATE KEY-----\n".encode()
     else:
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        )
-    return Ca(cert.public_bytes(serialization.Encoding.PEM), key_pem)
+        key_pem = ca.key_pem(serialization.PrivateFormat.TraditionalOpenSSL)
+    return Ca(ca.cert_pem(), key_pem)
 
 
 @dataclass(frozen=True)

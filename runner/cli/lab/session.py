@@ -32,6 +32,8 @@ from runner.engine.service_run import Listener, make_run_fn
 from runner.engine.settings import Settings
 from runner.engine.source import DirSource
 from runner.lab.forge.pulls import WebhookTarget
+from runner.lab.gitserver import commit_files
+from runner.lab.proxmox.host_setup import HostPlan
 from runner.lab.serve import RunningServer, free_port, serve_in_thread
 from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
 from runner.server.app import create_app, service_of
@@ -73,9 +75,15 @@ class LabSession:
         secrets = parse_secrets(data, "secrets.sops.yaml")
         bundle = bundle_from_dict(reveal_tree(secrets.talos))
         assert cluster.flux is not None, "the lab cluster needs a flux section"
+        host = HostPlan(
+            token_id=secrets.proxmox_token_id,
+            node=cluster.proxmox.node,
+            storage=cluster.proxmox.storage,
+            image_storage=cluster.proxmox.image_storage,
+            bridge=cluster.proxmox.bridge,
+        )
         return cluster, LabInputs(
-            proxmox_node=cluster.proxmox.node,
-            proxmox_token_id=secrets.proxmox_token_id,
+            host=host,
             proxmox_token_secret=secrets.proxmox_token_secret.reveal(),
             kube_ca_crt=bundle.certs.k8s.crt.encode(),
             kube_ca_key=bundle.certs.k8s.key.reveal().encode(),
@@ -83,9 +91,6 @@ class LabSession:
             controller_ips=tuple(str(n.ip) for n in cluster.controllers),
             vip=str(cluster.network.vip),
             flux_url=cluster.flux.url,
-            proxmox_storage=cluster.proxmox.storage,
-            proxmox_image_storage=cluster.proxmox.image_storage,
-            proxmox_bridge=cluster.proxmox.bridge,
         )
 
     def start(self) -> LabSession:
@@ -191,22 +196,7 @@ class LabSession:
         repo.remotes.create("origin", self.world.git.url)
 
     def commit(self, files: dict[str, str | bytes | None], message: str, branch: str = "main") -> str:
-        repo = pygit2.Repository(str(self.clone))
-        ref = f"refs/heads/{branch}"
-        if ref not in repo.references:
-            repo.create_branch(branch, repo.head.peel(pygit2.Commit))
-        repo.checkout(ref)
-        for rel, content in files.items():
-            path = self.clone / rel
-            if content is None:
-                path.unlink(missing_ok=True)
-            else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content.encode() if isinstance(content, str) else content)
-        repo.index.add_all()
-        repo.index.write()
-        tree = repo.index.write_tree()
-        return str(repo.create_commit("HEAD", SIGNATURE, SIGNATURE, message, tree, [repo.head.target]))
+        return commit_files(self.clone, files, message, branch)
 
     def push(self, branch: str = "main") -> str:
         return self.world.git.push(self.clone, branch)

@@ -1,36 +1,25 @@
 """Preparing a Proxmox host for the runner: the README's `pveum`/`pvesm` commands, and a twin that runs them.
 
-`documented_commands` is the text of the README section "Prepare your Proxmox host" (a test keeps the two
-identical). The lab applies exactly these commands to its Proxmox twin, so a lab run proves that the
-documented role, user, token and ACLs are enough for everything the runner does, and nothing more is
-granted. `apply_commands` understands the subset of pveum (pve-access-control `PVE/CLI/pveum.pm`, the
-API2 User/Role/ACL handlers) and pvesm these commands use.
+The commands live in `data/prepare-host.template`, a test keeps them identical to the README section
+"Prepare your Proxmox host". The lab applies exactly these commands to its Proxmox twin, so a lab run
+proves that the documented role, user, token and ACLs are enough for everything the runner does, and
+nothing more is granted. The role the lab grants is read from the same commands, never from the list
+the runner checks. `apply_commands` understands the subset of pveum (pve-access-control
+`PVE/CLI/pveum.pm`, the API2 User/Role/ACL handlers) and pvesm these commands use.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from string import Template
 
 from runner.lab.proxmox.errors import PveError
 from runner.lab.proxmox.state import ProxmoxTwinState
 
-ROLE = "RunnerProvisioner"
-ROLE_PRIVILEGES = (
-    "VM.Allocate",
-    "VM.Audit",
-    "VM.Config.CPU",
-    "VM.Config.Disk",
-    "VM.Config.HWType",
-    "VM.Config.Memory",
-    "VM.Config.Network",
-    "VM.Config.Options",
-    "VM.PowerMgmt",
-    "Datastore.AllocateSpace",
-    "Datastore.AllocateTemplate",
-    "Sys.AccessNetwork",
-    "SDN.Use",
-)
+_TEMPLATE = (Path(__file__).parent / "data" / "prepare-host.template").read_text().splitlines()
+_COMMANDS = Template("\n".join(line for line in _TEMPLATE if line and not line.startswith("#")))
 
 
 @dataclass(frozen=True)
@@ -42,28 +31,12 @@ class HostPlan:
     storage: str = "local-lvm"
     image_storage: str = "local"
     bridge: str = "vmbr0"
-    image_storage_content: str = "iso,vztmpl,backup,import"
 
 
 def documented_commands(plan: HostPlan) -> list[str]:
+    """The commands for `plan`: the template's placeholders are its fields and the token id's two halves."""
     user, _, token = plan.token_id.partition("!")
-    paths = [
-        "/vms",
-        f"/storage/{plan.storage}",
-        f"/storage/{plan.image_storage}",
-        f"/nodes/{plan.node}",
-        f"/sdn/zones/localnetwork/{plan.bridge}",
-    ]
-    commands = [
-        f"pvesm set {plan.image_storage} --content {plan.image_storage_content}",
-        f'pveum role add {ROLE} --privs "{" ".join(ROLE_PRIVILEGES)}"',
-        f"pveum user add {user}",
-        f"pveum user token add {user} {token} --privsep 1",
-    ]
-    for path in paths:
-        commands.append(f"pveum acl modify {path} --users {user} --roles {ROLE}")
-        commands.append(f"pveum acl modify {path} --tokens '{plan.token_id}' --roles {ROLE}")
-    return commands
+    return _COMMANDS.substitute(asdict(plan), user=user, token=token).splitlines()
 
 
 def _options(args: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -114,6 +87,17 @@ def apply_command(state: ProxmoxTwinState, line: str) -> None:
                     access.grant(path, who, role, propagate)
         case _:
             raise ValueError(f"the twin does not know the command {line!r}")
+
+
+def _documented_role() -> tuple[str, tuple[str, ...]]:
+    for line in documented_commands(HostPlan()):
+        positional, options = _options(shlex.split(line)[1:])
+        if positional[:2] == ["role", "add"]:
+            return positional[2], tuple(_split_list(options["privs"]))
+    raise ValueError("the documented host preparation adds no role")
+
+
+ROLE, ROLE_PRIVILEGES = _documented_role()
 
 
 def prepare_host(state: ProxmoxTwinState, plan: HostPlan, token_secret: str) -> None:

@@ -8,10 +8,12 @@ import re
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes, PrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from runner.lab import certificates
 
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.S)
 
@@ -80,30 +82,12 @@ def issue_client_cert(
     lifetime: dt.timedelta,
 ) -> tuple[bytes, bytes]:
     """A client certificate + key (ECDSA P-256, like Talos' Kubernetes admin certs), both PEM."""
-    if not isinstance(ca_key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise ValueError("unsupported CA key type")
-    issuer_key: CertificateIssuerPrivateKeyTypes = ca_key
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
+    issued = certificates.issue(
+        certificates.name(organization=organization, common_name=common_name),
+        issuer=certificates.Issuer.of(ca_cert, ca_key),
+        lifetime=lifetime,
+        backdate=dt.timedelta(seconds=10),
+        key_usage=("digital_signature", "key_encipherment"),
+        extended_key_usage=[ExtendedKeyUsageOID.CLIENT_AUTH],
     )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(seconds=10))
-        .not_valid_after(now + lifetime)
-        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .sign(issuer_key, None if isinstance(issuer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return issued.cert_pem(), issued.key_pem(serialization.PrivateFormat.TraditionalOpenSSL)

@@ -41,7 +41,7 @@ class Dialect(ABC):
     default_context = ""  # the context of a status posted without one
     no_token = ""  # 401 messages: no token at all, a token it does not know
     bad_token = ""
-    not_found = ""  # 404 message: no such repository, issue, comment or commit
+    not_found = ""  # 404 message: no such repository, issue or comment
     bad_json = (400, "")  # the body is not a JSON object
 
     def __init__(self, state: ForgeState) -> None:

@@ -96,7 +96,7 @@ def add_forge_routes(app: FastAPI, *forges: Dialect) -> None:
     for forge in forges:
         app.include_router(router(forge))
 
-    def refused(_request: Request, exc: Exception) -> Response:
+    async def refused(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)
         return exc.response
 

@@ -30,6 +30,19 @@ class RunningServer:
         self.thread.join(timeout)
 
 
+class Served:
+    """What a twin served by `serve_in_thread` answers for: its URL, and stopping stops its server."""
+
+    server: RunningServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
 def serve_in_thread(
     app: Any,
     *,

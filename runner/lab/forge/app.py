@@ -13,9 +13,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
-from runner.lab.forge import gitea, github
+from runner.lab.forge.gitea import Gitea
+from runner.lab.forge.github import GitHub
 from runner.lab.forge.pages import pull_page, pulls_page
 from runner.lab.forge.pulls import Flavor, WebhookTarget
+from runner.lab.forge.routes import add_forge_routes
 from runner.lab.forge.state import ForgeState
 
 
@@ -57,8 +59,7 @@ def create_forge_app(state: ForgeState | None = None) -> FastAPI:
     state = state or ForgeState()
     app = FastAPI(title="forge twin", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.forge = state
-    app.include_router(github.router(state))
-    app.include_router(gitea.router(state))
+    add_forge_routes(app, GitHub(state), Gitea(state))
 
     @app.middleware("http")
     async def outage(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

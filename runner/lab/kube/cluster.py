@@ -14,6 +14,7 @@ from typing import Any
 
 from . import pod_network, pod_security
 from .catalog import Catalog
+from .controller import Controller
 from .store import Store, now
 
 NOT_READY_TAINTS = [
@@ -35,11 +36,9 @@ def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
     return False
 
 
-class ClusterSim:
+class ClusterSim(Controller):
     def __init__(self, store: Store, catalog: Catalog, kubelet_version: str, events: list[str]) -> None:
-        self.events = events
-        self.store = store
-        self.catalog = catalog
+        super().__init__(store, catalog, events)
         self.kubelet_version = kubelet_version
         self.kubelet_versions: dict[str, str] = {}  # node -> the version its kubelet reports
         self.cni_ready = False
@@ -73,11 +72,6 @@ class ClusterSim:
         if unreachable:
             return "CrashLoopBackOff", unreachable
         return None
-
-    def _rt(self, api_version: str, kind: str) -> Any:
-        rt = self.catalog.by_kind(api_version, kind)
-        assert rt is not None
-        return rt
 
     # nodes ---------------------------------------------------------------------------------------
     def add_node(self, name: str, ip: str, role: str = "worker") -> dict[str, Any]:

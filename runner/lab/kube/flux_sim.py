@@ -16,6 +16,7 @@ from . import errors, kustomize, pod_network, postbuild, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
+from .controller import Controller
 from .gitsource import GitSource, SourceError, Tree
 from .retry import RetrySchedule
 from .store import Store
@@ -26,14 +27,12 @@ NAMESPACE_LABEL = "kustomize.toolkit.fluxcd.io/namespace"
 _FIRST = ("CustomResourceDefinition", "Namespace")
 
 
-class FluxSim:
+class FluxSim(Controller):
     def __init__(self, store: Store, catalog: Catalog, cluster: ClusterSim, git: GitSource, events: list[str]) -> None:
-        self.store = store
-        self.catalog = catalog
+        super().__init__(store, catalog, events)
         self.cluster = cluster
         self.git = git
         self.trees: dict[tuple[str, str], Tree] = {}  # (namespace, GitRepository name) -> checked-out tree
-        self.events = events  # "Kind/ns/name Ready" transitions, in order
         self.retry = RetrySchedule()
 
     def controller_running(self, name: str) -> bool:
@@ -143,7 +142,7 @@ class FluxSim:
         revision = repo["status"]["artifact"]["revision"]
         for dep in spec.get("dependsOn") or []:
             dep_ns = dep.get("namespace", ns)
-            other = self.store.find(self._rt(ks), dep_ns, dep["name"])
+            other = self.store.find(self._rt(ks["apiVersion"], ks["kind"]), dep_ns, dep["name"])
             if not is_ready(other):
                 return result("False", "DependencyNotReady", f"dependency '{dep_ns}/{dep['name']}' is not ready")
         try:
@@ -272,11 +271,6 @@ class FluxSim:
         return failed, pending
 
     # helpers -------------------------------------------------------------------------------------
-    def _rt(self, obj: dict[str, Any]) -> ResourceType:
-        rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
-        assert rt is not None
-        return rt
-
     def _set_status(self, rt: ResourceType, obj: dict[str, Any], status: dict[str, Any]) -> None:
         was = is_ready(obj)
         meta = obj["metadata"]

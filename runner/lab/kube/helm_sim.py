@@ -11,17 +11,16 @@ from . import charts, errors, lb_ipam
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
+from .controller import Controller
 from .store import Store
 
 MANAGER = "helm-controller"
 
 
-class HelmSim:
+class HelmSim(Controller):
     def __init__(self, store: Store, catalog: Catalog, cluster: ClusterSim, events: list[str]) -> None:
-        self.store = store
-        self.catalog = catalog
+        super().__init__(store, catalog, events)
         self.cluster = cluster
-        self.events = events
         # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
         self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
         self.l2_announcements = False  # the installed Cilium release's `l2announcements.enabled`
@@ -168,9 +167,7 @@ class HelmSim:
         )
 
     def _hr_type(self) -> ResourceType:
-        rt = self.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
-        assert rt is not None
-        return rt
+        return self._rt("helm.toolkit.fluxcd.io/v2", "HelmRelease")
 
     def _record_release(self, storage_ns: str, release: str, release_ns: str, chart: str, version: str) -> int:
         """Helm's release storage: Secrets `sh.helm.release.v1.<name>.v<n>` (what lets Flux adopt a release)."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .conditions import condition
+from .controller import Controller
 from .store import Store
 
 POOL = ("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool")
@@ -73,11 +74,9 @@ def ingress_ips(service: dict[str, Any]) -> list[str]:
     ]
 
 
-class LbIpam:
+class LbIpam(Controller):
     def __init__(self, store: Store, catalog: Catalog, events: list[str]) -> None:
-        self.store = store
-        self.catalog = catalog
-        self.events = events
+        super().__init__(store, catalog, events)
         self.l2_enabled = False  # the Cilium release's `l2announcements.enabled`
         self.announced: dict[str, str] = {}  # address -> namespace/name of the Service
 

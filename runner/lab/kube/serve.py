@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.lab.serve import RunningServer, serve_in_thread
+from runner.lab.serve import RunningServer, Served, serve_in_thread
 
 from .app import create_app
 from .pki import DEFAULT_SERVER_NAMES, CertificateAuthority
@@ -16,18 +16,14 @@ from .twin import KubeTwin
 
 
 @dataclass
-class RunningKubeTwin:
+class RunningKubeTwin(Served):
     twin: KubeTwin
     server: RunningServer
     ca: CertificateAuthority
-    folder: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
+    folder: Path  # its certificate and key, removed when it stops
 
     def stop(self) -> None:
-        self.server.stop()
+        super().stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

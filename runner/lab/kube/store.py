@@ -46,10 +46,7 @@ class Store:
     # reads ---------------------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str | None, name: str, version: str | None = None) -> dict[str, Any]:
         with self.lock:
-            stored = self._objects.get(key_of(rt, namespace, name))
-            if stored is None:
-                raise errors.not_found(rt, name)
-            return self._render(rt, stored, version)
+            return self._render(rt, self._existing(rt, namespace, name), version)
 
     def find(self, rt: ResourceType, namespace: str | None, name: str) -> dict[str, Any] | None:
         try:
@@ -93,16 +90,11 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             self._check_identity(rt, namespace, body, name)
-            current = self._objects.get(key_of(rt, namespace, name))
-            if current is None:
-                raise errors.not_found(rt, name)
+            current = self._existing(rt, namespace, name)
             wanted_rv = (body.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != current.obj["metadata"]["resourceVersion"]:
                 raise errors.stale_version(rt, name)
-            obj = self._merge_subresource(rt, current.obj, body, status)
-            obj = self._prepare(rt, namespace, obj, current.obj)
-            managers = ssa.record_update(current.obj, obj, current.managers, manager, body.get("apiVersion", ""), now())
-            return self._commit(rt, namespace, name, obj, managers, current)
+            return self._update(rt, namespace, name, current, body, manager, body.get("apiVersion", ""), status)
 
     def merge_patch(
         self,
@@ -114,14 +106,9 @@ class Store:
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
-            current = self._objects.get(key_of(rt, namespace, name))
-            if current is None:
-                raise errors.not_found(rt, name)
+            current = self._existing(rt, namespace, name)
             merged = ssa.merge_patch(current.obj, patch)
-            obj = self._merge_subresource(rt, current.obj, merged, status)
-            obj = self._prepare(rt, namespace, obj, current.obj)
-            managers = ssa.record_update(current.obj, obj, current.managers, manager, obj.get("apiVersion", ""), now())
-            return self._commit(rt, namespace, name, obj, managers, current)
+            return self._update(rt, namespace, name, current, merged, manager, None, status)
 
     def apply(
         self,
@@ -188,6 +175,31 @@ class Store:
             return True
 
     # helpers -------------------------------------------------------------------------------------
+    def _existing(self, rt: ResourceType, namespace: str | None, name: str) -> Stored:
+        stored = self._objects.get(key_of(rt, namespace, name))
+        if stored is None:
+            raise errors.not_found(rt, name)
+        return stored
+
+    def _update(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        current: Stored,
+        body: dict[str, Any],
+        manager: str,
+        api_version: str | None,
+        status: bool,
+    ) -> dict[str, Any]:
+        """Write `body` over an existing object (a PUT, or a merge patch once merged); `manager` takes the
+        fields it changed, recorded under `api_version` (None: the written object's own)."""
+        obj = self._merge_subresource(rt, current.obj, body, status)
+        obj = self._prepare(rt, namespace, obj, current.obj)
+        version = obj.get("apiVersion", "") if api_version is None else api_version
+        managers = ssa.record_update(current.obj, obj, current.managers, manager, version, now())
+        return self._commit(rt, namespace, name, obj, managers, current)
+
     def _check_identity(self, rt: ResourceType, namespace: str | None, body: dict[str, Any], name: str | None) -> str:
         meta = body.get("metadata") or {}
         body_name = meta.get("name")

@@ -17,7 +17,7 @@ from runner.lab.proxmox.images import ImageResolver, deterministic_image, fake_q
 from runner.lab.proxmox.reason import ReasonPhraseH11Protocol
 from runner.lab.proxmox.state import Delays, ProxmoxTwinState, Storage, Vm, Volume
 from runner.lab.proxmox.tls import write_self_signed
-from runner.lab.serve import RunningServer, serve_in_thread
+from runner.lab.serve import RunningServer, Served, serve_in_thread
 
 __all__ = [
     "Call",
@@ -38,17 +38,10 @@ __all__ = [
 
 
 @dataclass
-class ProxmoxTwin:
+class ProxmoxTwin(Served):
     state: ProxmoxTwinState
     server: RunningServer
     ca_bundle: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def stop(self) -> None:
-        self.server.stop()
 
 
 def serve_proxmox_twin(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 
 @dataclass
@@ -37,28 +37,35 @@ class Call:
     status: int
 
 
+T = TypeVar("T")
+
+
 @dataclass
-class Faults:
-    rules: list[Fault] = field(default_factory=list)
+class _Shared(Generic[T]):
+    """A list the twin's request threads and the test thread share, so every read and write takes the lock."""
+
+    items: list[T] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, fault: Fault) -> Fault:
+    def add(self, item: T) -> T:
         with self._lock:
-            self.rules.append(fault)
-        return fault
+            self.items.append(item)
+        return item
 
     def clear(self) -> None:
         with self._lock:
-            self.rules.clear()
+            self.items.clear()
 
+
+class Faults(_Shared[Fault]):
     def latency(self, method: str, path: str) -> float:
         with self._lock:
-            return sum(r.latency + r.hang for r in self.rules if r.matches(method, path))
+            return sum(r.latency + r.hang for r in self.items if r.matches(method, path))
 
     def take_failure(self, method: str, path: str) -> Fault | None:
         """The rule that makes this call fail now, consuming one of its failures."""
         with self._lock:
-            for rule in self.rules:
+            for rule in self.items:
                 if rule.matches(method, path) and rule.fail_count > 0:
                     rule.fail_count -= 1
                     return rule
@@ -66,26 +73,17 @@ class Faults:
 
     def take_task_error(self, method: str, path: str) -> str | None:
         with self._lock:
-            for rule in self.rules:
+            for rule in self.items:
                 if rule.matches(method, path) and rule.task_error and rule.task_error_count > 0:
                     rule.task_error_count -= 1
                     return rule.task_error
         return None
 
 
-@dataclass
-class CallLog:
-    calls: list[Call] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def record(self, call: Call) -> None:
-        with self._lock:
-            self.calls.append(call)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.calls.clear()
+class CallLog(_Shared[Call]):
+    record = _Shared.add
+    reset = _Shared.clear
 
     def matching(self, method: str = "*", path: str = "*") -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if method in ("*", c.method) and fnmatch.fnmatchcase(c.path, path)]
+            return [c for c in self.items if method in ("*", c.method) and fnmatch.fnmatchcase(c.path, path)]

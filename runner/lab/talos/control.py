@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from runner.lab.serve import RunningServer, serve_in_thread
+from runner.lab.serve import RunningServer, Served, serve_in_thread
 from runner.lab.talos import api, machineconfig, maintenance, pki, rpc
 from runner.lab.talos.lab import ClientCreds, TalosLab
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
@@ -150,15 +150,11 @@ def create_app(lab: TalosLab) -> FastAPI:
 
 
 @dataclass
-class TalosTwin:
+class TalosTwin(Served):
     """A running control server plus direct Python access to the same lab (for tests and `runner lab`)."""
 
     lab: TalosLab
     server: RunningServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
     def register(self, ip: str, hostname: str | None = None, version: str = "v1.11.2") -> None:
         self.lab.register(ip, hostname, version)
@@ -180,9 +176,6 @@ class TalosTwin:
     def phase(self, ip: str) -> str:
         self.lab.advance()
         return self.lab.nodes[ip].phase
-
-    def stop(self) -> None:
-        self.server.stop()
 
 
 def start_talos_twin(delays: Delays | None = None, port: int | None = None) -> TalosTwin:

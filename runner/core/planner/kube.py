@@ -82,14 +82,12 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
         for dn in desired.nodes:
             if dn.name in builder.blocked or dn.name in builder.powered_off:
                 continue
-            builder.add(
-                f"node/{dn.name}/endpoint",
+            builder.on_node(dn.name).add(
+                "endpoint",
                 Kind.MOVE_ENDPOINT,
-                f"node/{dn.name}",
                 f"{dn.name}: control-plane endpoint {desired.initial_endpoint}→{desired.vip_endpoint} in its machine "
                 "config (applies without a reboot)",
-                (switch,),
-                node_name=dn.name,
+                switch,
                 ip=dn.ip,
                 endpoint=desired.vip_endpoint,
             )
@@ -98,6 +96,8 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
 def _short(recipient: str) -> str:
     """Enough of a public age recipient to tell keys apart in a plan."""
     return f"{recipient[:12]}…{recipient[-6:]}"
+
+
 def _settings_change(old: tuple[tuple[str, str], ...] | None, new: tuple[tuple[str, str], ...]) -> str:
     if old is None:
         return "the ConfigMap is missing"

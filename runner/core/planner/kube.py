@@ -79,17 +79,17 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
         # Joining nodes reach the API through KubePrism, whose endpoints are the configured one plus controllers
         # found by discovery: with the first controller's address for good, losing it stops joins whenever
         # discovery cannot help. `.cluster` changes apply without a reboot (Talos CanApplyImmediate).
+        initial, vip = desired.initial_endpoint, desired.vip_endpoint  # each looks the controllers up again
         for dn in desired.nodes:
             if dn.name in builder.blocked or dn.name in builder.powered_off:
                 continue
             builder.on_node(dn.name).add(
                 "endpoint",
                 Kind.MOVE_ENDPOINT,
-                f"{dn.name}: control-plane endpoint {desired.initial_endpoint}→{desired.vip_endpoint} in its machine "
-                "config (applies without a reboot)",
+                f"{dn.name}: control-plane endpoint {initial}→{vip} in its machine config (applies without a reboot)",
                 switch,
                 ip=dn.ip,
-                endpoint=desired.vip_endpoint,
+                endpoint=vip,
             )
 
 

@@ -81,6 +81,20 @@ def _item(row: dict[str, Any]) -> QueueItem:
     return QueueItem(id=row["id"], request=request, attempts=row["attempts"], every_cluster=bool(row["every_cluster"]))
 
 
+def _event_columns(request: RunRequest, every_cluster: bool) -> dict[str, Any]:
+    """What an event sets on its item: a new one, or the pending one it coalesces into."""
+    return {
+        "commit_sha": request.commit,
+        "ref": request.ref,
+        "base_ref": request.base_ref,
+        "trigger": request.trigger,
+        "repo": request.repo,
+        "delivery_id": request.delivery_id,
+        "every_cluster": int(every_cluster),
+        "fork": int(request.fork),
+    }
+
+
 class WorkQueue:
     def __init__(self, db: Database, wakeup: threading.Event | None = None) -> None:
         self.db = db
@@ -97,6 +111,7 @@ class WorkQueue:
     def enqueue(self, request: RunRequest, *, every_cluster: bool = False, settle: float = 0.0) -> Enqueued:
         """Add or coalesce; `settle` holds a new item back briefly so a burst of events lands in it."""
         now = time.time()
+        event = _event_columns(request, every_cluster)
         with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT id FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1", (request.key,)
@@ -104,42 +119,20 @@ class WorkQueue:
             if row is not None:
                 # Newest event wins; "every cluster" is sticky so a push cannot swallow a pending drift.
                 conn.execute(
-                    "UPDATE queue SET commit_sha = ?, ref = ?, base_ref = ?, trigger = ?, repo = ?, delivery_id = ?,"
-                    " every_cluster = MAX(every_cluster, ?), fork = ? WHERE id = ?",
-                    (
-                        request.commit,
-                        request.ref,
-                        request.base_ref,
-                        request.trigger,
-                        request.repo,
-                        request.delivery_id,
-                        int(every_cluster),
-                        int(request.fork),
-                        row["id"],
-                    ),
+                    "UPDATE queue SET commit_sha = :commit_sha, ref = :ref, base_ref = :base_ref, trigger = :trigger,"
+                    " repo = :repo, delivery_id = :delivery_id, every_cluster = MAX(every_cluster, :every_cluster),"
+                    " fork = :fork WHERE id = :id",
+                    {**event, "id": row["id"]},
                 )
                 result = Enqueued(int(row["id"]), coalesced=True)
             else:
+                item = {"key": request.key, "cluster": request.cluster, "mode": request.mode, "pr": request.pr_number}
                 cur = conn.execute(
                     "INSERT INTO queue (key, cluster, mode, pr, commit_sha, ref, base_ref, trigger, repo, delivery_id,"
-                    " every_cluster, state, not_before, enqueued_at, fork)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                    (
-                        request.key,
-                        request.cluster,
-                        request.mode,
-                        request.pr_number,
-                        request.commit,
-                        request.ref,
-                        request.base_ref,
-                        request.trigger,
-                        request.repo,
-                        request.delivery_id,
-                        int(every_cluster),
-                        now + settle,
-                        now,
-                        int(request.fork),
-                    ),
+                    " every_cluster, fork, state, not_before, enqueued_at)"
+                    " VALUES (:key, :cluster, :mode, :pr, :commit_sha, :ref, :base_ref, :trigger, :repo, :delivery_id,"
+                    " :every_cluster, :fork, 'pending', :not_before, :enqueued_at)",
+                    {**item, **event, "not_before": now + settle, "enqueued_at": now},
                 )
                 result = Enqueued(int(cur.lastrowid or 0), coalesced=False)
         self.notify()

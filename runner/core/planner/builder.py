@@ -34,8 +34,32 @@ class PlanBuilder:
             self.steps[step_id] = Step(step_id, kind, target, reason, deps, disruptive, params)
         return step_id
 
+    def on_vm(self, vmid: int, node_name: str) -> TargetSteps:
+        """Steps on one VM; the executor acts on its VMID, drains and the etcd snapshot look for its node."""
+        return TargetSteps(self, f"vm/{vmid}", {"vmid": vmid, "node_name": node_name})
+
+    def on_node(self, node_name: str) -> TargetSteps:
+        """Steps on one Talos / Kubernetes node, named in their params for the drains and the etcd snapshot."""
+        return TargetSteps(self, f"node/{node_name}", {"node_name": node_name})
+
     def build(self) -> Plan:
         return Plan(self.cluster, topological(list(self.steps.values())), tuple(self.conflicts), tuple(self.notes))
+
+
+@dataclass(slots=True)
+class TargetSteps:
+    """Adds steps on one target: ids `<target>/<action>`, params led by the ones that name the target."""
+
+    builder: PlanBuilder
+    target: str
+    names: dict[str, Any]
+
+    def add(
+        self, action: str, kind: Kind, reason: str, *after: str | None, disruptive: bool = False, **params: Any
+    ) -> str:
+        """Step `<target>/<action>`, after the steps named (None: nothing to wait for)."""
+        target = self.target
+        return self.builder.add(f"{target}/{action}", kind, target, reason, after, disruptive, **self.names, **params)
 
 
 def topological(steps: list[Step]) -> tuple[Step, ...]:

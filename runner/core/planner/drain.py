@@ -61,32 +61,22 @@ def plan_drains(builder: PlanBuilder, observed: Observed) -> None:
         why = "removal" if first.kind in REMOVAL else first.reason
         # Never two nodes cordoned at once: this drain also waits until the node before is back (or gone).
         after = (*(ends.get(d, d) for d in first.depends_on), previous_end)
-        drain = builder.add(
-            f"node/{node}/drain{suffix}",
+        node_steps = builder.on_node(node)
+        drain = node_steps.add(
+            f"drain{suffix}",
             Kind.DRAIN_NODE,
-            f"node/{node}",
             f"cordon {node} and evict its pods (PodDisruptionBudgets honoured) before: {why}",
-            after,
+            *after,
             disruptive=True,
-            node_name=node,
         )
         builder.steps[first.id] = replace(first, depends_on=(drain,))
         previous_end = ids[-1]
         if not (node in removed and first.kind in REMOVAL):
-            previous_end = builder.add(
-                f"node/{node}/uncordon{suffix}",
-                Kind.UNCORDON_NODE,
-                f"node/{node}",
-                f"uncordon {node} once it is Ready again",
-                (ids[-1],),
-                node_name=node,
+            previous_end = node_steps.add(
+                f"uncordon{suffix}", Kind.UNCORDON_NODE, f"uncordon {node} once it is Ready again", ids[-1]
             )
         ends[ids[-1]] = previous_end
     for node in sorted(observed.cluster.cordoned - {n for n, _ in segments}):
-        builder.add(
-            f"node/{node}/uncordon",
-            Kind.UNCORDON_NODE,
-            f"node/{node}",
-            f"uncordon {node}: an earlier run cordoned it and did not finish",
-            node_name=node,
+        builder.on_node(node).add(
+            "uncordon", Kind.UNCORDON_NODE, f"uncordon {node}: an earlier run cordoned it and did not finish"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed, ObservedVm
@@ -18,7 +20,6 @@ def _describe(changes: list[str]) -> str:
 def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, observed: Observed) -> None:
     vm = node.vm
     observed_vm = observed.vms.get(vm.vmid)
-    target = f"vm/{vm.vmid}"
     if observed_vm is not None and (not observed_vm.managed or f"cluster-{desired.cluster}" not in observed_vm.tags):
         owner = "the runner does not manage" if not observed_vm.managed else "belongs to another cluster"
         builder.conflicts.append(
@@ -27,6 +28,7 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
         )
         builder.blocked.add(node.name)
         return
+    vm_steps = builder.on_vm(vm.vmid, node.name)
     if observed_vm is None:
         image = vm.image
         image_step = None
@@ -42,23 +44,14 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
                 storage=image.storage,
                 filename=image.filename,
             )
-        create = builder.add(
-            f"{target}/create",
+        create = vm_steps.add(
+            "create",
             Kind.CREATE_VM,
-            target,
             f"create VM {vm.vmid} {node.name}: {vm.cores} cores, {vm.memory} MiB, {vm.disk_gb} GiB, MAC {vm.mac}",
-            (image_step,),
-            vmid=vm.vmid,
-            node_name=node.name,
+            image_step,
         )
-        builder.vm_ready[node.name] = builder.add(
-            f"{target}/start",
-            Kind.START_VM,
-            target,
-            f"start new VM {vm.vmid} {node.name}",
-            (create,),
-            vmid=vm.vmid,
-            node_name=node.name,
+        builder.vm_ready[node.name] = vm_steps.add(
+            "start", Kind.START_VM, f"start new VM {vm.vmid} {node.name}", create
         )
         return
 
@@ -83,14 +76,11 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
             reason = f"vm {vm.vmid} {what}" + (", needs reboot" if needs_reboot else "")
             if drift:
                 reason = f"drift: {reason}"
-            last = builder.add(
-                f"{target}/update",
+            last = vm_steps.add(
+                "update",
                 Kind.UPDATE_VM,
-                target,
                 reason,
                 disruptive=needs_reboot,
-                vmid=vm.vmid,
-                node_name=node.name,
                 changes={c.field: [c.old, c.new] for c in changes},
                 # The step itself reboots and waits for the node to be healthy again, so the disruption is one unit.
                 needs_reboot=needs_reboot,
@@ -100,14 +90,8 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
             builder.notes.append(f"drift on VM {vm.vmid} {node.name}: VM is {observed_vm.status} (reported only)")
             builder.powered_off.add(node.name)
         else:
-            last = builder.add(
-                f"{target}/start",
-                Kind.START_VM,
-                target,
-                f"start VM {vm.vmid} {node.name} (it is {observed_vm.status})",
-                (last,),
-                vmid=vm.vmid,
-                node_name=node.name,
+            last = vm_steps.add(
+                "start", Kind.START_VM, f"start VM {vm.vmid} {node.name} (it is {observed_vm.status})", last
             )
     builder.vm_ready[node.name] = last
 
@@ -143,48 +127,19 @@ def plan_removals(builder: PlanBuilder, desired: Desired, observed: Observed, af
         return
     previous = after
     for vm in gone:
-        target = f"vm/{vm.vmid}"
-        first = f"{target}/leave"
-        if CONTROLLER_TAG in vm.tags:
-            previous = builder.add(
-                first,
-                Kind.ETCD_LEAVE,
-                target,
-                f"remove {vm.name} from etcd (through {desired.bootstrap_node.name}) before deleting it",
-                (previous,),
-                disruptive=True,
-                vmid=vm.vmid,
-                node_name=vm.name,
-                via=desired.bootstrap_node.ip,
-            )
-        previous = builder.add(
-            f"{target}/unregister",
-            Kind.DELETE_K8S_NODE,
-            target,
-            f"cordon {vm.name} and delete its Kubernetes Node",
-            (previous,),
-            disruptive=True,
-            vmid=vm.vmid,
-            node_name=vm.name,
-        )
-        if vm.status == "running":
-            previous = builder.add(
-                f"{target}/stop",
-                Kind.STOP_VM,
-                target,
-                f"stop VM {vm.vmid} {vm.name} before deleting it",
-                (previous,),
-                disruptive=True,
-                vmid=vm.vmid,
-                node_name=vm.name,
-            )
-        previous = builder.add(
-            f"{target}/delete",
-            Kind.DELETE_VM,
-            target,
-            f"delete VM {vm.vmid} {vm.name}: removed from the spec",
-            (previous,),
-            disruptive=True,
-            vmid=vm.vmid,
-            node_name=vm.name,
-        )
+        vm_steps = builder.on_vm(vm.vmid, vm.name)
+        for action, kind, reason, params in _removal_steps(vm, desired.bootstrap_node):
+            previous = vm_steps.add(action, kind, reason, previous, disruptive=True, **params)
+
+
+def _removal_steps(vm: ObservedVm, via: DesiredNode) -> list[tuple[str, Kind, str, dict[str, Any]]]:
+    """What takes one VM out, in order (each step waits for the one before): etcd, Kubernetes, stop, delete."""
+    steps: list[tuple[str, Kind, str, dict[str, Any]]] = []
+    if CONTROLLER_TAG in vm.tags:
+        reason = f"remove {vm.name} from etcd (through {via.name}) before deleting it"
+        steps.append(("leave", Kind.ETCD_LEAVE, reason, {"via": via.ip}))
+    steps.append(("unregister", Kind.DELETE_K8S_NODE, f"cordon {vm.name} and delete its Kubernetes Node", {}))
+    if vm.status == "running":
+        steps.append(("stop", Kind.STOP_VM, f"stop VM {vm.vmid} {vm.name} before deleting it", {}))
+    steps.append(("delete", Kind.DELETE_VM, f"delete VM {vm.vmid} {vm.name}: removed from the spec", {}))
+    return steps

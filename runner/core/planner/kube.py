@@ -79,25 +79,25 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
         # Joining nodes reach the API through KubePrism, whose endpoints are the configured one plus controllers
         # found by discovery: with the first controller's address for good, losing it stops joins whenever
         # discovery cannot help. `.cluster` changes apply without a reboot (Talos CanApplyImmediate).
+        initial, vip = desired.initial_endpoint, desired.vip_endpoint  # each looks the controllers up again
         for dn in desired.nodes:
             if dn.name in builder.blocked or dn.name in builder.powered_off:
                 continue
-            builder.add(
-                f"node/{dn.name}/endpoint",
+            builder.on_node(dn.name).add(
+                "endpoint",
                 Kind.MOVE_ENDPOINT,
-                f"node/{dn.name}",
-                f"{dn.name}: control-plane endpoint {desired.initial_endpoint}→{desired.vip_endpoint} in its machine "
-                "config (applies without a reboot)",
-                (switch,),
-                node_name=dn.name,
+                f"{dn.name}: control-plane endpoint {initial}→{vip} in its machine config (applies without a reboot)",
+                switch,
                 ip=dn.ip,
-                endpoint=desired.vip_endpoint,
+                endpoint=vip,
             )
 
 
 def _short(recipient: str) -> str:
     """Enough of a public age recipient to tell keys apart in a plan."""
     return f"{recipient[:12]}…{recipient[-6:]}"
+
+
 def _settings_change(old: tuple[tuple[str, str], ...] | None, new: tuple[tuple[str, str], ...]) -> str:
     if old is None:
         return "the ConfigMap is missing"

@@ -46,7 +46,7 @@ def plan_node_talos(
     if node.name in builder.blocked or node.name in builder.powered_off:
         return []  # nothing can reach a node whose VM stays off
     state = _talos_state(observed, node)
-    target = f"node/{node.name}"
+    node_steps = builder.on_node(node.name)
     vm_ready = builder.vm_ready.get(node.name)
     if state.stage != "running":
         observed_vm = observed.vms.get(node.vm.vmid)
@@ -56,13 +56,11 @@ def plan_node_talos(
             why = "node is in maintenance mode: apply"
         else:  # a VM that existed but does not answer yet: it may come back configured, or in maintenance
             why = f"node is {state.stage}: once it boots, apply (if in maintenance mode)"
-        builder.add(
-            f"{target}/config",
+        node_steps.add(
+            "config",
             Kind.APPLY_CONFIG,
-            target,
             f"{why} {node.role} config (Talos {node.talos_version}, Kubernetes {node.kubernetes_version})",
-            (vm_ready,),
-            node_name=node.name,
+            vm_ready,
             ip=node.ip,
             insecure=True,
             mode="auto",
@@ -77,14 +75,12 @@ def plan_node_talos(
         if schematic_changed:
             what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
         rolling.append(
-            builder.add(
-                f"{target}/upgrade",
+            node_steps.add(
+                "upgrade",
                 Kind.UPGRADE_TALOS,
-                target,
                 f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})",
-                (vm_ready,),
+                vm_ready,
                 disruptive=True,
-                node_name=node.name,
                 ip=node.ip,
                 image=node.installer_image,
                 version=node.talos_version,
@@ -99,14 +95,13 @@ def plan_node_talos(
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
         else:
             rolling.append(
-                builder.add(
-                    f"{target}/config",
+                node_steps.add(
+                    "config",
                     Kind.APPLY_CONFIG,
-                    target,
                     _config_reason(node, state, k8s_upgrade),
-                    (vm_ready, *rolling[-1:]),
+                    vm_ready,
+                    *rolling[-1:],
                     disruptive=node.is_controller,
-                    node_name=node.name,
                     ip=node.ip,
                     insecure=False,
                     mode="auto",

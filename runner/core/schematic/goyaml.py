@@ -203,11 +203,12 @@ def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_
         else:
             em.scalar(node, style, _increase(indent, in_sequence_item, flow=True))
         return
+    if isinstance(node, dict | list) and not node:  # go-yaml writes an empty collection in flow style
+        start, end = ("{", "}") if isinstance(node, dict) else ("[", "]")
+        em.indicator(start, True, True, False)
+        em.indicator(end, False, False, False)
+        return
     if isinstance(node, dict):
-        if not node:
-            em.indicator("{", True, True, False)
-            em.indicator("}", False, False, False)
-            return
         inner = _increase(indent, in_sequence_item)
         for key, value in node.items():
             em.write_indent(inner)
@@ -216,10 +217,6 @@ def _emit(em: _Emitter, node: Tree, indent: int, in_sequence_item: bool, simple_
             _emit(em, value, inner, False)
         return
     if isinstance(node, list):
-        if not node:
-            em.indicator("[", True, True, False)
-            em.indicator("]", False, False, False)
-            return
         inner = _increase(indent, in_sequence_item)
         for item in node:
             em.write_indent(inner)

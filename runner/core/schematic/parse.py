@@ -9,7 +9,7 @@ answers look like the real ones. Plain scalars are resolved with go-yaml's rules
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -26,6 +26,8 @@ from runner.core.schematic.model import (
     SecureBoot,
     SystemExtensions,
 )
+
+T = TypeVar("T")
 
 
 class SchematicError(ValueError):
@@ -90,13 +92,18 @@ def _bool(node: Node, errs: _Errors) -> bool:
     return False
 
 
-def _strings(node: Node, errs: _Errors) -> tuple[str, ...]:
+def _sequence(node: Node, errs: _Errors, go_type: str, item: Callable[[Node, _Errors], T]) -> tuple[T, ...]:
+    """A Go slice: null decodes to an empty one, anything but a sequence is an error."""
     if _is_null(node):
         return ()
     if not isinstance(node, SequenceNode):
-        errs.add(node, f"cannot construct {_tag_text(node)} into []string")
+        errs.add(node, f"cannot construct {_tag_text(node)} into {go_type}")
         return ()
-    return tuple(_string(item, errs) for item in node.value)
+    return tuple(item(entry, errs) for entry in node.value)
+
+
+def _strings(node: Node, errs: _Errors) -> tuple[str, ...]:
+    return _sequence(node, errs, "[]string", _string)
 
 
 Fields = dict[str, Callable[[Node, _Errors], Any]]
@@ -133,22 +140,13 @@ def _plain(node: Node) -> Any:
     return _scalar(node)[1]
 
 
+def _meta_value(node: Node, errs: _Errors) -> MetaValue:
+    f = _struct(node, errs, "schematic.MetaValue", {"key": lambda n, e: _uint(n, e, "uint8", 0xFF), "value": _string})
+    return MetaValue(f.get("key", 0), f.get("value", ""))
+
+
 def _meta(node: Node, errs: _Errors) -> tuple[MetaValue, ...]:
-    if _is_null(node):
-        return ()
-    if not isinstance(node, SequenceNode):
-        errs.add(node, f"cannot construct {_tag_text(node)} into []schematic.MetaValue")
-        return ()
-    values = []
-    for item in node.value:
-        f = _struct(
-            item,
-            errs,
-            "schematic.MetaValue",
-            {"key": lambda n, e: _uint(n, e, "uint8", 0xFF), "value": _string},
-        )
-        values.append(MetaValue(f.get("key", 0), f.get("value", "")))
-    return tuple(values)
+    return _sequence(node, errs, "[]schematic.MetaValue", _meta_value)
 
 
 def _bootloader(node: Node, errs: _Errors) -> str:

@@ -48,9 +48,6 @@ class KubeApi(Protocol):
     ) -> list[dict[str, Any]]:
         """Server-side apply, in order. With handoff=True, Flux-owned objects are refused (Permanent)."""
 
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        """The object, or None when it does not exist."""
-
     def wait_ready(
         self, kind: str, name: str, namespace: str = "flux-system", timeout: float = 300.0, handled: str | None = None
     ) -> FluxStatus:
@@ -60,9 +57,6 @@ class KubeApi(Protocol):
     def request_reconcile(self, kind: str, name: str, namespace: str = "flux-system") -> str:
         """Ask Flux to reconcile now, as `flux reconcile` does (the reconcile.fluxcd.io/requestedAt annotation,
         merge-patched: no other field is touched); returns the token its status reports once handled."""
-
-    def nodes_ready(self) -> dict[str, bool]:
-        """Node name -> Ready condition."""
 
     def kubelet_versions(self) -> dict[str, str]:
         """Node name -> the version its kubelet reports (status.nodeInfo.kubeletVersion)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +21,16 @@ from runner.drivers.proxmox.errors import translate
 from runner.drivers.proxmox.privileges import likely_need
 
 TASK_LOG_TAIL = 10
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of `ProxmoxClient` (defaults there), for those that pass them on."""
+
+    ca_bundle: str | None
+    verify_tls: bool
+    timeout: float
+    poll_interval: float
+    task_timeout: float
 
 
 class ProxmoxClient:

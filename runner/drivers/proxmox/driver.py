@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from runner.core.secret import Secret
 from runner.core.state import ImageSpec, ObservedVm, VmSpec
-from runner.drivers.proxmox.client import ProxmoxClient, TaskFailed
+from runner.drivers.proxmox.client import ClientOptions, ProxmoxClient, TaskFailed
 from runner.drivers.proxmox.vmconfig import create_params, disk_gb, update_params, vm_config_diff
 
 
@@ -15,28 +17,8 @@ def _as_str(value: object) -> str:
 class ProxmoxDriver:
     """Implements `ProxmoxApi`. `url` like https://atlas:8006; `token_id` like root@pam!runner."""
 
-    def __init__(
-        self,
-        url: str,
-        token_id: str,
-        token_secret: Secret,
-        *,
-        ca_bundle: str | None = None,
-        verify_tls: bool = True,
-        timeout: float = 10.0,
-        poll_interval: float = 1.0,
-        task_timeout: float = 900.0,
-    ) -> None:
-        self.client = ProxmoxClient(
-            url,
-            token_id,
-            token_secret,
-            ca_bundle=ca_bundle,
-            verify_tls=verify_tls,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            task_timeout=task_timeout,
-        )
+    def __init__(self, url: str, token_id: str, token_secret: Secret, **options: Unpack[ClientOptions]) -> None:
+        self.client = ProxmoxClient(url, token_id, token_secret, **options)
 
     def __repr__(self) -> str:
         return f"ProxmoxDriver({self.client!r})"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.journal import Journal
+from tests.polling import poll_until
 
 DATA = Path(__file__).parent / "data"
 T = TypeVar("T")
@@ -124,12 +124,5 @@ def squash(text: str) -> str:
 
 
 def wait_until(predicate: Callable[[], T | None], what: str, timeout: float = 120.0) -> T:
-    """Poll until `predicate` returns something; the timeout only bounds a broken run, it asserts no speed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    """Poll until `predicate` returns something (a whole lab bootstrap may be what is waited for)."""
+    return poll_until(predicate, what, timeout=timeout, interval=0.05)

@@ -36,6 +36,9 @@ FAST_SETTINGS: dict[str, Any] = {"boot_timeout": 30, "flux_timeout": 40, "retry_
 
 T = TypeVar("T")
 
+# What the `home` fixture gives: a lab whose home cluster a first push has bootstrapped, and that first run.
+Home = tuple[LabSession, dict[str, Any]]
+
 
 def start_lab(workdir: Path, **overrides: Any) -> LabSession:
     session = LabSession(REPO_ROOT, workdir, pace=Pace.fast(), settings_overrides={**FAST_SETTINGS, **overrides})

@@ -32,12 +32,14 @@ def start_runner(tmp_path: Path, lab_git: LabGitServer) -> Iterator[Callable[...
     def start(run_fn: Any, **overrides: Any) -> Runner:
         forge = overrides.pop("forge", None)
         values: dict[str, Any] = {
+            "repo_url": lab_git.url,
             "repo_full_name": REPO,
+            "webhook_secret": SECRET,
             "retry_backoff": 0.05,
             "public_url": "http://runner.test",
             "settle_seconds": 0,
         }
-        settings = settings_under(tmp_path, repo_url=lab_git.url, webhook_secret=SECRET, **{**values, **overrides})
+        settings = settings_under(tmp_path, **{**values, **overrides})  # a test may override any of these
         app = create_app(settings, run_fn, forge=forge)
         server = serve_in_thread(app)
         runner = Runner(server.url, app.state.service, server, httpx.Client(base_url=server.url, timeout=10))

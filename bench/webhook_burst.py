@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 
 from runner.engine.queue import RunRequest
-from runner.engine.settings import Settings
 from runner.engine.worker import RunContext, RunResult
 from runner.lab.gitserver import LabGitServer, commit_files
 from runner.lab.serve import serve_in_thread
 from runner.server import create_app
 from runner.server.signatures import sign
+from tests.app_settings import settings_under
 
 DELIVERIES = 100
 SECRET = "bench-webhook-secret"
@@ -45,16 +45,7 @@ def main() -> int:
         work = lab.clone(root / "work")
         commits = [commit_files(work, {"clusters/home/cluster.yaml": f"rev: {i}\n"}, f"rev {i}") for i in range(10)]
         lab.push(work)
-        settings = Settings(
-            repo_url=lab.url,
-            repo_full_name="lab/home",
-            webhook_secret=SECRET,
-            db_path=root / "runner.db",
-            cache_dir=root / "cache",
-            drift_interval=0,
-            poll_interval=0,
-        )
-        app = create_app(settings, slow_run)
+        app = create_app(settings_under(root, repo_url=lab.url, webhook_secret=SECRET), slow_run)
         server = serve_in_thread(app)
         latencies: list[float] = []
         try:

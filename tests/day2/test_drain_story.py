@@ -3,7 +3,6 @@ the node is uncordoned once Ready again, and a removal drains first (and never u
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from runner.cli.lab.session import LabSession
 from runner.lab.kube import KubeTwin
 from tests.day2.conftest import CLUSTER_YAML, push_change, steps_of
+from tests.day2.fewest import Fewest
 from tests.e2e.labkit import describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-drain")]
@@ -33,24 +33,8 @@ def ready(pod: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in (pod.get("status") or {}).get("conditions", []))
 
 
-class ReadyWatch:
-    """Samples the app's Ready pods while the run goes on: the fewest at any moment."""
-
-    def __init__(self, twin: KubeTwin) -> None:
-        self.twin, self.fewest, self.stop = twin, 99, threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self.stop.wait(0.01):
-            self.fewest = min(self.fewest, sum(ready(p) for p in shop_pods(self.twin)))
-
-    def __enter__(self) -> ReadyWatch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+def ready_shop_pods(twin: KubeTwin) -> int:
+    return sum(ready(p) for p in shop_pods(twin))
 
 
 def deploy_shop(twin: KubeTwin) -> None:
@@ -109,7 +93,7 @@ def test_a_resize_reboot_drains_first_keeps_the_budget_and_uncordons_after(lab: 
     text = (lab.clone / CLUSTER_YAML).read_text()
     start = text.index(f"  - name: {busiest}\n")
     changed = text[:start] + text[start:].replace("memory: 16384", "memory: 20480", 1)
-    with ReadyWatch(twin) as watch:
+    with Fewest(lambda: ready_shop_pods(twin), start=99, every=0.01) as watch:
         run = push_change(lab, text, changed, f"more memory for {busiest}")
     assert run["result"] == "success", describe(run)
     assert watch.fewest == 2, f"only {watch.fewest} shop pods were Ready at one point; the budget says 2"

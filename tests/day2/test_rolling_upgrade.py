@@ -3,14 +3,13 @@ and once the fault is cleared the next run resumes where the roll stopped."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.drivers.proxmox import ProxmoxDriver
 from tests.day2.conftest import drift_run, push_change, steps_of
+from tests.day2.fewest import Fewest
 from tests.e2e.labkit import describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-upgrade")]
@@ -25,32 +24,18 @@ def versions(lab: LabSession) -> dict[str, tuple[str, str]]:
         return {ip: (n.version, n.phase) for ip, n in talos.nodes.items()}
 
 
-class QuorumWatch:
+def quorum_watch(lab: LabSession) -> Fewest:
     """Samples the Talos twin while the roll runs: the fewest controllers running at any moment."""
 
-    def __init__(self, lab: LabSession) -> None:
-        self.lab = lab
-        self.fewest = len(CONTROLLERS)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
+    def running() -> int:
+        return sum(1 for ip in CONTROLLERS if versions(lab)[ip][1] == "running")
 
-    def _loop(self) -> None:
-        while not self.stop.wait(0.02):
-            running = sum(1 for ip in CONTROLLERS if versions(self.lab)[ip][1] == "running")
-            self.fewest = min(self.fewest, running)
-
-    def __enter__(self) -> QuorumWatch:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+    return Fewest(running, start=len(CONTROLLERS), every=0.02)
 
 
 def test_upgrade_stops_at_a_controller_that_never_returns_and_resumes_after(lab: LabSession) -> None:
     lab.world.talos.set_faults("10.0.0.12", no_return_after_reboot=True)
-    with QuorumWatch(lab) as watch:
+    with quorum_watch(lab) as watch:
         run = push_change(lab, "version: v1.11.2", "version: v1.11.3", "Talos v1.11.3")
     assert run["result"] == "failure", describe(run)
     assert "talos-cp-02" in (run["error"] or "") and "10.0.0.12" in (run["error"] or "")
@@ -74,7 +59,7 @@ def test_upgrade_stops_at_a_controller_that_never_returns_and_resumes_after(lab:
     proxmox.stop_vm("atlas", 301)
     proxmox.start_vm("atlas", 301)
 
-    with QuorumWatch(lab) as watch:
+    with quorum_watch(lab) as watch:
         resumed = drift_run(lab)
     assert resumed["result"] == "success", describe(resumed)
     assert watch.fewest >= 2

@@ -10,7 +10,7 @@ import pytest
 
 from runner.cli.lab.session import LabSession
 
-from .labkit import EXPECTED_ENDPOINT, describe, start_lab
+from .labkit import EXPECTED_ENDPOINT, Home, describe, start_lab
 
 
 def bootstrap(session: LabSession) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def make_lab(tmp_path: Path) -> Iterator[Callable[..., LabSession]]:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabSession, dict[str, Any]]]:
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     """A lab whose home cluster has been bootstrapped from a first push; shared by one module's tests."""
     session = start_lab(tmp_path_factory.mktemp("home"))
     try:

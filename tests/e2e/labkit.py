@@ -23,6 +23,7 @@ from runner.lab.proxmox import Call
 from runner.lab.world import Pace
 from runner.server.app import service_of
 from runner.server.signatures import sign, sign_generic
+from tests.polling import poll_until
 
 HERE = Path(__file__).parent
 REPO_ROOT = HERE.parents[1]
@@ -36,6 +37,9 @@ FAST_SETTINGS: dict[str, Any] = {"boot_timeout": 30, "flux_timeout": 40, "retry_
 
 T = TypeVar("T")
 
+# What the `home` fixture gives: a lab whose home cluster a first push has bootstrapped, and that first run.
+Home = tuple[LabSession, dict[str, Any]]
+
 
 def start_lab(workdir: Path, **overrides: Any) -> LabSession:
     session = LabSession(REPO_ROOT, workdir, pace=Pace.fast(), settings_overrides={**FAST_SETTINGS, **overrides})
@@ -44,14 +48,7 @@ def start_lab(workdir: Path, **overrides: Any) -> LabSession:
 
 def wait_until(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:
     """Poll `check` until it returns something truthy; fail naming `what` (no timing is asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f}s")
-        time.sleep(0.1)
+    return poll_until(check, what, timeout=timeout, interval=0.1)
 
 
 def describe(run: dict[str, Any]) -> str:

@@ -4,7 +4,6 @@ cost nothing when nothing changed, and an invalid spec is refused without touchi
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
@@ -13,6 +12,7 @@ from runner.cli.lab.session import LabSession
 from .labkit import (
     CLUSTER_YAML,
     EXPECTED_ENDPOINT,
+    Home,
     describe,
     etcd_member_ips,
     kustomizations_ready,
@@ -34,7 +34,6 @@ from .leaks import leaks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("bootstrap-story")]
 
-Home = tuple[LabSession, dict[str, Any]]
 NODES = {"talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"}
 CONTROLLER_IPS = {"10.0.0.11", "10.0.0.12", "10.0.0.13"}
 

@@ -19,6 +19,7 @@ from runner.drivers.sops import SopsCli
 
 from .labkit import (
     REPO_ROOT,
+    Home,
     describe,
     kustomizations_ready,
     last_run_id,
@@ -32,7 +33,6 @@ from .leaks import leaks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("flux-key-story")]
 
-Home = tuple[LabSession, dict[str, Any]]
 SECRETS = "clusters/home/secrets.sops.yaml"
 ANNOTATION = "runner.dev/flux-age-recipient"
 OLD_FLUX_KEY = REPO_ROOT / "tests/keys/flux-lab.agekey"

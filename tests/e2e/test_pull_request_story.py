@@ -14,6 +14,7 @@ from runner.cli.lab.session import LabSession
 
 from .labkit import (
     CLUSTER_YAML,
+    Home,
     add_node,
     describe,
     edit_cluster,
@@ -29,7 +30,6 @@ from .leaks import leaks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pull-request-story")]
 
-Home = tuple[LabSession, dict[str, Any]]
 PR = 1  # the first pull request the forge twin opens
 BRANCH = "add-worker"
 

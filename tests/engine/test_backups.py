@@ -9,8 +9,8 @@ import pytest
 
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
-from runner.drivers.age import decrypt_with, find_or_create_key
-from runner.engine.backups import BackupStore
+from runner.drivers.age import AgeKey, decrypt_with, find_or_create_key
+from runner.engine.backups import BackupInfo, BackupStore
 from runner.engine.etcd_snapshots import Controller, SnapshotFailed, age_recipients, snapshot_if_due, take_snapshot
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -40,21 +40,35 @@ class ScriptedTalos:
         return Secret(CONFIG)
 
 
+def snapshot_home(
+    talos: ScriptedTalos,
+    store: BackupStore,
+    key: AgeKey,
+    *,
+    reason: str = "manual",
+    exclude: tuple[str, ...] = (),
+    now: dt.datetime = T0,
+) -> tuple[BackupInfo, list[str]]:
+    """take_snapshot of cluster home from CONTROLLERS, keeping 3, encrypted to `key`; each test varies the rest."""
+    return take_snapshot(
+        talos,
+        CONTROLLERS,
+        store,
+        cluster="home",
+        keep=3,
+        recipients=[key.public],
+        reason=reason,
+        exclude=exclude,
+        now=now,
+    )
+
+
 def test_snapshot_is_encrypted_described_and_pruned_to_keep(tmp_path: Path) -> None:
     key, _ = find_or_create_key(tmp_path / "key.txt")
     store = BackupStore(tmp_path / "backups")
     talos = ScriptedTalos()
     for minutes in range(4):
-        take_snapshot(
-            talos,
-            CONTROLLERS,
-            store,
-            cluster="home",
-            keep=3,
-            recipients=[key.public],
-            reason="manual",
-            now=T0 + dt.timedelta(minutes=minutes),
-        )
+        snapshot_home(talos, store, key, now=T0 + dt.timedelta(minutes=minutes))
     infos = store.snapshots("home")
     assert [i.id for i in infos] == ["20260301T120300Z", "20260301T120200Z", "20260301T120100Z"]
     newest = infos[0]
@@ -73,17 +87,7 @@ def test_snapshot_is_encrypted_described_and_pruned_to_keep(tmp_path: Path) -> N
 def test_snapshot_avoids_the_controller_about_to_be_disrupted(tmp_path: Path) -> None:
     key, _ = find_or_create_key(tmp_path / "key.txt")
     talos = ScriptedTalos()
-    info, _ = take_snapshot(
-        talos,
-        CONTROLLERS,
-        BackupStore(tmp_path),
-        cluster="home",
-        keep=3,
-        recipients=[key.public],
-        reason="before node/cp-01/upgrade",
-        exclude=["cp-01"],
-        now=T0,
-    )
+    info, _ = snapshot_home(talos, BackupStore(tmp_path), key, reason="before node/cp-01/upgrade", exclude=("cp-01",))
     assert info.controller == "cp-02"
 
 
@@ -91,32 +95,14 @@ def test_every_controller_failing_is_a_snapshot_failure_naming_each(tmp_path: Pa
     key, _ = find_or_create_key(tmp_path / "key.txt")
     talos = ScriptedTalos(failing={"10.0.0.11", "10.0.0.12"})
     with pytest.raises(SnapshotFailed, match=r"nothing disruptive was started: cp-01: .*; cp-02: ") as caught:
-        take_snapshot(
-            talos,
-            CONTROLLERS,
-            BackupStore(tmp_path),
-            cluster="home",
-            keep=3,
-            recipients=[key.public],
-            reason="manual",
-            now=T0,
-        )
+        snapshot_home(talos, BackupStore(tmp_path), key)
     assert caught.value.cluster == "home"
     assert BackupStore(tmp_path).snapshots() == []
 
 
 def test_one_failing_controller_falls_back_to_the_next(tmp_path: Path) -> None:
     key, _ = find_or_create_key(tmp_path / "key.txt")
-    info, _ = take_snapshot(
-        ScriptedTalos(failing={"10.0.0.11"}),
-        CONTROLLERS,
-        BackupStore(tmp_path),
-        cluster="home",
-        keep=3,
-        recipients=[key.public],
-        reason="manual",
-        now=T0,
-    )
+    info, _ = snapshot_home(ScriptedTalos(failing={"10.0.0.11"}), BackupStore(tmp_path), key)
     assert info.controller == "cp-02"
 
 
@@ -177,9 +163,7 @@ def test_an_unknown_or_malformed_snapshot_id_is_a_clear_error(tmp_path: Path) ->
 def test_a_half_copied_backup_is_not_listed(tmp_path: Path) -> None:
     key, _ = find_or_create_key(tmp_path / "key.txt")
     store = BackupStore(tmp_path / "b")
-    info, _ = take_snapshot(
-        ScriptedTalos(), CONTROLLERS, store, cluster="home", keep=3, recipients=[key.public], reason="x", now=T0
-    )
+    info, _ = snapshot_home(ScriptedTalos(), store, key, reason="x")
     (tmp_path / "b" / "home" / f"{info.id}.etcd.age").unlink()
     (tmp_path / "b" / "home" / "junk.json").write_text("{not json")
     assert store.snapshots() == []

@@ -37,47 +37,41 @@ def step(i: str, *deps: str) -> Step:
     return Step(i, Kind.CREATE_VM, f"vm/{i}", f"create {i}", tuple(deps))
 
 
-def test_dependent_steps_wait_and_independent_ones_overlap() -> None:
-    plan = Plan("c", (step("a"), step("b"), step("c"), step("d", "a", "b", "c")))
-    active = 0
-    peak = 0
-    lock = threading.Lock()
-    finished: list[str] = []
+class Overlap:
+    """A handler that holds each step for `hold` seconds, counting the most steps in flight at once."""
 
-    def handler(s: Step) -> str:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.05)
-        with lock:
-            active -= 1
-            finished.append(s.id)
+    def __init__(self, hold: float) -> None:
+        self.hold = hold
+        self.active = 0
+        self.peak = 0
+        self.finished: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, s: Step) -> str:
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        time.sleep(self.hold)
+        with self.lock:
+            self.active -= 1
+            self.finished.append(s.id)
         return "ok"
 
+
+def test_dependent_steps_wait_and_independent_ones_overlap() -> None:
+    plan = Plan("c", (step("a"), step("b"), step("c"), step("d", "a", "b", "c")))
+    handler = Overlap(hold=0.05)
     result = execute(plan, handler, Recorder(), max_parallel=5, policy=FAST)
     assert result.ok
-    assert peak == 3  # a, b, c together; d alone after
-    assert finished[-1] == "d"
+    assert handler.peak == 3  # a, b, c together; d alone after
+    assert handler.finished[-1] == "d"
 
 
 def test_parallelism_is_bounded() -> None:
     plan = Plan("c", tuple(step(str(i)) for i in range(6)))
-    active = 0
-    peak = 0
-    lock = threading.Lock()
-
-    def handler(s: Step) -> None:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.02)
-        with lock:
-            active -= 1
-
+    handler = Overlap(hold=0.02)
     assert execute(plan, handler, Recorder(), max_parallel=2, policy=FAST).ok
-    assert peak == 2
+    assert handler.peak == 2
 
 
 def test_transient_errors_are_retried_until_they_pass() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -57,19 +58,27 @@ def _converge(desired: Desired, observed: Observed) -> tuple[Plan, Observed]:
     return first, apply_plan(observed, desired, first)
 
 
-def _state(edits: dict[str, Any], changes: list[dict[str, Any]]) -> tuple[Desired, Observed]:
-    return desired_for(edits), edit_observed(BASE_OBSERVED, changes)
+@dataclass(frozen=True)
+class Situation:
+    """Random spec edits and out-of-band changes (what a falsifying example prints); state() is what they make."""
+
+    edits: dict[str, Any]
+    changes: list[dict[str, Any]]
+
+    def state(self) -> tuple[Desired, Observed]:
+        return desired_for(self.edits), edit_observed(BASE_OBSERVED, self.changes)
+
+
+situations = st.builds(Situation, spec_edits, observed_edits)
 
 
 COMMON = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @COMMON
-@given(spec_edits, observed_edits)
-def test_applying_a_plan_then_replanning_changes_nothing_more(
-    edits: dict[str, Any], changes: list[dict[str, Any]]
-) -> None:
-    desired, observed = _state(edits, changes)
+@given(situations)
+def test_applying_a_plan_then_replanning_changes_nothing_more(situation: Situation) -> None:
+    desired, observed = situation.state()
     first, after = _converge(desired, observed)
     second = plan(desired, after)
     assert second.steps == (), [s.id for s in second.steps]
@@ -77,9 +86,9 @@ def test_applying_a_plan_then_replanning_changes_nothing_more(
 
 
 @COMMON
-@given(spec_edits, observed_edits)
-def test_every_step_comes_after_what_it_depends_on(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
-    p = plan(*_state(edits, changes))
+@given(situations)
+def test_every_step_comes_after_what_it_depends_on(situation: Situation) -> None:
+    p = plan(*situation.state())
     position = {s.id: i for i, s in enumerate(p.steps)}
     assert len(position) == len(p.steps), "step ids are unique"
     for s in p.steps:
@@ -88,18 +97,18 @@ def test_every_step_comes_after_what_it_depends_on(edits: dict[str, Any], change
 
 
 @COMMON
-@given(spec_edits, observed_edits)
-def test_nothing_is_deleted_without_allow_destroy(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
-    desired, observed = _state(edits, changes)
+@given(situations)
+def test_nothing_is_deleted_without_allow_destroy(situation: Situation) -> None:
+    desired, observed = situation.state()
     p = plan(desired, observed)
     if not desired.allow_destroy:
         assert not [s for s in p.steps if s.kind in (Kind.DELETE_VM, Kind.STOP_VM, Kind.ETCD_LEAVE)]
 
 
 @COMMON
-@given(spec_edits, observed_edits)
-def test_no_plan_takes_two_controllers_down_at_once(edits: dict[str, Any], changes: list[dict[str, Any]]) -> None:
-    desired, observed = _state(edits, changes)
+@given(situations)
+def test_no_plan_takes_two_controllers_down_at_once(situation: Situation) -> None:
+    desired, observed = situation.state()
     p = plan(desired, observed)
     controllers = {n.name for n in desired.controllers}
     disruptive = [s for s in p.steps if s.disruptive and s.params.get("node_name") in controllers]
@@ -111,11 +120,9 @@ def test_no_plan_takes_two_controllers_down_at_once(edits: dict[str, Any], chang
 
 
 @COMMON
-@given(spec_edits, observed_edits)
-def test_a_node_is_drained_before_it_goes_down_and_uncordoned_after(
-    edits: dict[str, Any], changes: list[dict[str, Any]]
-) -> None:
-    desired, observed = _state(edits, changes)
+@given(situations)
+def test_a_node_is_drained_before_it_goes_down_and_uncordoned_after(situation: Situation) -> None:
+    desired, observed = situation.state()
     p = plan(desired, observed)
     of = {s.id: s.params.get("node_name") for s in p.steps}
     for step in p.steps:

@@ -16,26 +16,15 @@ def load_reference() -> tuple[ImageSpec, list[VmSpec]]:
     ref = json.loads((DATA / "reference_vms.json").read_text())
     checksum = _sha256(deterministic_image(ref["image"]["url"]))
     image = ImageSpec(ref["node"], ref["image_storage"], ref["image"]["filename"], ref["image"]["url"], checksum)
+    # The data file names each field as VmSpec does: a VM's own, then what every VM shares.
     vms = [
         VmSpec(
-            vmid=vm["vmid"],
-            name=vm["name"],
+            **vm,
+            **ref["every_vm"],
             node=ref["node"],
-            cores=vm["cores"],
-            memory=vm["memory"],
-            disk_gb=vm["disk_gb"],
-            mac=vm["mac"],
-            bridge=ref["bridge"],
-            storage=ref["storage"],
-            machine="q35",
-            bios="ovmf",
-            cpu_type="host",
-            scsihw="virtio-scsi-single",
-            onboot=True,
-            agent=True,
+            cluster=ref["cluster"],
             image=image,
             spec_hash=f"{vm['vmid']:x}abc123",
-            cluster=ref["cluster"],
         )
         for vm in ref["vms"]
     ]

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from servicekit import FORGE_TOKEN, HERE, REPO, SECRET, Runner
 
-from runner.engine.settings import Settings
 from runner.lab.forge import ForgeState, create_forge_app
 from runner.lab.gitserver import LabGitServer
 from runner.lab.serve import serve_in_thread
 from runner.server import create_app
+from tests.app_settings import settings_under
 
 
 @pytest.fixture
@@ -30,21 +30,17 @@ def start_runner(tmp_path: Path, lab_git: LabGitServer) -> Iterator[Callable[...
     started: list[Runner] = []
 
     def start(run_fn: Any, **overrides: Any) -> Runner:
+        forge = overrides.pop("forge", None)
         values: dict[str, Any] = {
             "repo_url": lab_git.url,
             "repo_full_name": REPO,
             "webhook_secret": SECRET,
-            "db_path": tmp_path / "runner.db",
-            "cache_dir": tmp_path / "cache",
-            "drift_interval": 0,
-            "poll_interval": 0,
             "retry_backoff": 0.05,
             "public_url": "http://runner.test",
             "settle_seconds": 0,
         }
-        values.update(overrides)
-        forge = values.pop("forge", None)
-        app = create_app(Settings(**values), run_fn, forge=forge)
+        settings = settings_under(tmp_path, **{**values, **overrides})  # a test may override any of these
+        app = create_app(settings, run_fn, forge=forge)
         server = serve_in_thread(app)
         runner = Runner(server.url, app.state.service, server, httpx.Client(base_url=server.url, timeout=10))
         started.append(runner)

@@ -18,6 +18,7 @@ from runner.engine.worker import Cancelled, RunContext, RunResult
 from runner.lab.serve import RunningServer
 from runner.server.service import Service
 from runner.server.signatures import sign, sign_generic
+from tests.polling import poll_until
 
 HERE = Path(__file__).parent
 PAYLOADS = HERE / "payloads"
@@ -32,15 +33,8 @@ def payload(name: str) -> dict[str, Any]:
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Poll until `predicate` is truthy; the timeout only bounds a broken test, it asserts nothing about speed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    """Poll until `predicate` is truthy; the service runs in-process, so it is asked often."""
+    return poll_until(predicate, what, timeout=timeout, interval=0.02)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pygit2
+import pytest
 from servicekit import FORGE_TOKEN, REPO, SECRET, Recorder, wait_until
 from typer.testing import CliRunner
 
@@ -17,23 +18,26 @@ from runner.lab.forge.pulls import WebhookTarget
 from runner.lab.gitserver import commit_files
 
 
-def wire(lab_git, forge_twin, runner):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def lab_pulls(lab_git, start_runner, forge_twin):  # type: ignore[no-untyped-def]
+    """The runner (its runs recorded) reporting to the forge twin, which opens a pull request for each branch
+    pushed to the lab's git server, sends its webhook, and merges into that repo: (recorder, forge, forge URL)."""
+    recorder = Recorder()
     state, forge_url = forge_twin
+    runner = start_runner(recorder, forge=GiteaForge(forge_url, Secret(FORGE_TOKEN)))
     hook_url = f"{runner.url}/hooks/gitea"
     lab_git.configure_webhook(hook_url, SECRET, "gitea", forge_url=forge_url)
     state.pulls.webhook = WebhookTarget(hook_url, SECRET, "gitea")
     state.pulls.merge = lambda pull: lab_git.merge(pull.sha, pull.base, f"Merge pull request #{pull.number}")
-    return state, forge_url
+    return recorder, state, forge_url
 
 
 def statuses(state, sha: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [s.state for s in state.statuses_for(REPO, sha)]
 
 
-def test_a_branch_push_opens_a_planned_pr_and_merging_it_applies(lab_git, start_runner, forge_twin, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    recorder = Recorder()
-    runner = start_runner(recorder, forge=GiteaForge(forge_twin[1], Secret(FORGE_TOKEN)))
-    state, forge_url = wire(lab_git, forge_twin, runner)
+def test_a_branch_push_opens_a_planned_pr_and_merging_it_applies(lab_git, lab_pulls, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    recorder, state, forge_url = lab_pulls
     work = lab_git.clone(tmp_path / "work")
 
     first = commit_files(work, {"clusters/home/cluster.yaml": "name: home\nworkers: 3\n"}, "third worker", "more")
@@ -70,10 +74,8 @@ def test_a_branch_push_opens_a_planned_pr_and_merging_it_applies(lab_git, start_
     assert again.exit_code == 1 and "no open pull request #1" in again.output
 
 
-def test_merging_after_main_moved_makes_a_merge_commit(lab_git, start_runner, forge_twin, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    recorder = Recorder()
-    runner = start_runner(recorder, forge=GiteaForge(forge_twin[1], Secret(FORGE_TOKEN)))
-    state, forge_url = wire(lab_git, forge_twin, runner)
+def test_merging_after_main_moved_makes_a_merge_commit(lab_git, lab_pulls, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    recorder, state, forge_url = lab_pulls
     work = lab_git.clone(tmp_path / "work")
     branch = commit_files(work, {"clusters/home/cluster.yaml": "name: home\nworkers: 5\n"}, "five", "five")
     lab_git.push(work, "five")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from servicekit import Recorder, push_body, wait_until
+from ruamel.yaml import YAML
+from servicekit import HERE, Recorder, push_body, wait_until
 
 from runner.engine.worker import touched_clusters
 from runner.lab.gitserver import commit_files
+
+COMMITS = YAML(typ="safe", pure=True).load((HERE / "data" / "touching_commits.yaml").read_text())
 
 
 def settle_first_apply(runner, lab_git) -> str:  # type: ignore[no-untyped-def]
@@ -19,39 +23,23 @@ def settle_first_apply(runner, lab_git) -> str:  # type: ignore[no-untyped-def]
     return seed
 
 
-def test_commit_touching_only_other_skips_home(lab_git, start_runner, tmp_path) -> None:
+@pytest.mark.parametrize("commit", COMMITS, ids=[c["id"] for c in COMMITS])
+def test_a_commit_runs_the_clusters_it_touches(commit, lab_git, start_runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
     recorder = Recorder()
     runner = start_runner(recorder)
     settle_first_apply(runner, lab_git)
     work = lab_git.clone(tmp_path / "work")
-    sha = commit_files(work, {"clusters/other/cluster.yaml": "name: other\nrev: 2\n"}, "other only")
+    sha = commit_files(work, commit["files"], commit["message"])
     lab_git.push(work)
     runner.hook("github", push_body(sha))
-    wait_until(lambda: len(runner.finished_runs()) == 3 and not runner.service.queue.items(), what="other run")
-    assert [r["cluster"] for r in runner.finished_runs() if r["commit_sha"] == sha] == ["other"]
-    assert recorder.clusters().count("home") == 1
-
-
-def test_flux_change_touches_every_cluster(lab_git, start_runner, tmp_path) -> None:
-    runner = start_runner(Recorder())
-    settle_first_apply(runner, lab_git)
-    work = lab_git.clone(tmp_path / "work")
-    sha = commit_files(work, {"flux/clusters/home/kustomization.yaml": "resources: [a.yaml]\n"}, "flux")
-    lab_git.push(work)
-    runner.hook("github", push_body(sha))
-    wait_until(lambda: len(runner.finished_runs()) == 4, what="flux runs")
-    assert sorted(r["cluster"] for r in runner.finished_runs() if r["commit_sha"] == sha) == ["home", "other"]
-
-
-def test_readme_change_runs_nothing(lab_git, start_runner, tmp_path) -> None:
-    runner = start_runner(Recorder())
-    settle_first_apply(runner, lab_git)
-    work = lab_git.clone(tmp_path / "work")
-    sha = commit_files(work, {"README.md": "more docs\n"}, "docs")
-    lab_git.push(work)
-    runner.hook("github", push_body(sha))
-    wait_until(lambda: not runner.service.queue.items(), what="expansion")
-    assert len(runner.finished_runs()) == 2
+    expected = commit["runs"]
+    wait_until(
+        lambda: len(runner.finished_runs()) >= 2 + len(expected) and not runner.service.queue.items(),
+        what=f"the runs of {commit['id']}",
+    )
+    assert sorted(r["cluster"] for r in runner.finished_runs() if r["commit_sha"] == sha) == expected
+    assert len(runner.finished_runs()) == 2 + len(expected)  # nothing else ran
+    assert recorder.clusters().count("home") == 1 + expected.count("home")
 
 
 names = st.sampled_from(["home", "other", "lab"])

@@ -32,30 +32,14 @@ def load_yaml(name: str) -> Any:
 
 def reference_nodes() -> list[MachineConfigInput]:
     spec = load_yaml("reference-cluster.yaml")
-    cluster, nodes = spec["cluster"], spec["nodes"]
-    controllers = tuple(n["ip"] for n in nodes if n["role"] == "controlplane")
-    return [
-        MachineConfigInput(
-            cluster_name=cluster["name"],
-            name=node["name"],
-            role=node["role"],
-            ip=node["ip"],
-            prefixlen=cluster["prefixlen"],
-            gateway=cluster["gateway"],
-            nameservers=tuple(cluster["nameservers"]),
-            interface=cluster["interface"],
-            install_disk=cluster["installDisk"],
-            installer_image=cluster["installerImage"],
-            talos_version=cluster["talosVersion"],
-            kubernetes_version=cluster["kubernetesVersion"],
-            cluster_endpoint=cluster["endpoint"],
-            vip=cluster["vip"],
-            controller_ips=controllers,
-            tailscale_login_server=cluster["tailscale"]["loginServer"],
-            tailscale_auth_key=Secret(cluster["tailscale"]["authKey"]),
-        )
-        for node in nodes
-    ]
+    every_node, nodes = spec["every_node"], spec["nodes"]
+    shared = {
+        **every_node,
+        "nameservers": tuple(every_node["nameservers"]),
+        "tailscale_auth_key": Secret(every_node["tailscale_auth_key"]),
+        "controller_ips": tuple(n["ip"] for n in nodes if n["role"] == "controlplane"),
+    }
+    return [MachineConfigInput(**shared, **node) for node in nodes]
 
 
 REFERENCE_NODES = reference_nodes()

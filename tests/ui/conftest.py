@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from runner.cli.lab.session import LabSession
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.queue import RunRequest
-from runner.engine.settings import Settings
 from runner.engine.worker import RunContext, RunResult
 from runner.lab.world import Pace
 from runner.server.app import create_app, service_of
 from runner.server.service import Service
+from tests.app_settings import settings_under
 from tests.ui.uikit import populate
 
 
@@ -35,15 +35,11 @@ class UI:
 @pytest.fixture
 def ui(tmp_path: Path) -> Iterator[UI]:
     """The whole runner app (no lifespan, so no worker) over a journal and snapshots filled from data/."""
-    settings = Settings(
+    settings = settings_under(
+        tmp_path,
         repo_url=str(tmp_path / "origin.git"),
-        repo_full_name="lab/home",
         webhook_secret="ui-test-webhook-secret",
-        db_path=tmp_path / "runner.db",
-        cache_dir=tmp_path / "cache",
         backup_dir=tmp_path / "backups",
-        drift_interval=0,
-        poll_interval=0,
     )
     app = create_app(settings, never_called)
     service = service_of(app)

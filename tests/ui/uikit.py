@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -13,9 +12,12 @@ from typing import Any, TypeVar
 
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.journal import Journal
+from tests.polling import poll_until
 
 DATA = Path(__file__).parent / "data"
 T = TypeVar("T")
+# The keys of a run in data/runs.json that are Journal.start_run's arguments; the others say how it went.
+STARTED_WITH = ("cluster", "trigger", "commit", "ref", "mode", "pr")
 
 
 def load(name: str) -> Any:
@@ -26,16 +28,7 @@ def populate(journal: Journal, store: ClusterStateStore) -> list[int]:
     """Insert the runs of data/runs.json (in file order) and the snapshots; returns the run ids in that order."""
     ids = []
     for spec in load("runs.json"):
-        run_id = journal.start_run(
-            cluster=spec["cluster"],
-            trigger=spec["trigger"],
-            commit=spec["commit"],
-            ref=spec["ref"],
-            mode=spec["mode"],
-            pr=spec["pr"],
-            repo="lab/home",
-            delivery_id=None,
-        )
+        run_id = journal.start_run(**{key: spec[key] for key in STARTED_WITH}, repo="lab/home", delivery_id=None)
         plan_json = (DATA / spec["plan"]).read_text() if spec.get("plan") else None
         if spec.get("steps_from_plan") and plan_json:
             for step in json.loads(plan_json)["steps"]:
@@ -124,12 +117,5 @@ def squash(text: str) -> str:
 
 
 def wait_until(predicate: Callable[[], T | None], what: str, timeout: float = 120.0) -> T:
-    """Poll until `predicate` returns something; the timeout only bounds a broken run, it asserts no speed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    """Poll until `predicate` returns something (a whole lab bootstrap may be what is waited for)."""
+    return poll_until(predicate, what, timeout=timeout, interval=0.05)

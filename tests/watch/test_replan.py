@@ -43,19 +43,21 @@ def test_broken_yaml_prints_file_line_col_and_keeps_watching(repo: Path, watch: 
     assert reasons(fixed) == reasons(first)
 
 
-def test_wrong_type_points_at_the_field(repo: Path, watch: Callable[..., Replans]) -> None:
+def the_problem_of_an_edit(repo: Path, watch: Callable[..., Replans], old: str, new: str) -> tuple[int, str]:
+    """Watch, then save the line starting `old` as `new`: that line's number and the one problem reported."""
     replans = watch()
     replans.next()
-    line = line_of(repo, "    memory: 8192")
-    edit(repo, "    memory: 8192", "    memory: lots")
+    line = line_of(repo, old)
+    edit(repo, old, new)
     (problem,) = replans.next().problems
+    return line, problem
+
+
+def test_wrong_type_points_at_the_field(repo: Path, watch: Callable[..., Replans]) -> None:
+    line, problem = the_problem_of_an_edit(repo, watch, "    memory: 8192", "    memory: lots")
     assert problem.startswith(f"{SPEC}:{line}:5: nodes[0].memory: 'lots'")
 
 
 def test_semantic_problem_names_the_conflicting_node(repo: Path, watch: Callable[..., Replans]) -> None:
-    replans = watch()
-    replans.next()
-    line = line_of(repo, "    ip: 10.0.0.12")
-    edit(repo, "    ip: 10.0.0.12", "    ip: 10.0.0.11")
-    (problem,) = replans.next().problems
+    line, problem = the_problem_of_an_edit(repo, watch, "    ip: 10.0.0.12", "    ip: 10.0.0.11")
     assert problem == f"{SPEC}:{line}:5: nodes[1].ip: 10.0.0.11 is already used by talos-cp-01"

@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runner.core.errors import Permanent
+
+if TYPE_CHECKING:  # the queue imports Database from here
+    from runner.engine.queue import RunRequest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -130,22 +133,15 @@ class Journal:
         self.db = db
         self.listener = listener
 
-    def start_run(
-        self,
-        *,
-        cluster: str,
-        trigger: str,
-        commit: str,
-        ref: str,
-        mode: str,
-        pr: int | None,
-        repo: str,
-        delivery_id: str | None,
-    ) -> int:
+    def start_run(self, request: RunRequest) -> int:
+        """Record that a run of `request` (its commit resolved) has started; returns the run id."""
         cur = self.db.execute(
             "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
-            (cluster, trigger, commit, ref, mode, pr, repo, delivery_id, time.time()),
+            (
+                *(request.cluster, request.trigger, request.commit, request.ref, request.mode),
+                *(request.pr_number, request.repo, request.delivery_id, time.time()),
+            ),
         )
         return int(cur.lastrowid or 0)
 

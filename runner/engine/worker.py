@@ -281,16 +281,7 @@ class Worker:
         protected = self._protected_head()
         commit = req.commit or self.git.resolve(req.ref)
         req = replace(req, commit=commit)
-        run_id = self.journal.start_run(
-            cluster=req.cluster,
-            trigger=req.trigger,
-            commit=commit,
-            ref=req.ref,
-            mode=req.mode,
-            pr=req.pr_number,
-            repo=req.repo,
-            delivery_id=req.delivery_id,
-        )
+        run_id = self.journal.start_run(req)
         offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
         ctx = RunContext(
             self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
@@ -349,6 +340,7 @@ class Worker:
         # PR plans already speak through their comment and status; people opt in to hearing about them here.
         if self.notifications is not None and (req.mode == "apply" or self.notify_plans):
             self.notifications.notify(event, req.cluster, message, ctx.redactor)
+
     def _protected_head(self) -> str | None:
         try:
             return self.git.resolve(self.branch)

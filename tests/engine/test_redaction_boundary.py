@@ -117,11 +117,9 @@ def test_a_driver_error_that_echoes_a_secret_is_redacted_at_the_engine(
     cli = io.StringIO()
     heard: list[tuple[str, Any]] = []
     journal = Journal(Database(tmp_path / "journal.db"))
-    run_id = journal.start_run(
-        cluster="home", trigger="manual", commit="c" * 40, ref="main", mode="apply", repo="r", pr=None, delivery_id=None
-    )
-    ctx = RunContext(journal, run_id, None, lambda: False)  # type: ignore[arg-type]
     request = RunRequest("home", "c" * 40, "main", "manual", "apply", "r")
+    run_id = journal.start_run(request)
+    ctx = RunContext(journal, run_id, None, lambda: False)  # type: ignore[arg-type]
     service = JournalReporter(ctx, request, lambda event, _req, payload: heard.append((event, payload)))
     reporter = Both(ConsoleReporter(Console(file=cli, width=400)), service)
     plans: list[Any] = []

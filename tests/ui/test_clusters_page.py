@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from runner.engine.queue import RunRequest
 from tests.ui.conftest import UI
 from tests.ui.uikit import Page, squash
 
@@ -66,10 +67,7 @@ def test_cluster_facts_show_endpoint_flux_handoff_and_last_run(ui: UI) -> None:
 
 
 def test_a_cluster_known_only_from_the_journal_is_listed_without_a_node_table(ui: UI) -> None:
-    run_id = ui.service.journal.start_run(
-        cluster="lab2", trigger="push", commit="f" * 40, ref="refs/heads/main", mode="apply", pr=None,
-        repo="lab/home", delivery_id=None,
-    )  # fmt: skip
+    run_id = ui.service.journal.start_run(RunRequest("lab2", "f" * 40, "refs/heads/main", "push", "apply", "lab/home"))
     ui.service.journal.finish_run(run_id, result="failure", summary="failed", error="boom")
     section = squash(Page(ui.client.get("/").text).one("section", **{"aria-labelledby": "cluster-lab2"}).text)
     assert "Not observed yet" in section

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from runner.engine.queue import RunRequest
 from tests.ui.conftest import UI
 from tests.ui.uikit import DATA, Page, squash
 
@@ -107,10 +108,7 @@ def test_an_unknown_run_is_a_404_page(ui: UI) -> None:
 
 def test_a_run_without_plan_json_falls_back_to_its_markdown(ui: UI) -> None:
     journal = ui.service.journal
-    run_id = journal.start_run(
-        cluster="home", trigger="push", commit="a" * 40, ref="refs/heads/main", mode="apply", pr=None,
-        repo="lab/home", delivery_id=None,
-    )  # fmt: skip
+    run_id = journal.start_run(RunRequest("home", "a" * 40, "refs/heads/main", "push", "apply", "lab/home"))
     journal.finish_run(
         run_id, result="success", summary="ok", plan_markdown="### Plan for cluster `home`\n\n**2 steps**"
     )

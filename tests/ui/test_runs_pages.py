@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runner.engine.queue import RunRequest
 from tests.ui.conftest import UI
 from tests.ui.uikit import Page
 
@@ -70,9 +71,8 @@ def test_pr_plans_show_the_newest_plan_of_each_pull_request(ui: UI) -> None:
 
 def test_pr_plans_summarise_steps_disruption_and_conflicts(ui: UI) -> None:
     newer = ui.service.journal.start_run(
-        cluster="home", trigger="pull_request", commit="e" * 40, ref="refs/pull/7/head", mode="plan", pr=7,
-        repo="lab/home", delivery_id=None,
-    )  # fmt: skip
+        RunRequest("home", "e" * 40, "refs/pull/7/head", "pull_request", "plan", "lab/home", pr_number=7)
+    )
     plan = ui.service.journal.run(ui.run_ids[1])["plan_json"]  # type: ignore[index]
     ui.service.journal.finish_run(newer, result="success", summary="plan: 5 steps", plan_json=plan)
     page = Page(ui.client.get("/prs").text)

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 
 from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.journal import Journal
+from runner.engine.queue import RunRequest
 from tests.polling import poll_until
 
 DATA = Path(__file__).parent / "data"
 T = TypeVar("T")
 # The keys of a run in data/runs.json that are Journal.start_run's arguments; the others say how it went.
-STARTED_WITH = ("cluster", "trigger", "commit", "ref", "mode", "pr")
 
 
 def load(name: str) -> Any:
@@ -28,7 +28,11 @@ def populate(journal: Journal, store: ClusterStateStore) -> list[int]:
     """Insert the runs of data/runs.json (in file order) and the snapshots; returns the run ids in that order."""
     ids = []
     for spec in load("runs.json"):
-        run_id = journal.start_run(**{key: spec[key] for key in STARTED_WITH}, repo="lab/home", delivery_id=None)
+        run_id = journal.start_run(
+            RunRequest(
+                spec["cluster"], spec["commit"], spec["ref"], spec["trigger"], spec["mode"], "lab/home", spec["pr"]
+            )
+        )
         plan_json = (DATA / spec["plan"]).read_text() if spec.get("plan") else None
         if spec.get("steps_from_plan") and plan_json:
             for step in json.loads(plan_json)["steps"]:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from runner.core.spec import Maintenance, MaintenanceWindow
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True)
 class Opening:
     start: dt.datetime

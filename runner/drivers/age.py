@@ -75,6 +75,8 @@ def opens_data_key(private: Secret, stanzas: list[str]) -> bool:
             continue
         return True
     return False
+
+
 def encrypt_to(data: bytes, recipients: list[str]) -> bytes:
     """age-encrypt `data` so that any one of `recipients` (age1... public keys) can open it."""
     try:

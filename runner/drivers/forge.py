@@ -122,6 +122,7 @@ class HttpForge(ABC):
         body = self._request("GET", f"/repos/{repo}").json()
         permissions = body.get("permissions") if isinstance(body, dict) else None
         return {str(k): bool(v) for k, v in (permissions or {}).items()}
+
     def identity(self) -> str:
         """The login the token belongs to (`GET /user` on both forges), asked once."""
         with self._login_lock:

@@ -19,7 +19,6 @@ class Source(Protocol):
     def label(self) -> str:
         """Shown in messages: "working tree" or a commit id."""
 
-
     def read(self, path: str) -> bytes | None: ...
 
     def blob_id(self, path: str) -> str | None: ...

@@ -37,8 +37,11 @@ def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_
     text = (lab.clone / CLUSTER_YAML).read_text()
     text = text.replace("drift: correct\n", "drift: correct\n" + WINDOW)
     # worker-01 (vm 303) needs a reboot for its memory; worker-02 (vm 304) only grows its disk, online.
-    text = text.replace("memory: 16384\n    diskGb: 128\n  - name: talos-worker-02", "memory: 24576\n    diskGb: 128\n"
-                        "  - name: talos-worker-02", 1)
+    text = text.replace(
+        "memory: 16384\n    diskGb: 128\n  - name: talos-worker-02",
+        "memory: 24576\n    diskGb: 128\n  - name: talos-worker-02",
+        1,
+    )
     text = text.replace("diskGb: 128\n\nflux:", "diskGb: 160\n\nflux:", 1)
     commit = lab.commit({CLUSTER_YAML: text}, "window, resize worker-01, grow worker-02")
     lab.push()

@@ -78,8 +78,10 @@ def test_drift_is_reported_then_corrected(lab: LabSession) -> None:
     assert corrected["result"] == "success", describe(corrected)
     done = steps_of(lab, corrected)
     # The memory fix reboots 303: its node is drained first and uncordoned after.
-    assert done.index("node/talos-worker-01/drain") < done.index("vm/303/update") < done.index(
-        "node/talos-worker-01/uncordon"
+    assert (
+        done.index("node/talos-worker-01/drain")
+        < done.index("vm/303/update")
+        < done.index("node/talos-worker-01/uncordon")
     ), done
     vms = {v.vmid: v for v in px.list_vms()}
     assert vms[304].status == "running" and vms[303].maxmem == 16384 * 1024 * 1024

@@ -158,9 +158,7 @@ def test_doctor_refuses_a_flux_key_that_would_open_the_machine_secrets(lab, tmp_
     flux_rule = rules.split("age: ")[-1].split(",")[0]  # the Flux recipient leads the flux/ rule
     runner_line = "    age: age1w6wpgww66yncmpc5dk2et76e5xekl2zexk8sy5vr2f4j3ua8559scafpdn\n"
     assert runner_line in rules
-    (root / ".sops.yaml").write_text(
-        rules.replace(runner_line, runner_line.rstrip("\n") + "," + flux_rule + "\n", 1)
-    )
+    (root / ".sops.yaml").write_text(rules.replace(runner_line, runner_line.rstrip("\n") + "," + flux_rule + "\n", 1))
     ctx = dataclasses.replace(build_context(REPO_ROOT, "home", lab.settings), root=root)
     rows = key_separation(ctx)
     assert [row.result.value for row in rows] == ["fail"], rows

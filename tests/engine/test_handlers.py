@@ -34,7 +34,14 @@ def runner_with(health: dict[str, list[bool]] | None = None) -> tuple[StepRunner
     proxmox = ScriptedProxmox(talos, {dn.vm.vmid: dn.ip for dn in desired.nodes})
     conns: Any = ScriptedConnections(talos, proxmox, factory)
     runner = StepRunner(
-        cluster, desired, conns, {}, store=None, flux_key=lambda: None, handoff=False, log=lambda _: None  # type: ignore[arg-type]
+        cluster,
+        desired,
+        conns,
+        {},
+        store=None,
+        flux_key=lambda: None,
+        handoff=False,
+        log=lambda _: None,  # type: ignore[arg-type]
     )
     return runner, talos, proxmox
 

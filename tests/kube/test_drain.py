@@ -187,8 +187,10 @@ def test_a_pod_under_two_budgets_is_refused_for_good(cluster: Lab, api: Lightkub
     twin.store.create(
         kinds(twin, "policy/v1", "PodDisruptionBudget"),
         "default",
-        {"metadata": {"name": "web-too", "namespace": "default"},
-         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}},
+        {
+            "metadata": {"name": "web-too", "namespace": "default"},
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
+        },
         "test",
     )
     name = pods(twin, "web")[0]["metadata"]["name"]

@@ -197,8 +197,13 @@ def _handle(twin: KubeTwin, request: Request, path: str, raw: bytes) -> Response
             raise errors.ApiStatusError(404, "NotFound", "the server could not find the requested resource")
         gv = f"{group}/{version}" if group else version
         return JSONResponse({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
-    if method == "POST" and len(parts) == 7 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods" \
-            and parts[6] == "eviction":
+    if (
+        method == "POST"
+        and len(parts) == 7
+        and parts[:3] == ["api", "v1", "namespaces"]
+        and parts[4] == "pods"
+        and parts[6] == "eviction"
+    ):
         return JSONResponse(twin.evict(parts[3], parts[5]), status_code=201)
     rt, version, namespace, name, status = _route(twin, parts)
     if params.get("watch") in ("true", "1"):

@@ -80,6 +80,7 @@ class KubeTwin:
             result = self.pods.evict(namespace, name)
         self.reconcile()  # the ReplicaSet replaces the pod at once, as the real controller would
         return result
+
     def create_missing(self, objects: list[dict[str, Any]], manager: str) -> None:
         """Create each object that does not exist yet; existing ones are left exactly as they are."""
         created = False

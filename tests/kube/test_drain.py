@@ -22,32 +22,24 @@ def kinds(twin: KubeTwin, api_version: str, kind: str) -> Any:
     return rt
 
 
+def create(twin: KubeTwin, api_version: str, kind: str, namespace: str, name: str, spec: dict[str, Any]) -> None:
+    """Write an object straight into the twin's store, as another client of the API server would."""
+    body = {"metadata": {"name": name, "namespace": namespace}, "spec": spec}
+    twin.store.create(kinds(twin, api_version, kind), namespace, body, "test")
+
+
 def deploy(twin: KubeTwin, name: str, replicas: int, min_available: int | str | None = None) -> None:
     labels = {"app": name}
-    spec = {"containers": [{"name": name, "image": f"ghcr.io/example/{name}:1"}]}
-    twin.store.create(
-        kinds(twin, "apps/v1", "Deployment"),
-        "default",
-        {
-            "metadata": {"name": name, "namespace": "default"},
-            "spec": {
-                "replicas": replicas,
-                "selector": {"matchLabels": labels},
-                "template": {"metadata": {"labels": labels}, "spec": spec},
-            },
-        },
-        "test",
-    )
+    pod_spec = {"containers": [{"name": name, "image": f"ghcr.io/example/{name}:1"}]}
+    spec = {
+        "replicas": replicas,
+        "selector": {"matchLabels": labels},
+        "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+    }
+    create(twin, "apps/v1", "Deployment", "default", name, spec)
     if min_available is not None:
-        twin.store.create(
-            kinds(twin, "policy/v1", "PodDisruptionBudget"),
-            "default",
-            {
-                "metadata": {"name": name, "namespace": "default"},
-                "spec": {"minAvailable": min_available, "selector": {"matchLabels": labels}},
-            },
-            "test",
-        )
+        spec = {"minAvailable": min_available, "selector": {"matchLabels": labels}}
+        create(twin, "policy/v1", "PodDisruptionBudget", "default", name, spec)
 
 
 def pods(twin: KubeTwin, app: str | None = None) -> list[dict[str, Any]]:
@@ -99,21 +91,14 @@ def test_drain_honours_the_budget_keeps_daemonset_pods_and_never_drops_below_min
     cluster: Lab, api: LightkubeApi
 ) -> None:
     twin = cluster.twin
-    twin.store.create(
-        kinds(twin, "apps/v1", "DaemonSet"),
-        "kube-system",
-        {
-            "metadata": {"name": "agent", "namespace": "kube-system"},
-            "spec": {
-                "selector": {"matchLabels": {"app": "agent"}},
-                "template": {
-                    "metadata": {"labels": {"app": "agent"}},
-                    "spec": {"containers": [{"name": "a", "image": "agent:1"}]},
-                },
-            },
+    spec = {
+        "selector": {"matchLabels": {"app": "agent"}},
+        "template": {
+            "metadata": {"labels": {"app": "agent"}},
+            "spec": {"containers": [{"name": "a", "image": "agent:1"}]},
         },
-        "test",
-    )
+    }
+    create(twin, "apps/v1", "DaemonSet", "kube-system", "agent", spec)
     settle(twin)
     lowest = [3]
     done = threading.Event()
@@ -163,15 +148,8 @@ def test_a_budget_that_never_allows_it_fails_the_drain_by_name_and_uncordons(clu
 
 def test_a_pod_without_a_controller_stops_the_drain(cluster: Lab, api: LightkubeApi) -> None:
     twin = cluster.twin
-    twin.store.create(
-        kinds(twin, "v1", "Pod"),
-        "default",
-        {
-            "metadata": {"name": "scratch", "namespace": "default"},
-            "spec": {"nodeName": "talos-worker-02", "containers": [{"name": "s", "image": "busybox"}]},
-        },
-        "test",
-    )
+    spec = {"nodeName": "talos-worker-02", "containers": [{"name": "s", "image": "busybox"}]}
+    create(twin, "v1", "Pod", "default", "scratch", spec)
     with pytest.raises(Permanent, match=r"cannot drain talos-worker-02: default/scratch has no controller"):
         drain_node(api, "talos-worker-02", timeout=5, poll=0.05, cancel=threading.Event(), log=lambda line: None)
     assert api.cordoned_by_runner() == set()
@@ -184,15 +162,8 @@ def test_draining_a_node_kubernetes_does_not_know_is_a_no_op(cluster: Lab, api: 
 
 def test_a_pod_under_two_budgets_is_refused_for_good(cluster: Lab, api: LightkubeApi) -> None:
     twin = cluster.twin
-    twin.store.create(
-        kinds(twin, "policy/v1", "PodDisruptionBudget"),
-        "default",
-        {
-            "metadata": {"name": "web-too", "namespace": "default"},
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
-        },
-        "test",
-    )
+    spec = {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}
+    create(twin, "policy/v1", "PodDisruptionBudget", "default", "web-too", spec)
     name = pods(twin, "web")[0]["metadata"]["name"]
     with pytest.raises(Permanent) as refused:
         api.evict("default", name)

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +18,7 @@ from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import RunnerError, Transient
 from runner.core.state import Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.talos import config_hash, parse_machine_config, redacted
+from runner.drivers.talos.api import NodeStatus
 from runner.engine.clusterstate import ClusterFacts, ClusterStateStore, ConfigSeen
 from runner.engine.targets import Connections
 
@@ -152,8 +153,13 @@ def observe_talos(
     return out
 
 
-def _unbootstrapped(facts: ClusterFacts) -> ObservedCluster:
-    return ObservedCluster(handoff_recorded=facts.handoff_at is not None, endpoint=facts.endpoint)
+def _recorded(facts: ClusterFacts) -> ObservedCluster:
+    """What the records alone say, for when the cluster cannot be asked. A recorded bootstrap (or hand-off)
+    stands for good: a controller that does not answer is no sign that etcd is gone."""
+    bootstrapped = facts.bootstrapped_at is not None or facts.handoff_at is not None
+    return ObservedCluster(
+        bootstrapped=bootstrapped, handoff_recorded=facts.handoff_at is not None, endpoint=facts.endpoint
+    )
 
 
 def observe_cluster(desired: Desired, conns: Connections, facts: ClusterFacts) -> ObservedCluster:
@@ -163,8 +169,8 @@ def observe_cluster(desired: Desired, conns: Connections, facts: ClusterFacts) -
     a Permanent one (the node refuses our credentials, say) stops the run with its message, because
     planning a bootstrap on a guess is how a second etcd cluster gets made.
     """
-    base = _unbootstrapped(facts)
-    if facts.bootstrapped_at is None and facts.handoff_at is None:
+    base = _recorded(facts)
+    if not base.bootstrapped:
         try:
             members = conns.talos.etcd_members(desired.bootstrap_node.ip)
         except Transient:
@@ -194,6 +200,16 @@ def observe_cluster(desired: Desired, conns: Connections, facts: ClusterFacts) -
         kube.close()
 
 
+def _askable(desired: Desired, facts: ClusterFacts, statuses: Mapping[str, NodeStatus]) -> bool:
+    def running(ip: str) -> bool:
+        status = statuses.get(ip)
+        return status is not None and status.stage == "running"
+
+    if running(desired.bootstrap_node.ip):
+        return True
+    return _recorded(facts).bootstrapped and any(running(c.ip) for c in desired.controllers)
+
+
 def observe(
     desired: Desired, conns: Connections, facts: ClusterFacts, store: ClusterStateStore | None = None
 ) -> Observed:
@@ -201,7 +217,7 @@ def observe(
     # An address a PR proposes gets no client certificate before merge: such a node reads as unreachable.
     powered = [dn for dn in powered_nodes(desired, vms) if conns.may_contact(dn.ip)]
     if not powered:
-        return Observed(vms=vms, images=images, talos={}, cluster=_unbootstrapped(facts))
+        return Observed(vms=vms, images=images, talos={}, cluster=_recorded(facts))
     ips = [dn.ip for dn in powered]
     talos = conns.talos
     with ThreadPoolExecutor(5, thread_name_prefix="observe") as pool:
@@ -213,9 +229,10 @@ def observe(
             "config_versions": _ask_early(pool, talos.config_versions, ips),
         }
         statuses = talos.statuses(ips)
-        first = statuses.get(desired.bootstrap_node.ip)
-        # Kubernetes needs only the first controller running: ask it while Talos answers the rest.
-        cluster_f = pool.submit(observe_cluster, desired, conns, facts) if first and first.stage == "running" else None
+        # Ask the cluster while Talos answers the rest: through the first controller until a bootstrap is
+        # recorded (only its etcd can say whether there is one), then through any controller that runs.
+        askable = _askable(desired, facts, statuses)
+        cluster_f = pool.submit(observe_cluster, desired, conns, facts) if askable else None
         nodes = observe_talos(desired, powered, statuses, early, conns, store)
-        cluster = cluster_f.result() if cluster_f else _unbootstrapped(facts)
+        cluster = cluster_f.result() if cluster_f else _recorded(facts)
     return Observed(vms=vms, images=images, talos=nodes, cluster=cluster)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 import pytest
 
 from runner.cli.lab.session import LabSession
+from runner.core.secret import Secret
+from runner.drivers.proxmox import ProxmoxDriver
 from runner.server.app import service_of
 from tests.e2e.labkit import describe, start_lab
 
@@ -40,6 +43,16 @@ def drift_run(session: LabSession) -> dict[str, Any]:
 def steps_of(session: LabSession, run: dict[str, Any]) -> list[str]:
     details = session.journal.run(int(run["id"])) or {}
     return [s["step_id"] for s in details.get("steps", [])]
+
+
+def proxmox(lab: LabSession) -> ProxmoxDriver:
+    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
+    return ProxmoxDriver(lab.world.proxmox.url, token_id, Secret(secret), ca_bundle=lab.world.proxmox.ca_bundle)
+
+
+def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:
+    details = lab.journal.run(int(run["id"])) or {}  # type: ignore[call-overload]
+    return json.loads(details["plan_json"])
 
 
 @pytest.fixture(scope="module")

@@ -3,26 +3,18 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from proxmoxer import ProxmoxAPI
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config, render_documents
-from runner.drivers.proxmox import ProxmoxDriver
 from runner.engine.source import DirSource
-from tests.day2.conftest import drift_run, push_change, steps_of
+from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, steps_of
 from tests.e2e.labkit import describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-nodes")]
 GIB = 1024**3
-
-
-def proxmox(lab: LabSession) -> ProxmoxDriver:
-    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
-    return ProxmoxDriver(lab.world.proxmox.url, token_id, Secret(secret), ca_bundle=lab.world.proxmox.ca_bundle)
 
 
 def pve_ui(lab: LabSession) -> ProxmoxAPI:
@@ -39,11 +31,6 @@ def pve_ui(lab: LabSession) -> ProxmoxAPI:
         verify_ssl=str(lab.world.proxmox.ca_bundle),
         backend="https",
     )
-
-
-def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:
-    details = lab.journal.run(int(run["id"])) or {}  # type: ignore[call-overload]
-    return json.loads(details["plan_json"])
 
 
 def etcd_members(lab: LabSession) -> set[str]:

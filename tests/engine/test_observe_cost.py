@@ -214,3 +214,26 @@ def test_a_rebooted_node_has_its_config_read_again(make_lab) -> None:  # type: i
     observe(lab.desired, lab.conns, ClusterFacts(), lab.store)
     reads = [run for run in lab.talosctl_runs() if run.endswith("get machineconfig -o json")]
     assert len(reads) == 1 and f"-n {node.ip} " in reads[0], lab.talosctl_runs()
+
+
+def test_a_recorded_bootstrap_stands_while_the_first_controller_is_down(make_lab) -> None:  # type: ignore[no-untyped-def]
+    """The first controller crashed (its VM still runs): the cluster it bootstrapped is still bootstrapped.
+
+    Planning `bootstrap` here would, once that node is reinstalled with an empty disk, start a second etcd
+    cluster beside the one the other controllers keep.
+    """
+    lab = make_lab(5)
+    first = lab.desired.bootstrap_node
+    lab.twin.power(first.ip, False)
+    # The recorded endpoint is the VIP; this lab serves no Kubernetes API there (a closed loopback port).
+    settings = lab.conns.settings.model_copy(update={"address_map": {"10.0.0.20:6443": "127.0.0.1:9"}})
+    conns = Connections(settings, lab.conns.targets, lab.conns.secrets)
+    facts = ClusterFacts(bootstrapped_at="2026-01-01T00:00:00+00:00", endpoint=lab.desired.vip_endpoint)
+    try:
+        observed = observe(lab.desired, conns, facts, lab.store)
+    finally:
+        conns.close()
+    assert observed.talos[first.name].stage == "unreachable"
+    assert observed.cluster.bootstrapped
+    assert not observed.cluster.kube_api_ready
+    assert [s.id for s in plan(lab.desired, observed).steps if s.kind == Kind.BOOTSTRAP] == []

@@ -90,6 +90,27 @@ def test_driver_reads_every_node_in_one_call_each(three: list[str], twin: TalosT
     assert "hostname: talos-cp-01" in configs["10.0.0.11"].text.reveal()
 
 
+def test_driver_reads_the_others_when_the_first_node_is_down(
+    three: list[str], twin: TalosTwin, driver: TalosctlDriver
+) -> None:
+    """The first node leads every list (the bootstrap controller): when it is down, `get` prints nothing for
+    anyone, and the driver asks the others again without it. A crashed first controller costs one run more."""
+    first, *rest = three
+    twin.power(first, False)
+    assert {ip: s.stage for ip, s in driver.statuses(three).items()} == {
+        first: "unreachable",
+        "10.0.0.21": "running",
+        "10.0.0.22": "running",
+    }
+    schematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
+    twin.lab.nodes["10.0.0.22"].installer_image = f"factory.talos.dev/installer/{schematic}:v1.11.2"
+    assert driver.schematics(three) == {"10.0.0.21": None, "10.0.0.22": schematic}
+    versions = driver.config_versions(three)
+    configs = driver.machine_configs(three)
+    assert set(versions) == set(configs) == set(rest)
+    assert {ip: c.version for ip, c in configs.items()} == versions
+
+
 def test_config_version_moves_with_each_change_and_boot_time_with_each_boot(
     twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle
 ) -> None:

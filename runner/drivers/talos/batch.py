@@ -92,6 +92,20 @@ def failures_of(
     return out
 
 
+def lead_failure(
+    command: str, result: TalosctlResult, ips: Sequence[str], *, tls_may_pass: bool = False
+) -> NodeFailure | None:
+    """The first node's failure, when it failed the whole run: `talosctl get` resolves the resource type on
+    `nodes[0]` before it lists any node (helpers.ForEachResource), so a first node that does not answer
+    leaves the run with no output and that node's error alone. None when the run failed otherwise."""
+    if result.returncode == 0 or result.stdout.strip() or len(ips) < 2 or _ERROR_LINE.search(result.stderr):
+        return None
+    text = result.stderr.strip()
+    if _named_node(text, ips) != ips[0]:
+        return None
+    return failures_of(command, result, ips[:1], tls_may_pass=tls_may_pass)[ips[0]]
+
+
 def _named_node(line: str, candidates: Sequence[str]) -> str | None:
     head = line.split(": ", 1)[0]
     if head in candidates:

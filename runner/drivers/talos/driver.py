@@ -118,17 +118,37 @@ class TalosctlDriver(EtcdBackupCalls):
         it refused our certificate: maintenance mode), so only nodes that are not running cost extra."""
         if not ips:
             return {}
-        result = self._run(ips, ["get", "machinestatus", "-o", "json"])
-        docs = batch.by_node("get machinestatus", result, ips)
-        out = {ip: _status(docs[ip][0]) for ip in ips if ip in docs}
-        missing = [ip for ip in ips if ip not in out]
+        command = "get machinestatus"
+        result, asked, failed = self._get_run(command, ips, ["get", "machinestatus", "-o", "json"], tls_may_pass=True)
+        docs = batch.by_node(command, result, asked)
+        out = {ip: _status(docs[ip][0]) for ip in asked if ip in docs}
+        missing = [ip for ip in asked if ip not in out]
         if missing:
-            failed = batch.failures_of("get machinestatus", result, missing, tls_may_pass=True)
-            for ip in missing:
+            failed |= batch.failures_of(command, result, missing, tls_may_pass=True)
+        for ip in ips:
+            if ip not in out:
                 # Without any output the first node may have failed the whole run: ask each on its own.
                 ask = failed[ip].tls or not docs
                 out[ip] = NodeStatus(self.stage(ip) if ask else "unreachable")
         return out
+
+    def _get_run(
+        self, command: str, ips: Sequence[str], args: list[str], *, tls_may_pass: bool = False
+    ) -> tuple[TalosctlResult, list[str], dict[str, batch.NodeFailure]]:
+        """`talosctl get` over `ips`: the run, the nodes it covered, and the leading nodes left out.
+
+        talosctl resolves the resource type on the first node before it lists any, so a first node that
+        does not answer (a controller that crashed: the bootstrap controller leads every list) would
+        leave every other node unread. Such a node's failure is its own; the rest are asked without it."""
+        left_out: dict[str, batch.NodeFailure] = {}
+        asked = list(ips)
+        while True:
+            result = self._run(asked, args)
+            lead = batch.lead_failure(command, result, asked, tls_may_pass=tls_may_pass)
+            if lead is None:
+                return result, asked, left_out
+            left_out[asked[0]] = lead
+            asked = asked[1:]
 
     def versions(self, ips: Sequence[str]) -> dict[str, str]:
         if not ips:
@@ -150,10 +170,10 @@ class TalosctlDriver(EtcdBackupCalls):
     def config_versions(self, ips: Sequence[str]) -> dict[str, int]:
         if not ips:
             return {}
-        result = self._run(ips, ["get", "machineconfig"])  # the table: versions, not the configs
+        result, asked, _ = self._get_run("get machineconfig", ips, ["get", "machineconfig"])  # versions only
         found = batch.table_versions(result.stdout)
-        self._raise_permanent("get machineconfig", result, [ip for ip in ips if ip not in found])
-        return {ip: found[ip] for ip in ips if ip in found}
+        self._raise_permanent("get machineconfig", result, [ip for ip in asked if ip not in found])
+        return {ip: found[ip] for ip in asked if ip in found}
 
     def machine_configs(self, ips: Sequence[str]) -> dict[str, NodeConfig]:
         docs, answered = self._get_many(ips, ["get", "machineconfig", "-o", "json"])
@@ -168,12 +188,12 @@ class TalosctlDriver(EtcdBackupCalls):
         if not ips:
             return {}, []
         command = " ".join(args[:2])
-        result = self._run(ips, args)
-        docs = batch.by_node(command, result, ips)
+        result, asked, _ = self._get_run(command, ips, args)
+        docs = batch.by_node(command, result, asked)
         if result.returncode == 0:
-            return docs, list(ips)
-        batch.failures_of(command, result, [ip for ip in ips if ip not in docs])  # raises what will not pass
-        return docs, [ip for ip in ips if ip in docs]
+            return docs, asked
+        batch.failures_of(command, result, [ip for ip in asked if ip not in docs])  # raises what will not pass
+        return docs, [ip for ip in asked if ip in docs]
 
     def _raise_permanent(self, command: str, result: TalosctlResult, missing: list[str]) -> None:
         if missing and (result.returncode != 0 or result.stderr.strip()):

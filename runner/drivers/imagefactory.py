@@ -1,4 +1,4 @@
-"""Talos Image Factory driver (httpx): register schematics, name images and installers, fetch checksums.
+"""Talos Image Factory driver (httpx): register schematics, name images, fetch checksums, list what it offers.
 
 Error translation: timeouts, connection errors and 5xx are `Transient`; 4xx are `Permanent` carrying the
 factory's own plain-text message (e.g. the YAML decoder's "field foo not found in type ..."). Checksums
@@ -8,12 +8,11 @@ factory's own plain-text message (e.g. the YAML decoder's "field foo not found i
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import httpx
 
 from runner.core.errors import Permanent, Transient
-from runner.core.schematic import Schematic, parse_schematic, schematic_id, schematic_yaml
+from runner.core.schematic import Schematic, schematic_id, schematic_yaml
 
 
 class ImageFactoryApi(Protocol):
@@ -89,10 +88,6 @@ class ImageFactoryDriver:
             )
         return got
 
-    def get_schematic(self, schematic_id: str) -> Schematic | None:
-        response = self._request("GET", f"/schematics/{schematic_id}", (200, 404))
-        return parse_schematic(response.content) if response.status_code == 200 else None
-
     def versions(self) -> list[str]:
         return [str(v) for v in self._request("GET", "/versions", (200,)).json()]
 
@@ -100,28 +95,10 @@ class ImageFactoryDriver:
         answer = self._request("GET", f"/version/{version}/extensions/official", (200,)).json()
         return [str(item["name"]) for item in answer]
 
-    def check_extensions(self, schematic: Schematic, version: str) -> None:
-        """Fail early (the factory only complains when an image is built) on unknown extension names."""
-        available = set(self.official_extensions(version))
-        unknown = [name for name in schematic.extensions if name not in available]
-        if unknown:
-            raise Permanent(
-                f"talos.extensions: {', '.join(unknown)} not an official extension for Talos {version} "
-                f"(image factory {self.base_url})"
-            )
-
-    # --- images --------------------------------------------------------------------------------------
-
     def image_url(
         self, schematic_id: str, version: str, platform: str = "metal", arch: str = "amd64", fmt: str = "qcow2"
     ) -> str:
         return f"{self.base_url}/image/{schematic_id}/{version}/{platform}-{arch}.{fmt}"
-
-    def installer_image(self, schematic_id: str, version: str, platform: str | None = "metal") -> str:
-        """OCI reference of the installer: `<host>/<platform>-installer/<id>:<version>` (None: legacy name)."""
-        host = urlsplit(self.base_url).netloc
-        repository = f"{platform}-installer" if platform else "installer"
-        return f"{host}/{repository}/{schematic_id}:{version}"
 
     def image_checksum(
         self, schematic_id: str, version: str, platform: str = "metal", arch: str = "amd64", fmt: str = "qcow2"

@@ -45,6 +45,18 @@ class Lab:
     def api(self, **kwargs: object) -> LightkubeApi:
         return LightkubeApi(self.kubeconfig, server=self.running.url, poll_interval=0.01, **kwargs)  # type: ignore[arg-type]
 
+    def nodes_ready(self) -> dict[str, bool]:
+        """Node -> whether its Ready condition is True, as the API server holds it."""
+        rt = self.twin.catalog.by_kind("v1", "Node")
+        assert rt is not None
+        return {
+            str(n["metadata"]["name"]): any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in n.get("status", {}).get("conditions", [])
+            )
+            for n in self.twin.store.list(rt, None)
+        }
+
     def join_all_nodes(self) -> None:
         for name, ip in CONTROLLERS:
             self.twin.add_node(name, ip, "controlplane")

@@ -72,7 +72,7 @@ def test_api_ready_and_connection_refused(lab: Lab, api: LightkubeApi) -> None:
     try:
         assert not closed.api_ready()
         with pytest.raises(Transient, match="cannot connect"):
-            closed.nodes_ready()
+            closed.kubelet_versions()
     finally:
         closed.close()
 
@@ -82,7 +82,7 @@ def test_a_foreign_ca_fails_tls_verification(lab: Lab) -> None:
     other = LightkubeApi(Secret(admin_kubeconfig(stranger, CLUSTER_ENDPOINT)), server=lab.running.url, timeout=2)
     try:
         with pytest.raises(Permanent, match="TLS verification"):
-            other.nodes_ready()
+            other.kubelet_versions()
     finally:
         other.close()
 
@@ -93,7 +93,7 @@ def test_a_rejected_token_is_a_permanent_401(lab: Lab, tmp_path: Path) -> None:
     client = LightkubeApi(Secret(yaml.safe_dump(conf)), server=lab.running.url, timeout=2)
     try:
         with pytest.raises(Permanent, match="401 Unauthorized"):
-            client.nodes_ready()
+            client.kubelet_versions()
     finally:
         client.close()
 

@@ -37,18 +37,18 @@ def test_kustomizations_become_ready_in_dependency_order(lab: Lab, api: Lightkub
 
 def test_nodes_become_ready_only_after_cilium(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
-    assert api.nodes_ready() == dict.fromkeys(api.nodes_ready(), False)
-    assert len(api.nodes_ready()) == 5
+    assert lab.nodes_ready() == dict.fromkeys(lab.nodes_ready(), False)
+    assert len(lab.nodes_ready()) == 5
     install(api, lab, age_key)
     api.wait_ready("HelmRelease", "cilium", timeout=30)
-    assert all(api.nodes_ready().values())
+    assert all(lab.nodes_ready().values())
     node = api.get("v1", "Node", "talos-cp-01")
     assert node is not None
     assert not [t for t in node["spec"].get("taints", []) if t["key"] == "node.kubernetes.io/not-ready"]
     events = lab.twin.events
     cilium = events.index("HelmRelease/flux-system/cilium Ready")
     # Cilium's agents make the nodes Ready; helm-controller then sees the release healthy, then infra-cni.
-    assert all(events.index(f"Node/{n} Ready") < cilium for n in api.nodes_ready())
+    assert all(events.index(f"Node/{n} Ready") < cilium for n in lab.nodes_ready())
     assert events.index("Kustomization/flux-system/infra-cni Ready") > cilium
 
 
@@ -108,4 +108,4 @@ def test_unpatched_flux_stays_idle_on_not_ready_nodes(lab: Lab, api: LightkubeAp
     assert controller is not None and controller["status"]["readyReplicas"] == 0
     root = api.get("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "flux-system", "flux-system")
     assert root is not None and not (root.get("status") or {}).get("conditions")
-    assert not any(api.nodes_ready().values())
+    assert not any(lab.nodes_ready().values())

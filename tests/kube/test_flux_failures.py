@@ -58,7 +58,7 @@ def test_yaml_syntax_error_is_reported(lab: Lab, api: LightkubeApi, age_key: Sec
     api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     with pytest.raises(Permanent, match=r"BuildFailed: MalformedYAMLError: yaml: line \d+: .*cilium.yaml"):
         api.wait_ready("Kustomization", "infra-cni", timeout=10)
-    assert not any(api.nodes_ready().values())
+    assert not any(lab.nodes_ready().values())
 
 
 def test_unknown_chart_version_is_reported_on_the_helmrelease(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:

@@ -28,7 +28,7 @@ from .api import FLUX_OWNER_LABEL, KINDS
 from .connect import FIELD_MANAGER, make_client
 from .errors import describe, translated
 from .nodes import NodeDrainOps
-from .readiness import FluxStatus, flux_status, node_ready, workload_status
+from .readiness import FluxStatus, flux_status, workload_status
 
 
 def _register_flux_kinds() -> None:
@@ -107,11 +107,6 @@ class LightkubeApi(NodeDrainOps):
         res = self._resource(api_version, kind)
         with translated(f"get {kind} {namespace + '/' if namespace else ''}{name}"):
             return self._live(res, name, namespace)
-
-    def nodes_ready(self) -> dict[str, bool]:
-        with translated("list nodes"):
-            nodes = [_to_dict(n) for n in self._client.list(Node)]
-        return {str(n["metadata"]["name"]): node_ready(n) for n in nodes}
 
     def flux_settings(self) -> dict[str, str] | None:
         found = self.get("v1", "ConfigMap", flux_install.SETTINGS_CONFIGMAP, flux_install.FLUX_NAMESPACE)

@@ -93,9 +93,6 @@ class ProxmoxDriver:
             if exc.exitstatus != f"VM {vmid} already running":  # starting a running VM is done already
                 raise
 
-    def shutdown_vm(self, node: str, vmid: int, timeout: int) -> None:
-        self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/shutdown", node, timeout=timeout)
-
     def stop_vm(self, node: str, vmid: int) -> None:
         self.client.run_task("POST", f"nodes/{node}/qemu/{vmid}/status/stop", node)
 

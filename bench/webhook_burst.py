@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from runner.engine.queue import RunRequest
-from runner.engine.worker import RunContext, RunResult
+from runner.engine.run_context import RunContext, RunResult
 from runner.lab.gitserver import LabGitServer, commit_files
 from runner.lab.serve import serve_in_thread
 from runner.server import create_app

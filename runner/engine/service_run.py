@@ -8,9 +8,10 @@ from collections.abc import Callable
 from runner.core.errors import Cancelled, Transient
 from runner.core.render import render_json
 from runner.core.steps import Plan, Step
+from runner.engine.queue import RunRequest
 from runner.engine.reconcile import Engine, Outcome, plan_markdown
+from runner.engine.run_context import RunContext, RunFn, RunResult
 from runner.engine.source import CommitSource
-from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
 
 Listener = Callable[[str, RunRequest, object], None]  # (event, request, payload) for live views
 

@@ -11,12 +11,9 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from runner.core.errors import Cancelled, Permanent, Transient
-from runner.core.secret import Redactor
 from runner.drivers import workdir
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.drivers.git import GitRepo
@@ -24,92 +21,11 @@ from runner.engine.journal import Journal
 from runner.engine.notifications import Event, Notifications
 from runner.engine.outbox import Outbox
 from runner.engine.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
+from runner.engine.run_context import RunContext, RunFn, RunResult
+from runner.engine.touched import touched_clusters
 
 log = logging.getLogger(__name__)
 DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
-
-__all__ = ["Cancelled", "RunContext", "RunFn", "RunRequest", "RunResult", "Worker", "touched_clusters"]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    ok: bool
-    summary: str
-    plan_markdown: str | None = None
-    plan_json: str | None = None  # the plan as data (steps, reasons, dependencies) for the UI; never secrets
-    error: str | None = None
-    waiting: str | None = None  # disruptive steps held for a maintenance window, and until when
-    snapshot_failed: str | None = None  # why an etcd snapshot failed (a disruptive step did not start)
-    drift: tuple[str, ...] = ()  # what the plan found changed from outside (Plan.drift)
-
-
-class RunContext:
-    """What a run may touch of the service: the journal (redacted), the git cache, cancellation.
-
-    `protected_commit` is the protected branch's head as fetched for this run: a plan takes every connection
-    target from it, never from the commit it plans. `offline` says why a plan must contact nothing at all.
-    """
-
-    def __init__(
-        self,
-        journal: Journal,
-        run_id: int,
-        git: GitRepo,
-        cancelled: Callable[[], bool],
-        *,
-        protected_commit: str | None = None,
-        offline: str | None = None,
-    ) -> None:
-        self.journal = journal
-        self.run_id = run_id
-        self.git = git
-        self.redactor = Redactor()
-        self.protected_commit = protected_commit
-        self.offline = offline
-        self._cancelled = cancelled
-
-    def add_secrets(self, values: Iterable[str]) -> None:
-        self.redactor.add(values)
-
-    def log(self, line: str, level: str = "info") -> None:
-        self.journal.log(self.run_id, self.redactor(line), level)
-
-    def step_started(self, step_id: str, kind: str, message: str = "") -> None:
-        self.journal.start_step(self.run_id, step_id, kind, self.redactor(message))
-
-    def step_finished(self, step_id: str, status: str, message: str = "") -> None:
-        self.journal.finish_step(self.run_id, step_id, status, self.redactor(message))
-
-    @contextmanager
-    def step(self, step_id: str, kind: str, message: str = "") -> Iterator[None]:
-        self.step_started(step_id, kind, message)
-        try:
-            yield
-        except BaseException as exc:
-            self.step_finished(step_id, "failed", str(exc))
-            raise
-        self.step_finished(step_id, "succeeded", message)
-
-    def cancelled(self) -> bool:
-        return self._cancelled()
-
-
-RunFn = Callable[[RunRequest, RunContext], RunResult]
-
-
-def touched_clusters(
-    changed: Iterable[str], clusters: Iterable[str], clusters_dir: str = "clusters", flux_dir: str = "flux"
-) -> set[str]:
-    """Clusters a change touches: its own `clusters/<name>/` directory, or anything under `flux/` (all)."""
-    names = set(clusters)
-    touched: set[str] = set()
-    for path in changed:
-        parts = path.split("/")
-        if parts[0] == flux_dir:
-            return names
-        if len(parts) > 2 and parts[0] == clusters_dir and parts[1] in names:
-            touched.add(parts[1])
-    return touched
 
 
 class Worker:

@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 from runner.drivers.forge import Forge
 from runner.engine.clusterstate import ClusterStateStore
+from runner.engine.queue import RunRequest
+from runner.engine.run_context import RunContext, RunFn, RunResult
 from runner.engine.settings import Settings
-from runner.engine.worker import RunContext, RunFn, RunRequest, RunResult
 from runner.server import api, hooks, ui
 from runner.server.access import RequireToken
 from runner.server.service import Service, build_service

@@ -7,7 +7,7 @@ infrastructure behind it, and as the run the idle-memory benchmark serves with.
 from __future__ import annotations
 
 from runner.engine.queue import RunRequest
-from runner.engine.worker import RunContext, RunResult
+from runner.engine.run_context import RunContext, RunResult
 
 
 def inspect_run(request: RunRequest, ctx: RunContext) -> RunResult:

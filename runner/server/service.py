@@ -10,8 +10,9 @@ from runner.drivers.notify import AppriseNotifier
 from runner.engine.journal import Database, Journal
 from runner.engine.notifications import Notifications
 from runner.engine.queue import WorkQueue
+from runner.engine.run_context import RunFn
 from runner.engine.settings import Settings
-from runner.engine.worker import RunFn, Worker
+from runner.engine.worker import Worker
 from runner.server.deliveries import Deliveries
 from runner.server.events import Target
 from runner.server.metrics import Metrics

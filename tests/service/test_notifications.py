@@ -19,7 +19,7 @@ from runner.core.steps import Plan
 from runner.drivers.notify import AppriseNotifier, Level
 from runner.engine.notifications import Notifications
 from runner.engine.queue import RunRequest
-from runner.engine.worker import RunContext, RunResult
+from runner.engine.run_context import RunContext, RunResult
 
 TOKEN = "pve-token-secret-0123456789"
 

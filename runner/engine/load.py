@@ -1,7 +1,9 @@
-"""Load a cluster from a source: validate the spec, refuse plaintext secrets, decrypt (cached per blob)."""
+"""Load a cluster from a source: validate the spec (cached per text), refuse plaintext secrets, decrypt (cached per
+blob)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,13 +48,35 @@ class DecryptCache:
         return value
 
 
-def load_cluster(source: Source, name: str, decrypt: DecryptCache | None) -> LoadedCluster:
+@dataclass
+class SpecCache:
+    """Validated specs by the digest of their text, the newest per file: an unchanged cluster.yaml is parsed
+    and checked once per engine. The parse grows with the spec, and every drift run would pay it again."""
+
+    _cache: dict[str, tuple[str, Cluster, tuple[Problem, ...]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def validated(self, text: bytes, file: str) -> tuple[Cluster, tuple[Problem, ...]]:
+        digest = hashlib.sha256(text).hexdigest()
+        with self._lock:
+            known = self._cache.get(file)
+        if known is not None and known[0] == digest:
+            return known[1], known[2]
+        cluster, warnings = validate_text(decode_spec(text, file), file)  # a spec with problems is never kept
+        with self._lock:
+            self._cache[file] = (digest, cluster, tuple(warnings))
+        return cluster, tuple(warnings)
+
+
+def load_cluster(
+    source: Source, name: str, decrypt: DecryptCache | None, specs: SpecCache | None = None
+) -> LoadedCluster:
     """Read and check everything before anything is observed or changed; raises SpecInvalid / SecretsError."""
     spec_file, secrets_file = cluster_paths(name)
     text = source.read(spec_file)
     if text is None:
         raise SpecInvalid([Problem(spec_file, None, None, "", f"not found at {source.label}")])
-    cluster, warnings = validate_text(decode_spec(text, spec_file), spec_file)
+    cluster, warnings = (specs or SpecCache()).validated(text, spec_file)
     if cluster.name != name:
         raise SpecInvalid(
             [Problem(spec_file, None, None, "name", f"is {cluster.name!r} but the directory is {name!r}")]

@@ -36,7 +36,7 @@ from runner.engine.etcd_snapshots import Controller, age_recipients, snapshot_if
 from runner.engine.executor import ExecResult, Reporter, execute
 from runner.engine.handlers import StepRunner
 from runner.engine.key_separation import checked_flux_key
-from runner.engine.load import DecryptCache, LoadedCluster, load_cluster
+from runner.engine.load import DecryptCache, LoadedCluster, SpecCache, load_cluster
 from runner.engine.observe import observe
 from runner.engine.preflight import check_privileges
 from runner.engine.redaction import LOG_REDACTION, RedactingReporter, redacted_plan, register_secrets
@@ -97,6 +97,7 @@ class Engine:
         workdir.sweep()  # a CLI run after a crash finds no credentials of the dead process left on disk
         self.sops = SopsCli(age_key_file=self.settings.age_key_file)
         self.decrypt = DecryptCache(self.sops)
+        self.specs = SpecCache()
         self.rendered = RenderedConfigs()
 
     @functools.cached_property
@@ -116,7 +117,7 @@ class Engine:
         self, source: Source, name: str, allow_destroy: bool = False, targets: ConnectionTargets | None = None
     ) -> tuple[LoadedCluster, Connections, Desired, dict[str, NodeConfig]]:
         """Load, decrypt and derive; `targets` (default: the spec's own) is where the drivers may connect."""
-        loaded = load_cluster(source, name, self.decrypt)
+        loaded = load_cluster(source, name, self.decrypt, self.specs)
         assert loaded.secrets is not None
         conns = Connections(self.settings, targets or ConnectionTargets.of(loaded.cluster), loaded.secrets)
         base = derive(loaded.cluster, self.flux_version)

@@ -29,6 +29,7 @@ from runner.engine.clusterstate import ClusterStateStore
 from runner.engine.connection_targets import ConnectionTargets
 from runner.engine.executor import execute
 from runner.engine.handlers import StepRunner
+from runner.engine.key_separation import FluxKey
 from runner.engine.observe import observe_vms
 from runner.engine.target_settings import TargetSettings
 from runner.engine.targets import Connections
@@ -85,6 +86,10 @@ def creation_plan(desired: Desired) -> Plan:
     return Plan(full.cluster, steps)
 
 
+def no_flux_key() -> FluxKey:
+    raise SystemExit("creating VMs needs no Flux key: the benchmark plans no Flux step")
+
+
 def timed_creation(cluster: Cluster, cert_dir: Path, state_dir: Path, max_parallel: int) -> tuple[float, int]:
     delays = Delays(task=TASK_LATENCY, create=TASK_LATENCY, start=TASK_LATENCY, shutdown=TASK_LATENCY, download=0.0)
     twin = serve_twin(cert_dir, delays)
@@ -94,7 +99,7 @@ def timed_creation(cluster: Cluster, cert_dir: Path, state_dir: Path, max_parall
         desired = derive(cluster)
         download_images(conns, desired)
         steps = creation_plan(desired)
-        runner = StepRunner(cluster, desired, conns, {}, store, None, False)
+        runner = StepRunner(cluster, desired, conns, {}, store, no_flux_key, False)
         started = time.perf_counter()
         result = execute(steps, runner, QuietReporter(), max_parallel=max_parallel)
         seconds = time.perf_counter() - started

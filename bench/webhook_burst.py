@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from runner.engine.journal import RunFilter
 from runner.engine.queue import RunRequest
 from runner.engine.run_context import RunContext, RunResult
 from runner.lab.gitserver import LabGitServer, commit_files
@@ -74,7 +75,9 @@ def main() -> int:
                     time.monotonic() < deadline
                 ):
                     time.sleep(0.05)
-                runs = [r for r in service.journal.runs(cluster="home", limit=500) if r["status"] == "finished"]
+                runs = [
+                    r for r in service.journal.runs(RunFilter(cluster="home"), limit=500) if r["status"] == "finished"
+                ]
         finally:
             server.stop()
     q = statistics.quantiles(latencies, n=100)

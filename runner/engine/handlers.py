@@ -68,9 +68,10 @@ class StepRunner(DrainSteps):
 
     def _address_hint(self) -> str:
         link = self.cluster.network.interface
+        # Said for both cases: the handler cannot tell a node that never booted from one that went down.
         return (
             f" (its static address is configured on link {link}; a node whose NIC has another name "
-            "never brings the address up)"
+            "never brings the address up; one that answered before has stopped: look at its console)"
         )
 
     def _wait_node_healthy(self, dn: DesiredNode) -> None:

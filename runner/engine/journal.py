@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import astuple, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -139,8 +139,15 @@ class Journal:
             "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
             (
-                *(request.cluster, request.trigger, request.commit, request.ref, request.mode),
-                *(request.pr_number, request.repo, request.delivery_id, time.time()),
+                request.cluster,
+                request.trigger,
+                request.commit,
+                request.ref,
+                request.mode,
+                request.pr_number,
+                request.repo,
+                request.delivery_id,
+                time.time(),
             ),
         )
         return int(cur.lastrowid or 0)
@@ -212,9 +219,9 @@ class Journal:
     def runs(self, where: RunFilter | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first, at most `limit`."""
         conditions, params = [], []
-        for field, value in zip(fields(RunFilter), astuple(where or RunFilter()), strict=True):
+        for column, value in asdict(where or RunFilter()).items():
             if value is not None:
-                conditions.append(f"{field.name} = ?")  # column names are RunFilter's fields, never input
+                conditions.append(f"{column} = ?")  # column names are RunFilter's fields, never input
                 params.append(value)
         clause = " WHERE " + " AND ".join(conditions) if conditions else ""
         return self.db.query(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", (*params, limit))

@@ -5,15 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from runner.lab.forge.limits import RateLimits
-from runner.lab.forge.pulls import Pulls
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from runner.lab.forge.pulls import Pulls, now_iso
 
 
 @dataclass

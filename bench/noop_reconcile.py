@@ -26,8 +26,8 @@ from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Redactor
-from runner.engine.reconcile import NullReporter
-from runner.engine.source import DirSource
+from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.source import DirSource
 from runner.lab.world import Pace
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.talos import SecretsBundle, generate_bundle
 from runner.core.validate import validate_text
-from runner.engine.configs import RenderedConfigs, node_configs, with_config_hashes
+from runner.engine.reconcile.configs import RenderedConfigs, node_configs, with_config_hashes
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "clusters/home/cluster.yaml"

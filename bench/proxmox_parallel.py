@@ -25,14 +25,14 @@ from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.state import Observed
 from runner.core.steps import Kind, Plan, Step
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.connection_targets import ConnectionTargets
-from runner.engine.executor import execute
-from runner.engine.handlers import StepRunner
-from runner.engine.key_separation import FluxKey
-from runner.engine.observe import observe_vms
-from runner.engine.target_settings import TargetSettings
-from runner.engine.targets import Connections
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.reconcile.connection_targets import ConnectionTargets
+from runner.engine.reconcile.executor import execute
+from runner.engine.reconcile.flux_key import FluxKey
+from runner.engine.reconcile.handlers import StepRunner
+from runner.engine.reconcile.observe import observe_vms
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.reconcile.targets import Connections
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from runner.engine.journal import RunFilter
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.service.journal import RunFilter
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 from runner.lab.gitserver import LabGitServer, commit_files
 from runner.lab.serve import serve_in_thread
 from runner.server import create_app

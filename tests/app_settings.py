@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.engine.settings import Settings
+from runner.engine.service.settings import Settings
 
 
 def settings_under(root: Path, *, repo_url: str, webhook_secret: str, **overrides: Any) -> Settings:

@@ -13,9 +13,9 @@ from runner.cli.common import cluster_location, console, errors_as_exit
 from runner.core.planner import plan as make_plan
 from runner.core.secret import Secret
 from runner.core.snapshot import snapshot as make_snapshot
-from runner.engine.observe import observe
-from runner.engine.runs import Access, access, local_engine
-from runner.engine.source import DirSource
+from runner.engine.reconcile.local import Access, access, local_engine
+from runner.engine.reconcile.observe import observe
+from runner.engine.reconcile.source import DirSource
 
 ClusterDir = typer.Argument(Path("clusters/home"), help="The cluster directory, clusters/<name>")
 

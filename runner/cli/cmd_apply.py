@@ -6,7 +6,7 @@ import typer
 
 from runner.cli.common import cluster_location, console, err_console, errors_as_exit, print_plan
 from runner.cli.reporter import ConsoleReporter
-from runner.engine.runs import apply_local
+from runner.engine.reconcile.local import apply_local
 
 
 def apply(

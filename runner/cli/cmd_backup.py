@@ -9,9 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from runner.cli.common import cluster_location, errors_as_exit
-from runner.engine.backups import BackupStore
-from runner.engine.recovery import backup_now
-from runner.engine.target_settings import TargetSettings
+from runner.engine.commands.recovery import backup_now
+from runner.engine.reconcile.backups import BackupStore
+from runner.engine.reconcile.target_settings import TargetSettings
 
 backup_app = typer.Typer(help="etcd snapshots: list them, take one now.", no_args_is_help=True)
 

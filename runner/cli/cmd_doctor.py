@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from runner.cli.common import cluster_location, errors_as_exit
-from runner.engine.doctor import Result, build_context, failed, run_checks
-from runner.engine.target_settings import TargetSettings
+from runner.engine.commands.doctor import Result, build_context, failed, run_checks
+from runner.engine.reconcile.target_settings import TargetSettings
 
 STYLE = {Result.OK: "green", Result.WARN: "yellow", Result.FAIL: "red", Result.SKIP: "dim"}
 

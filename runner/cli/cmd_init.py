@@ -7,7 +7,7 @@ import typer
 
 from runner.cli.common import console, errors_as_exit
 from runner.core.secret import Secret
-from runner.engine.init import PLACEHOLDER, init_cluster
+from runner.engine.commands.init import PLACEHOLDER, init_cluster
 
 
 def init(

@@ -15,7 +15,7 @@ from runner.cli.lab.pulls import merge as merge_pull
 from runner.cli.lab.session import LAB_KEY, LabSession
 from runner.cli.lab.view import LabView
 from runner.drivers.age import read_key
-from runner.engine.key_separation import files_opened_by
+from runner.engine.commands.key_separation import files_opened_by
 from runner.lab.world import Pace
 
 

@@ -11,9 +11,9 @@ from runner.core.planner import plan as make_plan
 from runner.core.render import render_json, render_markdown
 from runner.core.state import Observed
 from runner.drivers.kube import vendored_flux_version
-from runner.engine.load import load_cluster
-from runner.engine.runs import plan_live
-from runner.engine.source import DirSource
+from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.local import plan_live
+from runner.engine.reconcile.source import DirSource
 
 
 class Format(enum.StrEnum):

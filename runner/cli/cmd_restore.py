@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from runner.cli.common import cluster_location, console, errors_as_exit
-from runner.engine.recovery import restore as restore_cluster
+from runner.engine.commands.recovery import restore as restore_cluster
 
 
 def restore(

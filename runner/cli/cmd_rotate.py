@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from runner.cli.common import cluster_location, console, errors_as_exit
-from runner.engine.rotate import rotate_flux_key
+from runner.engine.commands.rotate import rotate_flux_key
 
 rotate_app = typer.Typer(help="Rotate keys: the cluster's Flux key (the operator's own key: see the README).")
 

@@ -6,9 +6,9 @@ import typer
 
 from runner.cli.common import cluster_location, console, err_console, errors_as_exit
 from runner.core.errors import SpecInvalid
-from runner.engine.key_separation import repository_findings
-from runner.engine.load import load_cluster
-from runner.engine.source import DirSource
+from runner.engine.commands.key_separation import repository_findings
+from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.source import DirSource
 
 
 def validate(

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from runner.cli.common import cluster_location, console, print_plan
-from runner.engine.runs import plan_live
-from runner.engine.watch import ClusterWatch, Planner, Replan, offline_planner
+from runner.engine.commands.watch import ClusterWatch, Planner, Replan, offline_planner
+from runner.engine.reconcile.local import plan_live
 
 
 def watch(

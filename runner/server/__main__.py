@@ -16,8 +16,8 @@ from pathlib import Path
 import uvicorn
 
 from runner.core.errors import Permanent
-from runner.engine.run_context import RunFn
-from runner.engine.settings import load_settings
+from runner.engine.service.run_context import RunFn
+from runner.engine.service.settings import load_settings
 from runner.server.app import create_app, engine_run_fn
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse, Response
 
-from runner.engine.backups import BackupStore
-from runner.engine.journal import RunFilter
+from runner.engine.reconcile.backups import BackupStore
+from runner.engine.service.journal import RunFilter
 from runner.server.metrics import CONTENT_TYPE_LATEST
 from runner.server.service import Service
 

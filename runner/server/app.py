@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from runner.drivers.forge import Forge
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunFn, RunResult
-from runner.engine.settings import Settings
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunFn, RunResult
+from runner.engine.service.settings import Settings
 from runner.server import api, hooks, ui
 from runner.server.access import RequireToken
 from runner.server.service import Service, build_service
@@ -59,8 +59,8 @@ def engine_run_fn(settings: Settings) -> RunFn:
     def run(request: RunRequest, ctx: RunContext) -> RunResult:
         with lock:
             if not built:
-                from runner.engine.reconcile import Engine
-                from runner.engine.service_run import make_run_fn
+                from runner.engine.reconcile.reconciler import Engine
+                from runner.engine.service.run_fn import make_run_fn
 
                 built.append(make_run_fn(Engine(settings, ClusterStateStore(settings.db_path))))
         return built[0](request, ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from runner.engine.journal import Database
+from runner.engine.service.database import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.engine.queue import ANY_CLUSTER, RunRequest
+from runner.engine.service.queue import ANY_CLUSTER, RunRequest
 from runner.server.payloads import (
     Envelope,
     GenericEvent,

@@ -6,8 +6,8 @@ infrastructure behind it, and as the run the idle-memory benchmark serves with.
 
 from __future__ import annotations
 
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 
 
 def inspect_run(request: RunRequest, ctx: RunContext) -> RunResult:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from runner.engine.journal import RESULTS
-from runner.engine.queue import WorkQueue
+from runner.engine.service.journal import RESULTS
+from runner.engine.service.queue import WorkQueue
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 

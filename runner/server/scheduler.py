@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from runner.core.errors import RunnerError
 from runner.drivers.git import GitAuth, remote_heads
-from runner.engine.journal import Database
-from runner.engine.queue import ANY_CLUSTER, RunRequest, WorkQueue
+from runner.engine.service.database import Database
+from runner.engine.service.queue import ANY_CLUSTER, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
 LAST_SEEN_HEAD = "last_seen_head"  # kv key: the branch head we last queued work for

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from runner.drivers.forge import Forge, make_forge
 from runner.drivers.git import GitAuth, GitRepo
 from runner.drivers.notify import AppriseNotifier
-from runner.engine.journal import Database, Journal
-from runner.engine.notifications import Notifications
-from runner.engine.queue import WorkQueue
-from runner.engine.run_context import RunFn
-from runner.engine.settings import Settings
-from runner.engine.worker import Worker
+from runner.engine.service.database import Database
+from runner.engine.service.journal import Journal
+from runner.engine.service.notifications import Notifications
+from runner.engine.service.queue import WorkQueue
+from runner.engine.service.run_context import RunFn
+from runner.engine.service.settings import Settings
+from runner.engine.service.worker import Worker
 from runner.server.deliveries import Deliveries
 from runner.server.events import Target
 from runner.server.metrics import Metrics

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from runner.cli.lab.session import LabSession
 from runner.cli.main import app
-from runner.engine.reconcile import NullReporter
-from runner.engine.source import DirSource
+from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.source import DirSource
 from runner.lab.talos import NodeFaults
 from runner.lab.talos.etcd_snapshot import lose_etcd
 from tests.day2.conftest import push_change, steps_of

@@ -9,7 +9,7 @@ from proxmoxer import ProxmoxAPI
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config, render_documents
-from runner.engine.source import DirSource
+from runner.engine.reconcile.source import DirSource
 from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, steps_of
 from tests.e2e.labkit import describe
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli.lab.session import LabSession
-from runner.engine.doctor import DoctorContext, Row, build_context, run_checks
+from runner.engine.commands.doctor import DoctorContext, Row, build_context, run_checks
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES
 from runner.lab.proxmox.state import DEFAULT_VERSION
 from runner.lab.world import Pace

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.core.validate import validate_text
-from runner.engine import preflight
-from runner.engine.reconcile import NullReporter
-from runner.engine.runs import apply_local
+from runner.engine.reconcile import preflight
+from runner.engine.reconcile.local import apply_local
+from runner.engine.reconcile.reconciler import NullReporter
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES
 
 from .conftest import REPO_ROOT

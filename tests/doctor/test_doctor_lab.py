@@ -99,7 +99,7 @@ def test_doctor_names_a_forge_token_that_may_not_write(lab, twin):
 
 def test_doctor_names_a_short_webhook_secret(lab, twin):
     from runner.core.secret import Secret
-    from runner.engine.doctor import build_context, run_checks
+    from runner.engine.commands.doctor import build_context, run_checks
 
     short = lab.settings.model_copy(update={"webhook_secret": Secret("hunter2")})
     rows = run_checks(build_context(lab.repo_root, "home", short))
@@ -120,8 +120,8 @@ def test_doctor_names_a_short_webhook_secret(lab, twin):
     ],
 )
 def test_doctor_names_what_the_image_factory_does_not_know(lab, twin, field, value, expected):
-    from runner.engine.doctor import build_context
-    from runner.engine.doctor.factory import image_factory
+    from runner.engine.commands.doctor import build_context
+    from runner.engine.commands.doctor.factory import image_factory
 
     ctx = build_context(lab.repo_root, "home", lab.settings)
     ctx.cluster = ctx.cluster.model_copy(update={"talos": ctx.cluster.talos.model_copy(update={field: value})})
@@ -130,7 +130,7 @@ def test_doctor_names_what_the_image_factory_does_not_know(lab, twin, field, val
 
 
 def test_an_unreachable_proxmox_fails_once_and_skips_the_rest(lab, twin):
-    from runner.engine.doctor import build_context, run_checks
+    from runner.engine.commands.doctor import build_context, run_checks
     from runner.lab.serve import free_port
 
     gone = lab.settings.model_copy(update={"proxmox_url": f"https://127.0.0.1:{free_port()}"})
@@ -146,8 +146,8 @@ def test_doctor_refuses_a_flux_key_that_would_open_the_machine_secrets(lab, tmp_
     import dataclasses
     import shutil
 
-    from runner.engine.doctor import build_context
-    from runner.engine.doctor.secrets import key_separation
+    from runner.engine.commands.doctor import build_context
+    from runner.engine.commands.doctor.secrets import key_separation
 
     root = tmp_path / "repo"
     for rel in (".sops.yaml", "clusters/home/cluster.yaml", "clusters/home/secrets.sops.yaml"):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from runner.core.validate import validate_text
-from runner.engine.doctor.model import DoctorContext, Result
-from runner.engine.doctor.talosctl import talosctl_version
-from runner.engine.target_settings import TargetSettings
+from runner.engine.commands.doctor.model import DoctorContext, Result
+from runner.engine.commands.doctor.talosctl import talosctl_version
+from runner.engine.reconcile.target_settings import TargetSettings
 
 from .conftest import REPO_ROOT
 

@@ -18,7 +18,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
-from runner.engine.journal import RunFilter
+from runner.engine.service.journal import RunFilter
 from runner.lab.proxmox import Call
 from runner.lab.world import Pace
 from runner.server.app import service_of

@@ -22,7 +22,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
-from runner.engine.source import DirSource
+from runner.engine.reconcile.source import DirSource
 
 from .labkit import CLUSTER
 

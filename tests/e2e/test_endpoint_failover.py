@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from runner.cli.lab.session import LabSession
-from runner.engine.source import DirSource
+from runner.engine.reconcile.source import DirSource
 
 from .conftest import bootstrap
 from .labkit import CLUSTER_YAML, EXPECTED_ENDPOINT, add_node, ready_kube_nodes, talos_phases, wait_until

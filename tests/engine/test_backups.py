@@ -10,8 +10,14 @@ import pytest
 from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.age import AgeKey, decrypt_with, find_or_create_key
-from runner.engine.backups import BackupInfo, BackupStore
-from runner.engine.etcd_snapshots import Controller, SnapshotFailed, age_recipients, snapshot_if_due, take_snapshot
+from runner.engine.reconcile.backups import BackupInfo, BackupStore
+from runner.engine.reconcile.etcd_snapshots import (
+    Controller,
+    SnapshotFailed,
+    age_recipients,
+    snapshot_if_due,
+    take_snapshot,
+)
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 CONTROLLERS = [Controller("cp-01", "10.0.0.11"), Controller("cp-02", "10.0.0.12")]

@@ -15,12 +15,12 @@ from runner.core.secret import Secret
 from runner.core.steps import Kind, Step
 from runner.core.talos import bundle_from_yaml
 from runner.drivers.talos import TalosctlDriver
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.configs import NodeConfig, node_configs
-from runner.engine.connection_targets import ConnectionTargets
-from runner.engine.handlers import StepRunner
-from runner.engine.target_settings import TargetSettings
-from runner.engine.targets import Connections
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.reconcile.configs import NodeConfig, node_configs
+from runner.engine.reconcile.connection_targets import ConnectionTargets
+from runner.engine.reconcile.handlers import StepRunner
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.reconcile.targets import Connections
 from runner.lab.imagefactory import FactoryState, create_app
 from runner.lab.serve import serve_in_thread
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from runner.core.errors import Permanent, Transient
 from runner.core.steps import Kind, Plan, Step
-from runner.engine.executor import RetryPolicy, execute
+from runner.engine.reconcile.executor import RetryPolicy, execute
 
 FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.002)
 

@@ -13,8 +13,8 @@ from runner.core.secret import Secret
 from runner.core.spec import Cluster
 from runner.core.steps import Kind, Step
 from runner.core.validate import validate_text
-from runner.engine.configs import NodeConfig
-from runner.engine.handlers import StepRunner
+from runner.engine.reconcile.configs import NodeConfig
+from runner.engine.reconcile.handlers import StepRunner
 from tests.engine.scripted import ScriptedConnections, ScriptedFactory, ScriptedProxmox, ScriptedTalos
 
 ROOT = Path(__file__).parents[2]

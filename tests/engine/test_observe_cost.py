@@ -22,14 +22,14 @@ from runner.core.planner import plan
 from runner.core.secret import Redactor
 from runner.core.steps import Kind
 from runner.drivers.sops import SopsCli
-from runner.engine.clusterstate import ClusterFacts, ClusterStateStore
-from runner.engine.configs import node_configs, with_config_hashes
-from runner.engine.connection_targets import ConnectionTargets
-from runner.engine.observe import observe
-from runner.engine.reconcile import Engine, NullReporter
-from runner.engine.source import DirSource
-from runner.engine.target_settings import TargetSettings
-from runner.engine.targets import Connections
+from runner.engine.reconcile.clusterstate import ClusterFacts, ClusterStateStore
+from runner.engine.reconcile.configs import node_configs, with_config_hashes
+from runner.engine.reconcile.connection_targets import ConnectionTargets
+from runner.engine.reconcile.observe import observe
+from runner.engine.reconcile.reconciler import Engine, NullReporter
+from runner.engine.reconcile.source import DirSource
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.reconcile.targets import Connections
 from runner.lab.proxmox import Delays, ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.talos import TalosTwin, install_talosctl_shim, start_talos_twin

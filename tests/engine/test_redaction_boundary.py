@@ -26,14 +26,15 @@ from runner.core.render import render_json
 from runner.core.secret import Redactor
 from runner.core.steps import Step
 from runner.drivers.sops import SopsCli
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import Database, Journal
-from runner.engine.queue import RunRequest
-from runner.engine.reconcile import Engine
-from runner.engine.run_context import RunContext
-from runner.engine.service_run import JournalReporter
-from runner.engine.source import DirSource
-from runner.engine.target_settings import TargetSettings
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.reconcile.reconciler import Engine
+from runner.engine.reconcile.source import DirSource
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.service.database import Database
+from runner.engine.service.journal import Journal
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext
+from runner.engine.service.run_fn import JournalReporter
 from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as factory_app
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin

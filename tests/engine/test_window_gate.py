@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.core.steps import Kind, Plan, Step
-from runner.engine.executor import execute
+from runner.engine.reconcile.executor import execute
 from tests.engine.test_executor import FAST, Recorder
 
 

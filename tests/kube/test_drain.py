@@ -11,7 +11,7 @@ import pytest
 
 from runner.core.errors import Permanent
 from runner.drivers.kube import EvictionBlocked, LightkubeApi
-from runner.engine.drain import drain_node, uncordon_when_ready
+from runner.engine.reconcile.drain import drain_node, uncordon_when_ready
 from runner.lab.kube import KubeTwin
 from tests.kube.conftest import Lab
 

@@ -17,10 +17,10 @@ from runner.core.secret import Redactor, Secret
 from runner.core.talos import bundle_fingerprint, bundle_from_dict, bundle_from_yaml
 from runner.drivers.age import find_or_create_key
 from runner.drivers.sops import SopsCli
-from runner.engine import sops_files
-from runner.engine.key_separation import repository_findings
-from runner.engine.load import DecryptCache, load_cluster
-from runner.engine.source import DirSource
+from runner.engine.commands.key_separation import repository_findings
+from runner.engine.reconcile import sops_files
+from runner.engine.reconcile.load import DecryptCache, load_cluster
+from runner.engine.reconcile.source import DirSource
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB_KEY = ROOT / "tests/keys/lab.agekey"

@@ -21,15 +21,15 @@ from runner.core.secret import Secret
 from runner.core.steps import Kind, Step
 from runner.drivers.age import new_identity, read_key
 from runner.drivers.sops import SopsCli
-from runner.engine.handlers import StepRunner
-from runner.engine.key_separation import (
-    checked_flux_key,
+from runner.engine.commands.key_separation import (
     files_opened_by,
     key_separation_findings,
     repository_findings,
 )
-from runner.engine.load import DecryptCache, load_cluster
-from runner.engine.source import DirSource
+from runner.engine.reconcile.flux_key import checked_flux_key
+from runner.engine.reconcile.handlers import StepRunner
+from runner.engine.reconcile.load import DecryptCache, load_cluster
+from runner.engine.reconcile.source import DirSource
 
 from .test_init_and_sops import runner_cli
 

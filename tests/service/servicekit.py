@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 
 from runner.core.errors import Cancelled
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 from runner.lab.serve import RunningServer
 from runner.server.service import Service
 from runner.server.signatures import sign, sign_generic

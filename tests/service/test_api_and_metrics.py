@@ -6,8 +6,8 @@ import re
 
 from servicekit import Recorder, push_body, wait_until
 
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 
 
 def metric(text: str, name: str, **labels: str) -> float:

@@ -17,9 +17,9 @@ from runner.core.render import render_json
 from runner.core.secret import Redactor, Secret
 from runner.core.steps import Plan
 from runner.drivers.notify import AppriseNotifier, Level
-from runner.engine.notifications import Notifications
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.service.notifications import Notifications
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 
 TOKEN = "pve-token-secret-0123456789"
 

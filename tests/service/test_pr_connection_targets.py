@@ -25,10 +25,10 @@ from servicekit import FORGE_TOKEN, REPO, payload, wait_until
 from runner.core.secret import Secret
 from runner.drivers.forge import GitHubForge
 from runner.drivers.sops import SopsCli
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.reconcile import Engine
-from runner.engine.service_run import make_run_fn
-from runner.engine.target_settings import TargetSettings
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.reconcile.reconciler import Engine
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.service.run_fn import make_run_fn
 from runner.lab.gitserver import LabGitServer, commit_files
 from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import HostPlan, prepare_host

@@ -12,7 +12,7 @@ import pygit2
 import pytest
 from servicekit import Recorder, push_body, wait_until
 
-from runner.engine.queue import RunRequest
+from runner.engine.service.queue import RunRequest
 from runner.lab.gitserver import LabGitServer, commit_files
 
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from servicekit import Recorder, push_body, wait_until
 
-from runner.engine.journal import Database
-from runner.engine.queue import ANY_CLUSTER, RunRequest, WorkQueue
+from runner.engine.service.database import Database
+from runner.engine.service.queue import ANY_CLUSTER, RunRequest, WorkQueue
 from runner.lab.gitserver import commit_files
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runner.engine.journal import Database
-from runner.engine.queue import RunRequest, WorkQueue
+from runner.engine.service.database import Database
+from runner.engine.service.queue import RunRequest, WorkQueue
 
 SETTLE = 0.2
 LONG_POLL = 30.0  # far beyond SETTLE: returning near it would mean the held-back event waited it out

@@ -204,7 +204,7 @@ def test_generic_hook_signs_a_timestamp_and_refuses_replays_outside_the_window(s
 
 
 def test_body_limit_defaults_to_githubs_25_mb_cap(tmp_path: Path) -> None:
-    from runner.engine.settings import load_settings
+    from runner.engine.service.settings import load_settings
 
     settings_ = load_settings(repo_url="x", webhook_secret=SECRET, db_path=tmp_path / "db")
     assert settings_.max_body_bytes == 25 * 1024 * 1024

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runner.core.errors import Permanent
-from runner.engine.settings import Settings, load_settings
+from runner.engine.service.settings import Settings, load_settings
 
 
 def test_missing_required_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from servicekit import HERE, Recorder, push_body, wait_until
 
-from runner.engine.touched import touched_clusters
+from runner.engine.service.touched import touched_clusters
 from runner.lab.gitserver import commit_files
 
 COMMITS = YAML(typ="safe", pure=True).load((HERE / "data" / "touching_commits.yaml").read_text())

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from runner.cli.main import app
 from runner.core.errors import SpecInvalid
 from runner.core.input_limits import MAX_SPEC_BYTES
-from runner.engine.load import LoadedCluster, load_cluster
-from runner.engine.source import DirSource
+from runner.engine.reconcile.load import LoadedCluster, load_cluster
+from runner.engine.reconcile.source import DirSource
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = (ROOT / "clusters/home/cluster.yaml").read_bytes()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from runner.core.errors import SpecInvalid
-from runner.engine.load import SpecCache, load_cluster
-from runner.engine.source import DirSource
+from runner.engine.reconcile.load import SpecCache, load_cluster
+from runner.engine.reconcile.source import DirSource
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = "clusters/home/cluster.yaml"

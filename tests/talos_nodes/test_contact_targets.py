@@ -15,8 +15,8 @@ from runner.core.errors import Permanent
 from runner.core.secret import Secret
 from runner.core.state import ObservedVm
 from runner.drivers.talos import TalosctlDriver
-from runner.engine.clusterstate import ClusterFacts
-from runner.engine.observe import observe
+from runner.engine.reconcile.clusterstate import ClusterFacts
+from runner.engine.reconcile.observe import observe
 from tests.planner.scenario import converged, desired_for
 
 from .conftest import Bundle

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from runner.cli.lab.session import LabSession
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.queue import RunRequest
-from runner.engine.run_context import RunContext, RunResult
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.service.queue import RunRequest
+from runner.engine.service.run_context import RunContext, RunResult
 from runner.lab.world import Pace
 from runner.server.app import create_app, service_of
 from runner.server.service import Service

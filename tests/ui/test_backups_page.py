@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from runner.engine.backups import BackupInfo, BackupStore
+from runner.engine.reconcile.backups import BackupInfo, BackupStore
 from tests.ui.conftest import UI
 from tests.ui.uikit import Page
 

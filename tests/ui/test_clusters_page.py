@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.engine.queue import RunRequest
+from runner.engine.service.queue import RunRequest
 from tests.ui.conftest import UI
 from tests.ui.uikit import Page, squash
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.engine.journal import RunFilter
+from runner.engine.service.journal import RunFilter
 from tests.ui.conftest import REPO_ROOT, LabRun
 from tests.ui.labsecrets import lab_secret_values
 from tests.ui.uikit import Page, wait_until

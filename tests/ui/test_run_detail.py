@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from runner.engine.queue import RunRequest
+from runner.engine.service.queue import RunRequest
 from tests.ui.conftest import UI
 from tests.ui.uikit import DATA, Page, squash
 

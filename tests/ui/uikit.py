@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, TypeVar
 
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import Journal
-from runner.engine.queue import RunRequest
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.service.journal import Journal
+from runner.engine.service.queue import RunRequest
 from tests.polling import poll_until
 
 DATA = Path(__file__).parent / "data"

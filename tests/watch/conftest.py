@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.engine.watch import ClusterWatch, offline_planner
+from runner.engine.commands.watch import ClusterWatch, offline_planner
 from tests.watch.workcopy import ROOT, Replans
 
 FLUX = "v2.test"

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runner.engine.watch import Debouncer
+from runner.engine.commands.watch import Debouncer
 from tests.watch.workcopy import SPEC, WAIT, Replans, edit, reasons
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 from pathlib import Path
 
-from runner.engine.watch import Replan
+from runner.engine.commands.watch import Replan
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = "clusters/home/cluster.yaml"

@@ -24,13 +24,13 @@ from runner.core.secret import reveal_tree
 from runner.core.spec import Cluster
 from runner.core.talos import bundle_from_dict
 from runner.drivers.sops import SopsCli
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import Journal, RunFilter
-from runner.engine.load import load_cluster
-from runner.engine.reconcile import Engine
-from runner.engine.service_run import Listener, make_run_fn
-from runner.engine.settings import Settings
-from runner.engine.source import DirSource
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.reconciler import Engine
+from runner.engine.reconcile.source import DirSource
+from runner.engine.service.journal import Journal, RunFilter
+from runner.engine.service.run_fn import Listener, make_run_fn
+from runner.engine.service.settings import Settings
 from runner.lab.forge.pulls import WebhookTarget
 from runner.lab.gitserver import commit_files
 from runner.lab.proxmox.host_setup import HostPlan

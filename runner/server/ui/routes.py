@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from runner.engine.backups import BackupStore
-from runner.engine.clusterstate import ClusterStateStore
-from runner.engine.journal import RESULTS, RunFilter
-from runner.engine.queue import ANY_CLUSTER
+from runner.engine.reconcile.backups import BackupStore
+from runner.engine.reconcile.clusterstate import ClusterStateStore
+from runner.engine.service.journal import RESULTS, RunFilter
+from runner.engine.service.queue import ANY_CLUSTER
 from runner.server.service import Service
 from runner.server.ui.clusterview import ClusterView, cluster_view
 from runner.server.ui.planview import latest_plan_per_pr, plan_counts, plan_view

@@ -1,0 +1,118 @@
+"""`runner backup now` and `runner restore`: a snapshot on demand, and Talos' documented etcd recovery.
+
+Recovery, as the Talos "Disaster Recovery" guide describes it: make sure etcd has really lost quorum (a
+restore throws away everything written since the snapshot), wipe every controller's EPHEMERAL partition
+(`reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL`: the machine config stays), then
+`bootstrap --recover-from=<snapshot>` on one controller and wait until all controllers are etcd members and
+the Kubernetes API answers. The decrypted snapshot lives in a 0700 temporary directory that is removed
+afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from runner.core.errors import Permanent, RunnerError
+from runner.drivers.age import decrypt_with, read_key
+from runner.drivers.sops import default_age_key_file
+from runner.engine.reconcile.backups import BackupInfo, BackupStore
+from runner.engine.reconcile.etcd_snapshots import Controller, SnapshotTalos, take_snapshot
+from runner.engine.reconcile.local import local_engine
+from runner.engine.reconcile.source import DirSource
+from runner.engine.reconcile.target_settings import TargetSettings
+from runner.engine.reconcile.waits import wait_until
+
+
+def backup_now(root: Path, name: str, settings: TargetSettings | None = None) -> tuple[BackupInfo, list[str]]:
+    engine = local_engine(settings)
+    source = DirSource(root)
+    loaded, conns, desired, _ = engine.prepare(source, name)
+    try:
+        keep = loaded.cluster.backups.keep if loaded.cluster.backups else 7
+        return take_snapshot(
+            conns.talos,
+            [Controller(c.name, c.ip) for c in desired.controllers],
+            BackupStore(engine.settings.backup_dir),
+            cluster=name,
+            keep=keep,
+            recipients=list(engine.snapshot_recipients(source, name)),
+            reason="manual",
+        )
+    finally:
+        conns.close()
+
+
+def etcd_quorum(talos: SnapshotTalos, controllers: Sequence[Controller]) -> int:
+    """How many controllers answer as etcd members; more than half of them means etcd still has quorum."""
+    answering = 0
+    for controller in controllers:
+        with contextlib.suppress(RunnerError):
+            answering += controller.ip in talos.etcd_members(controller.ip)
+    return answering
+
+
+def restore(
+    root: Path,
+    name: str,
+    snapshot_id: str,
+    *,
+    force: bool = False,
+    settings: TargetSettings | None = None,
+    log: Callable[[str], None] = print,
+) -> BackupInfo:
+    engine = local_engine(settings)
+    s = engine.settings
+    info, path = BackupStore(s.backup_dir).get(name, snapshot_id)
+    _, conns, desired, _ = engine.prepare(DirSource(root), name)
+    controllers = [Controller(c.name, c.ip) for c in desired.controllers]
+    workdir = Path(tempfile.mkdtemp(prefix="runner-restore-"))  # 0700
+    try:
+        talos = conns.talos
+        members = etcd_quorum(talos, controllers)
+        if members > len(controllers) // 2 and not force:
+            raise Permanent(
+                f"etcd of cluster {name} still has quorum ({members} of {len(controllers)} controllers answer): "
+                "a restore would discard everything written since the snapshot; pass --force to do it anyway"
+            )
+        key_file = s.age_key_file or default_age_key_file()
+        if not key_file.exists():
+            raise Permanent(f"no age key at {key_file} to decrypt the snapshot (set RUNNER_AGE_KEY_FILE)")
+        snapshot = workdir / "etcd.snapshot"
+        fd = os.open(snapshot, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(decrypt_with(path.read_bytes(), read_key(key_file)))
+        for c in controllers:
+            log(f"resetting etcd on {c.name} ({c.ip}): wiping EPHEMERAL, rebooting")
+            talos.reset_ephemeral(c.ip)
+
+        def wait(check: Callable[[], object], what: str) -> None:
+            wait_until(check, timeout=s.boot_timeout, what=what, poll=s.poll_seconds)
+
+        for c in controllers:
+            wait(lambda c=c: talos.stage(c.ip) == "running", f"{c.name} back after the reset")  # type: ignore[misc]
+        first = controllers[0]
+        log(f"bootstrapping etcd on {first.name} from snapshot {info.id} ({info.taken_at})")
+
+        def recover() -> bool:
+            talos.bootstrap_recover(first.ip, snapshot)  # Transient while etcd is not yet waiting for it
+            return True
+
+        wait(recover, f"bootstrap --recover-from on {first.name}")
+        want = {c.ip for c in controllers}
+        wait(lambda: want <= set(talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+        endpoint = engine.store.get(name).endpoint or desired.initial_endpoint
+        kube = conns.kube(endpoint)
+        try:
+            wait(kube.api_ready, "the Kubernetes API answering")
+        finally:
+            kube.close()
+        log(f"restored cluster {name} from snapshot {info.id}: etcd has {len(want)} members, Kubernetes answers")
+        return info
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        conns.close()

@@ -1,0 +1,148 @@
+"""Step handlers that act through Talos: configs, bootstrap, upgrades, etcd membership and snapshots."""
+
+from __future__ import annotations
+
+from runner.core.steps import Kind, Step
+from runner.core.talos import config_hash, parse_machine_config
+from runner.drivers.talos_schema import validate_config_text
+from runner.engine.reconcile import kubernetes_upgrade
+from runner.engine.reconcile.backups import BackupStore
+from runner.engine.reconcile.configs import NodeConfig
+from runner.engine.reconcile.etcd_snapshots import Controller, take_snapshot
+from runner.engine.reconcile.handlers.context import StepContext, now
+from runner.engine.reconcile.handlers.table import Handlers
+
+
+def _checked(config: NodeConfig, what: str) -> None:
+    # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
+    validate_config_text(config.text, what, config.secrets)
+
+
+def _already_applied(ctx: StepContext, ip: str, config: NodeConfig) -> bool:
+    current = ctx.conns.talos.machine_config(ip)
+    return config_hash(parse_machine_config(current.reveal())) == config.hash
+
+
+def apply_config(ctx: StepContext, step: Step) -> str:
+    dn = ctx.node(step)
+    config = ctx.configs[dn.name]
+    _checked(config, f"machine config of {dn.name}")
+    stage = ctx.wait_stage(dn, ("maintenance", "running"), ctx.address_hint())
+    if stage == "running":
+        if _already_applied(ctx, dn.ip, config):
+            return "config already applied"
+        ctx.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode=str(step.params.get("mode", "auto")))
+        if step.disruptive:  # a controller of a running cluster: it must be back in etcd before the next one
+            ctx.wait_node_healthy(dn)
+        else:
+            ctx.wait_stage(dn, ("running",))
+        return "config applied"
+    ctx.register_schematic(dn)  # the install pulls the installer image named in the config
+    ctx.conns.talos.apply_config(dn.ip, config.text, insecure=True)
+    ctx.wait_stage(dn, ("running",))
+    return "config applied in maintenance mode; node installed and running"
+
+
+def move_endpoint(ctx: StepContext, step: Step) -> str:
+    """Re-apply a node's config naming the VIP as control-plane endpoint. Talos applies `.cluster` changes
+    immediately (CanApplyImmediate), so `no-reboot` is the mode: it refuses anything that would reboot."""
+    dn = ctx.node(step)
+    config = ctx.endpoint_configs[dn.name]
+    ctx.wait_stage(dn, ("running",))
+    if _already_applied(ctx, dn.ip, config):
+        return f"already names {step.params['endpoint']}"
+    ctx.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode="no-reboot")
+    return f"control-plane endpoint is now {step.params['endpoint']} (applied without a reboot)"
+
+
+def bootstrap(ctx: StepContext, step: Step) -> str:
+    dn = ctx.node(step)
+    ctx.wait_stage(dn, ("running",))
+    ctx.conns.talos.bootstrap(dn.ip)
+    ctx.store.record_bootstrap(ctx.desired.cluster, now())
+    return f"etcd bootstrapped on {dn.name}"
+
+
+def upgrade_talos(ctx: StepContext, step: Step) -> str:
+    dn = ctx.node(step)
+    ctx.register_schematic(dn)
+    ctx.conns.talos.upgrade(dn.ip, str(step.params["image"]))
+    ctx.wait(lambda: ctx.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
+    ctx.wait_node_healthy(dn)
+    return f"upgraded to {dn.talos_version}"
+
+
+def upgrade_kubernetes(ctx: StepContext, step: Step) -> str:
+    return kubernetes_upgrade.upgrade_component(
+        ctx.conns.talos,
+        ctx.kube,
+        ctx.node(step),
+        str(step.params["component"]),
+        str(step.params["version"]),
+        lambda check, what: ctx.wait(check, what),
+    )
+
+
+def sync_manifests(ctx: StepContext, step: Step) -> str:
+    kube = ctx.kube()
+    try:
+        return kubernetes_upgrade.sync_manifests(ctx.conns.talos, kube, str(step.params["ip"]), ctx.handoff)
+    finally:
+        kube.close()
+
+
+def wait_healthy(ctx: StepContext, step: Step) -> str:
+    if step.target != "cluster":
+        ctx.wait_node_healthy(ctx.node(step))
+        return "healthy"
+    first = ctx.desired.bootstrap_node
+    want = {c.ip for c in ctx.desired.controllers}
+    ctx.wait(lambda: want <= set(ctx.conns.talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+    kube = ctx.kube()
+    try:
+        ctx.wait(kube.api_ready, "the Kubernetes API answering")
+    finally:
+        kube.close()
+    return f"etcd has {len(want)} members; Kubernetes API answers"
+
+
+def etcd_snapshot(ctx: StepContext, step: Step) -> str:
+    """Raises SnapshotFailed (Permanent): the disruptive step after it then never starts."""
+    keep = ctx.cluster.backups.keep if ctx.cluster.backups else 1
+    controllers = [Controller(c.name, c.ip) for c in ctx.desired.controllers]
+    info, pruned = take_snapshot(
+        ctx.conns.talos,
+        controllers,
+        BackupStore(ctx.conns.settings.backup_dir),
+        cluster=ctx.desired.cluster,
+        keep=keep,
+        recipients=list(ctx.age_recipients),
+        reason=f"before {step.params.get('before', 'a disruptive step')}",
+        exclude=tuple(step.params.get("exclude") or ()),
+    )
+    kept = f"; deleted {len(pruned)} older" if pruned else ""
+    return f"snapshot {info.id} from {info.controller} ({info.size} bytes, encrypted){kept}"
+
+
+def etcd_leave(ctx: StepContext, step: Step) -> str:
+    """Remove a departing controller's member through a remaining controller (works even if it is down)."""
+    via, name = str(step.params["via"]), str(step.params["node_name"])
+    members = ctx.conns.talos.etcd_member_details(via)
+    member = next((m for m in members if m.hostname == name), None)
+    if member is None:
+        return f"{name} is not an etcd member"
+    ctx.conns.talos.etcd_remove_member(via, member.id)
+    return f"removed etcd member {name}; {len(members) - 1} remain"
+
+
+HANDLERS: Handlers = {
+    Kind.APPLY_CONFIG: apply_config,
+    Kind.MOVE_ENDPOINT: move_endpoint,
+    Kind.BOOTSTRAP: bootstrap,
+    Kind.UPGRADE_TALOS: upgrade_talos,
+    Kind.UPGRADE_KUBERNETES: upgrade_kubernetes,
+    Kind.SYNC_MANIFESTS: sync_manifests,
+    Kind.WAIT_HEALTHY: wait_healthy,
+    Kind.ETCD_SNAPSHOT: etcd_snapshot,
+    Kind.ETCD_LEAVE: etcd_leave,
+}

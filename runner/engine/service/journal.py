@@ -1,0 +1,160 @@
+"""The run journal: runs, their steps and their (redacted) log lines, in the service's database."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from runner.engine.service.database import Database
+from runner.engine.service.queue import RunRequest
+
+# Results a finished run can have; `interrupted` marks a run the process died in.
+RESULTS = ("success", "failure", "cancelled", "interrupted")
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs a listing shows: each field set narrows it to runs with that value; None matches any."""
+
+    cluster: str | None = None
+    mode: str | None = None
+    result: str | None = None
+    trigger: str | None = None
+    pr: int | None = None
+
+
+class JournalListener(Protocol):
+    """Told about finished runs and steps (the server's metrics implement this)."""
+
+    def run_finished(self, result: str) -> None: ...
+
+    def step_finished(self, kind: str, status: str, seconds: float) -> None: ...
+
+
+class Journal:
+    def __init__(self, db: Database, listener: JournalListener | None = None) -> None:
+        self.db = db
+        self.listener = listener
+
+    def start_run(self, request: RunRequest) -> int:
+        """Record that a run of `request` (its commit resolved) has started; returns the run id."""
+        cur = self.db.execute(
+            "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            (
+                request.cluster,
+                request.trigger,
+                request.commit,
+                request.ref,
+                request.mode,
+                request.pr_number,
+                request.repo,
+                request.delivery_id,
+                time.time(),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        result: str,
+        summary: str,
+        error: str | None = None,
+        plan_markdown: str | None = None,
+        plan_json: str | None = None,
+    ) -> None:
+        assert result in RESULTS, result
+        self.db.execute(
+            "UPDATE runs SET status = 'finished', result = ?, summary = ?, error = ?, plan_markdown = ?,"
+            " plan_json = ?, finished_at = ?"
+            " WHERE id = ? AND status = 'running'",
+            (result, summary, error, plan_markdown, plan_json, time.time(), run_id),
+        )
+        if self.listener:
+            self.listener.run_finished(result)
+
+    def record_plan(self, run_id: int, plan_json: str) -> None:
+        """The plan as soon as it exists, so a running run's page can show it (plans hold no secrets)."""
+        self.db.execute("UPDATE runs SET plan_json = ? WHERE id = ?", (plan_json, run_id))
+
+    def interrupt_running(self) -> int:
+        """Close the books on runs a dead process left open; their queue items are re-queued separately."""
+        now = time.time()
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE steps SET status = 'interrupted', finished_at = ? WHERE status = 'running'"
+                " AND run_id IN (SELECT id FROM runs WHERE status = 'running')",
+                (now,),
+            )
+            cur = conn.execute(
+                "UPDATE runs SET status = 'finished', result = 'interrupted', finished_at = ?,"
+                " summary = 'interrupted: the runner stopped during this run' WHERE status = 'running'",
+                (now,),
+            )
+        return cur.rowcount
+
+    def start_step(self, run_id: int, step_id: str, kind: str, message: str = "") -> None:
+        self.db.execute(
+            "INSERT INTO steps (run_id, step_id, kind, status, started_at, message) VALUES (?, ?, ?, 'running', ?, ?)"
+            " ON CONFLICT(run_id, step_id) DO UPDATE SET status = 'running', started_at = excluded.started_at",
+            (run_id, step_id, kind, time.time(), message),
+        )
+
+    def finish_step(self, run_id: int, step_id: str, status: str, message: str = "") -> None:
+        now = time.time()
+        rows = self.db.query("SELECT kind, started_at FROM steps WHERE run_id = ? AND step_id = ?", (run_id, step_id))
+        self.db.execute(
+            "UPDATE steps SET status = ?, finished_at = ?, message = ? WHERE run_id = ? AND step_id = ?",
+            (status, now, message, run_id, step_id),
+        )
+        if rows and self.listener:
+            self.listener.step_finished(str(rows[0]["kind"]), status, now - float(rows[0]["started_at"]))
+
+    def log(self, run_id: int, line: str, level: str = "info") -> None:
+        self.db.execute(
+            "INSERT INTO logs (run_id, ts, level, line) VALUES (?, ?, ?, ?)", (run_id, time.time(), level, line)
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def runs(self, where: RunFilter | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, at most `limit`."""
+        conditions, params = [], []
+        for column, value in asdict(where or RunFilter()).items():
+            if value is not None:
+                conditions.append(f"{column} = ?")  # column names are RunFilter's fields, never input
+                params.append(value)
+        clause = " WHERE " + " AND ".join(conditions) if conditions else ""
+        return self.db.query(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", (*params, limit))
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        run = rows[0]
+        run["steps"] = self.db.query("SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id", (run_id,))
+        run["logs"] = self.db.query("SELECT ts, level, line FROM logs WHERE run_id = ? ORDER BY id", (run_id,))
+        return run
+
+    def last_commit(self, cluster: str, mode: str = "apply", results: tuple[str, ...] = ("success",)) -> str | None:
+        marks = ",".join("?" * len(results))
+        rows = self.db.query(
+            f"SELECT commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks})"
+            " ORDER BY id DESC LIMIT 1",
+            (cluster, mode, *results),
+        )
+        return str(rows[0]["commit_sha"]) if rows else None
+
+    def clusters(self) -> list[dict[str, Any]]:
+        """Every cluster the journal knows, with its latest run and its last applied commit."""
+        rows = self.db.query(
+            "SELECT r.* FROM runs r JOIN (SELECT cluster, MAX(id) AS id FROM runs GROUP BY cluster) m ON r.id = m.id"
+            " ORDER BY r.cluster"
+        )
+        return [
+            {"name": row["cluster"], "last_run": row, "last_applied_commit": self.last_commit(row["cluster"])}
+            for row in rows
+        ]

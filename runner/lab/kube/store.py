@@ -1,21 +1,20 @@
 """The twin's object storage: create, read, list, replace, apply, merge-patch, delete.
 
 One global resourceVersion counter like etcd's revision; a write that changes nothing (a repeated apply)
-keeps the object's resourceVersion, which is how clients can tell a no-op from a change.
+keeps the object's resourceVersion, which is how clients can tell a no-op from a change. What a written body
+becomes before it is stored is strategy.py's.
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import threading
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import errors, schema, ssa
+from . import errors, ssa, strategy
 from .catalog import Catalog, ResourceType, type_from_crd
 
 Key = tuple[str, str, str, str]  # group, plural, namespace ("" for cluster scope), name
@@ -72,7 +71,7 @@ class Store:
     # writes --------------------------------------------------------------------------------------
     def create(self, rt: ResourceType, namespace: str | None, body: dict[str, Any], manager: str) -> dict[str, Any]:
         with self.lock:
-            name = self._check_identity(rt, namespace, body, None)
+            name = strategy.check_identity(rt, namespace, body, None)
             if key_of(rt, namespace, name) in self._objects:
                 raise errors.already_exists(rt, name)
             obj = self._prepare(rt, namespace, body, None)
@@ -89,7 +88,7 @@ class Store:
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
-            self._check_identity(rt, namespace, body, name)
+            strategy.check_identity(rt, namespace, body, name)
             current = self._existing(rt, namespace, name)
             wanted_rv = (body.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != current.obj["metadata"]["resourceVersion"]:
@@ -121,14 +120,14 @@ class Store:
         status: bool = False,
     ) -> dict[str, Any]:
         with self.lock:
-            self._check_identity(rt, namespace, config, name)
+            strategy.check_identity(rt, namespace, config, name)
             current = self._objects.get(key_of(rt, namespace, name))
             if current is None and namespace and rt.namespaced:
                 self._require_namespace(namespace)
             if status:
                 # Applying to /status: ownership of status fields is not tracked, it merges like a patch.
                 return self.merge_patch(rt, namespace, name, {"status": config.get("status", {})}, manager, True)
-            config = self._normalize(rt, config)
+            config = strategy.normalize(rt, config)
             merged, managers, conflicts = ssa.apply(
                 current.obj if current else None, config, current.managers if current else {}, manager, force, now()
             )
@@ -194,88 +193,23 @@ class Store:
     ) -> dict[str, Any]:
         """Write `body` over an existing object (a PUT, or a merge patch once merged); `manager` takes the
         fields it changed, recorded under `api_version` (None: the written object's own)."""
-        obj = self._merge_subresource(rt, current.obj, body, status)
+        obj = strategy.merge_subresource(rt, current.obj, body, status)
         obj = self._prepare(rt, namespace, obj, current.obj)
         version = obj.get("apiVersion", "") if api_version is None else api_version
         managers = ssa.record_update(current.obj, obj, current.managers, manager, version, now())
         return self._commit(rt, namespace, name, obj, managers, current)
 
-    def _check_identity(self, rt: ResourceType, namespace: str | None, body: dict[str, Any], name: str | None) -> str:
-        meta = body.get("metadata") or {}
-        body_name = meta.get("name")
-        if name is not None and body_name and body_name != name:
-            raise errors.bad_request("the name of the object does not match the name on the URL")
-        if not (body_name or name):
-            raise errors.invalid(rt, "", [("metadata.name", "Required value: name or generateName is required")])
-        if body.get("kind") and body["kind"] != rt.kind:
-            raise errors.bad_request(f"the kind of the object ({body['kind']}) does not match the URL ({rt.kind})")
-        body_ns = meta.get("namespace")
-        if rt.namespaced and body_ns and namespace and body_ns != namespace:
-            raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request"
-            )
-        return str(body_name or name)
+    def _prepare(
+        self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        obj = strategy.normalize(rt, obj)
+        if old is None and rt.namespaced:  # a missing namespace is answered before the body's problems
+            self._require_namespace(namespace or "")
+        return strategy.admit(rt, namespace, obj, old, now())
 
     def _require_namespace(self, namespace: str) -> None:
         if ("", "namespaces", "", namespace) not in self._objects:
             raise errors.namespace_not_found(namespace)
-
-    def _merge_subresource(
-        self, rt: ResourceType, current: dict[str, Any], body: dict[str, Any], status: bool
-    ) -> dict[str, Any]:
-        # The main resource ignores status and the status subresource ignores everything else.
-        if status:
-            return {**current, "status": body.get("status", {})}
-        out = {k: v for k, v in body.items() if k != "status"}
-        if rt.has_status and "status" in current:
-            out["status"] = current["status"]
-        return out
-
-    def _normalize(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        obj = copy.deepcopy(obj)
-        if rt.kind == "Secret" and "stringData" in obj:
-            data = obj.setdefault("data", {})
-            for k, v in obj.pop("stringData").items():
-                data[k] = base64.b64encode(str(v).encode()).decode()
-        return obj
-
-    def _prepare(
-        self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        obj = self._normalize(rt, obj)
-        if old is None and rt.namespaced:
-            self._require_namespace(namespace or "")
-        version = (obj.get("apiVersion") or "").rpartition("/")[2] or rt.preferred_version
-        if rt.schemas.get(version):
-            obj = schema.prune(obj, rt.schemas[version])
-            problems = schema.validate(obj, rt.schemas[version])
-            if problems:
-                raise errors.invalid(rt, obj.get("metadata", {}).get("name", ""), problems)
-        meta = obj.setdefault("metadata", {})
-        meta.pop("managedFields", None)
-        if rt.namespaced:
-            meta["namespace"] = namespace
-        else:
-            meta.pop("namespace", None)
-        obj["kind"] = rt.kind
-        if old is None:
-            meta["uid"] = str(uuid.uuid4())
-            meta["creationTimestamp"] = now()
-            meta["generation"] = 1
-        else:
-            for k in ("uid", "creationTimestamp", "generation"):
-                meta[k] = old["metadata"][k]
-            if _spec_of(obj) != _spec_of(old):
-                meta["generation"] = old["metadata"]["generation"] + 1
-        if rt.kind == "Namespace":
-            obj.setdefault("status", {"phase": "Active"})
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
-            meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
-        if rt.kind == "CustomResourceDefinition":
-            names = obj.get("spec", {}).get("names")
-            kept = old is not None and (old.get("status") or {}).get("acceptedNames") == names
-            obj["status"] = old["status"] if kept and old is not None else _crd_status(obj)
-        return obj
 
     def _commit(
         self,
@@ -305,10 +239,6 @@ class Store:
             callback()
 
 
-def _spec_of(obj: dict[str, Any]) -> Any:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
 def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
     meta = {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}
     return {**{k: v for k, v in obj.items() if k != "apiVersion"}, "metadata": meta}
@@ -316,28 +246,3 @@ def _without_rv(obj: dict[str, Any]) -> dict[str, Any]:
 
 def _fields(managers: ssa.Managers) -> dict[tuple[str, str], set[ssa.Path]]:
     return {k: v.fields for k, v in managers.items()}
-
-
-def _crd_status(crd: dict[str, Any]) -> dict[str, Any]:
-    names = crd.get("spec", {}).get("names", {})
-    t = now()
-    return {
-        "acceptedNames": names,
-        "storedVersions": [v["name"] for v in crd.get("spec", {}).get("versions", []) if v.get("storage")],
-        "conditions": [
-            {
-                "type": "NamesAccepted",
-                "status": "True",
-                "reason": "NoConflicts",
-                "message": "no conflicts found",
-                "lastTransitionTime": t,
-            },
-            {
-                "type": "Established",
-                "status": "True",
-                "reason": "InitialNamesAccepted",
-                "message": "the initial names have been accepted",
-                "lastTransitionTime": t,
-            },
-        ],
-    }

@@ -10,6 +10,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .cluster import ClusterSim
+from .disruption import DisruptionSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
@@ -45,6 +46,7 @@ class KubeTwin:
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
         self.helm = HelmSim(self.store, self.catalog, self.cluster, self.events)
         self.pods = PodSim(self.store, self.catalog, self.cluster, self.options.pod_start_seconds)
+        self.disruption = DisruptionSim(self.pods)
         self.helm.unresolvable = self.flux.unresolvable
         self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
@@ -77,7 +79,7 @@ class KubeTwin:
     def evict(self, namespace: str, name: str) -> dict[str, Any]:
         with self._reconcile_lock:
             self.reconcile()  # the budget is judged on the cluster as it is now
-            result = self.pods.evict(namespace, name)
+            result = self.disruption.evict(namespace, name)
         self.reconcile()  # the ReplicaSet replaces the pod at once, as the real controller would
         return result
 
@@ -120,6 +122,7 @@ class KubeTwin:
                 self.lb.reconcile(cilium_running=self.cluster.cni_ready)
                 self.cluster.update_workloads()
                 self.pods.sync()
+                self.disruption.sync()  # budgets judged on the pods as they now are
                 self._update_vip()
                 if self.store.revision == before:
                     break

@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Redactor
-from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.outcome import NullReporter
 from runner.engine.reconcile.source import DirSource
 from runner.lab.world import Pace
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from runner.cli.lab.session import LabSession
 from runner.cli.main import app
-from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.outcome import NullReporter
 from runner.engine.reconcile.source import DirSource
 from runner.lab.talos import NodeFaults
 from runner.lab.talos.etcd_snapshot import lose_etcd

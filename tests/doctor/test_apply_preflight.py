@@ -7,7 +7,7 @@ from pathlib import Path
 from runner.core.validate import validate_text
 from runner.engine.reconcile import preflight
 from runner.engine.reconcile.local import apply_local
-from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.outcome import NullReporter
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES
 
 from .conftest import REPO_ROOT

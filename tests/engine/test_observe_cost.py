@@ -26,7 +26,8 @@ from runner.engine.reconcile.clusterstate import ClusterFacts, ClusterStateStore
 from runner.engine.reconcile.configs import node_configs, with_config_hashes
 from runner.engine.reconcile.connection_targets import ConnectionTargets
 from runner.engine.reconcile.observe import observe
-from runner.engine.reconcile.reconciler import Engine, NullReporter
+from runner.engine.reconcile.outcome import NullReporter
+from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
 from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.reconcile.targets import Connections

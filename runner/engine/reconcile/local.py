@@ -10,7 +10,8 @@ from runner.core.secret import Redactor, Secret
 from runner.core.steps import Plan
 from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.executor import Reporter
-from runner.engine.reconcile.reconciler import Engine, NullReporter, Outcome
+from runner.engine.reconcile.outcome import NullReporter, Outcome
+from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
 from runner.engine.reconcile.target_settings import TargetSettings
 

@@ -19,12 +19,11 @@ from runner.core.errors import Permanent, RunnerError, SecretsError, Transient
 from runner.core.maintenance import Verdict, disruption_verdict
 from runner.core.planner import plan as make_plan
 from runner.core.planner.snapshot import SNAPSHOT_ID
-from runner.core.render import render_markdown
 from runner.core.secret import Redactor
 from runner.core.snapshot import observed_from_snapshot, snapshot
 from runner.core.spec import Backups
 from runner.core.state import Observed
-from runner.core.steps import Kind, Plan, Step
+from runner.core.steps import Kind, Plan
 from runner.drivers import workdir
 from runner.drivers.age import read_key
 from runner.drivers.sops import SopsCli, default_age_key_file
@@ -39,53 +38,17 @@ from runner.engine.reconcile.configs import (
 )
 from runner.engine.reconcile.connection_targets import ConnectionTargets, annotated, targets_of
 from runner.engine.reconcile.etcd_snapshots import Controller, age_recipients, snapshot_if_due
-from runner.engine.reconcile.executor import ExecResult, Reporter, execute
+from runner.engine.reconcile.executor import Reporter, execute
 from runner.engine.reconcile.flux_key import checked_flux_key
 from runner.engine.reconcile.handlers import StepRunner
 from runner.engine.reconcile.load import DecryptCache, LoadedCluster, SpecCache, load_cluster
 from runner.engine.reconcile.observe import observe
+from runner.engine.reconcile.outcome import Outcome, counted
 from runner.engine.reconcile.preflight import check_privileges
 from runner.engine.reconcile.redaction import LOG_REDACTION, RedactingReporter, redacted_plan, register_secrets
 from runner.engine.reconcile.source import Source
 from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.reconcile.targets import Connections
-
-
-@dataclass
-class Outcome:
-    cluster: str
-    plan: Plan | None = None
-    result: ExecResult | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    transient: bool = False  # failed before changing anything, for a reason that may pass: retry the run
-    snapshot_failed: str | None = None  # why an etcd snapshot failed: the text of a "snapshot_failed" notice
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and (self.result is None or self.result.ok)
-
-    @property
-    def waiting(self) -> str | None:
-        """Why disruptive steps did not start (a closed maintenance window), if any did not."""
-        if self.result is None or not self.result.waiting:
-            return None
-        return next(iter(self.result.waiting.values()))
-
-    def summary(self) -> str:
-        if self.error and self.plan is None:
-            return f"failed before planning: {self.error.splitlines()[0]}"
-        assert self.plan is not None
-        if self.result is None:
-            return f"planned {len(self.plan.steps)} steps" + (f"; {self.error}" if self.error else "")
-        done = sum(1 for s in self.result.statuses.values() if s == "done")
-        if self.result.ok:
-            applied = f"applied {done} steps in {self.seconds:.1f}s" if done else "no changes"
-            if self.waiting:
-                return f"{applied}; {_count(len(self.result.waiting), 'disruptive step')} {self.waiting}"
-            return applied
-        return f"failed at {self.result.failed_step} after {done} steps: {self.result.error}"
 
 
 @dataclass
@@ -295,31 +258,10 @@ class Engine:
             reporter.log(f"after applying, {len(again.steps)} steps remain: {', '.join(s.id for s in again.steps)}")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def with_window_note(plan: Plan, verdict: Verdict) -> Plan:
     """A plan whose disruptive steps must wait says so, and until when (the PR comment shows it)."""
     waiting = [s.id for s in plan.steps if s.disruptive]
     if verdict.may_start or not waiting:
         return plan
-    note = f"{_count(len(waiting), 'disruptive step')} ({', '.join(waiting)}) {verdict.reason()}; the rest runs now"
+    note = f"{counted(len(waiting), 'disruptive step')} ({', '.join(waiting)}) {verdict.reason()}; the rest runs now"
     return dataclasses.replace(plan, notes=(*plan.notes, note))
-
-
-def plan_markdown(outcome: Outcome) -> str:
-    if outcome.plan is None:
-        return f"### Plan for cluster `{outcome.cluster}`\n\n:x: {outcome.error}\n"
-    return render_markdown(outcome.plan)
-
-
-class NullReporter:
-    def step_started(self, step: Step) -> None:
-        pass
-
-    def step_finished(self, step: Step, status: str, message: str, seconds: float) -> None:
-        pass
-
-    def log(self, message: str) -> None:
-        pass

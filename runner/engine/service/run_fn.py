@@ -8,7 +8,8 @@ from collections.abc import Callable
 from runner.core.errors import Cancelled, Transient
 from runner.core.render import render_json
 from runner.core.steps import Plan, Step
-from runner.engine.reconcile.reconciler import Engine, Outcome, plan_markdown
+from runner.engine.reconcile.outcome import Outcome, plan_markdown
+from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import CommitSource
 from runner.engine.service.queue import RunRequest
 from runner.engine.service.run_context import RunContext, RunFn, RunResult

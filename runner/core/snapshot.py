@@ -13,6 +13,8 @@ from runner.core.state import MANAGED_TAG, SPEC_TAG_PREFIX, Observed, ObservedCl
 from runner.core.steps import Plan
 from runner.core.vmdiff import MIB
 
+CLUSTER_TAG_PREFIX = "cluster-"
+
 
 def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]:
     pending = {s.params.get("node_name") for s in plan.steps if s.params.get("node_name")}
@@ -28,6 +30,7 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
                 "vmid": dn.vm.vmid,
                 "vm": vm.status if vm else "absent",
                 "managed": bool(vm and vm.managed),
+                "vm_cluster": _cluster_of(vm) if vm and vm.managed else None,  # whose VM it is: maybe another cluster's
                 "cores": vm.maxcpu if vm else None,
                 "memory_mib": vm.maxmem // MIB if vm else None,
                 "talos": talos.stage if talos else "unreachable",
@@ -63,6 +66,10 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
     }
 
 
+def _cluster_of(vm: ObservedVm) -> str:
+    return next((t.removeprefix(CLUSTER_TAG_PREFIX) for t in sorted(vm.tags) if t.startswith(CLUSTER_TAG_PREFIX)), "")
+
+
 def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
     """The observation a snapshot recorded, as the planner's input (nothing recorded: nothing exists)."""
     if not picture:
@@ -72,7 +79,12 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
     talos: dict[str, ObservedTalosNode] = {}
     for node in picture.get("nodes") or []:
         if node.get("vm", "absent") != "absent":
-            tags = {MANAGED_TAG, f"cluster-{cluster}", f"role-{node.get('role')}"} if node.get("managed") else set()
+            owner = node.get("vm_cluster", cluster)  # pictures recorded before it was kept: this cluster's
+            tags = (
+                {MANAGED_TAG, f"{CLUSTER_TAG_PREFIX}{owner}", f"role-{node.get('role')}"}
+                if node.get("managed")
+                else set()
+            )
             if node.get("managed") and node.get("spec_hash"):
                 tags.add(f"{SPEC_TAG_PREFIX}{node['spec_hash']}")
             vms[int(node["vmid"])] = ObservedVm(

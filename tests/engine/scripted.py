@@ -144,6 +144,21 @@ class ScriptedProxmox:
 
 
 @dataclass
+class ScriptedKube:
+    """The part of `KubeApi` the endpoint switch uses: whether the API server answers at the address asked."""
+
+    ready: bool = True
+    asked: int = 0
+
+    def api_ready(self) -> bool:
+        self.asked += 1
+        return self.ready
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
 class Settings:
     boot_timeout: float = 2.0
     poll_seconds: float = 0.001
@@ -158,6 +173,12 @@ class ScriptedConnections:
     proxmox: ScriptedProxmox
     factory: ScriptedFactory
     settings: Settings = field(default_factory=Settings)
+    kube_api: ScriptedKube = field(default_factory=ScriptedKube)
+    kube_endpoints: list[str] = field(default_factory=list)  # every endpoint a Kubernetes client was made for
 
     def image_factory(self) -> _FactoryContext:
         return _FactoryContext(self.factory)
+
+    def kube(self, endpoint: str) -> ScriptedKube:
+        self.kube_endpoints.append(endpoint)
+        return self.kube_api

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from runner.core.errors import Permanent, Transient
+from runner.core.errors import Permanent, RunnerError, Transient
 from runner.core.secret import Secret
 from runner.drivers.age import AgeKey, decrypt_with, find_or_create_key
+from runner.drivers.workdir import WORK_DIR_ENV
 from runner.engine.reconcile.backups import BackupInfo, BackupStore
 from runner.engine.reconcile.etcd_snapshots import (
     Controller,
@@ -173,3 +175,49 @@ def test_a_half_copied_backup_is_not_listed(tmp_path: Path) -> None:
     (tmp_path / "b" / "home" / f"{info.id}.etcd.age").unlink()
     (tmp_path / "b" / "home" / "junk.json").write_text("{not json")
     assert store.snapshots() == []
+
+
+PLAINTEXT = b"etcd-plaintext-marker/" * 64  # what etcd holds: Secrets, tokens, everything
+
+
+class TalosctlThatWrites(ScriptedTalos):
+    """Writes the plaintext snapshot where it is told, then fails at `fail_at` (or not at all)."""
+
+    def __init__(self, fail_at: str | None) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+
+    def etcd_snapshot(self, ip: str, dest: Path) -> int:
+        dest.write_bytes(PLAINTEXT)  # a download cut off after most of it arrived is still plaintext on disk
+        if self.fail_at == "snapshot":
+            raise Transient(f"talosctl etcd snapshot on {ip}: unexpected EOF")
+        return len(PLAINTEXT)
+
+    def version(self, ip: str) -> str:
+        if self.fail_at == "version":
+            raise Transient(f"talosctl version on {ip}: connection refused")
+        return "v1.11.2"
+
+
+@pytest.mark.parametrize("fail_at", [None, "snapshot", "version", "encrypt"])
+def test_no_plaintext_snapshot_is_left_on_disk_whether_it_succeeded_or_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: str | None
+) -> None:
+    temp, work = tmp_path / "tmp", tmp_path / "work"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() looks at TMPDIR again
+    monkeypatch.setenv(WORK_DIR_ENV, str(work))
+    key, _ = find_or_create_key(tmp_path / "key.txt")
+    recipients = ["age1-not-a-recipient"] if fail_at == "encrypt" else [key.public]
+    talos = TalosctlThatWrites(fail_at)
+    store = BackupStore(tmp_path / "backups")
+    try:
+        take_snapshot(talos, CONTROLLERS, store, cluster="home", keep=3, recipients=recipients, reason="x", now=T0)
+    except RunnerError:
+        assert fail_at is not None
+    else:
+        assert fail_at is None and len(store.snapshots("home")) == 1
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert [p for p in written if PLAINTEXT[:64] in p.read_bytes()] == []
+    assert list(temp.iterdir()) == []  # not even an empty directory named after the snapshot

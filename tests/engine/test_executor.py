@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from runner.core.errors import Permanent, Transient
 from runner.core.steps import Kind, Plan, Step
 from runner.engine.reconcile.executor import RetryPolicy, execute
+from tests.planner.scenario import run_scenario
 
 FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.002)
 
@@ -136,3 +137,33 @@ def test_no_step_starts_before_everything_it_depends_on_finished(dep_sets: list[
     for s in steps:
         for d in s.depends_on:
             assert position[("done", d)] < position[("start", s.id)]
+
+
+class Cordons:
+    """A handler that keeps Kubernetes' cordons as the drain, uncordon and Node-deletion steps leave them, and
+    the most nodes it ever saw cordoned at once. Each step is held briefly, so what may overlap does overlap."""
+
+    def __init__(self) -> None:
+        self.cordoned: set[str] = set()
+        self.most: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, s: Step) -> str:
+        node = str(s.params.get("node_name"))
+        with self.lock:
+            if s.kind is Kind.DRAIN_NODE:
+                self.cordoned.add(node)
+                self.most = max(self.most, set(self.cordoned), key=len)
+            elif s.kind in (Kind.UNCORDON_NODE, Kind.DELETE_K8S_NODE):
+                self.cordoned.discard(node)
+        time.sleep(0.02)
+        return "ok"
+
+
+def test_a_resize_and_a_removal_run_with_one_node_cordoned_at_a_time() -> None:
+    """The planned drains of two nodes needing different disruptive steps, run as the engine runs them."""
+    _, _, plan = run_scenario({"spec": {"nodes.3.memory": 24576, "nodes.4": "<delete>", "allowDestroy": True}})
+    assert {s.kind for s in plan.steps} >= {Kind.UPDATE_VM, Kind.DELETE_VM, Kind.DRAIN_NODE}
+    cordons = Cordons()
+    assert execute(plan, cordons, Recorder(), max_parallel=5, policy=FAST).ok
+    assert len(cordons.most) == 1, f"cordoned at once: {sorted(cordons.most)}"

@@ -11,10 +11,13 @@ from runner.core.derive import Desired, derive
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
 from runner.core.spec import Cluster
-from runner.core.steps import Kind, Step
+from runner.core.steps import Kind, Plan, Step
 from runner.core.validate import validate_text
+from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.configs import NodeConfig
+from runner.engine.reconcile.executor import execute
 from runner.engine.reconcile.handlers import StepRunner
+from runner.engine.reconcile.reconciler import NullReporter
 from tests.engine.scripted import ScriptedConnections, ScriptedFactory, ScriptedProxmox, ScriptedTalos
 
 ROOT = Path(__file__).parents[2]
@@ -106,3 +109,28 @@ def test_moving_the_endpoint_reapplies_the_vip_config_without_a_reboot() -> None
     result = runner(step(Kind.MOVE_ENDPOINT, "talos-worker-01", endpoint="https://10.0.0.20:6443"))
     assert result == "control-plane endpoint is now https://10.0.0.20:6443 (applied without a reboot)"
     assert talos.applied == [("10.0.0.21", "no-reboot", "endpoint: vip")]
+
+
+def test_a_vip_that_never_answers_fails_the_switch_naming_it_and_the_endpoint_stays(tmp_path: Path) -> None:
+    runner, talos, _ = runner_with()
+    desired = runner.desired
+    runner.store = ClusterStateStore(tmp_path / "state.db")
+    runner.store.set_endpoint("home", desired.initial_endpoint)
+    runner.conns.kube_api.ready = False  # kube-vip never took the address
+    runner.conns.settings.flux_timeout = 0.05
+    runner.endpoint_configs["talos-worker-01"] = NodeConfig(Secret("endpoint: vip"), "vip-hash", frozenset(), [])
+    switch = Step(
+        "cluster/endpoint", Kind.SWITCH_ENDPOINT, "cluster", "switch", params={"endpoint": desired.vip_endpoint}
+    )
+    move = step(Kind.MOVE_ENDPOINT, "talos-worker-01", endpoint=desired.vip_endpoint)
+    plan = Plan(
+        "home", (switch, Step(move.id, move.kind, move.target, "move", ("cluster/endpoint",), params=move.params))
+    )
+
+    result = execute(plan, runner, NullReporter())
+
+    assert (result.failed_step, result.statuses[move.id]) == ("cluster/endpoint", "skipped")
+    assert result.error == f"the VIP {desired.vip} answering: not reached within 0s"
+    assert runner.conns.kube_endpoints == [desired.vip_endpoint] and runner.conns.kube_api.asked >= 1
+    assert runner.store.get("home").endpoint == desired.initial_endpoint  # the recorded endpoint did not move
+    assert talos.applied == []  # and no node was told to use the VIP

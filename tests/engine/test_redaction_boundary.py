@@ -1,9 +1,9 @@
 """Redaction happens once, inside the engine: a driver error that echoes a secret reaches no one unredacted.
 
-The Proxmox twin fails the image download with a task error that repeats the Proxmox token secret (as a
-misbehaving proxy or plugin might). The run is applied through the real engine with the CLI's reporter
-and the service's journal reporter with a live listener; every line they got, the plan handed out, the
-run's outcome and summary, and every log record show `***` where the secret was.
+The Proxmox twin fails the image download with a task error that repeats the Proxmox token secret, or every
+value of the cluster's secrets file (as a misbehaving proxy or plugin might). The run is applied through the
+real engine with the CLI's reporter and the service's journal reporter with a live listener; every line they
+got, the plan handed out, the run's outcome and summary, and every log record show `***` where it was.
 """
 
 from __future__ import annotations
@@ -11,23 +11,19 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
-from ruamel.yaml import YAML
 
 from runner.cli.reporter import ConsoleReporter
 from runner.core.render import render_json
-from runner.core.secret import Redactor
+from runner.core.secret import Redactor, Secret
 from runner.core.steps import Step
 from runner.drivers.sops import SopsCli
 from runner.engine.reconcile.clusterstate import ClusterStateStore
-from runner.engine.reconcile.reconciler import Engine
+from runner.engine.reconcile.reconciler import Engine, Outcome
 from runner.engine.reconcile.source import DirSource
 from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.service.database import Database
@@ -35,52 +31,10 @@ from runner.engine.service.journal import Journal
 from runner.engine.service.queue import RunRequest
 from runner.engine.service.run_context import RunContext
 from runner.engine.service.run_fn import JournalReporter
-from runner.lab.imagefactory import FactoryState
-from runner.lab.imagefactory import create_app as factory_app
-from runner.lab.proxmox import Delays, ProxmoxTwin, ProxmoxTwinState, serve_proxmox_twin
+from runner.lab.proxmox import ProxmoxTwin
 from runner.lab.proxmox.faults import Fault
-from runner.lab.proxmox.host_setup import HostPlan, prepare_host
-from runner.lab.serve import RunningServer, serve_in_thread
-
-ROOT = Path(__file__).resolve().parents[2]
-AGE_KEY = ROOT / "tests/keys/lab.agekey"
-FAST = Delays(task=0.01, create=0.01, start=0.01, shutdown=0.01, download=0.01)
-
-
-def lab_token() -> tuple[str, str]:
-    path = ROOT / "clusters/home/secrets.sops.yaml"
-    data = SopsCli(age_key_file=AGE_KEY).decrypt(path.read_bytes(), str(path))
-    return str(data["proxmox"]["tokenId"]), str(data["proxmox"]["tokenSecret"])
-
-
-@pytest.fixture
-def proxmox(tmp_path: Path) -> Iterator[ProxmoxTwin]:
-    token_id, secret = lab_token()
-    state = ProxmoxTwinState(tokens={token_id: secret}, delays=replace(FAST))
-    prepare_host(state, HostPlan(token_id), secret)  # the token holds exactly the documented role
-    twin = serve_proxmox_twin(state, tmp_path / "pve")
-    yield twin
-    twin.stop()
-
-
-@pytest.fixture
-def factory() -> Iterator[RunningServer]:
-    server = serve_in_thread(factory_app(FactoryState()))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def repo(tmp_path: Path, proxmox: ProxmoxTwin) -> Path:
-    shutil.copytree(ROOT / "clusters/home", tmp_path / "repo/clusters/home")
-    spec = tmp_path / "repo/clusters/home/cluster.yaml"
-    yaml = YAML()
-    doc = yaml.load(spec.read_text())
-    doc["proxmox"]["url"] = proxmox.url
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    spec.write_text(out.getvalue())
-    return tmp_path / "repo"
+from runner.lab.serve import RunningServer
+from tests.engine.twins import AGE_KEY, edit_spec, lab_token
 
 
 class Both:
@@ -102,11 +56,10 @@ class Both:
             r.log(message)
 
 
-def test_a_driver_error_that_echoes_a_secret_is_redacted_at_the_engine(
-    repo, proxmox, factory, tmp_path, caplog
-) -> None:
-    _, secret = lab_token()
-    echo = f"download refused: upstream said the token {secret} is not allowed"
+def echoed_run(
+    repo: Path, proxmox: ProxmoxTwin, factory: RunningServer, tmp_path: Path, caplog: Any, echo: str
+) -> tuple[Outcome, dict[str, str]]:
+    """Apply through the engine while the image download fails with `echo`; everything each audience got."""
     proxmox.state.faults.add(Fault("POST", "/nodes/*/storage/*/download-url", task_error=echo, task_error_count=99))
     settings = TargetSettings(
         db_path=tmp_path / "state.db",
@@ -132,8 +85,7 @@ def test_a_driver_error_that_echoes_a_secret_is_redacted_at_the_engine(
         )
         logging.getLogger("runner.test").error("the run failed: %s", echo)  # any log line, anywhere
 
-    assert outcome.result is not None and outcome.result.failed_step is not None
-    assert "download refused: upstream said the token *** is not allowed" in outcome.result.error
+    assert outcome.result is not None and outcome.result.failed_step is not None and outcome.result.error
     detail = journal.run(run_id)
     shown = {
         "cli": cli.getvalue(),
@@ -144,6 +96,64 @@ def test_a_driver_error_that_echoes_a_secret_is_redacted_at_the_engine(
         "plan": render_json(plans[0]),
         "logs": "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records),
     }
+    return outcome, shown
+
+
+def test_a_driver_error_that_echoes_a_secret_is_redacted_at_the_engine(
+    repo, proxmox, factory, tmp_path, caplog
+) -> None:
+    _, secret = lab_token()
+    echo = f"download refused: upstream said the token {secret} is not allowed"
+    outcome, shown = echoed_run(repo, proxmox, factory, tmp_path, caplog, echo)
+    assert outcome.result is not None and outcome.result.error
+    assert "download refused: upstream said the token *** is not allowed" in outcome.result.error
     assert {where: secret in text for where, text in shown.items()} == dict.fromkeys(shown, False)
     assert "the token *** is not allowed" in shown["cli"] and "the token *** is not allowed" in shown["listener"]
     assert "the token *** is not allowed" in shown["logs"]
+
+
+# Not secrets: the token's id names the Proxmox user (doctor and the privilege check print it); so does the git user.
+NAMES = {"proxmox.tokenId", "flux.gitUsername"}
+
+
+def leaves(data: Any, path: str = "") -> dict[str, str]:
+    if isinstance(data, dict):
+        return {k: v for key, value in data.items() for k, v in leaves(value, f"{path}.{key}".lstrip(".")).items()}
+    if isinstance(data, list):
+        return {k: v for i, value in enumerate(data) for k, v in leaves(value, f"{path}[{i}]").items()}
+    return {path: str(data)}
+
+
+def without_tailscale(doc: Any) -> None:
+    del doc["tailscale"]
+    doc["talos"]["extensions"].remove("siderolabs/tailscale")
+
+
+@pytest.mark.parametrize("tailscale", ["configured", "unused"])
+def test_every_value_of_the_secrets_file_echoed_by_a_driver_is_redacted(
+    repo, proxmox, factory, tmp_path, caplog, tailscale
+) -> None:
+    """Not only the Proxmox token: the Talos CAs and keys, the bootstrap and trustd tokens, the secretbox key,
+    the tailscale key, the Flux age key and the git password all come out as `***`, wherever they are shown;
+    also a value no machine config carries (the tailscale key of a cluster that does not use tailscale)."""
+    if tailscale == "unused":
+        edit_spec(repo, without_tailscale)
+    path = repo / "clusters/home/secrets.sops.yaml"
+    sops = SopsCli(age_key_file=AGE_KEY)
+    sops.set_value(path, '["flux"]["gitUsername"]', Secret("runner-bot"))
+    sops.set_value(path, '["flux"]["gitPassword"]', Secret("glpat-LabOnlyGitPassword00000000"))
+    values = {k: v for k, v in leaves(sops.decrypt(path.read_bytes(), str(path))).items() if k not in NAMES}
+    assert {"proxmox.tokenSecret", "tailscale.authKey", "flux.ageKey", "flux.gitPassword"} < values.keys()
+    assert {
+        "talos.secrets.bootstraptoken",
+        "talos.secrets.secretboxencryptionsecret",
+        "talos.certs.os.key",
+    } < values.keys()
+    echo = "download refused: upstream echoed " + " | ".join(values.values())
+
+    outcome, shown = echoed_run(repo, proxmox, factory, tmp_path, caplog, echo)
+
+    leaked = {name: sorted(where for where, text in shown.items() if value in text) for name, value in values.items()}
+    assert {name: where for name, where in leaked.items() if where} == {}
+    assert outcome.result is not None and outcome.result.error
+    assert "upstream echoed " + " | ".join(["***"] * len(values)) in outcome.result.error

@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import pytest
+from lightkube.resources.core_v1 import Node
+from lightkube.types import PatchType
 
 from runner.core.errors import Permanent
 from runner.drivers.kube import EvictionBlocked, LightkubeApi
@@ -171,3 +173,42 @@ def test_a_pod_under_two_budgets_is_refused_for_good(cluster: Lab, api: Lightkub
         f"evicting default/{name}: This pod has more than one PodDisruptionBudget, which the eviction subresource "
         "does not support."
     )
+
+
+def cordon_by_hand(api: LightkubeApi, node: str) -> None:
+    """What `kubectl cordon` sends: spec.unschedulable only, no annotation of the runner's."""
+    api._client.patch(Node, node, {"spec": {"unschedulable": True}}, patch_type=PatchType.STRATEGIC)
+
+
+def schedulable(twin: KubeTwin, node: str) -> bool:
+    return not twin.store.get(kinds(twin, "v1", "Node"), None, node)["spec"].get("unschedulable")
+
+
+def test_a_node_cordoned_by_hand_is_not_one_the_runner_cordoned(cluster: Lab, api: LightkubeApi) -> None:
+    """The next reconcile uncordons what the runner left cordoned, and only that: a hand cordon is not listed."""
+    cordon_by_hand(api, "talos-worker-01")
+    assert api.cordon("talos-worker-02") is True
+    assert api.cordoned_by_runner() == {"talos-worker-02"}
+    assert not schedulable(cluster.twin, "talos-worker-01")
+
+
+def test_a_node_cordoned_by_hand_stays_cordoned_through_the_runners_drain_and_uncordon(
+    cluster: Lab, api: LightkubeApi
+) -> None:
+    """A reboot of a hand-cordoned node still drains it first, but the uncordon after it leaves the person's
+    cordon alone, and so does a drain that gives up."""
+    cordon_by_hand(api, "talos-worker-01")
+    drain_node(api, "talos-worker-01", timeout=30, poll=0.05, cancel=threading.Event(), log=lambda line: None)
+    assert api.cordoned_by_runner() == set()  # the runner did not make this cordon its own
+    said = uncordon_when_ready(api, "talos-worker-01", wait=lambda check, what: check() or pytest.fail(what))
+    assert said == "talos-worker-01 Ready; left cordoned: it was cordoned by hand, not by the runner"
+    assert not schedulable(cluster.twin, "talos-worker-01")
+
+    deploy(cluster.twin, "db", 1, min_available=1)  # a drain that never finishes, then gives up
+    settle(cluster.twin)
+    (db,) = pods(cluster.twin, "db")
+    node = db["spec"]["nodeName"]
+    cordon_by_hand(api, node)
+    with pytest.raises(Permanent, match="did not finish"):
+        drain_node(api, node, timeout=0.3, poll=0.05, cancel=threading.Event(), log=lambda line: None)
+    assert not schedulable(cluster.twin, node)

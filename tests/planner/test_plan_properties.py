@@ -13,7 +13,7 @@ from runner.core.planner import plan
 from runner.core.planner.drain import takes_node_down
 from runner.core.simulate import apply_plan
 from runner.core.state import Observed
-from runner.core.steps import Kind, Plan
+from runner.core.steps import Kind, Plan, Step
 from tests.planner.scenario import ancestors, converged, desired_for, edit_observed
 
 NODES = 5
@@ -139,6 +139,29 @@ def test_a_node_is_drained_before_it_goes_down_and_uncordoned_after(situation: S
     for i, a in enumerate(drains):
         for b in drains[i + 1 :]:
             assert a.id in ancestors(p, b.id), f"{b.id} may run while {a.id} holds its node"
+
+
+def released(p: Plan, drain: Step) -> str:
+    """The step after which `drain`'s node is schedulable again or gone: its uncordon, or its Node's deletion."""
+    node = drain.params["node_name"]
+    ends = (Kind.UNCORDON_NODE, Kind.DELETE_K8S_NODE)
+    of_node = [s for s in p.steps if s.params.get("node_name") == node and s.kind in ends]
+    after = [s for s in of_node if drain.id in ancestors(p, s.id)]
+    assert after, f"{node} stays cordoned after {drain.id}"
+    return after[0].id
+
+
+@COMMON
+@given(situations)
+def test_a_drain_waits_until_the_node_drained_before_it_is_released(situation: Situation) -> None:
+    """Never two nodes cordoned at once, whatever mix of reboots, upgrades and removals: each drain waits for the
+    previous drained node's uncordon (or its removal from Kubernetes), not only for that node's drain."""
+    p = plan(*situation.state())
+    drains = [s for s in p.steps if s.kind is Kind.DRAIN_NODE]
+    for i, a in enumerate(drains):
+        for b in drains[i + 1 :]:
+            if a.params["node_name"] != b.params["node_name"]:
+                assert released(p, a) in ancestors(p, b.id), f"{b.id} may cordon while {a.id}'s node is cordoned"
 
 
 @COMMON

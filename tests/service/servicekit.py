@@ -80,6 +80,7 @@ class Runner:
         *,
         event: str = "push",
         delivery: str | None = None,
+        send_delivery: bool = True,  # False: no delivery-id header at all (the body identifies the delivery)
         secret: str | None = SECRET,
         headers: dict[str, str] | None = None,
         timestamp: int | None = None,
@@ -93,15 +94,15 @@ class Runner:
             hdrs["X-Runner-Timestamp"] = str(stamp)
             signature = sign_generic(secret, stamp, raw) if secret is not None else None
         if source == "github":
-            hdrs |= {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
+            hdrs |= {"X-GitHub-Event": event} | ({"X-GitHub-Delivery": delivery} if send_delivery else {})
             if signature:
                 hdrs["X-Hub-Signature-256"] = f"sha256={signature}"
         elif source == "gitea":
-            hdrs |= {"X-Gitea-Event": event, "X-Gitea-Delivery": delivery}
+            hdrs |= {"X-Gitea-Event": event} | ({"X-Gitea-Delivery": delivery} if send_delivery else {})
             if signature:
                 hdrs["X-Gitea-Signature"] = signature
         else:
-            hdrs["X-Runner-Delivery"] = delivery
+            hdrs |= {"X-Runner-Delivery": delivery} if send_delivery else {}
             if signature:
                 hdrs["X-Runner-Signature"] = f"sha256={signature}"
         return self.client.post(f"/hooks/{source}", content=raw, headers=hdrs)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import time
 
 import pytest
 from servicekit import SECRET, Recorder, payload, push_body, wait_until
+
+from runner.server.signatures import sign, sign_generic
 
 
 def head(lab_git) -> str:  # type: ignore[no-untyped-def]
@@ -46,6 +50,37 @@ def test_unsigned_or_forged_push_is_401_and_queues_nothing(lab_git, start_runner
     assert runner.service.queue.depth() == 0 and runner.service.queue.items() == []
 
 
+# Where each source carries its signature, and what comes before the hex digest.
+SIGNATURE_HEADER = {
+    "github": ("X-Hub-Signature-256", "sha256="),
+    "gitea": ("X-Gitea-Signature", ""),
+    "generic": ("X-Runner-Signature", "sha256="),
+}
+
+
+@pytest.mark.parametrize("source", ["github", "gitea", "generic"])
+@pytest.mark.parametrize("cut", ["empty", "half", "all-but-one"])
+def test_an_empty_or_truncated_signature_is_401_and_queues_nothing(lab_git, start_runner, source, cut) -> None:
+    """Only the whole HMAC opens the door: an empty digest or any prefix of the right one is refused."""
+    runner = start_runner(Recorder())
+    body = push_body(head(lab_git), "gitea" if source == "gitea" else "github")
+    if source == "generic":
+        body = {"ref": "main", "mode": "apply", "cluster": "home"}
+    stamp = int(time.time())
+    raw = json.dumps(body).encode()  # what `hook` sends
+    right = sign_generic(SECRET, stamp, raw) if source == "generic" else sign(SECRET, raw)
+    digest = {"empty": "", "half": right[:32], "all-but-one": right[:-1]}[cut]
+    header, prefix = SIGNATURE_HEADER[source]
+    if not prefix and not digest:  # an empty X-Gitea-Signature is no header; Gitea's GitHub-style one can be `sha256=`
+        header, prefix = "X-Hub-Signature-256", "sha256="
+    reply = runner.hook(source, body, secret=None, timestamp=stamp, headers={header: prefix + digest})
+    assert reply.status_code == 401, reply.text
+    assert reply.json()["reason"] in ("invalid signature", "missing signature")
+    assert runner.service.queue.items() == []
+    # The whole digest in the same place is accepted: what was refused above was the cut, nothing else.
+    assert runner.hook(source, body, secret=None, timestamp=stamp, headers={header: prefix + right}).status_code == 202
+
+
 def test_signature_with_another_secret_is_refused(lab_git, start_runner) -> None:
     runner = start_runner(Recorder())
     reply = runner.hook("gitea", push_body(head(lab_git), "gitea"), secret="not-the-secret")
@@ -63,6 +98,21 @@ def test_replayed_delivery_is_a_duplicate_and_runs_once(lab_git, start_runner) -
     assert second.status_code == 200 and second.json()["status"] == "duplicate"
     wait_until(lambda: len(runner.finished_runs()) == 2, what="runs")
     assert sorted(recorder.clusters()) == ["home", "other"]
+
+
+@pytest.mark.parametrize("source", ["github", "gitea"])
+def test_the_same_signed_body_twice_without_a_delivery_id_is_a_duplicate(lab_git, start_runner, source) -> None:
+    """Without a delivery-id header the body identifies the delivery: a byte-identical replay queues nothing."""
+    recorder = Recorder()
+    runner = start_runner(recorder)
+    body = push_body(head(lab_git), source)
+    first = runner.hook(source, body, send_delivery=False)
+    second = runner.hook(source, body, send_delivery=False)
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    assert (second.status_code, second.json()["status"]) == (200, "duplicate"), second.text
+    assert second.json()["delivery"] == first.json()["delivery"]
+    wait_until(lambda: len(runner.finished_runs()) == 2 and not runner.service.queue.items(), what="runs")
+    assert sorted(recorder.clusters()) == ["home", "other"]  # one run per cluster, from the first delivery only
 
 
 def test_oversized_body_is_413_before_anything_else(lab_git, start_runner) -> None:

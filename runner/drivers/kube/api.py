@@ -92,7 +92,8 @@ class KubeApi(Protocol):
         """Every Flux Kustomization with its verdict."""
 
     def cordon(self, node: str, unschedulable: bool = True) -> bool:
-        """Mark a node (un)schedulable; False when there is no such node."""
+        """Cordon a node as the runner's own (False: no such node), or lift only the runner's own cordon (returns
+        whether the node is schedulable now): a node cordoned by hand stays cordoned."""
 
     def cordoned_by_runner(self) -> set[str]:
         """Nodes the runner cordoned and has not yet uncordoned (one list call)."""

@@ -36,7 +36,7 @@ def _pod_info(pod: dict[str, Any]) -> PodInfo:
 
 
 # Marks a cordon as the runner's own: only such a node is ever uncordoned by the runner (a crash between drain
-# and uncordon is healed by the next reconcile), never one a person cordoned by hand.
+# and uncordon is healed by the next reconcile), never one a person cordoned by hand (kubectl cordon).
 CORDONED_BY_RUNNER = "runner.dev/cordoned"
 
 
@@ -44,10 +44,21 @@ class NodeDrainOps:
     _client: Client
 
     def cordon(self, node: str, unschedulable: bool = True) -> bool:
-        """Mark a node (un)schedulable; False when there is no such node."""
+        """Cordon a node as the runner's own, or lift only the runner's own cordon.
+
+        Cordoning returns False when there is no such node; uncordoning returns whether the node is schedulable
+        now. A node a person cordoned (no annotation of the runner's) keeps that cordon as theirs: the runner's
+        drain does not annotate it, so neither the uncordon after the step nor a later run ever lifts it.
+        """
         what = "cordon" if unschedulable else "uncordon"
         with translated(f"{what} node {node}"):
             try:
+                found = self._client.get(Node, node)
+                ours = (found.metadata.annotations or {}).get(CORDONED_BY_RUNNER) == "true" if found.metadata else False
+                if found.spec is not None and found.spec.unschedulable and not ours:
+                    return unschedulable  # cordoned by hand: not the runner's to claim or to lift
+                if not unschedulable and not ours:
+                    return True  # nothing of the runner's to lift: the node is schedulable
                 patch = {
                     "metadata": {"annotations": {CORDONED_BY_RUNNER: "true" if unschedulable else None}},
                     "spec": {"unschedulable": True if unschedulable else None},

@@ -79,5 +79,6 @@ def uncordon_when_ready(kube: KubeApi, node: str, *, wait: Callable[[Callable[[]
     if kube.node_is_ready(node) is None:
         return f"{node} is not a Kubernetes node"
     wait(lambda: kube.node_is_ready(node), f"Kubernetes node {node} Ready")
-    kube.cordon(node, False)
+    if not kube.cordon(node, False):
+        return f"{node} Ready; left cordoned: it was cordoned by hand, not by the runner"
     return f"{node} Ready and schedulable again"

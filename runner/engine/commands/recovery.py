@@ -4,16 +4,14 @@ Recovery, as the Talos "Disaster Recovery" guide describes it: make sure etcd ha
 restore throws away everything written since the snapshot), wipe every controller's EPHEMERAL partition
 (`reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL`: the machine config stays), then
 `bootstrap --recover-from=<snapshot>` on one controller and wait until all controllers are etcd members and
-the Kubernetes API answers. The decrypted snapshot lives in a 0700 temporary directory that is removed
-afterwards, whatever happens.
+the Kubernetes API answers. The decrypted snapshot lives in the runner's private work root (talosctl reads
+it from a file), removed afterwards whatever happens, and at the next start if the runner is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from runner.core.errors import Permanent, RunnerError
 from runner.drivers.age import decrypt_with, read_key
 from runner.drivers.sops import default_age_key_file
 from runner.drivers.talos import TalosApi
+from runner.drivers.workdir import private_dir
 from runner.engine.reconcile.backups import BackupInfo, BackupStore
 from runner.engine.reconcile.etcd_snapshots import Controller, SnapshotTalos, take_snapshot
 from runner.engine.reconcile.local import local_engine
@@ -106,8 +105,7 @@ def recover_etcd(
     log: Callable[[str], None],
 ) -> None:
     """Talos' recovery from the snapshot at `encrypted`, up to every controller being an etcd member again."""
-    workdir = Path(tempfile.mkdtemp(prefix="runner-restore-"))  # 0700
-    try:
+    with private_dir("restore") as workdir:
         members = etcd_quorum(talos, controllers)
         if members > len(controllers) // 2 and not force:
             raise Permanent(
@@ -135,5 +133,3 @@ def recover_etcd(
         wait(recover, f"bootstrap --recover-from on {first.name}")
         want = {c.ip for c in controllers}
         wait(lambda: want <= set(talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)

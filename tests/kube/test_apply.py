@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,6 +14,7 @@ from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi
 from runner.drivers.kube.connect import parse_kubeconfig
+from runner.drivers.workdir import WORK_DIR_ENV
 from runner.lab.kube import CertificateAuthority, admin_kubeconfig
 from runner.lab.serve import free_port
 
@@ -112,3 +116,35 @@ def test_bad_kubeconfig_is_permanent_and_hides_its_content() -> None:
     with pytest.raises(Permanent) as failure:
         LightkubeApi(Secret("clusters: [unclosed"))
     assert "unclosed" not in str(failure.value)
+
+
+@pytest.mark.parametrize("memfd", [True, False], ids=["memfd", "no-memfd"])
+def test_the_client_key_is_loaded_from_memory_or_from_the_work_root_only(
+    lab: Lab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memfd: bool
+) -> None:
+    """The TLS context takes the client key from an anonymous memory file; where there is none, from the
+    runner's swept work root, removed once loaded. The twin requires the client certificate, so the call
+    proves the key was loaded."""
+    work = tmp_path / "work"
+    monkeypatch.setenv(WORK_DIR_ENV, str(work))
+    if not memfd:
+        monkeypatch.delattr(os, "memfd_create")
+    loaded: list[str] = []
+    load = ssl.SSLContext.load_cert_chain
+
+    def seen(self: ssl.SSLContext, certfile: Any, *args: Any, **kwargs: Any) -> None:
+        loaded.append(str(certfile))
+        load(self, certfile, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", seen)
+    api = lab.api()
+    try:
+        assert api.api_ready()
+    finally:
+        api.close()
+    [path] = loaded
+    if memfd:
+        assert path.startswith("/proc/self/fd/")
+    else:
+        assert Path(path).is_relative_to(work) and not Path(path).exists()
+    assert [p for p in work.rglob("*") if p.is_file()] == []

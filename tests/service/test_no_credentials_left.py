@@ -2,7 +2,8 @@
 
 A real process is killed with SIGKILL while talosctl (here a stand-in that only waits) holds a talosconfig
 on disk; the file is still there, as a crash leaves it. Starting the runner service again removes it, and
-leaves alone the directory of a process that is still alive.
+leaves alone the directory of a process that is still alive (it holds a lock on it), even one that has
+the PID a dead runner had.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_kill_9_mid_call_then_restart_leaves_no_credential_file(root, tmp_path, start_runner) -> None:
     proc, talosconfig = start_mid_call(root, tmp_path)
-    assert talosconfig.parent.name.startswith(f"{proc.pid}-talos-")
-    assert (root.stat().st_mode & 0o777, talosconfig.parent.stat().st_mode & 0o777) == (0o700, 0o700)
+    call_dir, process_dir = talosconfig.parent, talosconfig.parent.parent  # <root>/<process>/talos-<random>/
+    assert process_dir.parent == root and call_dir.name.startswith("talos-")
+    modes = [d.stat().st_mode & 0o777 for d in (root, process_dir, call_dir)]
+    assert modes == [0o700, 0o700, 0o700]
     assert talosconfig.stat().st_mode & 0o777 == 0o600
     os.killpg(proc.pid, signal.SIGKILL)  # the runner and its talosctl, as a crash of the host's service would
     proc.wait(10)
@@ -73,3 +76,15 @@ def test_start_up_keeps_the_files_of_a_live_process(root, tmp_path, start_runner
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
+
+
+@pytest.mark.parametrize("pid", [1, os.getpid()], ids=["pid-1", "a-live-pid"])
+def test_start_up_removes_a_dead_runners_files_named_after_a_pid_that_lives(root, start_runner, pid) -> None:
+    """What an older runner left, named `<pid>-<kind>-<random>`; that PID now belongs to someone else (in a
+    container, to the restarted runner itself), so only a lock can say the directory is still in use."""
+    root.mkdir(mode=0o700)
+    left = root / f"{pid}-talos-0123456789ab"
+    left.mkdir(mode=0o700)
+    (left / "talosconfig").write_text(MARKER)
+    start_runner(Recorder())
+    assert files_under(root) == []

@@ -1,21 +1,15 @@
-"""KubeApi over lightkube: server-side apply of plain manifests, Flux status, the Flux install."""
+"""KubeApi over lightkube: the client, node bookkeeping, Flux status, the Flux install (apply: `apply.py`)."""
 
 from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lightkube import Client
-from lightkube.core import resource as lkres
-from lightkube.core.exceptions import ApiError, LoadResourceError
-from lightkube.core.resource_registry import resource_registry
-from lightkube.generic_resource import (
-    create_global_resource,
-    create_namespaced_resource,
-    load_in_cluster_generic_resources,
-)
+from lightkube.core.exceptions import ApiError
+from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.resources.apiextensions_v1 import CustomResourceDefinition
 from lightkube.resources.core_v1 import Namespace, Node
 from lightkube.types import PatchType
@@ -24,9 +18,10 @@ from runner.core.errors import Permanent, Transient
 from runner.core.secret import Secret
 
 from . import flux_install
-from .api import FLUX_OWNER_LABEL, KINDS
-from .connect import FIELD_MANAGER, make_client
-from .errors import describe, translated
+from .api import KINDS
+from .apply import ServerSideApply, as_dict
+from .connect import make_client
+from .errors import translated
 from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, workload_status
 
@@ -42,29 +37,10 @@ def _register_flux_kinds() -> None:
             create(spec["group"], version["name"], spec["names"]["kind"], spec["names"]["plural"])
 
 
-def _ident(obj: Mapping[str, Any]) -> str:
-    meta = obj.get("metadata") or {}
-    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind')} {where}{meta.get('name')}"
-
-
-MANAGED_BY = "app.kubernetes.io/managed-by"
 RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
-def _stamped(obj: dict[str, Any]) -> dict[str, Any]:
-    """Mark what the runner creates, so a later conflict on it can be resolved in our favour."""
-    meta = dict(obj.get("metadata") or {})
-    labels = dict(meta.get("labels") or {})
-    labels.setdefault(MANAGED_BY, FIELD_MANAGER)
-    return {**obj, "metadata": {**meta, "labels": labels}}
-
-
-def _to_dict(obj: Any) -> dict[str, Any]:
-    return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
-
-
-class LightkubeApi(NodeDrainOps):
+class LightkubeApi(ServerSideApply, NodeDrainOps):
     def __init__(
         self,
         kubeconfig: Secret,
@@ -82,18 +58,6 @@ class LightkubeApi(NodeDrainOps):
     def close(self) -> None:
         self._client.close()
 
-    # resource types ------------------------------------------------------------------------------
-    def _resource(self, api_version: str, kind: str) -> Any:
-        try:
-            return resource_registry.load(api_version, kind)
-        except LoadResourceError:
-            with translated("discover custom resource definitions"):
-                load_in_cluster_generic_resources(self._client)
-        try:
-            return resource_registry.load(api_version, kind)
-        except LoadResourceError:
-            raise Permanent(f"kubernetes: no resource type {kind} in {api_version} on the server") from None
-
     # reads ---------------------------------------------------------------------------------------
     def api_ready(self) -> bool:
         try:
@@ -103,18 +67,13 @@ class LightkubeApi(NodeDrainOps):
             return False
         return True
 
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        res = self._resource(api_version, kind)
-        with translated(f"get {kind} {namespace + '/' if namespace else ''}{name}"):
-            return self._live(res, name, namespace)
-
     def flux_settings(self) -> dict[str, str] | None:
         found = self.get("v1", "ConfigMap", flux_install.SETTINGS_CONFIGMAP, flux_install.FLUX_NAMESPACE)
         return None if found is None else {str(k): str(v) for k, v in (found.get("data") or {}).items()}
 
     def kubelet_versions(self) -> dict[str, str]:
         with translated("list nodes"):
-            nodes = [_to_dict(n) for n in self._client.list(Node)]
+            nodes = [as_dict(n) for n in self._client.list(Node)]
         return {str(n["metadata"]["name"]): str(n["status"]["nodeInfo"]["kubeletVersion"]) for n in nodes}
 
     def remove_node(self, name: str) -> bool:
@@ -167,7 +126,7 @@ class LightkubeApi(NodeDrainOps):
         res = self._resource(KINDS["Kustomization"], "Kustomization")
         with translated("list Kustomizations"):
             try:
-                return [flux_status(_to_dict(k)) for k in self._client.list(res, namespace="*")]
+                return [flux_status(as_dict(k)) for k in self._client.list(res, namespace="*")]
             except ApiError as e:
                 if e.status.code == 404:  # the type is not served: Flux's CRDs are not installed (yet)
                     return []
@@ -200,79 +159,6 @@ class LightkubeApi(NodeDrainOps):
                 raise Transient(f"timed out after {timeout:g}s waiting for {last}")
             self._sleep(self._poll)
 
-    # writes --------------------------------------------------------------------------------------
-    def apply(
-        self, objs: Sequence[Mapping[str, Any]], *, field_manager: str = FIELD_MANAGER, handoff: bool = False
-    ) -> list[dict[str, Any]]:
-        return [self._apply_one(dict(obj), field_manager, handoff) for obj in objs]
-
-    def _apply_one(self, obj: dict[str, Any], field_manager: str, handoff: bool) -> dict[str, Any]:
-        meta = obj.get("metadata") or {}
-        if not obj.get("apiVersion") or not obj.get("kind") or not meta.get("name"):
-            raise Permanent(f"kubernetes: apply: object needs apiVersion, kind and metadata.name: {_ident(obj)}")
-        res = self._resource(obj["apiVersion"], obj["kind"])
-        namespaced = issubclass(res, lkres.NamespacedResource)
-        namespace = meta.get("namespace") if namespaced else None
-        if handoff:
-            self._refuse_flux_owned(obj, namespace)
-        obj = _stamped(obj)
-        what = f"apply {_ident(obj)}"
-        with translated(what):
-            try:
-                return self._patch(res, obj, namespace, field_manager, force=False)
-            except ApiError as e:
-                if e.status.code != 409 or not self._ours(res, meta["name"], namespace, field_manager):
-                    if e.status.code == 409:
-                        raise Permanent(f"kubernetes: {what}: {describe(e)}") from None
-                    raise
-            # A conflict on an object we created: another writer (kubectl edit) changed our fields; take them back.
-            return self._patch(res, obj, namespace, field_manager, force=True)
-
-    def _patch(self, res: Any, obj: dict[str, Any], namespace: str | None, manager: str, force: bool) -> dict[str, Any]:
-        out = self._client.patch(
-            res,
-            obj["metadata"]["name"],
-            obj,
-            namespace=namespace,
-            patch_type=PatchType.APPLY,
-            field_manager=manager,
-            force=force,
-        )
-        return _to_dict(out)
-
-    def _live(self, res: Any, name: str, namespace: str | None) -> dict[str, Any] | None:
-        try:
-            return _to_dict(self._client.get(res, name, namespace=namespace))
-        except ApiError as e:
-            if e.status.code == 404:
-                return None
-            raise
-
-    def _ours(self, res: Any, name: str, namespace: str | None, manager: str) -> bool:
-        live = self._live(res, name, namespace)
-        if live is None:
-            return False
-        meta = live.get("metadata") or {}
-        labels = meta.get("labels") or {}
-        if FLUX_OWNER_LABEL in labels:
-            return False
-        return labels.get(MANAGED_BY) == FIELD_MANAGER or any(
-            m.get("manager") == manager for m in meta.get("managedFields") or []
-        )
-
-    def _refuse_flux_owned(self, obj: dict[str, Any], namespace: str | None) -> None:
-        res = self._resource(obj["apiVersion"], obj["kind"])
-        labels = (obj.get("metadata") or {}).get("labels") or {}
-        with translated(f"get {_ident(obj)}"):
-            live = self._live(res, obj["metadata"]["name"], namespace)
-        live_labels = ((live or {}).get("metadata") or {}).get("labels") or {}
-        owner = labels.get(FLUX_OWNER_LABEL) or live_labels.get(FLUX_OWNER_LABEL)
-        if owner:
-            raise Permanent(
-                f"kubernetes: refusing to write {_ident(obj)}: it is owned by Flux (Kustomization '{owner}') "
-                "since the hand-off; change it in the repository instead"
-            )
-
     # Flux ----------------------------------------------------------------------------------------
     def install_flux(
         self,
@@ -304,7 +190,7 @@ class LightkubeApi(NodeDrainOps):
         deadline = time.monotonic() + timeout
         while True:
             with translated(f"get CustomResourceDefinition {name}"):
-                crd = _to_dict(self._client.get(CustomResourceDefinition, name))
+                crd = as_dict(self._client.get(CustomResourceDefinition, name))
             conditions = (crd.get("status") or {}).get("conditions") or []
             if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
                 return

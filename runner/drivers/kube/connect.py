@@ -1,7 +1,8 @@
 """Build a lightkube Client from a kubeconfig held as a Secret, optionally talking to another address.
 
 The override replaces only the URL (the lab maps https://10.0.0.11:6443 to a loopback port); CA,
-client certificate and hostname verification are kept.
+client certificate and hostname verification are kept. The TLS material never reaches lightkube, which
+would write it to temporary files (see `tls.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ruamel.yaml.error import YAMLError
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+
+from .tls import ssl_context, without_tls
 
 FIELD_MANAGER = "runner"
 
@@ -43,8 +46,15 @@ def make_client(kubeconfig: Secret, server: str | None = None, timeout: float = 
     conf = parse_kubeconfig(kubeconfig, server)
     try:
         # trust_env=False: proxies and SSL_CERT_FILE from the environment must not change where we connect.
+        transport = httpx2.HTTPTransport(verify=ssl_context(conf), trust_env=False)
         return Client(
-            KubeConfig.from_dict(conf), field_manager=FIELD_MANAGER, trust_env=False, timeout=httpx2.Timeout(timeout)
+            KubeConfig.from_dict(without_tls(conf)),
+            field_manager=FIELD_MANAGER,
+            trust_env=False,
+            timeout=httpx2.Timeout(timeout),
+            transport=transport,
         )
+    except Permanent:
+        raise
     except Exception as e:
         raise Permanent(f"kubeconfig: cannot build a client: {type(e).__name__}") from None

@@ -4,22 +4,22 @@ Recovery, as the Talos "Disaster Recovery" guide describes it: make sure etcd ha
 restore throws away everything written since the snapshot), wipe every controller's EPHEMERAL partition
 (`reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL`: the machine config stays), then
 `bootstrap --recover-from=<snapshot>` on one controller and wait until all controllers are etcd members and
-the Kubernetes API answers. The decrypted snapshot lives in a 0700 temporary directory that is removed
-afterwards, whatever happens.
+the Kubernetes API answers. The decrypted snapshot lives in the runner's private work root (talosctl reads
+it from a file), removed afterwards whatever happens, and at the next start if the runner is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from runner.core.errors import Permanent, RunnerError
 from runner.drivers.age import decrypt_with, read_key
 from runner.drivers.sops import default_age_key_file
+from runner.drivers.talos import TalosApi
+from runner.drivers.workdir import private_dir
 from runner.engine.reconcile.backups import BackupInfo, BackupStore
 from runner.engine.reconcile.etcd_snapshots import Controller, SnapshotTalos, take_snapshot
 from runner.engine.reconcile.local import local_engine
@@ -56,6 +56,9 @@ def etcd_quorum(talos: SnapshotTalos, controllers: Sequence[Controller]) -> int:
     return answering
 
 
+Wait = Callable[[Callable[[], object], str], None]  # poll a check until it holds or the timeout passes
+
+
 def restore(
     root: Path,
     name: str,
@@ -69,30 +72,55 @@ def restore(
     s = engine.settings
     info, path = BackupStore(s.backup_dir).get(name, snapshot_id)
     _, conns, desired, _ = engine.prepare(DirSource(root), name)
-    controllers = [Controller(c.name, c.ip) for c in desired.controllers]
-    workdir = Path(tempfile.mkdtemp(prefix="runner-restore-"))  # 0700
+
+    def wait(check: Callable[[], object], what: str) -> None:
+        wait_until(check, timeout=s.boot_timeout, what=what, poll=s.poll_seconds)
+
     try:
-        talos = conns.talos
+        key_file = s.age_key_file or default_age_key_file()
+        controllers = [Controller(c.name, c.ip) for c in desired.controllers]
+        recover_etcd(conns.talos, controllers, path, key_file, info, cluster=name, force=force, wait=wait, log=log)
+        endpoint = engine.store.get(name).endpoint or desired.initial_endpoint
+        kube = conns.kube(endpoint)
+        try:
+            wait(kube.api_ready, "the Kubernetes API answering")
+        finally:
+            kube.close()
+        log(f"restored cluster {name} from snapshot {info.id}: etcd has {len(controllers)} members, Kubernetes answers")
+        return info
+    finally:
+        conns.close()
+
+
+def recover_etcd(
+    talos: TalosApi,
+    controllers: Sequence[Controller],
+    encrypted: Path,
+    key_file: Path,
+    info: BackupInfo,
+    *,
+    cluster: str,
+    force: bool,
+    wait: Wait,
+    log: Callable[[str], None],
+) -> None:
+    """Talos' recovery from the snapshot at `encrypted`, up to every controller being an etcd member again."""
+    with private_dir("restore") as workdir:
         members = etcd_quorum(talos, controllers)
         if members > len(controllers) // 2 and not force:
             raise Permanent(
-                f"etcd of cluster {name} still has quorum ({members} of {len(controllers)} controllers answer): "
+                f"etcd of cluster {cluster} still has quorum ({members} of {len(controllers)} controllers answer): "
                 "a restore would discard everything written since the snapshot; pass --force to do it anyway"
             )
-        key_file = s.age_key_file or default_age_key_file()
         if not key_file.exists():
             raise Permanent(f"no age key at {key_file} to decrypt the snapshot (set RUNNER_AGE_KEY_FILE)")
         snapshot = workdir / "etcd.snapshot"
         fd = os.open(snapshot, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(decrypt_with(path.read_bytes(), read_key(key_file)))
+            f.write(decrypt_with(encrypted.read_bytes(), read_key(key_file)))
         for c in controllers:
             log(f"resetting etcd on {c.name} ({c.ip}): wiping EPHEMERAL, rebooting")
             talos.reset_ephemeral(c.ip)
-
-        def wait(check: Callable[[], object], what: str) -> None:
-            wait_until(check, timeout=s.boot_timeout, what=what, poll=s.poll_seconds)
-
         for c in controllers:
             wait(lambda c=c: talos.stage(c.ip) == "running", f"{c.name} back after the reset")  # type: ignore[misc]
         first = controllers[0]
@@ -105,14 +133,3 @@ def restore(
         wait(recover, f"bootstrap --recover-from on {first.name}")
         want = {c.ip for c in controllers}
         wait(lambda: want <= set(talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
-        endpoint = engine.store.get(name).endpoint or desired.initial_endpoint
-        kube = conns.kube(endpoint)
-        try:
-            wait(kube.api_ready, "the Kubernetes API answering")
-        finally:
-            kube.close()
-        log(f"restored cluster {name} from snapshot {info.id}: etcd has {len(want)} members, Kubernetes answers")
-        return info
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        conns.close()

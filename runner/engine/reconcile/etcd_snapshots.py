@@ -1,17 +1,17 @@
 """Taking an etcd snapshot: from a healthy controller, encrypted to the repository's age recipients, kept N.
 
-The plaintext snapshot exists only in a private (0700) temporary directory for as long as encrypting it
-takes. Recipients are those of the repository's `.sops.yaml` creation rule for the cluster's secrets file
-(the people who can decrypt the secrets can decrypt the backups), plus the runner's own key so that
-`runner restore` works.
+The plaintext snapshot exists only in the runner's private work root (`runner.drivers.workdir`: swept at
+the next start if the runner dies meanwhile) for as long as talosctl writes it and encrypting it takes.
+talosctl can only write it to a file: it fsyncs, renames and reads it back (`cmd/talosctl/cmd/talos/etcd.go`).
+Recipients are those of the repository's `.sops.yaml` creation rule for the cluster's secrets file (the
+people who can decrypt the secrets can decrypt the backups), plus the runner's own key so that `runner
+restore` works.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from runner.core.errors import Permanent, RunnerError
 from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config
 from runner.drivers.age import encrypt_to
+from runner.drivers.workdir import private_dir
 from runner.engine.reconcile.backups import BackupInfo, BackupStore
 
 
@@ -94,20 +95,18 @@ def take_snapshot(
     reasons: list[str] = []
     order = [c for c in controllers if c.name not in exclude] + [c for c in controllers if c.name in exclude]
     for controller in order:
-        workdir = Path(tempfile.mkdtemp(prefix="runner-etcd-"))  # 0700
         try:
             if controller.ip not in talos.etcd_members(controller.ip):
                 reasons.append(f"{controller.name}: not an etcd member")
                 continue
-            size = talos.etcd_snapshot(controller.ip, workdir / "etcd.snapshot")
-            encrypted = encrypt_to((workdir / "etcd.snapshot").read_bytes(), recipients)
+            with private_dir("etcd") as workdir:
+                size = talos.etcd_snapshot(controller.ip, workdir / "etcd.snapshot")
+                encrypted = encrypt_to((workdir / "etcd.snapshot").read_bytes(), recipients)
             talos_version = talos.version(controller.ip)
             kube_version = _kubernetes_version(talos.machine_config(controller.ip))
         except (RunnerError, OSError, ValueError) as exc:
             reasons.append(f"{controller.name}: {exc}")
             continue
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
         at = now or dt.datetime.now(dt.UTC)
         info = BackupInfo(
             id=store.new_id(cluster, at),

@@ -103,7 +103,7 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         poll_interval=settings.poll_interval,
     )
     target = Target(full_name=settings.full_name, url=settings.repo_url, branch=settings.branch)
-    intake_db = Database(settings.db_path, settings.db_busy_timeout)
+    intake_db = Database(settings.db_path, settings.db_busy_timeout, durable=True)
     deliveries = Deliveries(intake_db)
     return Service(
         settings, db, queue, journal, deliveries, metrics, worker, scheduler, target, intake_db, queue.on(intake_db)

@@ -141,7 +141,7 @@ class Blocked:
 def test_a_target_that_never_answers_does_not_hold_up_the_run(start_runner) -> None:
     target = Blocked()
     runner = start_runner(drifted, drift_interval=0.3)
-    runner.service.worker.notifications = Notifications(target)
+    runner.service.worker.reports.notifications = Notifications(target)
     # Runs keep finishing while the first notice is still stuck in the target.
     wait_until(lambda: len(runner.finished_runs(trigger="drift")) >= 4, what="runs while the target hangs")
     assert target.sent == []

@@ -79,3 +79,19 @@ def test_the_worker_refuses_an_apply_of_another_ref_even_for_a_merged_commit(lab
     expected = f"refused to apply {sha[:12]}: ref 'refs/heads/feature' is not the protected branch 'main'"
     assert (run["result"], run["summary"], run["ref"]) == ("failure", expected, "refs/heads/feature")
     assert recorder.calls == []
+
+
+@pytest.mark.parametrize("kind", ["github", "generic"])
+def test_without_the_protected_branch_a_hook_is_refused_saying_so(lab_git, start_runner, kind) -> None:
+    """The runner protects `release`, which the repository does not have (yet): nothing is applied, and the
+    run for the named commit says why instead of the event vanishing."""
+    recorder = Recorder()
+    runner = start_runner(recorder, branch="release")
+    sha = main_head(lab_git)
+    body = hook_body(kind, sha) | {"ref": "release" if kind == "generic" else "refs/heads/release"}
+    assert runner.hook(kind, body).status_code == 202
+    wait_until(lambda: runner.finished_runs(cluster="home") and not runner.service.queue.items(), what="the refusal")
+    [run] = runner.finished_runs(cluster="home")
+    expected = f"refused to apply {sha[:12]}: the protected branch 'release' was not found"
+    assert (run["result"], run["summary"], run["commit_sha"]) == ("failure", expected, sha)
+    assert recorder.calls == []

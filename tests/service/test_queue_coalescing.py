@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from servicekit import Recorder, push_body, wait_until
 
 from runner.engine.service.database import Database
-from runner.engine.service.queue import ANY_CLUSTER, RunRequest, WorkQueue
+from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
 from runner.lab.gitserver import commit_files
 
 
@@ -70,6 +70,30 @@ def test_late_delivery_of_an_older_commit_runs_nothing(lab_git, start_runner, tm
     runner.hook("github", push_body(old))
     wait_until(lambda: not runner.service.queue.items())
     assert [r["commit_sha"] for r in runner.finished_runs(cluster="home")] == [new]
+    [run] = runner.finished_runs(cluster="home")
+    assert len(run["deliveries"]) == 2  # the late one is answered by the run that applied a commit containing it
+
+
+def test_an_older_delivery_arriving_while_a_newer_apply_runs_never_runs_after_it(
+    lab_git, start_runner, tmp_path
+) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate=gate)
+    runner = start_runner(recorder, workers=3)  # home's and other's first applies stay in flight; one sorts
+    work = lab_git.clone(tmp_path / "work")
+    old = commit_files(work, {"clusters/home/cluster.yaml": "rev: 1\n"}, "rev 1")
+    new = commit_files(work, {"clusters/home/cluster.yaml": "rev: 2\n"}, "rev 2")
+    lab_git.push(work)
+    runner.hook("github", push_body(new), delivery="new")
+    wait_until(lambda: [r for r in runner.runs(cluster="home") if r["status"] == "running"], what="apply in flight")
+    runner.hook("github", push_body(old), delivery="old")
+    # The old push is handed to home's queue behind the running apply, which already contains it.
+    wait_until(lambda: [i for i in runner.service.queue.items() if i["cluster"] == "home" and i["state"] == "pending"])
+    gate.set()
+    wait_until(lambda: not runner.service.queue.items(), what="queue drained")
+    assert [c[1] for c in recorder.calls if c[0] == "home"] == [new]
+    [run] = runner.finished_runs(cluster="home")
+    assert (run["commit_sha"], sorted(run["deliveries"])) == (new, ["new", "old"])
 
 
 def test_a_cluster_never_runs_twice_at_once(lab_git, start_runner) -> None:
@@ -101,34 +125,54 @@ def test_pr_plan_and_branch_apply_are_different_keys(tmp_path: Path) -> None:
 
 requests = st.builds(
     RunRequest,
-    cluster=st.sampled_from(["home", "other", ANY_CLUSTER]),
+    cluster=st.sampled_from(["home", ANY_CLUSTER]),  # few keys: events meet pending and running work
     commit=st.text("0123456789abcdef", min_size=40, max_size=40),
     ref=st.just("refs/heads/main"),
     trigger=st.sampled_from(["push", "poll", "drift"]),
     mode=st.sampled_from(["apply", "plan"]),
     repo=st.just("o/r"),
-    pr_number=st.sampled_from([None, 1, 2]),
+    pr_number=st.sampled_from([None, 1]),
+    delivery_id=st.sampled_from([None, "d1", "d2", "d3", "d4"]),  # few ids: redeliveries repeat them
+)
+steps = st.one_of(
+    st.tuples(st.just("event"), requests), st.tuples(st.sampled_from(["claim", "release", "restart"]), st.none())
 )
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(requests, st.booleans()), max_size=30), st.integers(min_value=0, max_value=5))
-def test_queue_invariants(tmp_path_factory, events, claims) -> None:  # type: ignore[no-untyped-def]
-    """Whatever arrives: at most one pending item per key, it holds the newest commit, one running per cluster."""
+@settings(max_examples=100, deadline=None)
+@given(st.lists(steps, max_size=40))
+def test_queue_invariants(tmp_path_factory, steps) -> None:  # type: ignore[no-untyped-def]
+    """Whatever arrives and whatever the workers do: at most one pending item per key, one running per cluster,
+    a plan item holds its PR's newest commit, and no event is ever dropped (every ask is held by an item)."""
     queue = WorkQueue(Database(tmp_path_factory.mktemp("q") / "q.db"))
-    latest: dict[str, str] = {}
-    for i, (request, claim) in enumerate(events):
-        queue.enqueue(request)
-        latest[request.key] = request.commit
-        if claim and i % (claims + 1) == 0:
-            item = queue.claim("owner")
-            if item is not None and item.request.key in latest and item.request.commit == latest[item.request.key]:
-                latest.pop(item.request.key)
+    newest_plan: dict[str, str] = {}
+    asked: dict[str, set[Ask]] = {}
+    claimed: list[QueueItem] = []
+    for step, request in steps:
+        if step == "event":
+            queue.enqueue(request)
+            asked.setdefault(request.key, set()).add(Ask.of(request))
+            if request.mode == "plan":
+                newest_plan[request.key] = request.commit
+        elif step == "claim" and (item := queue.claim("owner")) is not None:
+            claimed.append(item)
+            newest_plan.pop(item.request.key, None)  # a claimed plan has left the pending item behind
+        elif step == "release" and claimed:
+            queue.release(claimed.pop(0), "owner")
+        elif step == "restart":
+            queue.requeue_orphans()
+            claimed.clear()
     items = queue.items()
     pending = [i for i in items if i["state"] == "pending"]
     keys = [f"{i['cluster']}|{i['mode']}|{i['pr'] or ''}" for i in pending]
     assert len(keys) == len(set(keys))
     for item, key in zip(pending, keys, strict=True):
-        assert item["commit_sha"] == latest[key]
+        if item["mode"] == "plan" and key in newest_plan:
+            assert item["commit_sha"] == newest_plan[key]
+    held: dict[str, set[Ask]] = {}
+    for item in items:
+        key = f"{item['cluster']}|{item['mode']}|{item['pr'] or ''}"
+        held.setdefault(key, set()).update(Ask(d, c) for d, c in item["asks"])
+    assert held == asked
     running = [i["cluster"] for i in items if i["state"] == "running"]
     assert len(running) == len(set(running))

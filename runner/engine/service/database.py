@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY, cluster TEXT NOT NULL, trigger TEXT NOT NULL, commit_sha TEXT NOT NULL,
     ref TEXT NOT NULL, mode TEXT NOT NULL, pr INTEGER, repo TEXT NOT NULL, delivery_id TEXT,
     status TEXT NOT NULL, result TEXT, summary TEXT, error TEXT, plan_markdown TEXT, plan_json TEXT,
-    started_at REAL NOT NULL, finished_at REAL);
+    started_at REAL NOT NULL, finished_at REAL, deliveries TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS runs_by_cluster ON runs (cluster, mode, result, id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id INTEGER NOT NULL, step_id TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
@@ -32,11 +32,16 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_by_run ON logs (run_id, id);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Columns added since a table was first made: (table, column, definition), added to older databases at open.
+ADDED_COLUMNS = (("runs", "deliveries", "TEXT NOT NULL DEFAULT '[]'"),)
 
 
 class Database:
-    def __init__(self, path: Path, busy_timeout: float = 5.0) -> None:
-        """Open (or create) the database; a path that cannot hold one is a `Permanent` naming it."""
+    def __init__(self, path: Path, busy_timeout: float = 5.0, *, durable: bool = False) -> None:
+        """Open (or create) the database; a path that cannot hold one is a `Permanent` naming it.
+
+        `durable`: every commit reaches the disk before it returns (the webhook intake's connection: a delivery
+        answered 2xx must survive a power loss too, not only a killed process, which WAL already survives)."""
         self.path = path
         self.lock = threading.RLock()
         self._depth = 0  # transactions nest: an inner one joins the outer (same thread, under the RLock)
@@ -45,8 +50,11 @@ class Database:
             self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self.conn.executescript(SCHEMA)
+            for table, column, definition in ADDED_COLUMNS:
+                if column not in {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         except (OSError, sqlite3.Error) as exc:
             raise Permanent(f"{path}: cannot use it as the runner's database ({exc})") from None
 

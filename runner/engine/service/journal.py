@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -37,11 +39,12 @@ class Journal:
         self.db = db
         self.listener = listener
 
-    def start_run(self, request: RunRequest) -> int:
-        """Record that a run of `request` (its commit resolved) has started; returns the run id."""
+    def start_run(self, request: RunRequest, deliveries: Iterable[str] = ()) -> int:
+        """Record that a run of `request` (its commit resolved) has started, covering the webhook `deliveries`
+        whose commits its commit contains; returns the run id."""
         cur = self.db.execute(
-            "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at,"
+            " deliveries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
             (
                 request.cluster,
                 request.trigger,
@@ -52,9 +55,18 @@ class Journal:
                 request.repo,
                 request.delivery_id,
                 time.time(),
+                json.dumps(list(dict.fromkeys(deliveries))),
             ),
         )
         return int(cur.lastrowid or 0)
+
+    def cover(self, run_id: int, deliveries: Iterable[str]) -> None:
+        """Deliveries that arrived after `run_id` applied a commit containing theirs: that run answered them."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT deliveries FROM runs WHERE id = ?", (run_id,)).fetchone()
+            known = json.loads(row["deliveries"]) if row else []
+            merged = list(dict.fromkeys([*known, *deliveries]))
+            conn.execute("UPDATE runs SET deliveries = ? WHERE id = ?", (json.dumps(merged), run_id))
 
     def finish_run(
         self,
@@ -128,25 +140,33 @@ class Journal:
                 conditions.append(f"{column} = ?")  # column names are RunFilter's fields, never input
                 params.append(value)
         clause = " WHERE " + " AND ".join(conditions) if conditions else ""
-        return self.db.query(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = self.db.query(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [_decoded(row) for row in rows]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         rows = self.db.query("SELECT * FROM runs WHERE id = ?", (run_id,))
         if not rows:
             return None
-        run = rows[0]
+        run = _decoded(rows[0])
         run["steps"] = self.db.query("SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, step_id", (run_id,))
         run["logs"] = self.db.query("SELECT ts, level, line FROM logs WHERE run_id = ? ORDER BY id", (run_id,))
         return run
 
     def last_commit(self, cluster: str, mode: str = "apply", results: tuple[str, ...] = ("success",)) -> str | None:
+        last = self.last_run(cluster, mode, results)
+        return last[1] if last else None
+
+    def last_run(
+        self, cluster: str, mode: str = "apply", results: tuple[str, ...] = ("success",)
+    ) -> tuple[int, str] | None:
+        """(run id, commit) of the cluster's newest run with one of `results`: by default its last applied commit."""
         marks = ",".join("?" * len(results))
         rows = self.db.query(
-            f"SELECT commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks})"
+            f"SELECT id, commit_sha FROM runs WHERE cluster = ? AND mode = ? AND result IN ({marks})"
             " ORDER BY id DESC LIMIT 1",
             (cluster, mode, *results),
         )
-        return str(rows[0]["commit_sha"]) if rows else None
+        return (int(rows[0]["id"]), str(rows[0]["commit_sha"])) if rows else None
 
     def clusters(self) -> list[dict[str, Any]]:
         """Every cluster the journal knows, with its latest run and its last applied commit."""
@@ -155,6 +175,11 @@ class Journal:
             " ORDER BY r.cluster"
         )
         return [
-            {"name": row["cluster"], "last_run": row, "last_applied_commit": self.last_commit(row["cluster"])}
+            {"name": row["cluster"], "last_run": _decoded(row), "last_applied_commit": self.last_commit(row["cluster"])}
             for row in rows
         ]
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    """A runs row as the API shows it: `deliveries` as a list of delivery ids."""
+    return {**row, "deliveries": json.loads(row.get("deliveries") or "[]")}

@@ -1,16 +1,21 @@
 """Durable work queue in SQLite: coalescing per cluster, single-flight, safe across restarts.
 
-An item's key is (cluster, mode, pr): a new event for a key that already has a *pending* item
-replaces that item's commit instead of adding one (newest event wins), so a burst of pushes costs
-at most one run in flight plus one pending. Cluster `*` means "not yet known": the worker expands it
-into per-cluster items after looking at the commit. Items carry the owner (worker instance) that
-claimed them; a restart re-queues items whose owner died, and a stale owner cannot complete them.
+An item's key is (cluster, mode, pr): a new event for a key that already has a *pending* item joins
+that item instead of adding one, so a burst of pushes costs at most one run in flight plus one pending.
+Joining never drops an event: the item keeps every event's `Ask` (delivery id, commit) in arrival
+order. What an apply item applies is not decided here but when it is claimed: the protected branch's
+head as fetched then (the worker's `branch_head`), so arrival order can never make an older commit win.
+A PR plan item plans the PR head of its newest event. Cluster `*` means "not yet known": the worker
+expands it into per-cluster items after looking at the commit. Items carry the owner (worker instance)
+that claimed them; a restart re-queues items whose owner died, and a stale owner cannot complete them.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +31,7 @@ CREATE TABLE IF NOT EXISTS queue (
     commit_sha TEXT NOT NULL, ref TEXT NOT NULL, base_ref TEXT, trigger TEXT NOT NULL, repo TEXT NOT NULL,
     delivery_id TEXT, every_cluster INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, owner TEXT,
     attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0, enqueued_at REAL NOT NULL,
-    fork INTEGER NOT NULL DEFAULT 0);
+    fork INTEGER NOT NULL DEFAULT 0, asks TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, key);
 """
 
@@ -52,11 +57,36 @@ class RunRequest:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """One event an item answers for: its delivery id (None for timers) and the commit it named ("" = the head)."""
+
+    delivery: str | None
+    commit: str
+
+    @staticmethod
+    def of(request: RunRequest) -> Ask:
+        return Ask(request.delivery_id, request.commit)
+
+
+@dataclass(frozen=True)
 class QueueItem:
     id: int
     request: RunRequest
     attempts: int
     every_cluster: bool  # expand to every cluster, not only the ones the commit touches (drift, manual)
+    asks: tuple[Ask, ...] = ()  # every event joined into this item, oldest first
+
+
+def _asks(text: str) -> list[Ask]:
+    return [Ask(delivery, commit) for delivery, commit in json.loads(text or "[]")]
+
+
+def _joined(*groups: Iterable[Ask]) -> str:
+    """The asks of several items as one list, in order, each once (a redelivery with the same id is one ask)."""
+    seen: dict[Ask, None] = {}
+    for group in groups:
+        seen.update(dict.fromkeys(group))
+    return json.dumps([[a.delivery, a.commit] for a in seen])
 
 
 @dataclass(frozen=True)
@@ -78,7 +108,8 @@ def _item(row: dict[str, Any]) -> QueueItem:
         base_ref=row["base_ref"],
         fork=bool(row.get("fork")),
     )
-    return QueueItem(id=row["id"], request=request, attempts=row["attempts"], every_cluster=bool(row["every_cluster"]))
+    asks = tuple(_asks(row.get("asks", "[]"))) or (Ask.of(request),)  # an item from before asks were kept
+    return QueueItem(row["id"], request, row["attempts"], bool(row["every_cluster"]), asks)
 
 
 def _event_columns(request: RunRequest, every_cluster: bool) -> dict[str, Any]:
@@ -102,37 +133,51 @@ class WorkQueue:
         columns = {row["name"] for row in self.db.query("PRAGMA table_info(queue)")}
         if "fork" not in columns:  # a database from before fork PRs were told apart
             self.db.execute("ALTER TABLE queue ADD COLUMN fork INTEGER NOT NULL DEFAULT 0")
+        if "asks" not in columns:  # from before items kept every event they answer for
+            self.db.execute("ALTER TABLE queue ADD COLUMN asks TEXT NOT NULL DEFAULT '[]'")
         self._wakeup = wakeup or threading.Event()  # set on every change; workers clear it before looking
 
     def on(self, db: Database) -> WorkQueue:
         """The same queue through another connection (the webhook intake's), waking the same workers."""
         return WorkQueue(db, self._wakeup)
 
-    def enqueue(self, request: RunRequest, *, every_cluster: bool = False, settle: float = 0.0) -> Enqueued:
-        """Add or coalesce; `settle` holds a new item back briefly so a burst of events lands in it."""
+    def enqueue(
+        self,
+        request: RunRequest,
+        *,
+        every_cluster: bool = False,
+        settle: float = 0.0,
+        asks: Iterable[Ask] | None = None,
+    ) -> Enqueued:
+        """Add or join; `settle` holds a new item back briefly so a burst of events lands in it. `asks` are the
+        events this work answers for (default: the request's own)."""
         now = time.time()
         event = _event_columns(request, every_cluster)
+        new_asks = list(asks) if asks is not None else [Ask.of(request)]
         with self.db.transaction() as conn:
             row = conn.execute(
-                "SELECT id FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1", (request.key,)
+                "SELECT id, commit_sha, asks FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1",
+                (request.key,),
             ).fetchone()
             if row is not None:
-                # Newest event wins; "every cluster" is sticky so a push cannot swallow a pending drift.
+                # A plan follows its PR's newest event; an apply keeps its commit (the head is chosen at claim
+                # time). Every event's ask is kept; "every cluster" is sticky so a push cannot swallow a drift.
+                commit = request.commit if request.mode == "plan" else row["commit_sha"]
                 conn.execute(
-                    "UPDATE queue SET commit_sha = :commit_sha, ref = :ref, base_ref = :base_ref, trigger = :trigger,"
-                    " repo = :repo, delivery_id = :delivery_id, every_cluster = MAX(every_cluster, :every_cluster),"
-                    " fork = :fork WHERE id = :id",
-                    {**event, "id": row["id"]},
+                    "UPDATE queue SET commit_sha = :commit, ref = :ref, base_ref = :base_ref, trigger = :trigger,"
+                    " repo = :repo, delivery_id = :delivery_id,"
+                    " every_cluster = MAX(every_cluster, :every_cluster), fork = :fork, asks = :asks WHERE id = :id",
+                    {**event, "commit": commit, "asks": _joined(_asks(row["asks"]), new_asks), "id": row["id"]},
                 )
                 result = Enqueued(int(row["id"]), coalesced=True)
             else:
                 item = {"key": request.key, "cluster": request.cluster, "mode": request.mode, "pr": request.pr_number}
                 cur = conn.execute(
                     "INSERT INTO queue (key, cluster, mode, pr, commit_sha, ref, base_ref, trigger, repo, delivery_id,"
-                    " every_cluster, fork, state, not_before, enqueued_at)"
+                    " every_cluster, fork, asks, state, not_before, enqueued_at)"
                     " VALUES (:key, :cluster, :mode, :pr, :commit_sha, :ref, :base_ref, :trigger, :repo, :delivery_id,"
-                    " :every_cluster, :fork, 'pending', :not_before, :enqueued_at)",
-                    {**item, **event, "not_before": now + settle, "enqueued_at": now},
+                    " :every_cluster, :fork, :asks, 'pending', :not_before, :enqueued_at)",
+                    {**item, **event, "asks": _joined(new_asks), "not_before": now + settle, "enqueued_at": now},
                 )
                 result = Enqueued(int(cur.lastrowid or 0), coalesced=False)
         self.notify()
@@ -156,12 +201,17 @@ class WorkQueue:
         self.notify()  # the cluster is free again
         return cur.rowcount == 1
 
+    def mark(self, item: QueueItem, owner: str, commit: str, asks: Iterable[Ask]) -> None:
+        """Record what a claimed item runs: the commit it resolved to (expansions see what is being applied) and
+        the asks that run answers for (those it already settled otherwise are not its to retry)."""
+        self.db.execute(
+            "UPDATE queue SET commit_sha = ?, asks = ? WHERE id = ? AND owner = ?",
+            (commit, _joined(asks), item.id, owner),
+        )
+
     def retry_later(self, item: QueueItem, owner: str, delay: float, *, count_attempt: bool = True) -> None:
         with self.db.transaction() as conn:
-            newer = conn.execute(
-                "SELECT 1 FROM queue WHERE key = ? AND state = 'pending'", (item.request.key,)
-            ).fetchone()
-            if newer is not None:  # a newer event for the same key supersedes the retry
+            if self._fold_into_pending(conn, item.id, owner):  # newer work for the same key takes the retry along
                 conn.execute("DELETE FROM queue WHERE id = ? AND owner = ?", (item.id, owner))
             else:
                 conn.execute(
@@ -176,13 +226,28 @@ class WorkQueue:
         self.retry_later(item, owner, 0.0, count_attempt=False)
 
     def requeue_orphans(self) -> int:
-        """At start: items left `running` by a dead process go back to pending (or yield to a newer pending one)."""
+        """At start: items left `running` by a dead process go back to pending (or join a pending one)."""
         with self.db.transaction() as conn:
-            conn.execute(
-                "DELETE FROM queue WHERE state = 'running' AND key IN (SELECT key FROM queue WHERE state = 'pending')"
-            )
+            for row in conn.execute("SELECT id, owner FROM queue WHERE state = 'running'").fetchall():
+                if self._fold_into_pending(conn, row["id"], row["owner"]):
+                    conn.execute("DELETE FROM queue WHERE id = ?", (row["id"],))
             cur = conn.execute("UPDATE queue SET state = 'pending', owner = NULL WHERE state = 'running'")
         return cur.rowcount
+
+    @staticmethod
+    def _fold_into_pending(conn: Any, item_id: int, owner: str | None) -> bool:
+        """Hand a running item's asks to the pending item of its key, if there is one (then it may go)."""
+        running = conn.execute("SELECT key, asks FROM queue WHERE id = ? AND owner IS ?", (item_id, owner)).fetchone()
+        if running is None:
+            return False
+        pending = conn.execute(
+            "SELECT id, asks FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1", (running["key"],)
+        ).fetchone()
+        if pending is None:
+            return False
+        asks = _joined(_asks(running["asks"]), _asks(pending["asks"]))
+        conn.execute("UPDATE queue SET asks = ? WHERE id = ?", (asks, pending["id"]))
+        return True
 
     def superseded(self, item: QueueItem) -> bool:
         """True once a newer event is pending for the same key (a running plan may stop early)."""
@@ -197,10 +262,11 @@ class WorkQueue:
         return int(self.db.query("SELECT COUNT(*) AS n FROM queue WHERE state = 'pending'")[0]["n"])
 
     def items(self) -> list[dict[str, Any]]:
-        return self.db.query(
-            "SELECT id, cluster, mode, pr, commit_sha, ref, trigger, state, attempts, enqueued_at"
+        rows = self.db.query(
+            "SELECT id, cluster, mode, pr, commit_sha, ref, trigger, state, attempts, enqueued_at, asks"
             " FROM queue ORDER BY id"
         )
+        return [{**row, "asks": [[a.delivery, a.commit] for a in _asks(row["asks"])]} for row in rows]
 
     def notify(self) -> None:
         self._wakeup.set()

@@ -3,6 +3,8 @@
 The reconcile itself is a `RunFn` handed in from outside (the engine's reconcile, or a small one in
 tests); the worker owns everything around it: the journal record, commit statuses, the PR comment,
 retries of transient failures, and cancellation when the service stops or a plan is superseded.
+An apply runs the protected branch's head as fetched when its item is claimed (`branch_head`), never
+the commit an event named, so the order deliveries arrive in cannot take a cluster back.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import replace
+from typing import Literal
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.drivers import workdir
-from runner.drivers.forge import Forge, StatusState, plan_marker
+from runner.drivers.forge import Forge, StatusState
 from runner.drivers.git import GitRepo
+from runner.engine.service.branch_head import deliveries, judge
+from runner.engine.service.expansion import Expansion
 from runner.engine.service.journal import Journal
 from runner.engine.service.notifications import Event, Notifications
-from runner.engine.service.outbox import Outbox
-from runner.engine.service.queue import ANY_CLUSTER, QueueItem, RunRequest, WorkQueue
+from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
+from runner.engine.service.reports import Reports
 from runner.engine.service.run_context import RunContext, RunFn, RunResult
-from runner.engine.service.touched import touched_clusters
 
 log = logging.getLogger(__name__)
 DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
+Outcome = Literal["done", "retry", "released", "answered"]  # what becomes of the item after a run
 
 
 class Worker:
@@ -49,11 +54,10 @@ class Worker:
         fork_plans_online: bool = False,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
-        self.branch, self.clusters_dir, self.flux_dir = branch, clusters_dir, flux_dir
+        self.branch = branch
+        self.expansion = Expansion(queue, journal, git, branch, clusters_dir, flux_dir)
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
-        self.forge, self.public_url = forge, public_url.rstrip("/")
-        self.notifications, self.notify_plans = notifications, notify_plans
-        self.outbox = Outbox(queue.db, forge) if forge is not None else None
+        self.reports = Reports(queue.db, forge, public_url, notifications, notify_plans)
         self.fork_plans_online = fork_plans_online
         self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
@@ -68,18 +72,14 @@ class Worker:
             log.warning("removed %d private work directories left by runners that died mid-call", swept)
         for thread in self._threads:
             thread.start()
-        if self.outbox is not None:
-            self.outbox.start()
+        self.reports.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self.queue.notify()
         for thread in self._threads:
             thread.join(timeout)
-        if self.notifications is not None:
-            self.notifications.close(timeout)  # what the last runs said is still sent
-        if self.outbox is not None:
-            self.outbox.stop(timeout)
+        self.reports.stop(timeout)
 
     def alive(self) -> bool:
         return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
@@ -109,7 +109,7 @@ class Worker:
             return
         try:
             if item.request.cluster == ANY_CLUSTER:
-                self._expand(item)
+                self.expansion.expand(item, self.owner)
             else:
                 self._execute(item)
         except Transient:
@@ -139,95 +139,88 @@ class Worker:
         else:
             self.queue.done(item, self.owner)
 
-    # --- expansion: which clusters does this event concern? ---------------------------------------
-
-    def _expand(self, item: QueueItem) -> None:
-        req = item.request
-        if req.commit:
-            self.git.ensure_commit(req.commit, req.pr_number)
-        else:
-            self.git.fetch()
-        commit = req.commit or self.git.resolve(req.ref)
-        clusters = [e.name for e in self.git.list_dir(commit, self.clusters_dir) if e.kind == "tree"]
-        if item.every_cluster:
-            chosen = set(clusters)
-        elif req.mode == "plan":
-            base = self._pr_base(req, commit)
-            chosen = touched_clusters(self.git.changed_paths(base, commit), clusters, self.clusters_dir, self.flux_dir)
-        else:
-            chosen = {c for c in clusters if self._apply_needed(c, commit)}
-        for cluster in sorted(chosen):
-            self.queue.enqueue(replace(req, cluster=cluster, commit=commit))
-        self.queue.done(item, self.owner)
-
-    def _pr_base(self, req: RunRequest, commit: str) -> str | None:
-        try:
-            target = self.git.resolve(req.base_ref or self.branch)
-        except Permanent:
-            return None
-        return self.git.merge_base(target, commit)
-
-    def _apply_needed(self, cluster: str, commit: str) -> bool:
-        # Work already queued or running for this cluster will apply its commit: diff from the newest such commit
-        # too, so a burst of pushes does not re-run a cluster that only an earlier commit of the burst touched.
-        # The queue is read before the journal: a run leaves the queue only after its result is journaled, so a
-        # run finishing between the two reads is seen in one of them, never missed by both.
-        queued = self.queue.db.query(
-            "SELECT DISTINCT commit_sha FROM queue WHERE cluster = ? AND mode = 'apply' AND commit_sha != ''",
-            (cluster,),
-        )
-        last = self.journal.last_commit(cluster)
-        if last is not None and self.git.is_ancestor(commit, last):
-            return False  # already applied (a late delivery for an older push)
-        base = last
-        for row in queued:
-            sha = str(row["commit_sha"])
-            if self.git.is_ancestor(commit, sha):
-                return False  # queued or running work already carries this commit (or a newer one)
-            if self.git.is_ancestor(sha, commit) and (base is None or self.git.is_ancestor(base, sha)):
-                base = sha
-        changed = self.git.changed_paths(base, commit)
-        return cluster in touched_clusters(changed, [cluster], self.clusters_dir, self.flux_dir)
-
     # --- one run of one cluster -------------------------------------------------------------------
 
     def _execute(self, item: QueueItem) -> None:
         req = item.request
         self.git.fetch()  # the protected branch as it is now: what may be applied, and where plans connect to
         protected = self._protected_head()
-        commit = req.commit or self.git.resolve(req.ref)
-        req = replace(req, commit=commit)
-        run_id = self.journal.start_run(req)
+        if req.mode == "apply":
+            outcome = self._apply(item, protected)
+        else:
+            outcome = self._run(item, replace(req, commit=req.commit or self.git.resolve(req.ref)), protected)
+        if outcome == "retry":
+            self._retry(item)
+        elif outcome == "done":
+            self.queue.done(item, self.owner)
+
+    def _apply(self, item: QueueItem, protected: str | None) -> Outcome:
+        """Apply the branch head for every event the item answers for, unless an earlier run already covered
+        them all; refuse the events naming a commit the branch does not contain."""
+        req = item.request
+        refusal = self._refusal(req, protected)
+        if refusal is not None or protected is None:
+            return self._run(item, req, protected, refusal)
+        last = self.journal.last_run(req.cluster)
+        verdict = judge(item.asks, protected, last[1] if last else None, self.git.is_ancestor)
+        for commit in dict.fromkeys(a.commit for a in verdict.refused):
+            asks = [a for a in verdict.refused if a.commit == commit]
+            self._run(item, replace(req, commit=commit), protected, self._unmerged(commit, protected), asks)
+        if verdict.head is None:
+            if last is not None and verdict.deliveries:  # a late or repeated delivery: answered by that run
+                log.info("run %d (%s) already applied %s", last[0], last[1][:12], ", ".join(verdict.deliveries))
+                with self.queue.db.transaction():
+                    self.journal.cover(last[0], verdict.deliveries)
+                    self.queue.done(item, self.owner)
+                return "answered"
+            return "done"
+        answered = [a for a in item.asks if a not in verdict.refused]  # a retry must not refuse them twice
+        self.queue.mark(item, self.owner, verdict.head, answered)
+        return self._run(item, replace(req, commit=verdict.head), protected, None, answered)
+
+    def _run(
+        self,
+        item: QueueItem,
+        req: RunRequest,
+        protected: str | None,
+        refusal: str | None = None,
+        asks: list[Ask] | None = None,
+    ) -> Outcome:
+        """One journaled run of `req` (its commit resolved), or the record of its `refusal`."""
+        run_id = self.journal.start_run(req, deliveries(item.asks if asks is None else asks))
         offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
         ctx = RunContext(
             self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
         )
-        self._status(ctx, req, "pending", f"{req.mode} running")
-        self._notify(ctx, req, "run_started", f"{req.mode} of {commit[:12]} ({req.trigger})")
+        self.reports.status(ctx, req, "pending", f"{req.mode} running")
+        self.reports.notify(ctx, req, "run_started", f"{req.mode} of {req.commit[:12]} ({req.trigger})")
         retry = False
         try:
-            self.git.ensure_commit(commit, req.pr_number)
-            refusal = self._refusal(req, protected)
             if refusal is not None:
                 ctx.log(refusal, "error")
                 result, outcome = RunResult(ok=False, summary=refusal, error=refusal), "failure"
             else:
+                self.git.ensure_commit(req.commit, req.pr_number)
                 result = self.run_fn(req, ctx)
                 outcome = "success" if result.ok else "failure"
         except Cancelled:
             if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
                 self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
                 self.queue.release(item, self.owner)
-                return
+                return "released"
             result, outcome = RunResult(ok=False, summary="cancelled"), "cancelled"
         except Exception as exc:
             retry = isinstance(exc, Transient) and item.attempts < self.retry_limit
             kind = "transient" if isinstance(exc, Transient) else "error"
             result, outcome = RunResult(ok=False, summary=f"{kind}: {exc}", error=str(exc)), "failure"
+        self._report(ctx, req, result, outcome)
+        return "retry" if retry else "done"
+
+    def _report(self, ctx: RunContext, req: RunRequest, result: RunResult, outcome: str) -> None:
         redact = ctx.redactor
         plan = redact(result.plan_markdown) if result.plan_markdown else None
         self.journal.finish_run(
-            run_id,
+            ctx.run_id,
             result=outcome,
             summary=redact(result.summary),
             error=redact(result.error) if result.error else None,
@@ -235,27 +228,18 @@ class Worker:
             plan_json=redact(result.plan_json) if result.plan_json else None,
         )
         if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
-            self._comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
+            self.reports.comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
         state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
-        self._status(ctx, req, state, redact(result.summary))
+        self.reports.status(ctx, req, state, redact(result.summary))
         if outcome != "cancelled":
             event: Event = "run_succeeded" if outcome == "success" else "run_failed"
-            self._notify(ctx, req, event, f"{req.mode} of {commit[:12]}: {result.summary}")
+            self.reports.notify(ctx, req, event, f"{req.mode} of {req.commit[:12]}: {result.summary}")
         if result.waiting:
-            self._notify(ctx, req, "window_wait", result.waiting)
+            self.reports.notify(ctx, req, "window_wait", result.waiting)
         if result.snapshot_failed:
-            self._notify(ctx, req, "snapshot_failed", result.snapshot_failed)
+            self.reports.notify(ctx, req, "snapshot_failed", result.snapshot_failed)
         if req.trigger == "drift" and result.drift:
-            self._notify(ctx, req, "drift_found", "\n".join(result.drift))
-        if retry:
-            self._retry(item)
-        else:
-            self.queue.done(item, self.owner)
-
-    def _notify(self, ctx: RunContext, req: RunRequest, event: Event, message: str) -> None:
-        # PR plans already speak through their comment and status; people opt in to hearing about them here.
-        if self.notifications is not None and (req.mode == "apply" or self.notify_plans):
-            self.notifications.notify(event, req.cluster, message, ctx.redactor)
+            self.reports.notify(ctx, req, "drift_found", "\n".join(result.drift))
 
     def _protected_head(self) -> str | None:
         try:
@@ -264,37 +248,18 @@ class Worker:
             return None  # no such branch yet: nothing may be applied, plans connect nowhere
 
     def _refusal(self, req: RunRequest, protected: str | None) -> str | None:
-        """Why an apply must not run: only a commit the fetched protected branch contains is ever applied."""
-        if req.mode != "apply":
-            return None
+        """Why no apply of this item may run at all: only the fetched protected branch is ever applied."""
         if req.ref not in (self.branch, f"refs/heads/{self.branch}"):  # defence in depth: hooks never queue these
             return f"refused to apply {req.commit[:12]}: ref {req.ref!r} is not the protected branch {self.branch!r}"
         if protected is None:
             return f"refused to apply {req.commit[:12]}: the protected branch {self.branch!r} was not found"
-        if not self.git.is_ancestor(req.commit, protected):
-            return (
-                f"refused to apply {req.commit[:12]}: it is not on the protected branch {self.branch!r}"
-                f" (head {protected[:12]}); only merged commits are applied"
-            )
         return None
+
+    def _unmerged(self, commit: str, protected: str) -> str:
+        return (
+            f"refused to apply {commit[:12]}: it is not on the protected branch {self.branch!r}"
+            f" (head {protected[:12]}); only merged commits are applied"
+        )
 
     def _cancelled(self, item: QueueItem) -> bool:
         return self._stop.is_set() or (item.request.mode == "plan" and self.queue.superseded(item))
-
-    # Reports go through the durable outbox: tried at once, kept and retried if the forge cannot take them now.
-    def _status(self, ctx: RunContext, req: RunRequest, state: StatusState, description: str) -> None:
-        if self.outbox is None:
-            return
-        url = f"{self.public_url}/runs/{ctx.run_id}" if self.public_url else None
-        key = self.outbox.status(req.repo, req.commit, state, f"runner/{req.cluster}", description, url)
-        waiting = self.outbox.send(key)
-        if waiting:  # reporting never fails the run; the journal says why the status is late
-            ctx.log(f"forge: status {state} not delivered yet, kept for a retry: {waiting}", "warning")
-
-    def _comment(self, ctx: RunContext, req: RunRequest, body: str) -> None:
-        if self.outbox is None or req.pr_number is None:
-            return
-        key = self.outbox.comment(req.repo, req.pr_number, plan_marker(req.cluster), body)
-        waiting = self.outbox.send(key)
-        if waiting:
-            ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pygit2
 
-from runner.lab.gitserver.hook import HOOK_CONFIG, HOOK_LOG, ZERO, Flavor
+from runner.lab.gitserver.hook import HOOK_CONFIG, HOOK_LOG, ZERO, Flavor, redeliver
 
 SIGNATURE = pygit2.Signature("Lab Operator", "operator@lab.invalid")
 
@@ -64,6 +64,10 @@ class LabGitServer:
     def deliveries(self) -> list[str]:
         log = self.bare / HOOK_LOG
         return log.read_text().splitlines() if log.exists() else []
+
+    def redeliver(self, delivery: str) -> tuple[str, str]:
+        """Redeliver a past push delivery (the forge's "Redeliver" button); returns (delivery id sent, reply)."""
+        return redeliver(self.bare, delivery)
 
     # --- putting commits in ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ Flavor = Literal["gitea", "github"]
 ZERO = "0" * 40
 HOOK_CONFIG = "lab-webhook.json"  # inside the bare repo: URL, secret, flavour, repository names
 HOOK_LOG = "lab-webhook.log"  # one line per delivery (status code or error), for the operator and tests
+SENT_DIR = "lab-webhook-deliveries"  # each delivery's event and body, kept so it can be redelivered
 MAX_COMMITS = 20
 
 
@@ -141,6 +142,29 @@ def deliver(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.
         return f"error {exc}"
 
 
+def send(git_dir: Path, config: dict[str, Any], delivery: str, ref: str, new: str, body: bytes) -> str:
+    """POST one push delivery, signed with the webhook's secret, and log how it went."""
+    headers = headers_for(config.get("flavor", "gitea"), body, str(config["secret"]), delivery)
+    result = deliver(str(config["url"]), body, headers)
+    with (git_dir / HOOK_LOG).open("a") as log:
+        log.write(f"{delivery} {ref} {new} {result.splitlines()[0] if result else ''}\n")
+    return result
+
+
+def redeliver(git_dir: Path, delivery: str) -> tuple[str, str]:
+    """Send a past delivery again, as an operator's "Redeliver" does: the same payload, and the same delivery id
+    on GitHub (its docs: "the X-GitHub-Delivery header will be the same as in the original delivery") but a new
+    one on Gitea (`ReplayHookTask` copies the task through `CreateHookTask`, which draws a new UUID).
+    Neither forge redelivers on its own. Returns (the id sent, the reply)."""
+    config = json.loads((git_dir / HOOK_CONFIG).read_text())
+    sent = json.loads((git_dir / SENT_DIR / f"{delivery}.json").read_text())
+    delivery_id = delivery if config.get("flavor") == "github" else str(uuid.uuid4())
+    body = str(sent["body"]).encode()
+    if delivery_id != delivery:
+        (git_dir / SENT_DIR / f"{delivery_id}.json").write_text(json.dumps(sent))
+    return delivery_id, send(git_dir, config, delivery_id, str(sent["ref"]), str(sent["new"]), body)
+
+
 def post_receive_main() -> int:
     git_dir = Path(os.environ.get("GIT_DIR", ".")).resolve()
     config_file = git_dir / HOOK_CONFIG
@@ -155,11 +179,10 @@ def post_receive_main() -> int:
         old, new, ref = parts
         body = json.dumps(push_payload(repo, old, new, ref, config), indent=2).encode()
         delivery = str(uuid.uuid4())
-        result = deliver(
-            str(config["url"]), body, headers_for(config.get("flavor", "gitea"), body, str(config["secret"]), delivery)
-        )
-        with (git_dir / HOOK_LOG).open("a") as log:
-            log.write(f"{delivery} {ref} {new} {result.splitlines()[0] if result else ''}\n")
+        (git_dir / SENT_DIR).mkdir(exist_ok=True)
+        sent = {"ref": ref, "new": new, "body": body.decode()}
+        (git_dir / SENT_DIR / f"{delivery}.json").write_text(json.dumps(sent))
+        result = send(git_dir, config, delivery, ref, new, body)
         # What `git push` shows as "remote: ...": the status line, not the whole reply.
         print(f"webhook for {ref}: {result.split(' ', 1)[0]} ({delivery[:8]})", file=sys.stderr)
         if config.get("forge_url") and ref != f"refs/heads/{config.get('branch', 'main')}":

@@ -74,7 +74,7 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
     auth = git_auth(settings)
     git = GitRepo(settings.repo_url, settings.cache_dir, auth)
     if forge is None:
-        forge = make_forge(settings.forge_kind, settings.forge_url, settings.forge_token)
+        forge = make_forge(settings.forge_kind, settings.forge_url, settings.forge_token, settings.forge_bot_login)
     worker = Worker(
         queue=queue,
         journal=journal,

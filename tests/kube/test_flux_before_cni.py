@@ -28,10 +28,11 @@ def test_flux_controllers_run_before_the_cni(lab: Lab, api: LightkubeApi, age_ke
     lab.join_all_nodes()
     api.install_flux(lab.repo.url, "main", "flux/clusters/home", age_key, settings=SETTINGS)
     lab.twin.reconcile()
-    for name in CONTROLLERS:
-        conditions = _conditions(_deployment(api, name))
-        assert "ReplicaFailure" not in conditions, conditions["ReplicaFailure"]["message"]
-        assert conditions["Available"]["status"] == "True"
+    pod = _deployment(api, "flux")  # all four controllers in one pod (flux_pod)
+    assert {c["name"] for c in pod["spec"]["template"]["spec"]["containers"]} == set(CONTROLLERS)
+    conditions = _conditions(pod)
+    assert "ReplicaFailure" not in conditions, conditions["ReplicaFailure"]["message"]
+    assert conditions["Available"]["status"] == "True"
     assert api.wait_ready("GitRepository", "flux-system", timeout=30).reason == "Succeeded"
     assert api.wait_ready("HelmRelease", "cilium", timeout=30).reason == "InstallSucceeded"
     api.wait_ready("Kustomization", "flux-system", timeout=30)
@@ -43,5 +44,6 @@ def test_the_flux_namespace_allows_what_the_controllers_need(lab: Lab, api: Ligh
     for deployment in (o for o in flux_install.patched_components() if o["kind"] == "Deployment"):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["dnsPolicy"] == "Default"
-        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
-        assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == ("localhost", "7445")
+        for container in pod["containers"]:
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert (env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]) == ("localhost", "7445")

@@ -26,24 +26,49 @@ def test_a_modified_manifest_is_refused() -> None:
 
 
 def test_controllers_are_patched_to_run_before_the_cni() -> None:
-    deployments = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
-    assert {d["metadata"]["name"] for d in deployments} == set(flux_install.HOST_PORTS)
+    (deployment,) = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    assert {c["name"] for c in pod["containers"]} == set(flux_install.HOST_PORTS)
+    assert pod["hostNetwork"] is True
+    assert pod["dnsPolicy"] == "Default"
+    keys = {t["key"] for t in pod["tolerations"]}
+    assert {
+        "node.kubernetes.io/not-ready",
+        "node.cloudprovider.kubernetes.io/uninitialized",
+        "node-role.kubernetes.io/control-plane",
+    } <= keys
     host_ports: list[int] = []
-    for d in deployments:
-        pod = d["spec"]["template"]["spec"]
-        assert pod["hostNetwork"] is True
-        assert pod["dnsPolicy"] == "Default"
-        keys = {t["key"] for t in pod["tolerations"]}
-        assert {
-            "node.kubernetes.io/not-ready",
-            "node.cloudprovider.kubernetes.io/uninitialized",
-            "node-role.kubernetes.io/control-plane",
-        } <= keys
-        container = pod["containers"][0]
+    for container in pod["containers"]:
         host_ports += [p["containerPort"] for p in container["ports"]]
         flags = [a.split("=")[0] for a in container["args"]]
         assert len(flags) == len(set(flags)), "a flag is given twice"
     assert len(host_ports) == len(set(host_ports)), "controllers on the host network must not share ports"
+
+
+def test_every_controller_posts_its_events_to_notification_controller_in_the_same_pod() -> None:
+    (deployment,) = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    listen = {a for a in containers["notification-controller"]["args"] if a.startswith("--events-addr=")}
+    assert listen == {"--events-addr=:9797"}
+    for name in ("source-controller", "kustomize-controller", "helm-controller"):
+        assert "--events-addr=http://localhost:9797/" in containers[name]["args"]
+    volumes = {v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    for container in containers.values():
+        assert {m["name"] for m in container["volumeMounts"]} <= volumes
+        refs = [
+            e["valueFrom"]["resourceFieldRef"] for e in container["env"] if "resourceFieldRef" in e.get("valueFrom", {})
+        ]
+        assert all(r["containerName"] == container["name"] for r in refs)
+
+
+def test_the_services_reach_the_one_pod() -> None:
+    components = flux_install.patched_components()
+    (deployment,) = [d for d in components if d["kind"] == "Deployment"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    ports = {p["containerPort"] for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
+    for service in (o for o in components if o["kind"] == "Service"):
+        assert service["spec"]["selector"].items() <= pod_labels.items()
+        assert all(p["targetPort"] in ports for p in service["spec"]["ports"])
 
 
 def test_the_patch_does_not_touch_the_original_objects() -> None:

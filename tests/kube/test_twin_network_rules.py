@@ -108,12 +108,11 @@ def test_cluster_dns_does_not_answer_before_the_cni() -> None:
     _deploy(twin, "flux-system", {**HOST_NET_POD, "dnsPolicy": "ClusterFirstWithHostNet"})
     rt = twin.catalog.by_kind("apps/v1", "Deployment")
     assert rt is not None
-    # the twin's source-controller is whichever flux-system Deployment bears that name
+    # the twin's source-controller is whichever flux-system container runs its image
     twin.store.delete(rt, "flux-system", "ctl")
-    body = {
-        "metadata": {"name": "source-controller", "namespace": "flux-system"},
-        "spec": {"template": {"spec": {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}}},
-    }
+    container = {"name": "manager", "image": "ghcr.io/fluxcd/source-controller:v1.3.0"}
+    pod = {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet", "containers": [container]}
+    body = {"metadata": {"name": "source-controller", "namespace": "flux-system"}, "spec": {"template": {"spec": pod}}}
     twin.store.create(rt, "flux-system", body, "test")
     assert twin.flux.unresolvable("source-controller", "https://git.example.net/home/cluster.git") == (
         "dial tcp: lookup git.example.net on 10.96.0.10:53: read udp: i/o timeout"

@@ -16,10 +16,13 @@ Patches (applied to the parsed objects; the file itself stays byte-for-byte the 
 - distinct host ports per controller (on the host network they would all bind :8080/:9440/:9090), and
   source-controller advertises its artifact server on the pod (= node) IP, as Service IPs need the CNI;
 - kustomize-controller with `StrictPostBuildSubstitutions`: a `${var}` missing from `cluster-settings`
-  fails the Kustomization instead of being applied as an empty string.
+  fails the Kustomization instead of being applied as an empty string;
+- the four controllers in one pod, posting their events to notification-controller on localhost
+  (flux_pod: the node's resolver never resolves the release's cluster name for it).
 
-The same recipe as fluxcd's flux-aio for clusters without a CNI (stefanprodan/flux-aio: `hostNetwork`,
-`podSecurityProfile: privileged` labels, and KUBERNETES_SERVICE_HOST/PORT on clusters without kube-proxy).
+The same recipe as fluxcd's flux-aio for clusters without a CNI (stefanprodan/flux-aio: one pod,
+`hostNetwork`, `podSecurityProfile: privileged` labels, KUBERNETES_SERVICE_HOST/PORT on clusters without
+kube-proxy, `--events-addr=http://localhost:<port>`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ import yaml  # PyYAML comes with lightkube; its stubs (types-PyYAML) are a dev d
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+
+from . import flux_pod
 
 DATA = "data"
 MANIFEST = "gotk-components.yaml"
@@ -160,14 +165,18 @@ def patch_controller(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def patched_components() -> list[dict[str, Any]]:
+    """The release's objects, patched, with its controller Deployments replaced by the one pod (flux_pod)."""
+
     def patched(obj: dict[str, Any]) -> dict[str, Any]:
-        if obj["kind"] == "Deployment":
-            return patch_controller(obj)
+        if obj["kind"] == "Service":
+            return flux_pod.retarget_service(obj)
         if obj["kind"] == "Namespace" and obj["metadata"]["name"] == FLUX_NAMESPACE:
             return patch_namespace(obj)
         return copy.deepcopy(obj)
 
-    return [patched(d) for d in vendored_components()]
+    components = vendored_components()
+    controllers = [patch_controller(d) for d in components if d["kind"] == "Deployment"]
+    return [patched(d) for d in components if d["kind"] != "Deployment"] + [flux_pod.one_pod(controllers)]
 
 
 def settings_configmap(settings: dict[str, str]) -> dict[str, Any]:

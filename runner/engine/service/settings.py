@@ -95,6 +95,11 @@ class Settings(TargetSettings):
     forge_kind: Literal["none", "github", "gitea"] = Field("none", description="Where statuses and comments go")
     forge_url: str = Field("https://api.github.com", description="API base URL (Gitea: https://host, /api/v1 added)")
     forge_token: SecretStr | None = Field(None, description="Token used for statuses and comments")
+    forge_bot_login: str | None = Field(
+        None,
+        description="The forge login the token acts as, whose plan comments are the runner's own; needed for a "
+        "GitHub App installation token (ghs_...): '<app-slug>[bot]'; default: asked of the forge (GET /user)",
+    )
 
     # --- notifications (apprise URLs: slack://, discord://, matrix://, ntfy://, mailto://, json://) ---------
     notify_urls: tuple[SecretStr, ...] = Field(
@@ -130,6 +135,16 @@ class Settings(TargetSettings):
             raise ValueError(
                 f"host={self.host} listens beyond loopback: set api_token (RUNNER_API_TOKEN, at least {MIN_SECRET}"
                 " characters) so the UI and API are not open to anyone who reaches the port"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _bot_login_for_app_tokens(self) -> Settings:
+        token = self.forge_token.reveal() if self.forge_token is not None else ""
+        if self.forge_kind == "github" and token.startswith("ghs_") and not self.forge_bot_login:
+            raise ValueError(
+                "forge_token is a GitHub App installation token (ghs_...), which GitHub refuses GET /user: set "
+                "forge_bot_login (RUNNER_FORGE_BOT_LOGIN) to the App's bot login, '<app-slug>[bot]'"
             )
         return self
 

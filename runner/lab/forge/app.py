@@ -65,7 +65,12 @@ def create_forge_app(state: ForgeState | None = None) -> FastAPI:
     async def outage(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if state.limits.down() and not request.url.path.startswith("/_lab/"):
             return JSONResponse({"message": "Service Unavailable"}, status_code=503)
-        return await call_next(request)
+        response = await call_next(request)
+        # GitHub names a classic token's scopes on every reply to it (docs: scopes for OAuth apps)
+        _, _, token = request.headers.get("authorization", "").partition(" ")
+        if token.strip() in state.oauth_scopes and not request.url.path.startswith(("/_lab/", "/api/v1/")):
+            response.headers["X-OAuth-Scopes"] = state.oauth_scopes[token.strip()]
+        return response
 
     @app.post("/_lab/seed")
     def seed(body: Seed) -> dict[str, str]:

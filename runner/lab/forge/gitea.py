@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from runner.lab.forge.routes import Dialect, lab_id, site
+from runner.lab.forge.routes import Caller, Dialect, lab_id, site
 from runner.lab.forge.state import Comment, Repo, Status
+from runner.lab.forge.tokens import Need, gitea_missing
 
 STATES = ("pending", "success", "error", "failure", "warning")
 PREFIX = "/api/v1"
@@ -32,6 +33,18 @@ class Gitea(Dialect):
 
     def error(self, request: Request, code: int, message: str) -> Response:
         return JSONResponse({"message": message, "url": f"{site(request)}/api/swagger"}, code)
+
+    def authorize(self, request: Request, token: str, need: Need, repo: Repo | None) -> None:
+        missing = gitea_missing(self.state.gitea_scopes.get(token), need)
+        if missing is not None:
+            raise self.refuse(request, 403, f"token does not have at least one of required scope(s): [{missing}]")
+
+    def extra_routes(self, api: APIRouter, caller: Caller) -> None:
+        @api.post("/repos/{owner}/{name}/markup")
+        def markup(owner: str, name: str, request: Request) -> HTMLResponse:
+            # renders markup; it writes nothing, but as a POST in /repos it needs write:repository
+            caller(request, Need("markup", write=True), owner, name)
+            return HTMLResponse("")
 
     def user(self, login: str) -> dict[str, Any]:
         return {"id": lab_id(login), "login": login, "username": login, "full_name": "", "email": ""}

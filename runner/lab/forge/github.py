@@ -9,20 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from runner.lab.forge.routes import Dialect, Refused, lab_id, site
+from runner.lab.forge.routes import Caller, Dialect, Refused, lab_id, site
 from runner.lab.forge.state import Comment, Repo, Status
+from runner.lab.forge.tokens import Need
 
 STATES = ("error", "failure", "pending", "success")
 DOCS = "https://docs.github.com/rest"
+INTEGRATION = "Resource not accessible by integration"  # what an App's token is told (tokens.py)
+ENDPOINT_DOCS = {
+    "user": f"{DOCS}/users/users#get-the-authenticated-user",
+    "statuses": f"{DOCS}/commits/statuses#create-a-commit-status",
+    "issues": f"{DOCS}/issues/comments#create-an-issue-comment",
+    "repo": f"{DOCS}/repos/repos#get-a-repository",
+}
 DESCRIPTION_MAX = 140  # "description is too long (maximum is 140 characters)"
 COMMENT_MAX = 65536  # "Body is too long (maximum is 65536 characters)"
 
 
-def _error(code: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"message": message, **extra, "documentation_url": DOCS, "status": str(code)}
+def _error(
+    code: int, message: str, headers: dict[str, str] | None = None, doc: str = DOCS, **extra: Any
+) -> JSONResponse:
+    body = {"message": message, **extra, "documentation_url": doc, "status": str(code)}
     return JSONResponse(body, status_code=code, headers=headers)
 
 
@@ -53,8 +63,32 @@ class GitHub(Dialect):
         if refused is not None:
             raise Refused(_error(refused.code, refused.message, refused.headers))
 
+    def authorize(self, request: Request, token: str, need: Need, repo: Repo | None) -> None:
+        app = self.state.installations.get(token)
+        if app is None:
+            if need.category == "installation":  # the runner only asks with an installation token
+                raise Refused(_error(403, "Resource not accessible by personal access token"))
+            return
+        if need.category == "user":  # `GET /user`: enabledForGitHubApps false
+            raise Refused(_error(403, INTEGRATION, doc=ENDPOINT_DOCS["user"]))
+        if repo is not None and not app.covers(repo.full_name):
+            raise Refused(_error(404, self.not_found))
+        if not app.grants(need):
+            raise Refused(_error(403, INTEGRATION, doc=ENDPOINT_DOCS.get(need.category, DOCS)))
+
+    def extra_routes(self, api: APIRouter, caller: Caller) -> None:
+        @api.get("/installation/repositories")
+        def installation_repositories(request: Request) -> JSONResponse:
+            caller(request, Need("installation"), None, None)
+            app = self.state.installations[self.token(request) or ""]
+            repos = [r for r in self.state.repos.values() if app.covers(r.full_name)]
+            listed = [{"id": lab_id(r.full_name), "full_name": r.full_name, "private": True} for r in repos]
+            return JSONResponse(
+                {"total_count": len(listed), "repository_selection": "selected", "repositories": listed}
+            )
+
     def user(self, login: str) -> dict[str, Any]:
-        return {"login": login, "id": lab_id(login), "type": "Bot" if login.endswith("bot") else "User"}
+        return {"login": login, "id": lab_id(login), "type": "Bot" if login.endswith(("bot", "[bot]")) else "User"}
 
     def permissions(self, write: bool) -> dict[str, bool]:
         # docs.github.com/rest/repos/repos#get-a-repository: `permissions` for the authenticated caller

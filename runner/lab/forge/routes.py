@@ -9,12 +9,14 @@ gitea.py), so that every reply stays the one that forge gives.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from runner.lab.forge.state import Comment, ForgeState, Repo, Status
+from runner.lab.forge.tokens import Need
 
 
 class Refused(Exception):
@@ -52,6 +54,14 @@ class Dialect(ABC):
 
     def admit(self, request: Request, login: str) -> None:
         """Raise `Refused` for a known caller it will not serve now (GitHub's rate limits; Gitea has none)."""
+        return None
+
+    def authorize(self, request: Request, token: str, need: Need, repo: Repo | None) -> None:
+        """Raise `Refused` when this kind of token may not do what the route needs (tokens.py)."""
+        return None
+
+    def extra_routes(self, api: APIRouter, caller: Caller) -> None:
+        """Routes only this forge serves."""
         return None
 
     def token(self, request: Request) -> str | None:
@@ -92,6 +102,10 @@ class Dialect(ABC):
     def comment_list(self, request: Request, repo: Repo, number: int, comments: list[Comment]) -> Response: ...
 
 
+# (request, what the route needs, owner, repo name) -> (login, the repository when owner/name were given)
+Caller = Callable[[Request, Need, str | None, str | None], tuple[str, Repo | None]]
+
+
 def add_forge_routes(app: FastAPI, *forges: Dialect) -> None:
     for forge in forges:
         app.include_router(router(forge))
@@ -107,7 +121,9 @@ def router(forge: Dialect) -> APIRouter:
     api = APIRouter(prefix=forge.prefix)
     state = forge.state
 
-    def caller(request: Request) -> str:
+    def caller(
+        request: Request, need: Need, owner: str | None = None, name: str | None = None
+    ) -> tuple[str, Repo | None]:
         token = forge.token(request)
         if token is None:
             raise forge.refuse(request, 401, forge.no_token)
@@ -115,13 +131,20 @@ def router(forge: Dialect) -> APIRouter:
         if login is None:
             raise forge.refuse(request, 401, forge.bad_token)
         forge.admit(request, login)
-        return login
+        repo = repo_of(request, owner, name) if owner is not None and name is not None else None
+        forge.authorize(request, token, need, repo)
+        return login, repo
 
     def repo_of(request: Request, owner: str, name: str, issue: int | None = None) -> Repo:
         repo = state.repo(owner, name)
         if repo is None or (issue is not None and issue not in repo.issues):
             raise forge.refuse(request, 404, forge.not_found)
         return repo
+
+    def caller_on(request: Request, need: Need, owner: str, name: str) -> tuple[str, Repo]:
+        login, repo = caller(request, need, owner, name)
+        assert repo is not None
+        return login, repo
 
     async def body_of(request: Request) -> dict[str, Any]:
         try:
@@ -134,21 +157,37 @@ def router(forge: Dialect) -> APIRouter:
 
     @api.get("/user")
     def me(request: Request) -> JSONResponse:
-        return JSONResponse(forge.user(caller(request)))
+        return JSONResponse(forge.user(caller(request, Need("user"))[0]))
 
     @api.get("/repos/{owner}/{name}")
     async def get_repo(owner: str, name: str, request: Request) -> JSONResponse:
         # Both forges answer the caller's own `permissions` on the repository.
-        caller(request)
-        repo = repo_of(request, owner, name)
+        _, repo = caller_on(request, Need("repo"), owner, name)
         permissions = forge.permissions(state.may_write(forge.token(request)))
-        body = {"id": lab_id(repo.full_name), "full_name": repo.full_name, "private": True, "permissions": permissions}
+        body = {
+            "id": lab_id(repo.full_name),
+            "full_name": repo.full_name,
+            "private": True,
+            "default_branch": "main",
+            "permissions": permissions,
+        }
         return JSONResponse(body)
+
+    @api.get("/repos/{owner}/{name}/commits/{ref}/statuses")
+    def list_statuses(owner: str, name: str, ref: str, request: Request) -> JSONResponse:
+        _, repo = caller_on(request, Need("statuses"), owner, name)
+        found = [s for s in state.statuses if s.repo == repo.full_name and s.sha == ref]  # (no ref resolution)
+        return JSONResponse([forge.status_json(request, s) for s in reversed(found)][:30])
+
+    @api.get("/repos/{owner}/{name}/issues/comments")
+    def list_repo_comments(owner: str, name: str, request: Request) -> JSONResponse:
+        _, repo = caller_on(request, Need("issues"), owner, name)
+        found = sorted((c for c in state.comments.values() if c.repo == repo.full_name), key=lambda c: c.id)
+        return JSONResponse([forge.comment_json(request, c) for c in found][:30])
 
     @api.post("/repos/{owner}/{name}/statuses/{sha}")
     async def create_status(owner: str, name: str, sha: str, request: Request) -> Response:
-        login = caller(request)
-        repo = repo_of(request, owner, name)
+        login, repo = caller_on(request, Need("statuses", write=True), owner, name)
         body = await body_of(request)
         forge.check_status(request, body)
         if not state.commit_exists(repo.full_name, sha):
@@ -158,13 +197,13 @@ def router(forge: Dialect) -> APIRouter:
 
     @api.get("/repos/{owner}/{name}/issues/{number}/comments")
     def list_comments(owner: str, name: str, number: int, request: Request) -> Response:
-        caller(request)
+        caller_on(request, Need("issues"), owner, name)
         repo = repo_of(request, owner, name, number)
         return forge.comment_list(request, repo, number, state.comments_on(repo.full_name, number))
 
     @api.post("/repos/{owner}/{name}/issues/{number}/comments")
     async def create_comment(owner: str, name: str, number: int, request: Request) -> JSONResponse:
-        login = caller(request)
+        login, _ = caller_on(request, Need("issues", write=True), owner, name)
         repo = repo_of(request, owner, name, number)
         text = forge.check_comment(request, await body_of(request))
         comment = state.add_comment(repo, number, text, login)
@@ -172,8 +211,7 @@ def router(forge: Dialect) -> APIRouter:
 
     @api.patch("/repos/{owner}/{name}/issues/comments/{comment_id}")
     async def edit_comment(owner: str, name: str, comment_id: int, request: Request) -> Response:
-        login = caller(request)
-        repo = repo_of(request, owner, name)
+        login, repo = caller_on(request, Need("issues", write=True), owner, name)
         comment = state.comments.get(comment_id)
         if comment is None or comment.repo != repo.full_name:
             raise forge.refuse(request, 404, forge.not_found)
@@ -183,4 +221,5 @@ def router(forge: Dialect) -> APIRouter:
         state.edit_comment(comment, text)
         return JSONResponse(forge.comment_json(request, comment))
 
+    forge.extra_routes(api, caller)
     return api

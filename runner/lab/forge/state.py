@@ -9,6 +9,7 @@ from typing import Any
 
 from runner.lab.forge.limits import RateLimits
 from runner.lab.forge.pulls import Pulls, now_iso
+from runner.lab.forge.tokens import Installation
 
 
 @dataclass
@@ -49,6 +50,9 @@ class ForgeState:
         self.lock = threading.Lock()
         self.tokens: dict[str, str] = {}  # token -> user login
         self.roles: dict[str, str] = {}  # login -> "write" (collaborator) or "read"
+        self.installations: dict[str, Installation] = {}  # GitHub App installation token -> its installation
+        self.oauth_scopes: dict[str, str] = {}  # GitHub classic token -> its X-OAuth-Scopes
+        self.gitea_scopes: dict[str, frozenset[str]] = {}  # Gitea scoped token -> its scopes
         self.limits = RateLimits()
         self.pulls = Pulls(issue_number=self.next_issue)
         self.repos: dict[str, Repo] = {}  # lower-case full name -> repo
@@ -63,9 +67,27 @@ class ForgeState:
         return self._ids
 
     # --- seeding (tests and the lab) --------------------------------------------------------------
-    def add_token(self, token: str, user: str = "runner-bot", role: str = "write") -> None:
+    def add_token(
+        self,
+        token: str,
+        user: str = "runner-bot",
+        role: str = "write",
+        *,
+        oauth_scopes: str | None = None,
+        gitea_scopes: frozenset[str] | None = None,
+    ) -> None:
         self.tokens[token] = user
         self.roles[user] = role
+        if oauth_scopes is not None:
+            self.oauth_scopes[token] = oauth_scopes
+        if gitea_scopes is not None:
+            self.gitea_scopes[token] = gitea_scopes
+
+    def add_app_token(self, token: str, installation: Installation) -> None:
+        """An installation token (`ghs_...`) of a GitHub App: it acts as the App's bot."""
+        self.installations[token] = installation
+        write = any(installation.permissions.get(p) == "write" for p in ("issues", "pull_requests"))
+        self.add_token(token, installation.login, "write" if write else "read")
 
     def may_edit(self, login: str, comment: Comment) -> bool:
         """Both forges: the author may edit a comment, and so may anyone with write access to the repo."""

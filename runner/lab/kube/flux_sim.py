@@ -10,9 +10,10 @@ install stays idle on a cluster whose nodes are NotReady, as it would for real.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
-from . import errors, kustomize, pod_network, postbuild, sops
+from . import errors, flux_pods, kustomize, pod_network, postbuild, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, ready_of
@@ -34,23 +35,27 @@ class FluxSim(Controller):
         self.git = git
         self.trees: dict[tuple[str, str], Tree] = {}  # (namespace, GitRepository name) -> checked-out tree
         self.retry = RetrySchedule()
+        # (controller, object, new status): the event the controller records for a changed outcome
+        self.notify: Callable[[str, dict[str, Any], dict[str, Any]], None] = lambda _c, _o, _s: None
 
     def controller_running(self, name: str) -> bool:
-        rt = self.catalog.by_kind("apps/v1", "Deployment")
-        assert rt is not None
-        deploy = self.store.find(rt, "flux-system", name)
-        return deploy is not None and self.cluster.workload_ready(deploy)
+        """Its Deployment is Available and a pod of it has a node (flux_pods: found by the controller's image)."""
+        found = flux_pods.locate(self.store, self.catalog, name)
+        return (
+            found is not None
+            and self.cluster.workload_ready(found.deployment)
+            and flux_pods.placed_pod(self.store, self.catalog, found.deployment) is not None
+        )
 
     def unresolvable(self, controller: str, url: str) -> str | None:
-        """The lookup error a controller gets for the URL's host while its resolver is cluster DNS and
-        CoreDNS cannot run yet; None when the name resolves (or the URL has an IP)."""
-        rt = self.catalog.by_kind("apps/v1", "Deployment")
-        assert rt is not None
-        deploy = self.store.find(rt, "flux-system", controller) or {}
-        pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
-        if pod_network.needs_dns(url) is None or self.cluster.cluster_dns_answers:
+        """The lookup error a controller gets for the URL's host from the resolver its DNS policy gives it
+        (pod_network.lookup_error); None when the name resolves (or the URL has an IP)."""
+        found = flux_pods.locate(self.store, self.catalog, controller)
+        host = pod_network.needs_dns(url)
+        if host is None:
             return None
-        return pod_network.lookup_failure(url) if pod_network.uses_cluster_dns(pod) else None
+        pod = found.pod_spec if found else {}
+        return pod_network.lookup_error(host, pod, flux_pods.FLUX_NS, self.cluster.cluster_dns_answers)
 
     # source-controller ---------------------------------------------------------------------------
     def reconcile_sources(self) -> None:
@@ -275,6 +280,8 @@ class FluxSim(Controller):
         was = is_ready(obj)
         meta = obj["metadata"]
         if self.store.set_status(rt, meta.get("namespace"), meta["name"], status):
+            controller = "source-controller" if obj["kind"] == "GitRepository" else MANAGER
+            self.notify(controller, obj, status)
             now_ready = is_ready({**obj, "status": status})
             if now_ready and not was:
                 self.events.append(f"{obj['kind']}/{meta.get('namespace')}/{meta['name']} Ready")

@@ -24,6 +24,8 @@ class HelmSim(Controller):
         # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
         self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
         self.l2_announcements = False  # the installed Cilium release's `l2announcements.enabled`
+        # (controller, object, new status): the event the controller records for a changed outcome
+        self.notify: Callable[[str, dict[str, Any], dict[str, Any]], None] = lambda _c, _o, _s: None
 
     def reconcile_all(self) -> None:
         rt = self.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
@@ -57,6 +59,8 @@ class HelmSim(Controller):
             status = self._reconcile(hr, repo_rt)
             meta = hr["metadata"]
             changed = self.store.set_status(rt, meta["namespace"], meta["name"], status)
+            if changed:
+                self.notify(MANAGER, hr, status)
             if changed and is_ready({**hr, "status": status}) and not is_ready(hr):
                 self.events.append(f"HelmRelease/{meta['namespace']}/{meta['name']} Ready")
 

@@ -7,9 +7,11 @@
   (CrashLoopBackOff, never Ready). A container that sets the variables itself to KubePrism
   (localhost:7445, served by Talos on every node) reaches the API with no Service routing at all.
 - **Cluster DNS.** `ClusterFirst` (on the pod network) and `ClusterFirstWithHostNet` put the kube-dns
-  ClusterIP in resolv.conf: nothing answers until CoreDNS runs, and CoreDNS needs the CNI. `Default` (and
-  `ClusterFirst` on the host network, which falls back to it) uses the node's resolver, which on Talos
-  (hostDNS) resolves external names from the first boot.
+  ClusterIP in resolv.conf: nothing answers until CoreDNS runs, and CoreDNS needs the CNI. Once it runs it
+  answers `<service>.<namespace>.svc.cluster.local` (and the short forms the pod's search path makes of it)
+  and forwards other names. `Default` (and `ClusterFirst` on the host network, which falls back to it) uses
+  the node's resolver: on Talos the host DNS cache at 127.0.0.53, which forwards every query to the upstream
+  servers. It resolves external names from the first boot, and never a cluster name, CoreDNS or not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 
 API_SERVICE_IP = "10.96.0.1"
 DNS_SERVICE_IP = "10.96.0.10"
+HOST_DNS = "127.0.0.53"  # Talos `machine.features.hostDNS`, the node's resolver
+CLUSTER_DOMAIN = "cluster.local"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -72,6 +76,31 @@ def needs_dns(url: str) -> str | None:
     return None
 
 
-def lookup_failure(url: str) -> str:
-    host = needs_dns(url)
-    return f"dial tcp: lookup {host} on {DNS_SERVICE_IP}:53: read udp: i/o timeout"
+def cluster_name(host: str, namespace: str) -> tuple[str, str] | None:
+    """(namespace, service) a name means to cluster DNS: `<svc>.<ns>.svc.cluster.local`, or a short form the
+    pod's search path (`<ns>.svc.cluster.local svc.cluster.local cluster.local`) completes; None otherwise."""
+    name = host.rstrip(".")
+    labels = name.split(".")
+    if name.endswith(f".svc.{CLUSTER_DOMAIN}") and len(labels) == 5:
+        return labels[1], labels[0]
+    if host.endswith(".") or name.endswith(CLUSTER_DOMAIN):
+        return None
+    if len(labels) == 3 and labels[2] == "svc":
+        return labels[1], labels[0]
+    if len(labels) <= 2:
+        return (labels[1], labels[0]) if len(labels) == 2 else (namespace, labels[0])
+    return None
+
+
+def lookup_error(host: str, pod: dict[str, Any], namespace: str, cluster_dns_answers: bool) -> str | None:
+    """Why the pod's resolver finds no address for `host` (None: it resolves, or needs no lookup). A short name
+    that is no Service falls through to the upstream servers, which the lab cannot ask: it counts as found."""
+    if host in LOCAL_HOSTS or needs_dns(f"http://{host}/") is None:
+        return None
+    if not uses_cluster_dns(pod):
+        if host.rstrip(".").endswith(CLUSTER_DOMAIN) or "." not in host.rstrip("."):
+            return f"dial tcp: lookup {host} on {HOST_DNS}:53: no such host"
+        return None
+    if not cluster_dns_answers:
+        return f"dial tcp: lookup {host} on {DNS_SERVICE_IP}:53: read udp: i/o timeout"
+    return None

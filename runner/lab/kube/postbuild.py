@@ -26,6 +26,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from . import flux_pods
 from .catalog import Catalog
 from .kustomize import BuildError
 from .store import Store
@@ -143,9 +144,6 @@ def variables(store: Store, catalog: Catalog, ks: dict[str, Any]) -> dict[str, s
 
 def strict(store: Store, catalog: Catalog) -> bool:
     """Whether kustomize-controller runs with --feature-gates=StrictPostBuildSubstitutions=true."""
-    rt = catalog.by_kind("apps/v1", "Deployment")
-    assert rt is not None
-    deploy = store.find(rt, "flux-system", "kustomize-controller") or {}
-    pod = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
-    args = [a for c in pod.get("containers") or [] for a in c.get("args") or []]
+    found = flux_pods.locate(store, catalog, "kustomize-controller")
+    args = [str(a) for a in (found.container.get("args") or [])] if found else []
     return any(a.startswith("--feature-gates=") and "StrictPostBuildSubstitutions=true" in a for a in args)

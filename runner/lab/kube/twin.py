@@ -15,6 +15,7 @@ from .flux_sim import FluxSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
 from .lb_ipam import LbIpam
+from .notify_sim import NotificationSim
 from .pods import PodSim
 from .store import Store
 
@@ -48,6 +49,8 @@ class KubeTwin:
         self.pods = PodSim(self.store, self.catalog, self.cluster, self.options.pod_start_seconds)
         self.disruption = DisruptionSim(self.pods)
         self.helm.unresolvable = self.flux.unresolvable
+        self.notifications = NotificationSim(self.store, self.catalog, self.cluster, self.events)
+        self.flux.notify = self.helm.notify = self.notifications.status_changed
         self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.cluster.kube_proxy = self.options.kube_proxy

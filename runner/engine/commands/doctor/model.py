@@ -43,6 +43,7 @@ class DoctorContext:
     secrets: ClusterSecrets | None
     secrets_error: str | None = None
     service: Settings | None = None  # the service's settings (webhook, forge), when they load
+    service_error: str | None = None  # why they did not load, when some were given
     proxmox_unreachable: str | None = None  # set by the version check: the other Proxmox checks then skip
     _proxmox: ProxmoxDriver | None = field(default=None, repr=False)
 

@@ -6,7 +6,7 @@ new module here) and add it to CHECKS below.
 
 from __future__ import annotations
 
-from runner.engine.commands.doctor import factory, proxmox, secrets, service, talosctl
+from runner.engine.commands.doctor import factory, forge, proxmox, secrets, service, talosctl
 from runner.engine.commands.doctor.model import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -19,6 +19,6 @@ CHECKS: tuple[Check, ...] = (
     proxmox.vmids,
     factory.image_factory,
     talosctl.talosctl_version,
-    service.forge_token,
+    forge.forge_token,
     service.webhook_secret,
 )

@@ -16,12 +16,14 @@ from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.service.settings import Settings
 
 
-def _service_settings() -> Settings | None:
-    """The service's settings when they load (RUNNER_CONFIG / RUNNER_*); None when there is no service config."""
+def _service_settings() -> tuple[Settings | None, str | None]:
+    """The service's settings when they load (RUNNER_CONFIG / RUNNER_*), else None and why: nothing when there
+    is no service config at all (the two settings without a default missing), else the validation errors."""
     try:
-        return Settings()
-    except ValidationError:
-        return None
+        return Settings(), None
+    except ValidationError as exc:
+        errors = [e for e in exc.errors() if e["type"] != "missing"]
+        return None, "; ".join(str(e["msg"]) for e in errors) or None
 
 
 def build_context(root: Path, name: str, settings: TargetSettings, service: Settings | None = None) -> DoctorContext:
@@ -39,7 +41,9 @@ def build_context(root: Path, name: str, settings: TargetSettings, service: Sett
         ctx.secrets_error = str(exc)
     if service is None and isinstance(settings, Settings):
         service = settings
-    ctx.service = service if service is not None else _service_settings()
+    if service is None:
+        service, ctx.service_error = _service_settings()
+    ctx.service = service
     return ctx
 
 

@@ -23,7 +23,8 @@ from runner.core.secret import Redactor, Secret
 from runner.core.steps import Step
 from runner.drivers.sops import SopsCli
 from runner.engine.reconcile.clusterstate import ClusterStateStore
-from runner.engine.reconcile.reconciler import Engine, Outcome
+from runner.engine.reconcile.outcome import Outcome
+from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
 from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.service.database import Database

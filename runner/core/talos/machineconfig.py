@@ -169,12 +169,15 @@ def tailscale_extension_config(node: MachineConfigInput) -> dict[str, Any] | Non
 
     The extension runs containerboot, configured by environment: TS_AUTHKEY logs in, TS_HOSTNAME
     names the node in the tailnet, TS_EXTRA_ARGS is passed to `tailscale up` (the headscale URL).
+    TS_AUTH_ONCE: without it containerboot logs in with the key at every start (each boot), and a
+    single-use key is refused from the second boot on (siderolabs/extensions network/tailscale/README.md).
     """
     if node.tailscale_auth_key is None or not node.tailscale_auth_key:
         return None
     environment: list[str | Secret] = [
         Secret(f"TS_AUTHKEY={node.tailscale_auth_key.reveal()}"),
         f"TS_HOSTNAME={node.name}",
+        "TS_AUTH_ONCE=true",
     ]
     if node.tailscale_login_server:
         environment.append(f"TS_EXTRA_ARGS=--login-server={node.tailscale_login_server}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from runner.lab.talos import pki, rpc
+from runner.lab.talos import pki, rpc, tailscale
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
 
 if TYPE_CHECKING:
@@ -64,6 +64,11 @@ class TalosLab:
         # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
         self.discovery_service = False
         self.etcd_store: EtcdStore | None = None  # etcd's keyspace, when the lab world provides one
+        # The login server the tailscale extension registers with; None: not modelled (the lab has none).
+        self.tailnet: tailscale.Tailnet | None = None
+        # The system extensions an installer image carries (the lab world asks the factory twin).
+        self.extensions_of: Callable[[str], frozenset[str]] = lambda image: frozenset()
+        self._services_started: dict[str, str] = {}  # node ip -> the boot id its extension services started in
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
@@ -90,8 +95,22 @@ class TalosLab:
             now = self.clock()
             for node in self.nodes.values():
                 node.advance(now, self.delays.etcd_start)
+                self._start_extension_services(node)
             self._join_etcd()
             self._promote_and_watch_quorum(now)
+
+    def _start_extension_services(self, node: SimNode) -> None:
+        """Extension services start once per boot, from the image's extensions and the config's settings."""
+        if node.phase != "running" or node.config is None or self._services_started.get(node.ip) == node.boot_id:
+            return
+        self._services_started[node.ip] = node.boot_id
+        env = tailscale.environment(node.config.documents)
+        if (
+            self.tailnet is not None
+            and env is not None
+            and tailscale.EXTENSION in self.extensions_of(node.installer_image)
+        ):
+            tailscale.start(self.tailnet, node.tailscale, node.hostname, env)
 
     # --- etcd ---------------------------------------------------------------------------------
     def members(self, cluster_id: str) -> dict[int, EtcdMember]:

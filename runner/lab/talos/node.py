@@ -62,6 +62,7 @@ class SimNode:
     links: tuple[str, ...] | None = None  # NIC names; None: not modelled (a node registered by hand)
     platform_link: str = ""  # the link META 0xa puts `ip` on
     tailscale: TailscaleState = field(default_factory=TailscaleState)  # /var/lib/tailscale (EPHEMERAL)
+    held: tuple[str, ...] = ()  # addresses another program put on its link (kube-vip's VIP); gone when it stops
 
     @property
     def is_controlplane(self) -> bool:
@@ -79,6 +80,8 @@ class SimNode:
 
     def _enter(self, phase: Phase, now: float, delay: float | None) -> None:
         self.phase = phase
+        if phase != "running":
+            self.held = ()  # the links go down with the machine
         self.deadline = None if delay is None else now + delay
 
     def power_on(self, now: float, delays: Delays) -> None:

@@ -75,7 +75,8 @@ class Network(Model):
     load_balancers: AddressRange | None = Field(
         None,
         description="Addresses for Services of type LoadBalancer (Cilium LB IPAM, announced with L2 ARP); "
-        "inside the network, clear of every node, the VIP and the gateway",
+        "inside the network, clear of every node, the VIP and the gateway. Required with `flux`: the add-ons "
+        "under flux/ need it",
     )
 
 

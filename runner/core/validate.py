@@ -31,12 +31,28 @@ def _alias(attr: str) -> str:
     return {"disk_gb": "diskGb"}.get(attr, attr)
 
 
+def _load_balancers_required(cluster: Cluster, located: Located) -> list[Problem]:
+    """The add-ons Flux installs give LoadBalancer Services (the ingress controller's, later the Gateway's) their
+    addresses from this range: without it `${lb_range_start}` is unset, Flux's strict substitution fails the
+    infra-controllers Kustomization, and nothing after it (cert-manager, the ingress, every app) is applied."""
+    if cluster.flux is None:
+        return []
+    return [
+        located.problem(
+            ("network",),
+            "loadBalancers is required with flux: the add-ons under flux/ give LoadBalancer Services addresses "
+            "from it (e.g. loadBalancers: {start: 10.0.0.200, stop: 10.0.0.250}, inside the network, clear of "
+            "the nodes, the VIP and the gateway)",
+        )
+    ]
+
+
 def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]:
     """The LoadBalancer range: inside the network, in order, and holding no address something else owns."""
     net = cluster.network
     lb = net.load_balancers
     if lb is None:
-        return []
+        return _load_balancers_required(cluster, located)
     where = ("network", "loadBalancers")
     problems = [
         located.problem((*where, end), f"{address} is outside the network {net.cidr}")

@@ -31,20 +31,36 @@ def _alias(attr: str) -> str:
     return {"disk_gb": "diskGb"}.get(attr, attr)
 
 
-def _load_balancers_required(cluster: Cluster, located: Located) -> list[Problem]:
-    """The add-ons Flux installs give LoadBalancer Services (the ingress controller's, later the Gateway's) their
-    addresses from this range: without it `${lb_range_start}` is unset, Flux's strict substitution fails the
-    infra-controllers Kustomization, and nothing after it (cert-manager, the ingress, every app) is applied."""
+def _flux_settings_problems(cluster: Cluster, located: Located) -> list[Problem]:
+    """What the add-ons under flux/ read from the cluster-settings ConfigMap must be in cluster.yaml: Flux
+    substitutes strictly, so one unset `${var}` fails its Kustomization and nothing after it is applied.
+    The LoadBalancer range gives the ingress controller's Service (later the Gateway's) its address; the ACME
+    contact registers cert-manager's Let's Encrypt account."""
     if cluster.flux is None:
         return []
-    return [
-        located.problem(
-            ("network",),
-            "loadBalancers is required with flux: the add-ons under flux/ give LoadBalancer Services addresses "
-            "from it (e.g. loadBalancers: {start: 10.0.0.200, stop: 10.0.0.250}, inside the network, clear of "
-            "the nodes, the VIP and the gateway)",
+    problems = []
+    if cluster.network.load_balancers is None:
+        problems.append(
+            located.problem(
+                ("network",),
+                "loadBalancers is required with flux: the add-ons under flux/ give LoadBalancer Services "
+                "addresses from it (e.g. loadBalancers: {start: 10.0.0.200, stop: 10.0.0.250}, inside the "
+                "network, clear of the nodes, the VIP and the gateway)",
+            )
         )
-    ]
+    if cluster.certificates is None:
+        line, col = located.position(("flux",))
+        problems.append(
+            Problem(
+                located.file,
+                line,
+                col,
+                "certificates",
+                "certificates.acmeEmail is required with flux: the Let's Encrypt ClusterIssuer under flux/ registers "
+                "its ACME account with it (certificates: {acmeEmail: <an address you read>})",
+            )
+        )
+    return problems
 
 
 def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]:
@@ -52,7 +68,7 @@ def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]
     net = cluster.network
     lb = net.load_balancers
     if lb is None:
-        return _load_balancers_required(cluster, located)
+        return []
     where = ("network", "loadBalancers")
     problems = [
         located.problem((*where, end), f"{address} is outside the network {net.cidr}")
@@ -102,6 +118,7 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
     if net.vip == net.gateway:
         problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
     problems += _load_balancer_problems(cluster, located)
+    problems += _flux_settings_problems(cluster, located)
     if net.interface != NIC_NAME:
         problems.append(
             located.problem(

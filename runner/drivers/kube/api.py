@@ -91,6 +91,9 @@ class KubeApi(Protocol):
     def kustomizations_status(self) -> list[FluxStatus]:
         """Every Flux Kustomization with its verdict."""
 
+    def cluster_issuers_status(self) -> list[FluxStatus]:
+        """Every cert-manager ClusterIssuer with its verdict (none without cert-manager)."""
+
     def cordon(self, node: str, unschedulable: bool = True) -> bool:
         """Mark a node (un)schedulable; False when there is no such node."""
 

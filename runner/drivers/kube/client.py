@@ -27,6 +27,7 @@ from . import flux_install
 from .api import FLUX_OWNER_LABEL, KINDS
 from .connect import FIELD_MANAGER, make_client
 from .errors import describe, translated
+from .issuers import IssuerOps
 from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, workload_status
 
@@ -64,7 +65,7 @@ def _to_dict(obj: Any) -> dict[str, Any]:
     return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
 
 
-class LightkubeApi(NodeDrainOps):
+class LightkubeApi(NodeDrainOps, IssuerOps):
     def __init__(
         self,
         kubeconfig: Secret,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
+from .cert_manager import CertManagerSim
 from .cluster import ClusterSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
@@ -47,6 +48,7 @@ class KubeTwin:
         self.pods = PodSim(self.store, self.catalog, self.cluster, self.options.pod_start_seconds)
         self.helm.unresolvable = self.flux.unresolvable
         self.lb = LbIpam(self.store, self.catalog, self.events)
+        self.cert_manager = CertManagerSim(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
@@ -118,6 +120,7 @@ class KubeTwin:
                     self.helm.reconcile_all()
                 self.lb.l2_enabled = self.helm.l2_announcements
                 self.lb.reconcile(cilium_running=self.cluster.cni_ready)
+                self.cert_manager.reconcile()
                 self.cluster.update_workloads()
                 self.pods.sync()
                 self._update_vip()

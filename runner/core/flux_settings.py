@@ -1,6 +1,7 @@
 """The cluster facts Flux's manifests read: the `cluster-settings` ConfigMap the runner writes into
 flux-system at hand-off, consumed by the flux/ Kustomizations through `postBuild.substituteFrom`
-(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, ...). One source of truth: cluster.yaml."""
+(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, `${acme_email}`, ...). One source of truth:
+cluster.yaml."""
 
 from __future__ import annotations
 
@@ -20,4 +21,6 @@ def cluster_settings(cluster: Cluster) -> dict[str, str]:
     if net.load_balancers is not None:
         settings["lb_range_start"] = str(net.load_balancers.start)
         settings["lb_range_stop"] = str(net.load_balancers.stop)
+    if cluster.certificates is not None:
+        settings["acme_email"] = cluster.certificates.acme_email
     return settings

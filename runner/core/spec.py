@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from runner.core.spec_fields import BridgeName, GitUrl, HttpUrl, InterfaceName
+from runner.core.spec_fields import AcmeEmail, BridgeName, GitUrl, HttpUrl, InterfaceName
 
 ApiVersion = Literal["runner.dev/v1alpha1"]
 SPEC_API_VERSION: str = get_args(ApiVersion)[0]
@@ -75,7 +75,8 @@ class Network(Model):
     load_balancers: AddressRange | None = Field(
         None,
         description="Addresses for Services of type LoadBalancer (Cilium LB IPAM, announced with L2 ARP); "
-        "inside the network, clear of every node, the VIP and the gateway",
+        "inside the network, clear of every node, the VIP and the gateway. Required with `flux`: the add-ons "
+        "under flux/ need it",
     )
 
 
@@ -91,6 +92,16 @@ class Kubernetes(Model):
 
 class Tailscale(Model):
     login_server: HttpUrl = Field(description="Headscale (or Tailscale) login server URL")
+
+
+class Certificates(Model):
+    """What the add-ons under flux/ issue certificates with (cert-manager's Let's Encrypt ClusterIssuer)."""
+
+    acme_email: AcmeEmail = Field(
+        description="Contact of the Let's Encrypt ACME account (`${acme_email}` in flux/): an address you read, "
+        "on a public domain; example.com/.net/.org, .local, localhost and IP addresses are refused, as Let's "
+        "Encrypt refuses them"
+    )
 
 
 class VmDefaults(Model):
@@ -210,6 +221,7 @@ class Cluster(Model):
     talos: Talos
     kubernetes: Kubernetes
     tailscale: Tailscale | None = None
+    certificates: Certificates | None = Field(None, description="Certificates for the add-ons; required with flux")
     vm_defaults: VmDefaults = VmDefaults()
     nodes: tuple[Node, ...] = Field(min_length=1)
     flux: Flux | None = None

@@ -9,6 +9,7 @@ halfway through an apply:
   limits a bridge to `[-_.\\w]+`.
 - URLs the runner connects to: http or https with a host. Flux's GitRepository CRD (vendored
   gotk-components.yaml v2.3.0, `spec.url`) takes `^(http|https|ssh)://.*$`, so a Flux URL may be ssh:// too.
+- The ACME contact: what Let's Encrypt accepts as an account's `mailto:` contact (see acme_contact.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import re
 from typing import Annotated
 
 from pydantic import AfterValidator
+
+from runner.core.acme_contact import contact_problem
 
 IFNAMSIZ = 16  # include/uapi/linux/if.h
 _BRIDGE_CHARS = re.compile(r"[-_.A-Za-z0-9]+")
@@ -54,7 +57,15 @@ def _url(schemes: tuple[str, ...]) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _acme_email(value: str) -> str:
+    why = contact_problem(value)
+    if why is not None:
+        raise ValueError(f"Let's Encrypt refuses this ACME contact: {why}")
+    return value
+
+
 InterfaceName = Annotated[str, AfterValidator(_interface_name)]
+AcmeEmail = Annotated[str, AfterValidator(_acme_email)]
 BridgeName = Annotated[str, AfterValidator(_bridge_name)]
 HttpUrl = Annotated[str, _url(("https", "http"))]
 GitUrl = Annotated[str, _url(("https", "http", "ssh"))]

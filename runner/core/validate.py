@@ -31,6 +31,38 @@ def _alias(attr: str) -> str:
     return {"disk_gb": "diskGb"}.get(attr, attr)
 
 
+def _flux_settings_problems(cluster: Cluster, located: Located) -> list[Problem]:
+    """What the add-ons under flux/ read from the cluster-settings ConfigMap must be in cluster.yaml: Flux
+    substitutes strictly, so one unset `${var}` fails its Kustomization and nothing after it is applied.
+    The LoadBalancer range gives the ingress controller's Service (later the Gateway's) its address; the ACME
+    contact registers cert-manager's Let's Encrypt account."""
+    if cluster.flux is None:
+        return []
+    problems = []
+    if cluster.network.load_balancers is None:
+        problems.append(
+            located.problem(
+                ("network",),
+                "loadBalancers is required with flux: the add-ons under flux/ give LoadBalancer Services "
+                "addresses from it (e.g. loadBalancers: {start: 10.0.0.200, stop: 10.0.0.250}, inside the "
+                "network, clear of the nodes, the VIP and the gateway)",
+            )
+        )
+    if cluster.certificates is None:
+        line, col = located.position(("flux",))
+        problems.append(
+            Problem(
+                located.file,
+                line,
+                col,
+                "certificates",
+                "certificates.acmeEmail is required with flux: the Let's Encrypt ClusterIssuer under flux/ registers "
+                "its ACME account with it (certificates: {acmeEmail: <an address you read>})",
+            )
+        )
+    return problems
+
+
 def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]:
     """The LoadBalancer range: inside the network, in order, and holding no address something else owns."""
     net = cluster.network
@@ -86,6 +118,7 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
     if net.vip == net.gateway:
         problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
     problems += _load_balancer_problems(cluster, located)
+    problems += _flux_settings_problems(cluster, located)
     if net.interface != NIC_NAME:
         problems.append(
             located.problem(

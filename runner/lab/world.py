@@ -27,6 +27,7 @@ from runner.lab.gitserver import LabGitServer
 from runner.lab.imagefactory import FactoryState
 from runner.lab.imagefactory import create_app as create_factory_app
 from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, etcd_data, pod_security, serve_kube_twin
+from runner.lab.kube_vip import hold_vip
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import HostPlan, prepare_host
@@ -140,7 +141,7 @@ class LabWorld:
         )
         self.forge = serve_in_thread(create_forge_app(self.forge_state))
         self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
-        self._joined: set[str] = set()
+        self._joined: dict[str, str] = {}  # node name -> the node IP its kubelet registered with
         self._wiring = threading.Thread(target=self._wire_forever, name="lab-wiring", daemon=True)
         self._wiring.start()
         return self
@@ -214,15 +215,17 @@ class LabWorld:
                 self.talos.lab.power(ident.ip, True)
                 self._powered[vmid] = (ident.ip, started)
         self.talos.lab.advance()
+        hold_vip(self.talos.lab, self.inputs.vip, self.kube_twin.vip_answers)
         self._join_kubernetes()
 
     def _join_kubernetes(self) -> None:
         lab = self.talos.lab
         with lab.lock:
             ready = [
-                (n.hostname, n.ip, "controlplane" if n.is_controlplane else "worker", kubeprism_endpoints(lab, n))
+                (n.hostname, ip, "controlplane" if n.is_controlplane else "worker", kubeprism_endpoints(lab, n))
                 for n in lab.nodes.values()
                 if n.phase == "running" and n.config is not None and lab.members(n.config.cluster_id)
+                if (ip := lab.kubelet_node_ip(n)) is not None  # no node IP: the kubelet does not start
             ]
             kubelets = {
                 n.hostname: image_version(str(kubelet.get("image", "")))
@@ -238,10 +241,10 @@ class LabWorld:
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role, endpoints in ready:
-            # A kubelet registers only through an API server its KubePrism can reach.
-            if name not in self._joined and any(self._answers(e) for e in endpoints):
+            # A kubelet registers only through an API server its KubePrism can reach; a new node IP restarts it.
+            if self._joined.get(name) != ip and any(self._answers(e) for e in endpoints):
                 self.kube_twin.add_node(name, ip, role)
-                self._joined.add(name)
+                self._joined[name] = ip
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
         self.kube_twin.set_kubelets({name for name, _, _, _ in ready})
         if self._joined:

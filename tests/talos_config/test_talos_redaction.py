@@ -55,6 +55,7 @@ def test_redaction_keeps_what_is_not_secret(bundle):
     assert extension["environment"] == [
         f"TS_AUTHKEY={REDACTED}",
         "TS_HOSTNAME=talos-worker-01",
+        "TS_AUTH_ONCE=true",
         "TS_EXTRA_ARGS=--login-server=https://headscale.example.net",
     ]
 

@@ -11,7 +11,9 @@ cluster's choices. Deliberate differences from a bare `talosctl gen config`:
   address would fight over it. The VIP still goes into every certSANs list.
 - `cni: none` and `proxy.disabled`: Cilium (installed by Flux) is the CNI and replaces kube-proxy.
 - kubelet `nodeIP.validSubnets` and etcd `advertisedSubnets` pin both to the node network, so the
-  tailscale interface or the VIP is never picked as the node's address.
+  tailscale interface is never picked, and then exclude the VIP (`!<vip>/32`, last: a `!` only removes
+  what an earlier subnet picked). Talos leaves out only a VIP it manages itself; kube-vip's /32 on the
+  leader's link is an ordinary address to it, which etcd would advertise and the kubelet could take.
 
 Secret values stay `Secret` objects in the returned documents; `render_machine_config` reveals them.
 """
@@ -54,6 +56,11 @@ POD_SECURITY_ADMISSION = {
 AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "rules": [{"level": "Metadata"}]}
 
 
+def _own_addresses(node: MachineConfigInput) -> list[str]:
+    """Which addresses are the node's own: its network without the VIP (siderolabs/net FilterIPs order)."""
+    return [str(node.network), f"!{node.vip}/32"]
+
+
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -82,7 +89,7 @@ def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
             "image": f"{KUBELET_IMAGE}:{node.kubernetes_tag}",
             "defaultRuntimeSeccompProfileEnabled": True,
             "disableManifestsDirectory": True,
-            "nodeIP": {"validSubnets": [str(node.network)]},
+            "nodeIP": {"validSubnets": _own_addresses(node)},
         },
         "network": {
             "hostname": node.name,
@@ -153,7 +160,7 @@ def _cluster(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
         "discovery": _discovery(),
         "etcd": {
             "ca": _ca(bundle.certs.etcd, with_key=True),
-            "advertisedSubnets": [str(node.network)],
+            "advertisedSubnets": _own_addresses(node),
         },
     }
     return cluster
@@ -169,12 +176,15 @@ def tailscale_extension_config(node: MachineConfigInput) -> dict[str, Any] | Non
 
     The extension runs containerboot, configured by environment: TS_AUTHKEY logs in, TS_HOSTNAME
     names the node in the tailnet, TS_EXTRA_ARGS is passed to `tailscale up` (the headscale URL).
+    TS_AUTH_ONCE: without it containerboot logs in with the key at every start (each boot), and a
+    single-use key is refused from the second boot on (siderolabs/extensions network/tailscale/README.md).
     """
     if node.tailscale_auth_key is None or not node.tailscale_auth_key:
         return None
     environment: list[str | Secret] = [
         Secret(f"TS_AUTHKEY={node.tailscale_auth_key.reveal()}"),
         f"TS_HOSTNAME={node.name}",
+        "TS_AUTH_ONCE=true",
     ]
     if node.tailscale_login_server:
         environment.append(f"TS_EXTRA_ARGS=--login-server={node.tailscale_login_server}")

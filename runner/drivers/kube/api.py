@@ -91,6 +91,9 @@ class KubeApi(Protocol):
     def kustomizations_status(self) -> list[FluxStatus]:
         """Every Flux Kustomization with its verdict."""
 
+    def cluster_issuers_status(self) -> list[FluxStatus]:
+        """Every cert-manager ClusterIssuer with its verdict (none without cert-manager)."""
+
     def cordon(self, node: str, unschedulable: bool = True) -> bool:
         """Cordon a node as the runner's own (False: no such node), or lift only the runner's own cordon (returns
         whether the node is schedulable now): a node cordoned by hand stays cordoned."""

@@ -1,4 +1,5 @@
-"""Flux-style status conditions (metav1.Condition), keeping lastTransitionTime stable across no-op writes."""
+"""Flux-style status conditions (metav1.Condition), keeping lastTransitionTime stable across no-op writes, and
+kstatus's reading of them."""
 
 from __future__ import annotations
 
@@ -37,3 +38,21 @@ def is_ready(obj: dict[str, Any] | None) -> bool:
         return False
     status = obj.get("status") or {}
     return ready_of(obj)[0] == "True" and status.get("observedGeneration") == obj["metadata"].get("generation")
+
+
+def kstatus(obj: dict[str, Any]) -> str:
+    """sigs.k8s.io/cli-utils `status.Compute` (v0.36) for a kind without rules of its own: a stale
+    `status.observedGeneration` or `Reconciling=True` is InProgress, `Stalled=True` Failed, then a Ready condition
+    that is not True is InProgress; no conditions at all is Current (so is an object its controller has not
+    seen yet: kstatus cannot tell, and Flux's poll may pass it before the controller writes a status)."""
+    status = obj.get("status") or {}
+    if "observedGeneration" in status and status["observedGeneration"] != obj["metadata"].get("generation"):
+        return "InProgress"
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    if conditions.get("Reconciling") == "True":
+        return "InProgress"
+    if conditions.get("Stalled") == "True":
+        return "Failed"
+    if conditions.get("Ready") in ("False", "Unknown"):
+        return "InProgress"
+    return "Current"

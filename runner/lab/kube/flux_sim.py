@@ -16,7 +16,7 @@ from typing import Any
 from . import errors, flux_pods, kustomize, pod_network, postbuild, sops
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
-from .conditions import condition, is_ready, ready_of
+from .conditions import condition, is_ready, kstatus, ready_of
 from .controller import Controller
 from .gitsource import GitSource, SourceError, Tree
 from .retry import RetrySchedule
@@ -273,6 +273,8 @@ class FluxSim(Controller):
                     failed.append(f"{ident} status: 'Failed'")
                 elif not is_ready(live):
                     pending.append(f"{ident} status: 'InProgress'")
+            elif (verdict := kstatus(live)) != "Current":
+                (failed if verdict == "Failed" else pending).append(f"{ident} status: '{verdict}'")
         return failed, pending
 
     # helpers -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog
+from .cert_manager import CertManagerSim
 from .cluster import ClusterSim
 from .disruption import DisruptionSim
 from .flux_sim import FluxSim
@@ -52,6 +53,7 @@ class KubeTwin:
         self.notifications = NotificationSim(self.store, self.catalog, self.cluster, self.events)
         self.flux.notify = self.helm.notify = self.notifications.status_changed
         self.lb = LbIpam(self.store, self.catalog, self.events)
+        self.cert_manager = CertManagerSim(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
@@ -123,6 +125,7 @@ class KubeTwin:
                     self.helm.reconcile_all()
                 self.lb.l2_enabled = self.helm.l2_announcements
                 self.lb.reconcile(cilium_running=self.cluster.cni_ready)
+                self.cert_manager.reconcile()
                 self.cluster.update_workloads()
                 self.pods.sync()
                 self.disruption.sync()  # budgets judged on the pods as they now are

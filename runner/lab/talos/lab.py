@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
-from runner.lab.talos import pki, rpc
+from runner.lab.talos import addresses, pki, rpc, tailscale
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
 
 if TYPE_CHECKING:
@@ -36,15 +37,25 @@ class ClientCreds:
 class EtcdMember:
     id: int
     hostname: str
-    ip: str
+    ip: str  # the node it runs on
+    advertised: tuple[str, ...]  # the addresses its peer and client URLs name (Talos' etcd spec)
 
     @property
     def peer_urls(self) -> list[str]:
-        return [f"https://{self.ip}:2380"]
+        return [f"https://{_host(a)}:2380" for a in self.advertised]
 
     @property
     def client_urls(self) -> list[str]:
-        return [f"https://{self.ip}:2379"]
+        return [f"https://{_host(a)}:2379" for a in self.advertised]
+
+
+def _host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+# etcd refuses a member update naming a peer URL another member has (api/v3rpc/rpctypes ErrGRPCPeerURLExist),
+# and Talos' AdvertisedPeerController reports it and tries again (controllers/etcd/advertised_peer.go).
+PEER_URL_EXISTS = "error updating advertised peers: error updating member: etcdserver: Peer URLs already exists"
 
 
 class TalosLab:
@@ -64,6 +75,12 @@ class TalosLab:
         # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
         self.discovery_service = False
         self.etcd_store: EtcdStore | None = None  # etcd's keyspace, when the lab world provides one
+        # The login server the tailscale extension registers with; None: not modelled (the lab has none).
+        self.tailnet: tailscale.Tailnet | None = None
+        # The system extensions an installer image carries (the lab world asks the factory twin).
+        self.extensions_of: Callable[[str], frozenset[str]] = lambda image: frozenset()
+        self._services_started: dict[str, str] = {}  # node ip -> the boot id its extension services started in
+        self.peer_update_errors: dict[str, str] = {}  # node ip -> why its member's peer URLs could not follow
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
@@ -90,20 +107,73 @@ class TalosLab:
             now = self.clock()
             for node in self.nodes.values():
                 node.advance(now, self.delays.etcd_start)
+                self._start_extension_services(node)
             self._join_etcd()
             self._promote_and_watch_quorum(now)
+            self._update_peer_urls()
+
+    def _start_extension_services(self, node: SimNode) -> None:
+        """Extension services start once per boot, from the image's extensions and the config's settings."""
+        if node.phase != "running" or node.config is None or self._services_started.get(node.ip) == node.boot_id:
+            return
+        self._services_started[node.ip] = node.boot_id
+        env = tailscale.environment(node.config.documents)
+        if (
+            self.tailnet is not None
+            and env is not None
+            and tailscale.EXTENSION in self.extensions_of(node.installer_image)
+        ):
+            tailscale.start(self.tailnet, node.tailscale, node.hostname, env)
+
+    # --- addresses ----------------------------------------------------------------------------
+    def addresses(self, node: SimNode) -> list[addresses.Address]:
+        """What is on the node's links: its own address (when a link carries it) and what others put there."""
+        return addresses.current([node.ip] if node.has_address else [], node.held)
+
+    def advertised(self, node: SimNode) -> tuple[str, ...]:
+        """The addresses etcd advertises on this node (none: Talos' etcd spec waits, etcd does not start)."""
+        assert node.config is not None
+        return tuple(str(a) for a in addresses.etcd_advertised(node.config.documents, self.addresses(node)))
+
+    def kubelet_node_ip(self, node: SimNode) -> str | None:
+        """The kubelet's IPv4 node IP (Talos' NodeIP resource), None when no address qualifies."""
+        assert node.config is not None
+        ips = addresses.kubelet_node_ips(node.config.documents, self.addresses(node))
+        return next((str(ip) for ip in ips if ip.version == 4), None)
 
     # --- etcd ---------------------------------------------------------------------------------
     def members(self, cluster_id: str) -> dict[int, EtcdMember]:
         return self.etcd.setdefault(cluster_id, {})
 
-    def add_member(self, node: SimNode) -> EtcdMember:
+    def add_member(self, node: SimNode) -> EtcdMember | None:
         assert node.config is not None
+        advertised = self.advertised(node)
+        if not advertised:
+            return None
         digest = hashlib.sha256(f"{node.config.cluster_id}/{node.ip}/{node.boot_id}".encode()).digest()
-        member = EtcdMember(id=int.from_bytes(digest[:8], "big"), hostname=node.hostname, ip=node.ip)
+        member = EtcdMember(int.from_bytes(digest[:8], "big"), node.hostname, node.ip, advertised)
         self.members(node.config.cluster_id)[member.id] = member
         node.etcd_data = True
         return member
+
+    def _update_peer_urls(self) -> None:
+        """A healthy member's peer URLs follow the node's advertised addresses (Talos MemberUpdate)."""
+        for node in self.nodes.values():
+            member = self.member_of(node)
+            if member is None or not self.etcd_healthy(node):
+                continue
+            assert node.config is not None
+            advertised = self.advertised(node)
+            if not advertised or advertised == member.advertised:
+                continue
+            members = self.members(node.config.cluster_id)
+            taken = {url for other in members.values() if other.id != member.id for url in other.peer_urls}
+            wanted = dataclasses.replace(member, advertised=advertised)
+            if taken & set(wanted.peer_urls):
+                self.peer_update_errors[node.ip] = PEER_URL_EXISTS
+                continue
+            members[member.id] = wanted
+            self.peer_update_errors.pop(node.ip, None)
 
     def member_of(self, node: SimNode) -> EtcdMember | None:
         if node.config is None:
@@ -117,8 +187,8 @@ class TalosLab:
             if node.phase != "running" or not node.is_controlplane or node.etcd_data or node.etcd_stopped:
                 continue
             assert node.config is not None
-            if self.members(node.config.cluster_id):
-                self.learners.add(self.add_member(node).id)
+            if self.members(node.config.cluster_id) and (member := self.add_member(node)) is not None:
+                self.learners.add(member.id)
 
     # --- etcd health: what etcd itself decides, with no protection on the runner's behalf ----------
     def etcd_started(self, node: SimNode) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from runner.lab.talos.machineconfig import MachineConfig
+from runner.lab.talos.tailscale import TailscaleState
 
 Phase = Literal["off", "booting", "maintenance", "installing", "rebooting", "running"]
 
@@ -60,6 +61,8 @@ class SimNode:
     etcd_ready_at: float | None = None  # when this boot's etcd member serves (None: at once)
     links: tuple[str, ...] | None = None  # NIC names; None: not modelled (a node registered by hand)
     platform_link: str = ""  # the link META 0xa puts `ip` on
+    tailscale: TailscaleState = field(default_factory=TailscaleState)  # /var/lib/tailscale (EPHEMERAL)
+    held: tuple[str, ...] = ()  # addresses another program put on its link (kube-vip's VIP); gone when it stops
 
     @property
     def is_controlplane(self) -> bool:
@@ -77,6 +80,8 @@ class SimNode:
 
     def _enter(self, phase: Phase, now: float, delay: float | None) -> None:
         self.phase = phase
+        if phase != "running":
+            self.held = ()  # the links go down with the machine
         self.deadline = None if delay is None else now + delay
 
     def power_on(self, now: float, delays: Delays) -> None:
@@ -99,6 +104,7 @@ class SimNode:
         """`reset`: STATE and EPHEMERAL are wiped; the machine comes back without config or etcd data."""
         self.config = self.staged_config = None
         self.installed = self.etcd_data = self.etcd_stopped = False
+        self.tailscale = TailscaleState()
 
     def advance(self, now: float, etcd_start: float = 0.0) -> None:
         while self.deadline is not None and now >= self.deadline:
@@ -117,8 +123,9 @@ class SimNode:
 
     def _finish_boot(self) -> None:
         if not self.installed and self.config is not None:
-            # A fresh install writes the image named by machine.install.image to disk.
+            # A fresh install writes the image named by machine.install.image to a wiped disk.
             self.installer_image = self.config.install_image
+            self.tailscale = TailscaleState()
         self.installed = True
         self.etcd_stopped = False
         if self.staged_config is not None:

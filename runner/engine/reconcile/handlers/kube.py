@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
+from runner.core.errors import Permanent, Transient
 from runner.core.flux_settings import cluster_settings
 from runner.core.secret import Secret
 from runner.core.steps import Kind, Step
-from runner.drivers.kube import flux_install
+from runner.drivers.kube import FluxStatus, KubeApi, flux_install
 from runner.engine.reconcile.drain import drain_node as drain
 from runner.engine.reconcile.drain import uncordon_when_ready
 from runner.engine.reconcile.handlers.context import StepContext, now
@@ -103,16 +106,52 @@ def wait_flux(ctx: StepContext, step: Step) -> str:
         ctx.wait(lambda: kube.kustomizations_status(), "Flux Kustomizations to appear", timeout)
         names: set[str] = set()
         while True:
-            statuses = kube.kustomizations_status()
-            fresh = {s.name for s in statuses} - names
+            fresh = {s.name for s in kube.kustomizations_status()} - names
             if not fresh:
                 break
             for name in sorted(fresh):
-                kube.wait_ready("Kustomization", name, timeout=timeout)
+                ctx.wait(functools.partial(_kustomization_ready, kube, name), f"Kustomization {name} Ready", timeout)
             names |= fresh
+        issuers: list[str] = []
+        ctx.wait(lambda: _issuers_ready(kube, issuers), "ClusterIssuers to register their ACME accounts", timeout)
     finally:
         kube.close()
-    return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}"
+    told = f"; ClusterIssuers Ready: {', '.join(issuers)}" if issuers else ""
+    return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}{told}"
+
+
+def _kustomization_ready(kube: KubeApi, name: str, namespace: str = "flux-system") -> bool:
+    """True once Ready; a failed Kustomization, or an issuer whose ACME account was refused, fails at once (a
+    refused issuer holds infra-configs in its health check until Flux's timeout, and everything after it)."""
+    _refused_issuers(kube)
+    status = next((s for s in kube.kustomizations_status() if (s.namespace, s.name) == (namespace, name)), None)
+    what = f"Kustomization {namespace}/{name}"
+    if status is None:
+        raise Transient(f"{what} not found")
+    if status.verdict == "failed":
+        raise Permanent(f"{what}: {status.reason}: {status.message}")
+    if status.verdict != "ready":
+        raise Transient(f"{what}: {status.reason or 'no Ready condition yet'}: {status.message}".rstrip(": "))
+    return True
+
+
+def _refused_issuers(kube: KubeApi) -> list[FluxStatus]:
+    statuses = kube.cluster_issuers_status()
+    for s in statuses:
+        if s.verdict == "failed":  # cert-manager does not retry an ACME 4xx: nothing changes until the spec does
+            raise Permanent(f"ClusterIssuer {s.name}: {s.reason}: {s.message}")
+    return statuses
+
+
+def _issuers_ready(kube: KubeApi, names: list[str]) -> bool:
+    """Whether every ClusterIssuer is Ready (their names into `names`). Flux's health check can pass an issuer
+    cert-manager has not judged yet (kstatus calls an object without conditions Current), so ask them."""
+    statuses = _refused_issuers(kube)
+    for s in statuses:
+        if s.verdict != "ready":  # said at the deadline: which issuer, and what cert-manager last wrote
+            raise Transient(f"ClusterIssuer {s.name}: {s.reason or 'no Ready condition yet'}: {s.message}".rstrip(": "))
+    names[:] = sorted(s.name for s in statuses)
+    return True
 
 
 def record_handoff(ctx: StepContext, step: Step) -> str:

@@ -80,6 +80,14 @@ def test_stop_and_start_apply_pending_values(driver, created, api):
     assert pending(api)["cores"] == {"key": "cores", "value": 3}
 
 
+def test_any_change_to_a_stopped_vm_applies_what_was_pending(driver, created, api):
+    running(driver, created)
+    put(api, memory="8192")
+    driver.stop_vm("atlas", created[1].vmid)
+    put(api, onboot=1)
+    assert pending(api)["memory"] == {"key": "memory", "value": "8192"}
+
+
 def test_setting_the_current_value_again_drops_the_pending_one(driver, created, api):
     running(driver, created)
     put(api, memory="8192")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.formats import split_list
 from runner.lab.proxmox.hotplug import applies_live, deletes_live
-from runner.lab.proxmox.qemu import Params, as_str, check_lock, load_vm, normalize_option
+from runner.lab.proxmox.qemu import Params, apply_pending, as_str, check_lock, load_vm, normalize_option
 from runner.lab.proxmox.qemu_access import check_update
 from runner.lab.proxmox.schema import option_schema
 from runner.lab.proxmox.state import ProxmoxTwinState, Vm
@@ -62,6 +62,8 @@ def _apply_update(
         else:
             vm.config[option] = value
             vm.pending.pop(option, None)
+    if not running:
+        apply_pending(vm)  # vmconfig_apply_pending: a stopped VM takes every pending value, older ones too
 
 
 def update_vm(state: ProxmoxTwinState, params: Params, user: str, sync: bool) -> str | None:

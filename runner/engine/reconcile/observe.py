@@ -1,6 +1,7 @@
 """Observe the real state cheaply: the same number of calls for 5 nodes as for 50.
 
-- Proxmox: one GET /cluster/resources; a VM's config only when its spec tag differs.
+- Proxmox: one GET /cluster/resources; a VM's config (and pending values) only when its spec tag differs or
+  the resources it runs with are not the spec.
 - Talos: one talosctl run per question for every node at once (stage, version, schematic and config
   version, all in parallel); a config is read only where the runner cannot prove it unchanged (same boot, same
   MachineConfig version as when it last read it, and that config was the desired one).
@@ -18,6 +19,7 @@ from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import RunnerError, Transient
 from runner.core.state import Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.talos import config_hash, parse_machine_config, redacted
+from runner.core.vmdiff import resources_disagree
 from runner.drivers.talos.api import NodeStatus
 from runner.engine.reconcile.clusterstate import ClusterFacts, ClusterStateStore, ConfigSeen
 from runner.engine.reconcile.targets import Connections
@@ -29,12 +31,16 @@ T = TypeVar("T")
 
 
 def observe_vms(desired: Desired, conns: Connections) -> tuple[dict[int, ObservedVm], frozenset[str] | None]:
-    """One GET /cluster/resources; a VM's config only when its spec tag differs; storage only when creating."""
-    vms = {vm.vmid: vm for vm in conns.proxmox.list_vms()}
+    """One GET /cluster/resources; a VM's config and pending values only when its spec tag differs or what it
+    runs with is not the spec (a change left pending by a run that stopped before its reboot, say); storage
+    only when creating."""
+    px = conns.proxmox
+    vms = {vm.vmid: vm for vm in px.list_vms()}
     for dn in desired.nodes:
         ov = vms.get(dn.vm.vmid)
-        if ov is not None and ov.managed and ov.spec_hash != dn.vm.spec_hash:
-            vms[ov.vmid] = dataclasses.replace(ov, config=conns.proxmox.vm_config(ov.node, ov.vmid))
+        if ov is not None and ov.managed and (ov.spec_hash != dn.vm.spec_hash or resources_disagree(dn.vm, ov)):
+            config, pending = px.vm_config(ov.node, ov.vmid), px.pending_changes(ov.node, ov.vmid)
+            vms[ov.vmid] = dataclasses.replace(ov, config=config, pending=pending)
     images = None
     if any(dn.vm.vmid not in vms for dn in desired.nodes):
         image = desired.nodes[0].vm.image

@@ -34,10 +34,9 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
             vm.memory * MIB,
             vm.cores,
             vm.disk_gb * GIB,
-            pending_reboot=bool(params.get("needs_reboot")),
         )
     elif kind in (Kind.START_VM, Kind.REBOOT_VM) and node is not None:
-        vms[node.vm.vmid] = replace(vms[node.vm.vmid], status="running", pending_reboot=False)
+        vms[node.vm.vmid] = replace(vms[node.vm.vmid], status="running", pending=None)
         if node.name not in talos:
             talos[node.name] = ObservedTalosNode(node.name, node.ip, "maintenance")
     elif kind is Kind.STOP_VM:

@@ -11,7 +11,10 @@ from typing import Any
 from runner.core.derive import Desired
 from runner.core.state import MANAGED_TAG, SPEC_TAG_PREFIX, Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.steps import Plan
-from runner.core.vmdiff import MIB
+from runner.core.vmdiff import MIB, managed_pending
+
+# The VM config options the planner compares (runner.core.vmdiff), when the config was read.
+PLANNED_OPTIONS = ("memory", "cores", "scsi0", "net0", "onboot")
 
 CLUSTER_TAG_PREFIX = "cluster-"
 
@@ -42,6 +45,8 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
                 "pve_node": vm.node if vm else None,
                 "disk_bytes": vm.maxdisk if vm else None,
                 "spec_hash": vm.spec_hash if vm else None,
+                "vm_config": {k: v for k, v in vm.config.items() if k in PLANNED_OPTIONS} if vm and vm.config else None,
+                "vm_pending": managed_pending(vm.pending) if vm and vm.pending is not None else None,
                 "config_hash": talos.config_hash if talos else None,
                 "schematic_id": talos.schematic_id if talos else None,
                 "observed_kubernetes_version": talos.kubernetes_version if talos else None,
@@ -96,6 +101,8 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
                 maxmem=int(node.get("memory_mib") or 0) * MIB,
                 maxcpu=int(node.get("cores") or 0),
                 maxdisk=int(node.get("disk_bytes") or 0),
+                config=node.get("vm_config"),
+                pending=node.get("vm_pending"),
             )
         if node.get("talos", "unreachable") != "unreachable":
             talos[str(node["name"])] = ObservedTalosNode(

@@ -73,8 +73,9 @@ class ObservedVm:
     maxmem: int = 0  # bytes
     maxcpu: int = 0
     maxdisk: int = 0  # bytes
-    config: dict[str, str] | None = None  # only fetched when the spec tag differs
-    pending_reboot: bool = False  # config changed while running; applies on next boot
+    config: dict[str, str] | None = None  # pending values applied; only fetched when the spec tag differs
+    # Options Proxmox keeps for the next start ({option: pending value, "" to delete}); read with the config.
+    pending: dict[str, str] | None = None
 
     @property
     def managed(self) -> bool:

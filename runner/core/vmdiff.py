@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from runner.core.state import ObservedVm, VmSpec
@@ -11,6 +12,17 @@ MIB = 1024 * 1024
 GIB = 1024 * MIB
 _SIZE_RE = re.compile(r"size=(\d+)([KMGT]?)")
 _UNITS = {"": 1, "K": 1024, "M": MIB, "G": GIB, "T": 1024 * GIB}
+# The PVE options the runner sets on a VM, and the change each one carries (the disk is resized, not set).
+MANAGED_OPTIONS = {
+    "name": "name",
+    "memory": "memory",
+    "cores": "cores",
+    "cpu": "cpu",
+    "net0": "mac",
+    "agent": "agent",
+    "onboot": "onboot",
+    "tags": "tags",
+}
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,34 @@ class VmChange:
     old: str
     new: str
     needs_reboot: bool  # PVE without memory/CPU hotplug applies these on the next boot only
+    pending: bool = False  # sent already: Proxmox holds the new value until the VM starts again
+
+
+def managed_pending(pending: Mapping[str, str] | None) -> dict[str, str]:
+    """The pending options (GET .../pending) that are the runner's own: only these make it reboot a VM."""
+    return {option: value for option, value in (pending or {}).items() if option in MANAGED_OPTIONS}
+
+
+def _memory(text: str) -> int:
+    # `memory` is a property string since PVE 8.1 ("4096" or "current=4096")
+    return int(text.rsplit("=", 1)[-1])
+
+
+def _pending_changes(observed: ObservedVm, seen: set[str]) -> list[VmChange]:
+    """Values a run sent that wait for a reboot: the config (pending applied) matches the spec, the guest not."""
+    changes = []
+    for option, value in sorted(managed_pending(observed.pending).items()):
+        field = MANAGED_OPTIONS[option]
+        if field in seen:
+            continue  # the spec differs from the pending value too: the update replaces it
+        if option == "memory" and value:
+            old, new = f"{observed.maxmem // MIB} MiB", f"{_memory(value)} MiB"
+        elif option == "cores" and value:
+            old, new = str(observed.maxcpu), value
+        else:
+            old, new = "now", value or "(deleted)"
+        changes.append(VmChange(field, old, new, needs_reboot=True, pending=True))
+    return changes
 
 
 def _disk_bytes(config: dict[str, str]) -> int | None:
@@ -33,10 +73,11 @@ def _mac(config: dict[str, str]) -> str | None:
 
 
 def vm_changes(vm: VmSpec, observed: ObservedVm) -> list[VmChange]:
-    """Differences that matter, from the VM config when fetched, else from /cluster/resources fields."""
+    """Differences that matter, from the VM config when fetched, else from /cluster/resources fields; then
+    the runner's options Proxmox holds pending (they need a reboot even where the config matches)."""
     cfg = observed.config
     changes: list[VmChange] = []
-    memory = int(cfg["memory"]) if cfg and "memory" in cfg else observed.maxmem // MIB
+    memory = _memory(cfg["memory"]) if cfg and "memory" in cfg else observed.maxmem // MIB
     if memory != vm.memory:
         changes.append(VmChange("memory", f"{memory} MiB", f"{vm.memory} MiB", needs_reboot=True))
     cores = int(cfg["cores"]) if cfg and "cores" in cfg else observed.maxcpu
@@ -52,6 +93,13 @@ def vm_changes(vm: VmSpec, observed: ObservedVm) -> list[VmChange]:
         onboot = cfg.get("onboot", "0") in ("1", 1)
         if onboot != vm.onboot:
             changes.append(VmChange("onboot", str(int(onboot)), str(int(vm.onboot)), needs_reboot=False))
+    changes += _pending_changes(observed, {c.field for c in changes})
     if observed.spec_hash != vm.spec_hash:
         changes.append(VmChange("tags", observed.spec_hash or "-", vm.spec_hash, needs_reboot=False))
     return changes
+
+
+def resources_disagree(vm: VmSpec, observed: ObservedVm) -> bool:
+    """What /cluster/resources shows (the memory and CPUs the guest runs with) is not the spec: a change left
+    pending, or one made outside. Worth reading the config even when the spec tag says all is applied."""
+    return observed.maxmem // MIB != vm.memory or observed.maxcpu != vm.cores

@@ -41,3 +41,31 @@ def test_tags_of_foreign_vm_are_parsed(driver: ProxmoxDriver, twin_state: Proxmo
     (vm,) = driver.list_vms()
     assert vm.tags == {"prod", "db"}
     assert not vm.managed
+
+
+def test_a_change_left_pending_is_read_even_where_the_spec_tag_matches(
+    driver: ProxmoxDriver, created: list[VmSpec], twin_state: ProxmoxTwinState, api
+):
+    """A run stopped between its config POST (memory and spec tag) and its reboot: the tag claims the spec,
+    /cluster/resources shows the old memory. That VM's config and pending values are read; no other VM's."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from runner.engine.reconcile.observe import observe_vms
+
+    vm = created[1]
+    driver.start_vm(vm.node, vm.vmid)
+    wanted = replace(vm, memory=8192, spec_hash="abab1212")
+    reply = api.request("PUT", f"/nodes/atlas/qemu/{vm.vmid}/config", memory="8192", tags=";".join(wanted.tags))
+    assert reply.status_code == 200
+    desired = SimpleNamespace(nodes=[SimpleNamespace(vm=wanted if v.vmid == vm.vmid else v) for v in created])
+    twin_state.calls.reset()
+    vms, _ = observe_vms(desired, SimpleNamespace(proxmox=driver))  # type: ignore[arg-type]
+    assert vms[vm.vmid].pending == {"memory": "8192"} and vms[vm.vmid].config["memory"] == "8192"
+    assert all(v.pending is None and v.config is None for vmid, v in vms.items() if vmid != vm.vmid)
+    reads = [c.path for c in twin_state.calls.matching("GET")]
+    assert sorted(reads) == [
+        "/cluster/resources",
+        f"/nodes/atlas/qemu/{vm.vmid}/config",
+        f"/nodes/atlas/qemu/{vm.vmid}/pending",
+    ]

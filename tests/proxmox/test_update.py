@@ -71,3 +71,29 @@ def test_mac_change_is_applied_to_net0(driver: ProxmoxDriver, created: list[VmSp
     vm = created[4]
     driver.update_vm(replace(vm, mac="BC:24:11:AA:BB:CC"), driver.vm_config(vm.node, vm.vmid))
     assert driver.vm_config(vm.node, vm.vmid)["net0"] == "virtio=BC:24:11:AA:BB:CC,bridge=vmbr0"
+
+
+def test_the_spec_tag_is_written_only_once_the_vm_runs_the_spec(
+    driver: ProxmoxDriver, created: list[VmSpec], twin_state: ProxmoxTwinState
+):
+    vm = created[1]
+    driver.start_vm(vm.node, vm.vmid)
+    bigger = replace(vm, memory=8192, spec_hash="bbbb1111")
+    assert driver.update_vm(bigger, driver.vm_config(vm.node, vm.vmid)) is True
+    tag = {v.vmid: v for v in driver.list_vms()}[vm.vmid].spec_hash
+    assert tag == vm.spec_hash, "the memory waits for a reboot: the tag still names the spec the VM runs"
+    # An interrupted run's successor: nothing left to send, the pending memory is still reported.
+    twin_state.calls.reset()
+    assert driver.update_vm(bigger, driver.vm_config(vm.node, vm.vmid)) is True
+    assert twin_state.calls.matching("POST", "*/config") == []
+    driver.reboot_vm(vm.node, vm.vmid)
+    assert driver.update_vm(bigger, driver.vm_config(vm.node, vm.vmid)) is False
+    assert {v.vmid: v for v in driver.list_vms()}[vm.vmid].spec_hash == "bbbb1111"
+
+
+def test_a_pending_option_the_runner_does_not_set_is_not_its_reboot(driver: ProxmoxDriver, created: list[VmSpec], api):
+    vm = created[1]
+    driver.start_vm(vm.node, vm.vmid)
+    assert api.request("PUT", "/nodes/atlas/qemu/301/config", sockets=2).status_code == 200  # by hand, in the UI
+    assert driver.update_vm(replace(vm, spec_hash="cccc2222"), driver.vm_config(vm.node, vm.vmid)) is False
+    assert {v.vmid: v for v in driver.list_vms()}[vm.vmid].spec_hash == "cccc2222"

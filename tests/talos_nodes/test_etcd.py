@@ -59,6 +59,7 @@ def test_upgrade_refuses_while_an_etcd_member_is_down(twin: TalosTwin, driver: T
     for ip, name in list(CONTROLLERS.items())[:2]:
         running(twin, bundle, ip, "controlplane", name)
     driver.bootstrap("10.0.0.11")
+    wait_until(lambda: len(driver.etcd_members("10.0.0.11")) == 2, "both members")
     twin.power("10.0.0.12", False)
     with pytest.raises(Transient, match="all members must be healthy to perform an upgrade"):
         driver.upgrade("10.0.0.11", "ghcr.io/siderolabs/installer:v1.11.3")

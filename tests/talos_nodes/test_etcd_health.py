@@ -7,7 +7,7 @@ import pytest
 
 from runner.core.errors import Transient
 from runner.drivers.talos import TalosctlDriver
-from runner.lab.talos import Delays, TalosLab, TalosTwin, machineconfig
+from runner.lab.talos import Delays, TalosLab, TalosTwin, etcd_api, machineconfig, rpc
 from tests.talos_nodes.conftest import Bundle, running, talosctl_as_runner, wait_until
 
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
@@ -77,24 +77,89 @@ def test_service_etcd_reports_health_through_talosctl(twin: TalosTwin, driver: T
     running(twin, bundle, "10.0.0.11", "controlplane", "cp1")
     assert driver.etcd_healthy("10.0.0.11") is False  # not bootstrapped: etcd is still preparing
     driver.bootstrap("10.0.0.11")
-    assert driver.etcd_healthy("10.0.0.11") is True
+    wait_until(lambda: driver.etcd_healthy("10.0.0.11"), "etcd healthy after its bootstrap", timeout=5)
     assert talosctl_as_runner(driver, "reboot", nodes=["10.0.0.11"]).returncode == 0
     wait_until(lambda: twin.phase("10.0.0.11") == "running", "back running")
     assert driver.etcd_healthy("10.0.0.11") is False  # running, listed, but not serving yet
     wait_until(lambda: driver.etcd_healthy("10.0.0.11"), "etcd healthy again", timeout=5)
 
 
+def one_controller(bundle: Bundle) -> tuple[TalosLab, Clock]:
+    clock = Clock()
+    lab = TalosLab(Delays(etcd_start=5, etcd_bootstrap=3), clock=clock)
+    node = lab.register(CONTROLLERS[0], "cp0")
+    node.config = machineconfig.load(bundle.config("controlplane", "cp0"))
+    node.installed, node.phase = True, "running"
+    lab.advance()
+    return lab, clock
+
+
+def etcd_view(lab: TalosLab, ip: str) -> tuple[str, str, str]:
+    """(service state, health, member list) as the node's API answers them."""
+    node = lab.nodes[ip]
+    (svc,) = etcd_api.service(lab, node, {"id": "etcd"})["services"]
+    try:
+        members = ",".join(m["hostname"] for m in etcd_api.members(lab, node, {})["members"])
+    except rpc.RpcError as e:
+        members = e.desc
+    return svc["state"], svc["health"], members
+
+
+def test_etcd_starts_slowly_after_bootstrap(bundle: Bundle) -> None:
+    lab, clock = one_controller(bundle)
+    ip = CONTROLLERS[0]
+    assert etcd_view(lab, ip) == ("Preparing", "?", "context deadline exceeded")  # waiting to join: no etcd yet
+    etcd_api.bootstrap(lab, lab.nodes[ip], {})
+    lab.advance()
+    assert etcd_view(lab, ip) == ("Preparing", "?", "context deadline exceeded")  # bootstrap mode, pre-start
+    clock.now += 3
+    lab.advance()
+    assert etcd_view(lab, ip) == ("Running", "?", "context deadline exceeded")  # running, not serving yet
+    clock.now += 5
+    lab.advance()
+    assert etcd_view(lab, ip) == ("Running", "OK", "cp0")
+
+
+def test_bootstrap_is_refused_only_once_etcd_wrote_its_data(bundle: Bundle) -> None:
+    lab, clock = one_controller(bundle)
+    node = lab.nodes[CONTROLLERS[0]]
+    etcd_api.bootstrap(lab, node, {})
+    clock.now += 1
+    lab.advance()
+    etcd_api.bootstrap(lab, node, {})  # still Preparing, data directory empty: accepted, etcd restarts
+    clock.now += 2.5
+    lab.advance()
+    assert etcd_view(lab, node.ip)[0] == "Preparing"  # the second call started the pre-start over
+    clock.now += 1
+    lab.advance()
+    with pytest.raises(rpc.RpcError, match="etcd data directory is not empty") as refused:
+        etcd_api.bootstrap(lab, node, {})
+    assert refused.value.code == "AlreadyExists"
+    assert lab.bootstrap_calls == [node.ip] * 3  # the twin counts every call a node received
+
+
+def test_a_controller_joins_only_once_a_member_serves(bundle: Bundle) -> None:
+    lab, clock = one_controller(bundle)
+    joiner = lab.register(CONTROLLERS[1], "cp1")
+    joiner.config = machineconfig.load(bundle.config("controlplane", "cp1"))
+    joiner.installed, joiner.phase = True, "running"
+    etcd_api.bootstrap(lab, lab.nodes[CONTROLLERS[0]], {})
+    clock.now += 4
+    lab.advance()
+    assert lab.member_of(joiner) is None  # the first member runs but does not serve: nothing to join through
+    clock.now += 5
+    lab.advance()
+    assert lab.member_of(joiner) is not None
+
+
 def test_upgrade_waits_for_a_peer_that_is_still_starting(
     twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle
 ) -> None:
-    twin.lab.delays.etcd_start = 30.0
     for i, ip in enumerate(CONTROLLERS[:3]):
         running(twin, bundle, ip, "controlplane", f"cp{i}")
-    with twin.lab.lock:
-        for node in twin.lab.nodes.values():
-            node.etcd_ready_at = None
     driver.bootstrap(CONTROLLERS[0])
     wait_until(lambda: len(driver.etcd_members(CONTROLLERS[0])) == 3, "three members")
+    twin.lab.delays.etcd_start = 30.0  # from now on a booted member takes long to serve
     assert talosctl_as_runner(driver, "reboot", nodes=[CONTROLLERS[1]]).returncode == 0
     wait_until(lambda: twin.phase(CONTROLLERS[1]) == "running", "cp1 back")
     with pytest.raises(Transient, match="all members must be healthy to perform an upgrade"):

@@ -64,6 +64,19 @@ def test_version_warns_about_the_node_that_is_down(three: list[str], twin: Talos
     assert result.stderr == f"WARNING: 1 error occurred:\n\t* 10.0.0.21: {NO_ROUTE}\n\n"
 
 
+def test_service_prints_the_nodes_that_answered_and_warns_about_the_others(
+    three: list[str], twin: TalosTwin, driver: TalosctlDriver
+) -> None:
+    twin.power(DOWN, False)
+    result = talosctl_as_runner(driver, "service", "etcd", nodes=three)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["NODE", "10.0.0.11", "ID", "etcd", "STATE", "Preparing", "HEALTH", "?"]
+    assert result.stderr == f"WARNING: 1 error occurred:\n\t* 10.0.0.21: {NO_ROUTE}\n\n"
+    twin.power("10.0.0.11", False)
+    none = talosctl_as_runner(driver, "service", "etcd", nodes=["10.0.0.11", DOWN])
+    assert none.returncode == 1 and none.stderr.startswith("error listing services: rpc error: code = Unavailable")
+
+
 def test_an_endpoint_that_is_down_is_skipped(three: list[str], twin: TalosTwin, driver: TalosctlDriver) -> None:
     twin.power(DOWN, False)
     result = talosctl_as_runner(driver, "version", nodes=[DOWN, "10.0.0.11"])  # DOWN is the first endpoint too

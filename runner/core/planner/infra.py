@@ -55,9 +55,10 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
         )
         return
 
-    changes = vm_changes(vm, observed_vm)
     last: str | None = None
     running = observed_vm.status == "running"
+    # A stopped VM's start applies what Proxmox holds pending: only a running one needs a reboot for it.
+    changes = [c for c in vm_changes(vm, observed_vm) if running or not c.pending]
     shrink = [c for c in changes if c.field == "disk" and int(c.old.split()[0]) > vm.disk_gb]
     if shrink:
         builder.conflicts.append(
@@ -67,9 +68,12 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
         return
     if changes:
         real = [c for c in changes if c.field != "tags"]
-        drift = observed_vm.spec_hash == vm.spec_hash  # the tag says we set it, so the difference came from outside
+        # The tag says we set it, so the difference came from outside; a value we sent that Proxmox holds for
+        # the next start is no drift: a run was stopped before its reboot, and this one finishes the change.
+        drift = observed_vm.spec_hash == vm.spec_hash and any(not c.pending for c in real)
         needs_reboot = running and any(c.needs_reboot for c in real)
-        what = _describe([f"{c.field} {c.old}→{c.new}" for c in real]) or "spec tag refresh"
+        what = _describe([f"{c.field} {c.old}→{c.new}" + (" (pending in Proxmox)" if c.pending else "") for c in real])
+        what = what or "spec tag refresh"
         if drift and desired.drift == "report":
             builder.notes.append(f"drift on VM {vm.vmid} {node.name}: {what} (reported only: drift is set to report)")
         else:

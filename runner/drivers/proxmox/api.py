@@ -16,6 +16,10 @@ class ProxmoxApi(Protocol):
         """The VM's config with pending changes applied (as PVE shows it), values as strings, incl. `digest`."""
         ...
 
+    def pending_changes(self, node: str, vmid: int) -> dict[str, str]:
+        """Options Proxmox holds for the VM's next start (GET .../pending): {option: value, '' to delete}."""
+        ...
+
     def list_images(self, node: str, storage: str) -> frozenset[str]:
         """Volume ids of content type `import` on a storage."""
         ...
@@ -25,7 +29,8 @@ class ProxmoxApi(Protocol):
     def create_vm(self, vm: VmSpec) -> None: ...
 
     def update_vm(self, vm: VmSpec, current_config: dict[str, str]) -> bool:
-        """Apply cores/memory/tags/onboot/NIC changes and grow the disk; True when a reboot must apply them."""
+        """Apply cores/memory/onboot/NIC changes and grow the disk; True while a reboot must apply them (also
+        ones an earlier, interrupted run sent). The spec tag is written only once nothing of it waits."""
         ...
 
     def start_vm(self, node: str, vmid: int) -> None: ...

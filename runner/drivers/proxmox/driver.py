@@ -6,6 +6,7 @@ from typing import Unpack
 
 from runner.core.secret import Secret
 from runner.core.state import ImageSpec, ObservedVm, VmSpec
+from runner.core.vmdiff import managed_pending
 from runner.drivers.proxmox.client import ClientOptions, ProxmoxClient, TaskFailed
 from runner.drivers.proxmox.vmconfig import create_params, disk_gb, update_params, vm_config_diff
 
@@ -73,13 +74,20 @@ class ProxmoxDriver:
     def update_vm(self, vm: VmSpec, current_config: dict[str, str]) -> bool:
         diff = vm_config_diff(vm, current_config)
         params = update_params(vm, diff)
+        tags = params.pop("tags", None)
         if params:
             if digest := current_config.get("digest"):
                 params["digest"] = digest  # refuse to overwrite a config someone changed since we read it
             self.client.run_task("POST", f"nodes/{vm.node}/qemu/{vm.vmid}/config", vm.node, **params)
         if "disk_gb" in diff:
             self._grow_disk(vm, current_config)
-        return bool(params) and bool(self.pending_changes(vm.node, vm.vmid))
+        if managed_pending(self.pending_changes(vm.node, vm.vmid)):
+            return True
+        # The spec tag says "this VM runs the spec": written only now, so a run stopped before its reboot
+        # leaves a tag that differs, and the next run looks at the config and finishes the change.
+        if tags is not None:
+            self.client.run_task("POST", f"nodes/{vm.node}/qemu/{vm.vmid}/config", vm.node, tags=tags)
+        return False
 
     def _grow_disk(self, vm: VmSpec, config: dict[str, str]) -> None:
         if disk_gb(config) < vm.disk_gb:

@@ -28,6 +28,14 @@ class EtcdMember:
 
 
 @dataclass(frozen=True)
+class EtcdService:
+    """The etcd service as machined reports it: STATE (Preparing, Running, ...) and HEALTH (?, OK, Fail)."""
+
+    state: str
+    health: str
+
+
+@dataclass(frozen=True)
 class NodeStatus:
     stage: TalosStage
     booted: str | None = None  # when this boot's MachineStatus was created: differs after every reboot
@@ -65,6 +73,9 @@ class TalosApi(Protocol):
     def etcd_members(self, ip: str) -> list[str]: ...
     def etcd_member_details(self, ip: str) -> list[EtcdMember]: ...
     def etcd_healthy(self, ip: str) -> bool: ...
+    def etcd_services(self, ips: Sequence[str]) -> dict[str, EtcdService]:
+        """The etcd service of each node that answered, in one run (a worker has none)."""
+
     def etcd_remove_member(self, ip: str, member_id: str) -> None: ...
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None: ...
     def bootstrap_manifests(self, ip: str) -> list[dict[str, Any]]: ...

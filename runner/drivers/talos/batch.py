@@ -2,8 +2,8 @@
 
 `talosctl get` lists each node in turn and labels every resource with the node it came from (`node:` in
 YAML and JSON); the nodes that failed are collected into one multierror on stderr and the command exits 1
-after printing the others. `talosctl version` prints a `NODE:` block per node that answered and reports the
-others in a `WARNING:` multierror (exit 0). Either way a node that does not answer costs only its own entry.
+after printing the others. `talosctl version` (and `service`) print a block per node that answered and report
+the others in a `WARNING:` multierror (exit 0). Either way a node that does not answer costs only its own entry.
 """
 
 from __future__ import annotations
@@ -126,4 +126,17 @@ def version_blocks(stdout: str) -> dict[str, str]:
             node = value.strip()
         elif key == "Tag" and node is not None:
             out[node] = value.strip()
+    return out
+
+
+def service_blocks(stdout: str) -> dict[str, dict[str, str]]:
+    """NODE -> {ID, STATE, HEALTH, ...} of each block `talosctl service <id>` prints (tabwriter columns)."""
+    out: dict[str, dict[str, str]] = {}
+    block: dict[str, str] | None = None
+    for line in stdout.splitlines():
+        key, _, value = line.strip().partition(" ")
+        if key == "NODE":
+            block = out.setdefault(value.strip(), {})
+        elif block is not None and key:
+            block[key] = value.strip()
     return out

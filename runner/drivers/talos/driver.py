@@ -20,9 +20,10 @@ from runner.core.errors import Permanent, Transient
 from runner.core.secret import Redactor, Secret
 from runner.core.state import TalosStage
 from runner.drivers.talos import batch, failures
-from runner.drivers.talos.api import EtcdMember, NodeConfig, NodeStatus
+from runner.drivers.talos.api import NodeConfig, NodeStatus
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
 from runner.drivers.talos.etcd_backup import EtcdBackupCalls
+from runner.drivers.talos.etcd_calls import EtcdCalls
 from runner.drivers.talos.process import TalosctlResult, run_talosctl
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ _STAGES: dict[str, TalosStage] = {
 }
 
 
-class TalosctlDriver(EtcdBackupCalls):
+class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
     """`TalosApi` over a talosctl binary (the real one, or the lab's twin; the driver cannot tell)."""
 
     def __init__(
@@ -225,36 +226,6 @@ class TalosctlDriver(EtcdBackupCalls):
         if isinstance(error, Transient):
             return "unreachable"
         raise error
-
-    def bootstrap(self, ip: str) -> None:
-        result = self._run(ip, ["bootstrap"])
-        if result.returncode != 0 and "code = AlreadyExists" in result.stderr:
-            log.info("etcd on %s is already bootstrapped", ip)
-            return
-        self._check("bootstrap", ip, result)
-
-    def etcd_member_details(self, ip: str) -> list[EtcdMember]:
-        out = self._call(ip, ["etcd", "members"])
-        lines = [line.split() for line in out.splitlines() if line.strip()]
-        if not lines:
-            return []
-        offset = 1 if lines[0][0] == "NODE" else 0
-        return [EtcdMember(cols[offset], cols[offset + 1], tuple(cols[offset + 2].split(","))) for cols in lines[1:]]
-
-    def etcd_members(self, ip: str) -> list[str]:
-        """IP addresses of the etcd members, as seen from `ip`."""
-        return [m.ip for m in self.etcd_member_details(ip)]
-
-    def etcd_healthy(self, ip: str) -> bool:
-        """Whether the etcd service on `ip` reports HEALTH OK: its health check is a linearizable read on the
-        local member (ValidateQuorum), so OK means this member is back, caught up, and the cluster has quorum.
-        Membership alone says nothing of that: a rebooted member is listed long before it serves."""
-        out = self._call(ip, ["service", "etcd"])
-        fields = dict(line.split(None, 1) for line in out.splitlines() if len(line.split(None, 1)) == 2)
-        return fields.get("HEALTH", "").strip() == "OK"
-
-    def etcd_remove_member(self, ip: str, member_id: str) -> None:
-        self._call(ip, ["etcd", "remove-member", member_id])
 
     def version(self, ip: str) -> str:
         out = self._call(ip, ["version"])

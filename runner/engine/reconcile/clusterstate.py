@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS talos_config_seen (
     PRIMARY KEY (cluster, ip)
 )
 """
-ADDED_COLUMNS = {"bootstrapped_at": "TEXT"}  # columns newer than the table: added to older databases
+# columns newer than the table: added to older databases
+ADDED_COLUMNS = {"bootstrapped_at": "TEXT", "bootstrap_requested_at": "TEXT", "bootstrap_requested_on": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class ClusterFacts:
     endpoint: str | None = None
     applied_commit: str | None = None
     bootstrapped_at: str | None = None
+    # Written before the bootstrap call (when, and the controller's address): a runner killed after the call and
+    # before `bootstrapped_at` knows it may have bootstrapped, and waits for etcd instead of calling again.
+    bootstrap_requested_at: str | None = None
+    bootstrap_requested_on: str | None = None
 
 
 class ClusterStateStore:
@@ -68,13 +73,22 @@ class ClusterStateStore:
     def get(self, cluster: str) -> ClusterFacts:
         with self._lock:
             row = self._db.execute(
-                "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at FROM cluster_state WHERE cluster = ?",
+                "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at, bootstrap_requested_at, "
+                "bootstrap_requested_on FROM cluster_state WHERE cluster = ?",
                 (cluster,),
             ).fetchone()
         return ClusterFacts(*row) if row else ClusterFacts()
 
     def _set(self, cluster: str, column: str, value: str | None) -> None:
-        assert column in ("handoff_at", "endpoint", "applied_commit", "snapshot", "bootstrapped_at")
+        assert column in (
+            "handoff_at",
+            "endpoint",
+            "applied_commit",
+            "snapshot",
+            "bootstrapped_at",
+            "bootstrap_requested_at",
+            "bootstrap_requested_on",
+        )
         with self._lock:
             self._db.execute(
                 f"INSERT INTO cluster_state (cluster, {column}) VALUES (?, ?) "
@@ -88,6 +102,10 @@ class ClusterStateStore:
 
     def record_bootstrap(self, cluster: str, when: str) -> None:
         self._set(cluster, "bootstrapped_at", when)
+
+    def record_bootstrap_request(self, cluster: str, ip: str, when: str) -> None:
+        self._set(cluster, "bootstrap_requested_on", ip)
+        self._set(cluster, "bootstrap_requested_at", when)
 
     def configs_seen(self, cluster: str) -> dict[str, ConfigSeen]:
         with self._lock:

@@ -1,6 +1,7 @@
 """Observe the real state cheaply: the same number of calls for 5 nodes as for 50.
 
-- Proxmox: one GET /cluster/resources; a VM's config only when its spec tag differs.
+- Proxmox: one GET /cluster/resources; a VM's config (and pending values) only when its spec tag differs or
+  the resources it runs with are not the spec.
 - Talos: one talosctl run per question for every node at once (stage, version, schematic and config
   version, all in parallel); a config is read only where the runner cannot prove it unchanged (same boot, same
   MachineConfig version as when it last read it, and that config was the desired one).
@@ -10,16 +11,20 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.errors import RunnerError, Transient
+from runner.core.etcd_state import counts_as_bootstrapped
 from runner.core.state import Observed, ObservedCluster, ObservedTalosNode, ObservedVm
 from runner.core.talos import config_hash, parse_machine_config, redacted
+from runner.core.vmdiff import resources_disagree
 from runner.drivers.talos.api import NodeStatus
 from runner.engine.reconcile.clusterstate import ClusterFacts, ClusterStateStore, ConfigSeen
+from runner.engine.reconcile.etcd_bootstrap import bootstrap_verdict, requested_recently
 from runner.engine.reconcile.targets import Connections
 
 if TYPE_CHECKING:
@@ -29,12 +34,16 @@ T = TypeVar("T")
 
 
 def observe_vms(desired: Desired, conns: Connections) -> tuple[dict[int, ObservedVm], frozenset[str] | None]:
-    """One GET /cluster/resources; a VM's config only when its spec tag differs; storage only when creating."""
-    vms = {vm.vmid: vm for vm in conns.proxmox.list_vms()}
+    """One GET /cluster/resources; a VM's config and pending values only when its spec tag differs or what it
+    runs with is not the spec (a change left pending by a run that stopped before its reboot, say); storage
+    only when creating."""
+    px = conns.proxmox
+    vms = {vm.vmid: vm for vm in px.list_vms()}
     for dn in desired.nodes:
         ov = vms.get(dn.vm.vmid)
-        if ov is not None and ov.managed and ov.spec_hash != dn.vm.spec_hash:
-            vms[ov.vmid] = dataclasses.replace(ov, config=conns.proxmox.vm_config(ov.node, ov.vmid))
+        if ov is not None and ov.managed and (ov.spec_hash != dn.vm.spec_hash or resources_disagree(dn.vm, ov)):
+            config, pending = px.vm_config(ov.node, ov.vmid), px.pending_changes(ov.node, ov.vmid)
+            vms[ov.vmid] = dataclasses.replace(ov, config=config, pending=pending)
     images = None
     if any(dn.vm.vmid not in vms for dn in desired.nodes):
         image = desired.nodes[0].vm.image
@@ -153,30 +162,35 @@ def observe_talos(
     return out
 
 
-def _recorded(facts: ClusterFacts) -> ObservedCluster:
+def _recorded(facts: ClusterFacts, requested: bool = False) -> ObservedCluster:
     """What the records alone say, for when the cluster cannot be asked. A recorded bootstrap (or hand-off)
-    stands for good: a controller that does not answer is no sign that etcd is gone."""
-    bootstrapped = facts.bootstrapped_at is not None or facts.handoff_at is not None
+    stands for good: a controller that does not answer is no sign that etcd is gone. A bootstrap the runner
+    asked for a moment ago (`requested`) may still be starting: it is waited for, not asked for again."""
+    bootstrapped = facts.bootstrapped_at is not None or facts.handoff_at is not None or requested
     return ObservedCluster(
         bootstrapped=bootstrapped, handoff_recorded=facts.handoff_at is not None, endpoint=facts.endpoint
     )
 
 
-def observe_cluster(desired: Desired, conns: Connections, facts: ClusterFacts) -> ObservedCluster:
-    """Bootstrapped? A recorded bootstrap says so for good; otherwise etcd on the first controller answers.
-
-    Only a Transient failure reads as "etcd not started yet" (that is how etcd answers before `bootstrap`);
-    a Permanent one (the node refuses our credentials, say) stops the run with its message, because
-    planning a bootstrap on a guess is how a second etcd cluster gets made.
-    """
+def observe_cluster(
+    desired: Desired,
+    conns: Connections,
+    facts: ClusterFacts,
+    running: Sequence[str] = (),
+    store: ClusterStateStore | None = None,
+) -> ObservedCluster:
+    """Bootstrapped? A recorded bootstrap says so for good; otherwise what Talos says about etcd on the running
+    controllers `running` (see `etcd_bootstrap`): a starting etcd counts, so it is waited out, never
+    bootstrapped again. A controller that should answer and does not leaves the run to try again later."""
     base = _recorded(facts)
     if not base.bootstrapped:
-        try:
-            members = conns.talos.etcd_members(desired.bootstrap_node.ip)
-        except Transient:
-            members = []
-        if not members:
+        verdict = bootstrap_verdict(desired, conns, facts, running)
+        if verdict == "unknown":
+            raise Transient("cannot tell whether etcd was bootstrapped: a running controller did not answer")
+        if not counts_as_bootstrapped(verdict):
             return base
+        if verdict == "bootstrapped" and store is not None:  # members listed: it stands from now on
+            store.record_bootstrap(desired.cluster, datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
     kube = conns.kube(facts.endpoint or desired.initial_endpoint)
     try:
         try:  # the node list doubles as the probe: it answers, or the API server is not up yet
@@ -210,14 +224,23 @@ def _askable(desired: Desired, facts: ClusterFacts, statuses: Mapping[str, NodeS
     return _recorded(facts).bootstrapped and any(running(c.ip) for c in desired.controllers)
 
 
+def _running_controllers(desired: Desired, statuses: Mapping[str, NodeStatus], conns: Connections) -> list[str]:
+    return [
+        c.ip
+        for c in desired.controllers
+        if (st := statuses.get(c.ip)) is not None and st.stage == "running" and conns.may_contact(c.ip)
+    ]
+
+
 def observe(
     desired: Desired, conns: Connections, facts: ClusterFacts, store: ClusterStateStore | None = None
 ) -> Observed:
     vms, images = observe_vms(desired, conns)
     # An address a PR proposes gets no client certificate before merge: such a node reads as unreachable.
     powered = [dn for dn in powered_nodes(desired, vms) if conns.may_contact(dn.ip)]
+    requested = facts.bootstrap_requested_at is not None and requested_recently(facts, conns.settings.boot_timeout)
     if not powered:
-        return Observed(vms=vms, images=images, talos={}, cluster=_recorded(facts))
+        return Observed(vms=vms, images=images, talos={}, cluster=_recorded(facts, requested))
     ips = [dn.ip for dn in powered]
     talos = conns.talos
     with ThreadPoolExecutor(5, thread_name_prefix="observe") as pool:
@@ -232,7 +255,8 @@ def observe(
         # Ask the cluster while Talos answers the rest: through the first controller until a bootstrap is
         # recorded (only its etcd can say whether there is one), then through any controller that runs.
         askable = _askable(desired, facts, statuses)
-        cluster_f = pool.submit(observe_cluster, desired, conns, facts) if askable else None
+        controllers = _running_controllers(desired, statuses, conns)
+        cluster_f = pool.submit(observe_cluster, desired, conns, facts, controllers, store) if askable else None
         nodes = observe_talos(desired, powered, statuses, early, conns, store)
-        cluster = cluster_f.result() if cluster_f else _recorded(facts)
+        cluster = cluster_f.result() if cluster_f else _recorded(facts, requested)
     return Observed(vms=vms, images=images, talos=nodes, cluster=cluster)

@@ -1,20 +1,21 @@
 """POST/PUT /nodes/{node}/qemu/{vmid}/config: what applies at once and what waits in [PENDING].
 
 As qemu-server's update_vm_api: changes go to the pending section; on a stopped VM they apply at once,
-on a running one only hot-pluggable options do (fast-plug options, NICs, disks) - memory and CPU wait
-for the next start or reboot.
+on a running one only what `hotplug.py` says is hot-pluggable does (fast-plug options, NICs and disks with
+the default hotplug features) - memory, cores and the CPU type wait for the next start or reboot.
 """
 
 from __future__ import annotations
 
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.formats import split_list
-from runner.lab.proxmox.qemu import Params, as_str, check_lock, load_vm, normalize_option
+from runner.lab.proxmox.hotplug import applies_live, deletes_live
+from runner.lab.proxmox.qemu import Params, apply_pending, as_str, check_lock, load_vm, normalize_option
 from runner.lab.proxmox.qemu_access import check_update
 from runner.lab.proxmox.schema import option_schema
 from runner.lab.proxmox.state import ProxmoxTwinState, Vm
 from runner.lab.proxmox.tasks import Task
-from runner.lab.proxmox.vmconfig import allocate_drive, check_drive_storage, hotpluggable, is_drive
+from runner.lab.proxmox.vmconfig import allocate_drive, check_drive_storage, is_drive
 
 
 def _parse_update(params: Params) -> tuple[dict[str, str], list[str]]:
@@ -41,7 +42,9 @@ def _apply_update(
                 task.log.append(f"cannot delete '{option}' - not set in current configuration!")
             continue
         vm.pending.pop(option, None)
-        if running and not hotpluggable(option):
+        if option not in vm.config:
+            continue  # only a pending value was set: dropping it is the whole delete (cleanup_pending)
+        if running and not deletes_live(option, vm.config):
             if option not in vm.pending_delete:
                 vm.pending_delete.append(option)
         else:
@@ -54,11 +57,13 @@ def _apply_update(
             vm.pending_delete.remove(option)
         if vm.config.get(option) == value:
             vm.pending.pop(option, None)  # cleanup_pending: nothing changed
-        elif running and not hotpluggable(option):
+        elif running and not applies_live(option, value, vm.config):
             vm.pending[option] = value
         else:
             vm.config[option] = value
             vm.pending.pop(option, None)
+    if not running:
+        apply_pending(vm)  # vmconfig_apply_pending: a stopped VM takes every pending value, older ones too
 
 
 def update_vm(state: ProxmoxTwinState, params: Params, user: str, sync: bool) -> str | None:

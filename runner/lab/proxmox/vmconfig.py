@@ -15,13 +15,6 @@ from runner.lab.proxmox.state import GIB, ProxmoxTwinState, Volume
 NEW_DISK_RE = re.compile(r"^(([^/:\s]+):)?(\d+(\.\d+)?)$")  # qemu-server Drive.pm $NEW_DISK_RE
 DRIVE_RE = re.compile(r"^(ide|sata|scsi|virtio)(\d+)$|^(efidisk0|tpmstate0)$")
 
-# Options a running VM takes at once (qemu-server $fast_plug_option), plus what default hotplug
-# ("network,disk,usb") covers. Everything else (memory, cores, cpu, ...) waits for the next boot.
-FAST_PLUG = frozenset(
-    {"description", "hookscript", "lock", "migrate_downtime", "migrate_speed", "name", "onboot", "protection"}
-    | {"shares", "startup", "tags", "vmstatestorage"}
-)
-
 
 def is_drive(option: str) -> bool:
     return DRIVE_RE.match(option) is not None
@@ -34,10 +27,6 @@ def drive_order(option: str) -> tuple[int, int]:
     kind = match.group(1) or match.group(3)
     rank = ["ide", "sata", "scsi", "virtio", "efidisk0", "tpmstate0"].index(kind)
     return rank, int(match.group(2) or 0)
-
-
-def hotpluggable(option: str) -> bool:
-    return option in FAST_PLUG or option.startswith("net") or is_drive(option) or option.startswith("usb")
 
 
 def split_drive(value: str) -> tuple[str, dict[str, str]]:

@@ -168,12 +168,19 @@ def service(p: Parsed) -> None:
         raise CallFailed("talosctl service without an id (the list) is not simulated by the node twins")
     if len(p.args) > 1:
         raise CallFailed(f"talosctl service {p.args[0]} {p.args[1]} is not simulated by the node twins")
-    target = resolve(v)
-    results = _prefixed("error listing services: ", "service", v, {"id": p.args[0]})
+    # serviceInfo: the nodes that answered are printed, the others are a WARNING multierror (exit 0)
+    replies = call_each(resolve(v), "service", {"id": p.args[0]})
+    failed = [f"{r.node}: {r.error}" for r in replies if r.error is not None]
+    if all(r.endpoint_failed for r in replies):
+        raise CallFailed(f"error listing services: {replies[0].error}")
+    if all(r.results is None for r in replies):
+        raise CallFailed(f"error listing services: {output.multierror(failed)}")
+    if failed:
+        print(f"WARNING: {output.multierror(failed)}", end="", file=sys.stderr)
     rows = []
-    for node, result in zip(target.nodes, results, strict=False):
-        for svc in result["services"]:
-            rows += [["NODE", node], ["ID", svc["id"]], ["STATE", svc["state"]], ["HEALTH", svc["health"]]]
+    for reply in replies:
+        for svc in (reply.results or [{"services": []}])[0]["services"]:
+            rows += [["NODE", reply.node], ["ID", svc["id"]], ["STATE", svc["state"]], ["HEALTH", svc["health"]]]
     if not rows:
         raise CallFailed(f'service "{p.args[0]}" is not registered on any nodes')
     print(output.table(rows), end="")

@@ -38,6 +38,7 @@ class FaultsBody(BaseModel):
     no_return_after_reboot: bool = False
     latency: float = 0.0
     etcd_snapshot_fails: bool = False
+    late_replies: dict[str, float] = {}
 
 
 class RpcRequest(BaseModel):
@@ -144,6 +145,8 @@ def create_app(lab: TalosLab) -> FastAPI:
             except ClientSideError as e:
                 return {"ok": False, "node": None, "error": {"kind": "client", "desc": str(e)}}
             lab.advance()
+        if target is not None and (late := target.faults.late_replies.get(req.method)):
+            time.sleep(late)  # the node has acted; its answer is slow to come back
         return {"ok": True, "results": results}
 
     return app

@@ -15,13 +15,16 @@ def controlplane_only(node: SimNode, api: str) -> None:
 
 
 def bootstrap(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
+    """machined's Bootstrap (v1alpha1_server.go): refused only once etcd wrote its data directory. Until etcd
+    runs (Preparing), a second call passes that check and restarts etcd in bootstrap mode (BootstrapEtcd)."""
+    lab.bootstrap_calls.append(node.ip)
     if node.config is None or node.config.machine_type == "worker":
         raise rpc.RpcError("FailedPrecondition", "bootstrap can only be performed on a control plane node")
     if node.etcd_data:
         raise rpc.RpcError("AlreadyExists", "etcd data directory is not empty")
     if p.get("recover_data"):
         etcd_snapshot.recover(lab, node, p)
-    lab.add_member(node)
+    lab.start_bootstrap(node)
     return {}
 
 

@@ -81,6 +81,7 @@ class TalosLab:
         self.extensions_of: Callable[[str], frozenset[str]] = lambda image: frozenset()
         self._services_started: dict[str, str] = {}  # node ip -> the boot id its extension services started in
         self.peer_update_errors: dict[str, str] = {}  # node ip -> why its member's peer URLs could not follow
+        self.bootstrap_calls: list[str] = []  # every Bootstrap call a node's API received, in order (its ip)
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
@@ -108,6 +109,7 @@ class TalosLab:
             for node in self.nodes.values():
                 node.advance(now, self.delays.etcd_start)
                 self._start_extension_services(node)
+            self._start_bootstrapped_etcd(now)
             self._join_etcd()
             self._promote_and_watch_quorum(now)
             self._update_peer_urls()
@@ -180,15 +182,37 @@ class TalosLab:
             return None
         return next((m for m in self.members(node.config.cluster_id).values() if m.ip == node.ip), None)
 
+    def start_bootstrap(self, node: SimNode) -> None:
+        """machined's BootstrapEtcd: etcd restarts in bootstrap mode; it runs (data directory written, the
+        member listed) only after its pre-start, and serves `etcd_start` after that."""
+        node.etcd_bootstrap_at = self.clock() + self.delays.etcd_bootstrap
+
+    def _start_bootstrapped_etcd(self, now: float) -> None:
+        for node in self.nodes.values():
+            at = node.etcd_bootstrap_at
+            if at is not None and now >= at and node.phase == "running":
+                node.etcd_bootstrap_at = None
+                self.add_member(node)
+                node.etcd_ready_at = at + self.delays.etcd_start
+
     def _join_etcd(self) -> None:
-        # A running controller joins once its cluster is bootstrapped (Talos' etcd join loop), as a learner:
-        # Talos adds members as learners and promotes them once they caught up (services/etcd.go).
+        # A running controller joins once some member of its cluster serves (Talos' etcd join loop lists the
+        # members through it), as a learner: Talos adds members as learners and promotes them once they
+        # caught up (services/etcd.go).
         for node in self.nodes.values():
             if node.phase != "running" or not node.is_controlplane or node.etcd_data or node.etcd_stopped:
                 continue
             assert node.config is not None
-            if self.members(node.config.cluster_id) and (member := self.add_member(node)) is not None:
+            if (
+                node.etcd_bootstrap_at is None
+                and self._serving(node.config.cluster_id)
+                and (member := self.add_member(node)) is not None
+            ):
                 self.learners.add(member.id)
+
+    def _serving(self, cluster_id: str) -> bool:
+        members = self.members(cluster_id).values()
+        return any((peer := self.nodes.get(m.ip)) is not None and self.etcd_started(peer) for m in members)
 
     # --- etcd health: what etcd itself decides, with no protection on the runner's behalf ----------
     def etcd_started(self, node: SimNode) -> bool:

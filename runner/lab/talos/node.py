@@ -29,6 +29,8 @@ class NodeFaults:
     no_return_after_reboot: bool = False  # reboot/upgrade never comes back up
     latency: float = 0.0  # seconds added to every API call to this node
     etcd_snapshot_fails: bool = False  # `etcd snapshot` cannot reach the local etcd
+    # seconds a reply of the named API is late, after the node has acted on the call (a slow way back)
+    late_replies: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Delays:
     # After a boot, etcd takes a while to start and rejoin before it serves (Talos checks its health first
     # after an initial delay of 5 s: services/etcd.go HealthSettings); until then the member counts as down.
     etcd_start: float = 0.2
+    # From `bootstrap` until etcd runs in bootstrap mode (machined's BootstrapEtcd: the service is Preparing,
+    # the data directory still empty); it then serves `etcd_start` later, like after a boot.
+    etcd_bootstrap: float = 0.0
 
 
 @dataclass
@@ -59,6 +64,7 @@ class SimNode:
     boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     faults: NodeFaults = field(default_factory=NodeFaults)
     etcd_ready_at: float | None = None  # when this boot's etcd member serves (None: at once)
+    etcd_bootstrap_at: float | None = None  # a bootstrap in progress: when etcd starts running (this boot only)
     links: tuple[str, ...] | None = None  # NIC names; None: not modelled (a node registered by hand)
     platform_link: str = ""  # the link META 0xa puts `ip` on
     tailscale: TailscaleState = field(default_factory=TailscaleState)  # /var/lib/tailscale (EPHEMERAL)
@@ -120,6 +126,7 @@ class SimNode:
             if self.phase == "running":
                 self.boot_id = uuid.uuid4().hex
                 self.etcd_ready_at = at + etcd_start
+                self.etcd_bootstrap_at = None  # a bootstrap that never started etcd is lost with the boot
 
     def _finish_boot(self) -> None:
         if not self.installed and self.config is not None:

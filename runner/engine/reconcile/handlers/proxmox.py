@@ -41,12 +41,15 @@ def start_vm(ctx: StepContext, step: Step) -> str:
 
 
 def update_vm(ctx: StepContext, step: Step) -> str:
+    """Send what differs, then reboot for whatever Proxmox holds pending: what this step sent, or what a run
+    stopped between its config POST and its reboot left (the config already shows it; the guest does not)."""
     dn = ctx.node(step)
     px = ctx.conns.proxmox
     pending = px.update_vm(dn.vm, px.vm_config(dn.vm.node, dn.vm.vmid))
     if pending and step.params.get("needs_reboot"):
         px.reboot_vm(dn.vm.node, dn.vm.vmid)
         ctx.wait_node_healthy(dn)
+        px.update_vm(dn.vm, px.vm_config(dn.vm.node, dn.vm.vmid))  # nothing waits now: the spec tag goes on
         return "updated, rebooted, healthy again"
     return "updated" + (" (applies on next boot)" if pending else "")
 

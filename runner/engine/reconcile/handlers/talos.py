@@ -58,6 +58,9 @@ def move_endpoint(ctx: StepContext, step: Step) -> str:
 def bootstrap(ctx: StepContext, step: Step) -> str:
     dn = ctx.node(step)
     ctx.wait_stage(dn, ("running",))
+    # Recorded before the call: a runner killed between the call and the record below finds it and waits for
+    # the etcd it started (see etcd_bootstrap) instead of calling bootstrap a second time.
+    ctx.store.record_bootstrap_request(ctx.desired.cluster, dn.ip, now())
     ctx.conns.talos.bootstrap(dn.ip)
     ctx.store.record_bootstrap(ctx.desired.cluster, now())
     return f"etcd bootstrapped on {dn.name}"

@@ -10,8 +10,9 @@ from talos_testdata import LATEST_PATCHES, nodes_at, read_data
 
 from runner.core.errors import Permanent
 from runner.core.secret import reveal_tree
-from runner.core.talos import machine_config, parse_machine_config
+from runner.core.talos import machine_config, parse_machine_config, render_machine_config
 from runner.drivers.talos_schema import schema_errors, validate_documents
+from runner.lab.talos import machineconfig as twin_decoder
 
 # Written by Talos's generator but left out on purpose (`kind.path`): `persist` is deprecated and in no schema;
 # v1.12's generator still writes an empty `machine.network: {}`, which holds nothing; its HostnameConfig says
@@ -149,3 +150,12 @@ def test_kube_vip_owning_the_vip_means_talos_holds_none(bundle, version):
     documents = reveal_tree(machine_config(nodes_at(version)[0], bundle))
     assert "Layer2VIPConfig" not in _by_kind(documents)
     assert "vip" not in str(documents[0]["machine"].get("network", {}))
+
+
+@pytest.mark.parametrize("vip_owner", ["kube-vip", "talos"])
+@pytest.mark.parametrize("version", LATEST_PATCHES)
+def test_a_node_twin_of_that_version_accepts_every_reference_config_and_finds_its_address(bundle, version, vip_owner):
+    """The twin decodes with its own rules (schema_keys, network_config), not the generator's: they must agree."""
+    for node in nodes_at(version):
+        decoded = twin_decoder.load(render_machine_config(replace(node, vip_owner=vip_owner), bundle), version)
+        assert (decoded.hostname, decoded.interfaces) == (node.name, ((node.interface, (node.ip,)),))

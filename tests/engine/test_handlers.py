@@ -24,14 +24,18 @@ ROOT = Path(__file__).parents[2]
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 
 
-def reference() -> tuple[Cluster, Desired]:
+def reference(talos: str | None = None) -> tuple[Cluster, Desired]:
     text = (ROOT / "clusters/home/cluster.yaml").read_text()
+    if talos is not None:
+        text = text.replace("talos:\n  version: v1.11.2", f"talos:\n  version: {talos}")
     cluster, _ = validate_text(text, "clusters/home/cluster.yaml")
     return cluster, derive(cluster)
 
 
-def runner_with(health: dict[str, list[bool]] | None = None) -> tuple[StepRunner, ScriptedTalos, ScriptedProxmox]:
-    cluster, desired = reference()
+def runner_with(
+    health: dict[str, list[bool]] | None = None, talos_version: str | None = None
+) -> tuple[StepRunner, ScriptedTalos, ScriptedProxmox]:
+    cluster, desired = reference(talos_version)
     factory = ScriptedFactory()
     talos = ScriptedTalos(CONTROLLERS, factory, health_script=health or {})
     proxmox = ScriptedProxmox(talos, {dn.vm.vmid: dn.ip for dn in desired.nodes})
@@ -105,10 +109,11 @@ def test_a_node_that_never_answers_at_its_address_fails_naming_the_node_and_the_
 
 def test_moving_the_endpoint_reapplies_the_vip_config_without_a_reboot() -> None:
     runner, talos, _ = runner_with()
-    runner.endpoint_configs["talos-worker-01"] = NodeConfig(Secret("endpoint: vip"), "vip-hash", frozenset(), [])
+    vip_config = "cluster:\n    controlPlane:\n        endpoint: https://10.0.0.20:6443\n"
+    runner.endpoint_configs["talos-worker-01"] = NodeConfig(Secret(vip_config), "vip-hash", frozenset(), [])
     result = runner(step(Kind.MOVE_ENDPOINT, "talos-worker-01", endpoint="https://10.0.0.20:6443"))
     assert result == "control-plane endpoint is now https://10.0.0.20:6443 (applied without a reboot)"
-    assert talos.applied == [("10.0.0.21", "no-reboot", "endpoint: vip")]
+    assert talos.applied == [("10.0.0.21", "no-reboot", vip_config)]
 
 
 def test_a_vip_that_never_answers_fails_the_switch_naming_it_and_the_endpoint_stays(tmp_path: Path) -> None:
@@ -134,3 +139,30 @@ def test_a_vip_that_never_answers_fails_the_switch_naming_it_and_the_endpoint_st
     assert runner.conns.kube_endpoints == [desired.vip_endpoint] and runner.conns.kube_api.asked >= 1
     assert runner.store.get("home").endpoint == desired.initial_endpoint  # the recorded endpoint did not move
     assert talos.applied == []  # and no node was told to use the VIP
+
+
+# A config written for Talos v1.12: the network is its own documents, which v1.11 does not know.
+V1_12_CONFIG = (
+    "version: v1alpha1\nmachine: {}\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nhostname: talos-worker-01\n"
+)
+
+
+def test_a_config_is_checked_against_the_talos_the_node_runs_and_not_sent_when_that_one_cannot_read_it() -> None:
+    runner, talos, _ = runner_with(talos_version="v1.12.11")
+    talos.versions["10.0.0.21"] = "v1.11.6"  # the upgrade to the spec's v1.12 has not happened yet
+    runner.configs["talos-worker-01"] = NodeConfig(Secret(V1_12_CONFIG), "hash", frozenset(), [])
+    with pytest.raises(Permanent) as info:
+        runner(step(Kind.APPLY_CONFIG, "talos-worker-01", insecure=False))
+    assert str(info.value) == (
+        "machine config of talos-worker-01 (the node runs Talos v1.11.6) document 2 (Talos v1.11 schema): "
+        "<document>: kind 'HostnameConfig' is not a document Talos v1.11 knows"
+    )
+    assert ("apply_config", "10.0.0.21") not in talos.calls
+
+
+def test_the_same_config_is_sent_once_the_node_runs_the_version_it_was_written_for() -> None:
+    runner, talos, _ = runner_with(talos_version="v1.12.11")
+    talos.versions["10.0.0.21"] = "v1.12.11"
+    runner.configs["talos-worker-01"] = NodeConfig(Secret(V1_12_CONFIG), "hash", frozenset(), [])
+    assert runner(step(Kind.APPLY_CONFIG, "talos-worker-01", insecure=False)) == "config applied"
+    assert talos.applied == [("10.0.0.21", "auto", V1_12_CONFIG)]

@@ -10,6 +10,7 @@ import pytest
 from runner.core.errors import SpecInvalid
 from runner.core.input_limits import decode_spec
 from runner.core.validate import validate_text
+from runner.engine.reconcile.load import installed_flux_version
 
 HERE = Path(__file__).parent
 INVALID = sorted((HERE / "invalid").glob("*.yaml"))
@@ -20,12 +21,18 @@ def expectations(text: str) -> list[str]:
     return re.findall(r"^# expect: (.+)$", text, flags=re.M)
 
 
+def flux_version(text: str) -> str:
+    """The Flux a scenario is checked against: its `# flux:` line, else the one the runner installs."""
+    found = re.search(r"^# flux: (\S+)$", text, flags=re.M)
+    return found[1] if found else installed_flux_version()
+
+
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_invalid_scenario_reports_every_expected_problem(path: Path) -> None:
     data = path.read_bytes()  # as the runner reads it: some scenarios are not even UTF-8
     name = f"clusters/x/{path.name}"
     with pytest.raises(SpecInvalid) as info:
-        validate_text(decode_spec(data, name), name)
+        validate_text(decode_spec(data, name), name, flux_version(data.decode("utf-8", "replace")))
     reported = [str(p) for p in info.value.errors]
     expected = expectations(data.decode("utf-8", "replace"))
     assert expected, "a scenario must say what it expects"
@@ -38,7 +45,8 @@ def test_invalid_scenario_reports_every_expected_problem(path: Path) -> None:
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_scenario_loads(path: Path) -> None:
-    cluster, warnings = validate_text(path.read_text(), path.name)
+    text = path.read_text()
+    cluster, warnings = validate_text(text, path.name, flux_version(text))
     assert cluster.nodes
     assert not [w for w in warnings if w.severity == "error"]
 

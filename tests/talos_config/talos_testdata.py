@@ -46,3 +46,18 @@ REFERENCE_NODES = reference_nodes()
 CONTROLLER = REFERENCE_NODES[0]
 WORKER = REFERENCE_NODES[3]
 WORKER_WITHOUT_TAILSCALE = replace(WORKER, tailscale_auth_key=None, tailscale_login_server=None)
+
+# The newest patch of each Talos minor the runner writes configs for (the tags the schemas are vendored from).
+LATEST_PATCHES = ("v1.11.6", "v1.12.11", "v1.13.9")
+
+
+def nodes_at(talos_version: str) -> list[MachineConfigInput]:
+    """The reference nodes running `talos_version` (installer image of that version too)."""
+    return [
+        replace(
+            node,
+            talos_version=talos_version,
+            installer_image=node.installer_image.rsplit(":", 1)[0] + ":" + talos_version,
+        )
+        for node in REFERENCE_NODES
+    ]

@@ -35,6 +35,7 @@ def node_inputs(draw: st.DrawFn) -> MachineConfigInput:
     hosts = st.integers(1, network.num_addresses - 2).map(lambda i: str(network.network_address + i))
     controllers = draw(st.lists(hosts, min_size=1, max_size=5, unique=True))
     tailscale = draw(st.booleans())
+    talos = draw(st.sampled_from(["v1.11", "v1.12", "v1.13"])) + f".{draw(st.integers(0, 9))}"
     return MachineConfigInput(
         cluster_name=draw(hostnames),
         name=draw(hostnames),
@@ -46,9 +47,9 @@ def node_inputs(draw: st.DrawFn) -> MachineConfigInput:
         interface=draw(st.sampled_from(["eth0", "ens18", "enp0s1"])),
         install_disk=draw(st.sampled_from(["/dev/sda", "/dev/vda", "/dev/nvme0n1"])),
         installer_image=f"factory.talos.dev/installer/{draw(st.text('0123456789abcdef', min_size=64, max_size=64))}"
-        f":v1.11.{draw(st.integers(0, 9))}",
-        talos_version=f"v1.11.{draw(st.integers(0, 9))}",
-        kubernetes_version=f"v1.{draw(st.integers(28, 34))}.{draw(st.integers(0, 12))}",
+        f":{talos}",
+        talos_version=talos,
+        kubernetes_version=f"v1.{draw(st.integers(29, 36))}.{draw(st.integers(0, 12))}",
         cluster_endpoint=f"https://{controllers[0]}:6443",
         vip=draw(hosts),
         controller_ips=tuple(controllers),
@@ -56,6 +57,7 @@ def node_inputs(draw: st.DrawFn) -> MachineConfigInput:
         tailscale_auth_key=Secret("tskey-" + draw(st.text("abcdefXYZ0123456789", min_size=8, max_size=40)))
         if tailscale
         else None,
+        vip_owner=draw(st.sampled_from(["kube-vip", "talos"])),
     )
 
 
@@ -125,4 +127,4 @@ def test_any_node_input_renders_deterministically_and_hashes_like_its_yaml(bundl
 @given(node=node_inputs())
 def test_any_node_input_gives_schema_valid_documents(bundle, node):
     for document in machine_config(node, bundle):
-        assert schema_errors(document) == []
+        assert schema_errors(document, node.talos_version) == []

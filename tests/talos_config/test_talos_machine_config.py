@@ -1,4 +1,5 @@
-"""Machine configs: schema-valid, shaped like Talos v1.11's generator, with this cluster's settings."""
+"""Machine configs at the reference cluster's Talos (v1.11): schema-valid, shaped like its generator, with this
+cluster's settings (other minors: test_talos_versions.py)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def test_every_reference_node_config_validates_against_the_talos_schema(node, bu
     documents = machine_config(node, bundle)
     assert [d.get("kind", "v1alpha1") for d in documents] == ["v1alpha1", "ExtensionServiceConfig"]
     for document in documents:
-        assert schema_errors(document) == []
-    validate_documents(documents)
+        assert schema_errors(document, node.talos_version) == []
+    validate_documents(documents, node.talos_version)
 
 
 def test_every_reference_node_keeps_the_vip_out_of_its_own_addresses():
@@ -69,8 +70,8 @@ def test_every_reference_node_keeps_the_vip_out_of_its_own_addresses():
 def test_talos_golden_configs_validate_once_persist_is_dropped():
     for name in ("talos-golden-base-controlplane.yaml", "talos-golden-base-worker.yaml"):
         (golden,) = parse_machine_config(read_data(name))
-        assert any("persist" in error for error in schema_errors(golden))
-        assert schema_errors({k: v for k, v in golden.items() if k != "persist"}) == []
+        assert any("persist" in error for error in schema_errors(golden, "v1.11.2"))
+        assert schema_errors({k: v for k, v in golden.items() if k != "persist"}, "v1.11.2") == []
 
 
 @pytest.mark.parametrize(
@@ -91,10 +92,10 @@ def test_config_has_every_field_talos_generates_in_the_same_order(node, bundle, 
 def test_schema_validation_can_fail_and_names_the_field(bundle):
     document = machine_config(CONTROLLER, bundle)[0]
     broken = {**document, "machine": {**document["machine"], "instal": {"disk": "/dev/sda"}}}
-    errors = schema_errors(broken)
+    errors = schema_errors(broken, CONTROLLER.talos_version)
     assert errors and all("instal" in e for e in errors)
-    with pytest.raises(Permanent, match="document 1: machine: Additional properties are not allowed"):
-        validate_documents([broken])
+    with pytest.raises(Permanent, match=r"document 1 \(Talos v1.11 schema\): machine: Additional properties are not"):
+        validate_documents([broken], CONTROLLER.talos_version)
 
 
 def test_controlplane_carries_every_ca_key_from_the_bundle(bundle):
@@ -212,6 +213,8 @@ def test_kubernetes_version_without_v_prefix_gives_the_same_images(bundle):
         ({"nameservers": ()}, "nameservers"),
         ({"controller_ips": ("10.0.0.11", "nope")}, "controller_ips"),
         ({"talos_version": "v1.10.4"}, "talos_version"),
+        ({"talos_version": "v1.14.0"}, "talos_version"),
+        ({"vip_owner": "keepalived"}, "vip_owner"),
         ({"kubernetes_version": "latest"}, "kubernetes_version"),
         ({"cluster_endpoint": "http://10.0.0.11:6443"}, "cluster_endpoint"),
         ({"tailscale_login_server": "headscale"}, "tailscale_login_server"),

@@ -74,7 +74,7 @@ def test_schema_errors_never_echo_a_secret(bundle):
     # A token where the schema wants a boolean: jsonschema quotes the offending value in its message.
     broken = {**document, "debug": token}
     with pytest.raises(Permanent) as error:
-        validate_documents([broken])
+        validate_documents([broken], CONTROLLER.talos_version)
     assert "debug" in str(error.value)
     assert token.reveal() not in str(error.value)
     assert isinstance(document["machine"]["token"], Secret)

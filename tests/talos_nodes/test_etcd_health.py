@@ -26,7 +26,7 @@ def three_controllers(bundle: Bundle) -> tuple[TalosLab, Clock]:
     lab = TalosLab(Delays(boot=1, install=1, reboot=1, etcd_start=5), clock=clock)
     for i, ip in enumerate(CONTROLLERS):
         node = lab.register(ip, f"cp{i}")
-        node.config = machineconfig.load(bundle.config("controlplane", f"cp{i}"))
+        node.config = machineconfig.load(bundle.config("controlplane", f"cp{i}"), node.version)
         node.installed, node.phase = True, "running"
     lab.add_member(lab.nodes[CONTROLLERS[0]])
     lab.advance()

@@ -16,7 +16,7 @@ def cluster(bundle: Bundle, endpoint: str) -> TalosLab:
         ("10.0.0.21", "worker", "w1"),
     ):
         node = lab.register(ip, name)
-        node.config = machineconfig.load(bundle.config(role, name, endpoint=endpoint))
+        node.config = machineconfig.load(bundle.config(role, name, endpoint=endpoint), node.version)
         node.installed, node.phase = True, "running"
     return lab
 

@@ -24,3 +24,11 @@ def test_a_controller_renders_coredns_at_its_release_default(
 def test_a_worker_renders_no_manifests(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     running(twin, bundle, "10.0.0.21", "worker", "talos-worker-01")
     assert driver.bootstrap_manifests("10.0.0.21") == []
+
+
+def test_each_release_renders_its_own_coredns(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
+    twin.register("10.0.0.11", "talos-cp-01", "v1.13.9")  # DefaultCoreDNSVersion v1.14.6 at v1.13.9
+    running(twin, bundle, "10.0.0.11", "controlplane", "talos-cp-01")
+    objects = driver.bootstrap_manifests("10.0.0.11")
+    deployment = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "coredns")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.k8s.io/coredns/coredns:v1.14.6"

@@ -8,9 +8,11 @@ from runner.core.talos.bundle_io import (
     bundle_to_yaml,
 )
 from runner.core.talos.documents import (
+    RenderedConfig,
     config_hash,
     parse_machine_config,
     redacted,
+    render_config,
     render_documents,
     render_machine_config,
     secret_strings,
@@ -33,6 +35,7 @@ __all__ = [
     "ClusterSecrets",
     "KubeSecrets",
     "MachineConfigInput",
+    "RenderedConfig",
     "SecretsBundle",
     "TrustdInfo",
     "bundle_fingerprint",
@@ -45,6 +48,7 @@ __all__ = [
     "machine_config",
     "parse_machine_config",
     "redacted",
+    "render_config",
     "render_documents",
     "render_machine_config",
     "secret_strings",

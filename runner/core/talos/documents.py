@@ -11,13 +11,14 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from runner.core.secret import REDACTED, Secret, reveal_tree
 from runner.core.talos.machineconfig import machine_config
 from runner.core.talos.node_input import MachineConfigInput
 from runner.core.talos.secrets_bundle import SecretsBundle
-from runner.core.talos.yamlio import dump_documents, load_documents
+from runner.core.talos.yamlio import dump_documents_fast, load_documents
 
 # Keys whose values are secret wherever they appear in a Talos config: trustd/bootstrap tokens,
 # cluster id and secret, encryption secrets, every CA private key ("key" under ca/aggregatorCA/...).
@@ -28,13 +29,39 @@ SECRET_KEYS = frozenset(
 _SECRET_ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:KEY|TOKEN|SECRET|PASSWORD)[A-Za-z0-9_]*)=(.+)$", re.IGNORECASE)
 
 
+def _secret_env(text: str) -> re.Match[str] | None:
+    # Most strings hold no `=`, or are base64 whose part before it is no identifier: skip the regex for them
+    # (it backtracks over every character of a long certificate).
+    name, sep, _ = text.partition("=")
+    return _SECRET_ENV.match(text) if sep and name.isidentifier() else None
+
+
 def render_machine_config(node: MachineConfigInput, bundle: SecretsBundle) -> str:
     """The node's config as multi-document YAML with secrets revealed; same inputs, same bytes."""
     return render_documents(machine_config(node, bundle))
 
 
 def render_documents(documents: Sequence[Mapping[str, Any]]) -> str:
-    return dump_documents(reveal_tree(list(documents)))
+    return dump_documents_fast(reveal_tree(list(documents)))
+
+
+@dataclass(frozen=True)
+class RenderedConfig:
+    """Everything a reconcile needs of one node's config, computed in one pass over the documents."""
+
+    text: str  # secrets revealed: wrap it in a Secret
+    hash: str
+    secrets: frozenset[str]
+    redacted: list[Any]
+
+
+def render_config(documents: Sequence[Mapping[str, Any]]) -> RenderedConfig:
+    """Text, hash, secret values and redacted copy; the same as render_documents, config_hash, secret_strings and
+    redacted each give, with the documents revealed and masked once (a cold plan renders one config per node)."""
+    plain = reveal_tree(list(documents))
+    found: set[str] = set()
+    masked = [_redact(doc, None, found) for doc in documents]
+    return RenderedConfig(dump_documents_fast(plain), _hash(plain), frozenset(found), masked)
 
 
 def parse_machine_config(text: str) -> list[dict[str, Any]]:
@@ -47,7 +74,11 @@ def parse_machine_config(text: str) -> list[dict[str, Any]]:
 
 def config_hash(documents: Sequence[Mapping[str, Any]]) -> str:
     """sha256 hex over canonical JSON of the revealed documents, in order (for drift detection)."""
-    canonical = json.dumps(reveal_tree(list(documents)), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _hash(reveal_tree(list(documents)))
+
+
+def _hash(plain: Any) -> str:
+    canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -57,39 +88,39 @@ def redacted(documents: Sequence[Mapping[str, Any]]) -> list[Any]:
     Works on generated documents (`Secret` leaves) and on plain ones parsed from YAML (by key name).
     Empty values stay empty, so a worker's `key: ""` still shows that it carries no CA key.
     """
-    return [_redact(doc, None) for doc in documents]
+    return [_redact(doc, None, None) for doc in documents]
 
 
-def _redact(value: Any, key: str | None) -> Any:
+def _redact(value: Any, key: str | None, found: set[str] | None) -> Any:
+    """`value` with its secrets masked; each hidden value goes into `found` (when given)."""
+    if isinstance(value, dict):  # before the Mapping ABC: the common case, and a much cheaper check
+        return {k: _redact(v, str(k), found) for k, v in value.items()}
     if isinstance(value, Secret):
-        env = _SECRET_ENV.match(value.reveal())
-        return f"{env[1]}={REDACTED}" if env else (REDACTED if value.reveal() else "")
-    if isinstance(value, Mapping):
-        return {k: _redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact(v, key) for v in value]
-    if isinstance(value, str):
+        plain = value.reveal()
+        env = _secret_env(plain)
+        masked = f"{env[1]}={REDACTED}" if env else (REDACTED if plain else "")
+    elif isinstance(value, Mapping):
+        return {k: _redact(v, str(k), found) for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        return [_redact(v, key, found) for v in value]
+    elif isinstance(value, str):
+        plain, env = value, None
         if key in SECRET_KEYS and value:
-            return REDACTED
-        env = _SECRET_ENV.match(value)
-        if env:
-            return f"{env[1]}={REDACTED}"
-    return value
+            masked = REDACTED
+        elif env := _secret_env(value):
+            masked = f"{env[1]}={REDACTED}"
+        else:
+            return value
+    else:
+        return value
+    if found is not None and plain != masked:
+        found.add(env[2] if env else plain)
+    return masked
 
 
 def secret_strings(documents: Sequence[Mapping[str, Any]]) -> set[str]:
     """Every secret value in the documents (what `redacted` hides), for a `Redactor`."""
     found: set[str] = set()
-
-    def walk(plain: Any, masked: Any) -> None:
-        if isinstance(plain, Mapping):
-            for k in plain:
-                walk(plain[k], masked[k])
-        elif isinstance(plain, list):
-            for p, m in zip(plain, masked, strict=True):
-                walk(p, m)
-        elif isinstance(plain, str) and plain != masked:
-            found.add(plain.split("=", 1)[1] if isinstance(masked, str) and masked.endswith("=" + REDACTED) else plain)
-
-    walk(reveal_tree(list(documents)), redacted(documents))
+    for doc in documents:
+        _redact(doc, None, found)
     return found

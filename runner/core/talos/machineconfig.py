@@ -1,14 +1,16 @@
-"""Per-node Talos v1.11 machine configs, built like `talosctl gen config` (pkg/machinery/config/generate).
+"""Per-node Talos machine configs, built like `talosctl gen config --talos-version` (pkg/machinery/config/generate).
 
-The v1alpha1 document has the fields and order of Talos's v1.11 generator for a controlplane or a
-worker (golden files: pkg/machinery/config/types/v1alpha1/testdata/stability/v1.11), plus this
-cluster's choices. Deliberate differences from a bare `talosctl gen config`:
+The v1alpha1 document has the fields and order of the generator of the node's Talos minor for a controlplane
+or a worker (golden files: pkg/machinery/config/types/v1alpha1/testdata/stability/v1.1x), plus this
+cluster's choices; what differs per minor is the version contract (contract.py). Deliberate differences
+from a bare `talosctl gen config`:
 
 - `persist` is left out: deprecated ("not supported anymore") and absent from the v1.11 JSON schema.
 - Static networking (hostname, address, default route, resolvers) mirrors the META key 10 the image
-  boots with, so applying the config does not move the node.
-- No `vip:` on the controllers' interface: kube-vip holds the control-plane VIP; two owners of one
-  address would fight over it. The VIP still goes into every certSANs list.
+  boots with, so applying the config does not move the node: `machine.network` up to v1.11, the
+  multi-document network configs from v1.12 (network_documents.py).
+- The control-plane VIP is Talos's only when `vip_owner` says so; by default kube-vip holds it and two
+  owners of one address would fight over it. The VIP still goes into every certSANs list.
 - `cni: none` and `proxy.disabled`: Cilium (installed by Flux) is the CNI and replaces kube-proxy.
 - kubelet `nodeIP.validSubnets` and etcd `advertisedSubnets` pin both to the node network, so the
   tailscale interface is never picked, and then exclude the VIP (`!<vip>/32`, last: a `!` only removes
@@ -25,6 +27,7 @@ import copy
 from typing import Any
 
 from runner.core.secret import Secret
+from runner.core.talos.network_documents import legacy_network, network_documents
 from runner.core.talos.node_input import MachineConfigInput
 from runner.core.talos.secrets_bundle import CertAndKey, SecretsBundle
 
@@ -80,6 +83,7 @@ def _b64_secret(secret: Secret) -> Secret:
 
 def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
     controlplane = node.role == "controlplane"
+    contract = node.contract
     machine: dict[str, Any] = {
         "type": node.role,
         "token": bundle.trustd_info.token,
@@ -91,17 +95,7 @@ def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
             "disableManifestsDirectory": True,
             "nodeIP": {"validSubnets": _own_addresses(node)},
         },
-        "network": {
-            "hostname": node.name,
-            "interfaces": [
-                {
-                    "interface": node.interface,
-                    "addresses": [f"{node.ip}/{node.prefixlen}"],
-                    "routes": [{"network": "0.0.0.0/0", "gateway": node.gateway}],
-                }
-            ],
-            "nameservers": list(node.nameservers),
-        },
+        "network": legacy_network(node),
         "install": {"disk": node.install_disk, "image": node.installer_image, "wipe": False},
         "features": {
             "rbac": True,
@@ -112,6 +106,15 @@ def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
             "hostDNS": {"enabled": True, "forwardKubeDNSToHost": True},
         },
     }
+    # What the node's minor dropped or added (contract.py); the rest of the section is the same for all.
+    if contract.multidoc_network:
+        del machine["network"]
+    if contract.grub_use_uki_cmdline:
+        machine["install"]["grubUseUKICmdline"] = True
+    if not contract.stable_hostname_feature:
+        del machine["features"]["stableHostname"]
+    if contract.hide_rbac_and_key_usage:
+        del machine["features"]["rbac"], machine["features"]["apidCheckExtKeyUsage"]
     if controlplane:
         machine["nodeLabels"] = {EXCLUDE_FROM_LB_LABEL: ""}
     return machine
@@ -119,6 +122,7 @@ def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
 
 def _cluster(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
     controlplane = node.role == "controlplane"
+    contract = node.contract
     cluster: dict[str, Any] = {
         "id": bundle.cluster.id,
         "secret": bundle.cluster.secret,
@@ -163,6 +167,11 @@ def _cluster(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
             "advertisedSubnets": _own_addresses(node),
         },
     }
+    api_server = cluster["apiServer"]
+    if not contract.populate_cluster_sans_from_endpoint:  # Talos adds the endpoint's host itself from v1.12
+        api_server["certSANs"] = _unique([node.vip, *node.controller_ips])
+    if contract.hide_disable_psp:
+        del api_server["disablePodSecurityPolicy"]
     return cluster
 
 
@@ -192,14 +201,16 @@ def tailscale_extension_config(node: MachineConfigInput) -> dict[str, Any] | Non
 
 
 def machine_config(node: MachineConfigInput, bundle: SecretsBundle) -> list[dict[str, Any]]:
-    """The node's config documents: the v1alpha1 config, then the tailscale extension config if any."""
+    """The node's config documents: the v1alpha1 config, the network documents of its Talos minor (none up to
+    v1.11), then the tailscale extension config if any."""
     documents: list[dict[str, Any]] = [
         {
             "version": "v1alpha1",
             "debug": False,
             "machine": _machine(node, bundle),
             "cluster": _cluster(node, bundle),
-        }
+        },
+        *network_documents(node),
     ]
     extension = tailscale_extension_config(node)
     if extension is not None:

@@ -12,9 +12,9 @@ from typing import Literal
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+from runner.core.talos.contract import SUPPORTED_TALOS_MINORS, VersionContract, supported_text
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
-SUPPORTED_TALOS_MINOR = (1, 11)
 
 
 def _fail(field: str, value: object, why: str) -> Permanent:
@@ -43,6 +43,9 @@ class MachineConfigInput:
     pod_subnets: tuple[str, ...] = ("10.244.0.0/16",)  # constants.DefaultIPv4PodNet
     service_subnets: tuple[str, ...] = ("10.96.0.0/12",)  # constants.DefaultIPv4ServiceNet
     dns_domain: str = "cluster.local"
+    # Who holds the control-plane VIP: kube-vip (a static pod Flux installs) or Talos itself (the `vip:` of the
+    # interface up to v1.11, a Layer2VIPConfig document from v1.12). Never both: two owners would fight over it.
+    vip_owner: Literal["kube-vip", "talos"] = "kube-vip"
 
     def __post_init__(self) -> None:
         if self.role not in ("controlplane", "worker"):
@@ -63,14 +66,21 @@ class MachineConfigInput:
         if ipaddress.IPv4Address(self.gateway) not in self.network:
             raise _fail("gateway", self.gateway, f"is not inside the node network {self.network}")
         talos = _VERSION.match(self.talos_version)
-        if not talos or (int(talos[1]), int(talos[2])) != SUPPORTED_TALOS_MINOR:
-            raise _fail("talos_version", self.talos_version, "only Talos v1.11.x machine configs can be generated")
+        if not talos or (int(talos[1]), int(talos[2])) not in SUPPORTED_TALOS_MINORS:
+            raise _fail("talos_version", self.talos_version, f"machine configs are written for {supported_text()}")
+        if self.vip_owner not in ("kube-vip", "talos"):
+            raise _fail("vip_owner", self.vip_owner, 'must be "kube-vip" or "talos"')
         if not _VERSION.match(self.kubernetes_version):
             raise _fail("kubernetes_version", self.kubernetes_version, "expected a version like v1.32.1")
         if not re.match(r"^https://[^/\s]+(:\d+)?/?$", self.cluster_endpoint):
             raise _fail("cluster_endpoint", self.cluster_endpoint, "expected https://<host>:<port>")
         if self.tailscale_login_server is not None and not re.match(r"^https?://\S+$", self.tailscale_login_server):
             raise _fail("tailscale_login_server", self.tailscale_login_server, "expected an http(s) URL")
+
+    @property
+    def contract(self) -> VersionContract:
+        """What the Talos version this config is written for expects (checked in __post_init__)."""
+        return VersionContract.of(self.talos_version)
 
     @property
     def network(self) -> ipaddress.IPv4Network:

@@ -16,11 +16,8 @@ from runner.core.talos import (
     MachineConfigInput,
     SecretsBundle,
     bundle_fingerprint,
-    config_hash,
     machine_config,
-    redacted,
-    render_documents,
-    secret_strings,
+    render_config,
 )
 
 
@@ -105,10 +102,8 @@ def node_configs(
         key = (tuple(sorted(fields.items())), fingerprint)
         known = rendered.get(key) if rendered is not None else None
         if known is None:
-            docs = machine_config(MachineConfigInput(**fields), bundle)
-            known = NodeConfig(
-                Secret(render_documents(docs)), config_hash(docs), frozenset(secret_strings(docs)), redacted(docs)
-            )
+            done = render_config(machine_config(MachineConfigInput(**fields), bundle))
+            known = NodeConfig(Secret(done.text), done.hash, done.secrets, done.redacted)
             if rendered is not None:
                 rendered.put(key, known)
         out[dn.name] = known

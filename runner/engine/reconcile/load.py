@@ -3,6 +3,7 @@ blob)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -48,6 +49,15 @@ class DecryptCache:
         return value
 
 
+@functools.cache
+def installed_flux_version() -> str:
+    """The Flux the runner installs (the vendored manifest's version), whose minimum Kubernetes every spec must
+    meet. Importing the Kubernetes driver waits until a spec is checked."""
+    from runner.drivers.kube import vendored_flux_version
+
+    return vendored_flux_version()
+
+
 @dataclass
 class SpecCache:
     """Validated specs by the digest of their text, the newest per file: an unchanged cluster.yaml is parsed
@@ -62,7 +72,8 @@ class SpecCache:
             known = self._cache.get(file)
         if known is not None and known[0] == digest:
             return known[1], known[2]
-        cluster, warnings = validate_text(decode_spec(text, file), file)  # a spec with problems is never kept
+        # A spec with problems is never kept.
+        cluster, warnings = validate_text(decode_spec(text, file), file, installed_flux_version())
         with self._lock:
             self._cache[file] = (digest, cluster, tuple(warnings))
         return cluster, tuple(warnings)

@@ -22,6 +22,9 @@ DEFAULT_VERSIONS = (
     "v1.11.3",
     "v1.11.4",
     "v1.11.5",
+    "v1.11.6",
+    *(f"v1.12.{p}" for p in range(12)),
+    *(f"v1.13.{p}" for p in range(10)),
 )
 
 

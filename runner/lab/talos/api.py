@@ -39,7 +39,7 @@ def _require(roles: set[str], allowed: set[str]) -> None:
 
 def _apply(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
     try:
-        config = machineconfig.load(p["data"])
+        config = machineconfig.load(p["data"], node.version)
     except (machineconfig.ConfigDecodeError, machineconfig.ConfigInvalid) as e:
         raise rpc.RpcError("InvalidArgument", str(e)) from e
     assert node.config is not None

@@ -172,7 +172,7 @@ class TalosTwin(Served):
         """Start `ip` as an installed, configured, running node (no boot or install wait)."""
         with self.lab.lock:
             node = self.lab.register(ip, hostname)
-            node.config = machineconfig.load(config_yaml)
+            node.config = machineconfig.load(config_yaml, node.version)
             node.installed, node.phase, node.deadline = True, "running", None
         self.lab.advance()
 

@@ -1,8 +1,10 @@
-"""Decoding and validating an applied machine config the way a Talos v1.11 node does.
+"""Decoding and validating an applied machine config the way a node of a given Talos version does.
 
 Talos decodes every YAML document strictly (unknown keys are an error), picks the document type
-from `apiVersion`/`kind` (the legacy v1alpha1 document has neither, only `version`), and then runs
-the v1alpha1 validation rules. Messages follow Talos' wording so errors read like the real ones.
+from `apiVersion`/`kind` (the legacy v1alpha1 document has neither, only `version`), refuses kinds its
+release does not register, and then runs the v1alpha1 validation rules and, from v1.12, those of the
+multi-document network configs (network_config.py). What a version knows comes from its vendored schema.
+Messages follow Talos' wording so errors read like the real ones.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from cryptography import x509
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from runner.lab.talos import pki
-from runner.lab.talos.schema_keys import V1ALPHA1_DEF, document_def, unknown_keys
+from runner.lab.talos import network_config, pki
+from runner.lab.talos.schema_keys import MINORS, V1ALPHA1_DEF, document_def, minor_of, unknown_keys
 
 _IMAGE_TAG = re.compile(r"^[a-z0-9.\-]+(?::\d+)?(?:/[a-z0-9._\-]+)+:(v\d+\.\d+\.\d+[\w.\-]*)$")
 # Keys Talos still decodes but leaves out of the published schema.
@@ -47,7 +49,7 @@ class MachineConfig:
     install_image: str
     hostname: str | None
     documents: list[dict[str, Any]] = field(default_factory=list)
-    # machine.network.interfaces: (link name, its addresses without prefix length)
+    # machine.network.interfaces and LinkConfig documents: (link name, its addresses without prefix length)
     interfaces: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
@@ -69,7 +71,11 @@ def _dump(value: Any) -> str:
     return out.getvalue()
 
 
-def decode(data: str) -> list[dict[str, Any]]:
+def decode(data: str, version: str) -> list[dict[str, Any]]:
+    """The documents, decoded as the Talos `version` decodes them (its registry, its known keys)."""
+    minor = minor_of(version)
+    if minor is None:
+        raise ConfigDecodeError(f"the lab imitates Talos {', '.join(MINORS)}, not {version}")
     yaml = YAML(typ="safe")
     try:
         docs = [d for d in yaml.load_all(data) if d is not None]
@@ -89,10 +95,10 @@ def decode(data: str) -> list[dict[str, Any]]:
         api_version = doc.get("apiVersion") if kind is not None else doc.get("version")
         if kind is None and api_version is None and not {"machine", "cluster"} & doc.keys():
             raise ConfigDecodeError("missing kind")
-        def_name = document_def(api_version, kind)
-        if def_name is None:
-            raise ConfigDecodeError(f"unknown document type {kind or api_version!r}")
-        extra = unknown_keys(doc, def_name)
+        def_name = document_def(api_version, kind, minor)
+        if def_name is None:  # internal/registry New: `%q %q: not registered`
+            raise ConfigDecodeError(f'"{kind or ""}" "{api_version or ""}": not registered')
+        extra = unknown_keys(doc, def_name, minor)
         if def_name == V1ALPHA1_DEF:
             extra = {k: v for k, v in extra.items() if k not in _HIDDEN_V1ALPHA1_KEYS}
         if extra:
@@ -151,15 +157,20 @@ def _validate(doc: dict[str, Any], errors: list[str]) -> None:
         errors.append(".persist should be enabled")
 
 
-def load(data: str) -> MachineConfig:
-    """Decode + validate; raises ConfigDecodeError or ConfigInvalid with Talos' message."""
-    docs = decode(data)
+def load(data: str, version: str) -> MachineConfig:
+    """Decode + validate as a node running Talos `version`; raises ConfigDecodeError or ConfigInvalid with
+    Talos' message."""
+    docs = decode(data, version)
     v1 = [d for d in docs if "kind" not in d]
     if not v1:
         raise ConfigInvalid("the applied machine configuration doesn't contain v1alpha1 config")
     doc = v1[0]
     errors: list[str] = []
     _validate(doc, errors)
+    if errors and minor_of(version) != MINORS[0]:
+        # From v1.12 the container prefixes the v1alpha1 errors (container.go Validate: "v1alpha1.Config: %w").
+        errors = [f"v1alpha1.Config: {multierror(errors)}"]
+    errors += network_config.errors([d for d in docs if "kind" in d], doc)
     if errors:
         raise ConfigInvalid(multierror(errors))
     machine, cluster = doc["machine"], doc["cluster"]
@@ -169,7 +180,6 @@ def load(data: str) -> MachineConfig:
         k8s_key = pki.b64pem(str(cluster_ca.get("key", "")))
     except binascii.Error as e:
         raise ConfigDecodeError(f"cluster.ca: illegal base64 data: {e}") from e
-    network = machine.get("network") or {}
     return MachineConfig(
         raw=data,
         machine_type=str(machine["type"]),
@@ -180,19 +190,10 @@ def load(data: str) -> MachineConfig:
         k8s_ca_crt=k8s_crt,
         k8s_ca_key=k8s_key,
         install_image=str(machine["install"].get("image", "")),
-        hostname=network.get("hostname") if isinstance(network, dict) else None,
+        hostname=network_config.hostname(docs, doc),
         documents=docs,
-        interfaces=_interfaces(network),
+        interfaces=network_config.links(docs, doc),
     )
-
-
-def _interfaces(network: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    out = []
-    for item in (network.get("interfaces") or []) if isinstance(network, dict) else []:
-        if isinstance(item, dict) and item.get("interface"):
-            addresses = tuple(str(a).split("/")[0] for a in item.get("addresses") or [])
-            out.append((str(item["interface"]), addresses))
-    return tuple(out)
 
 
 def image_version(image: str) -> str | None:

@@ -17,7 +17,7 @@ def apply(lab: TalosLab, node: SimNode, params: dict[str, Any]) -> dict[str, Any
     if mode not in ("auto", "reboot", "try"):
         raise rpc.RpcError("Unimplemented", f"apply configuration --mode='{mode}' is not supported in maintenance mode")
     try:
-        config = machineconfig.load(params["data"])
+        config = machineconfig.load(params["data"], node.version)
     except machineconfig.ConfigDecodeError as e:
         raise rpc.RpcError("Unknown", f"failed to parse config: {e}") from e
     except machineconfig.ConfigInvalid as e:

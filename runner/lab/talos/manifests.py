@@ -1,4 +1,4 @@
-"""Bootstrap manifests a Talos v1.11 controller renders (`talosctl get manifests`: Manifests.kubernetes.talos.dev).
+"""Bootstrap manifests a Talos controller renders (`talosctl get manifests`: Manifests.kubernetes.talos.dev).
 
 Talos's k8s.ManifestController renders them from the machine config (internal/app/machined/pkg/controllers/
 k8s/manifest.go@v1.11.2); k8s.ManifestApplyController only *creates* the objects that are missing, right after
@@ -20,6 +20,13 @@ DEFAULT_COREDNS = {
     "v1.11.1": "v1.12.3",
     "v1.11.2": "v1.12.3",
     **{f"v1.11.{p}": "v1.12.4" for p in range(3, 7)},
+    **{f"v1.12.{p}": "v1.13.2" for p in range(8)},
+    "v1.12.8": "v1.14.3",
+    **{f"v1.12.{p}": "v1.14.2" for p in range(9, 12)},
+    **{f"v1.13.{p}": "v1.14.2" for p in range(7)},
+    "v1.13.7": "v1.14.4",
+    "v1.13.8": "v1.14.6",
+    "v1.13.9": "v1.14.6",
 }
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns"  # constants.CoreDNSImage
 DNS_SERVICE_IP = "10.96.0.10"  # the 10th address of the default service subnet 10.96.0.0/12

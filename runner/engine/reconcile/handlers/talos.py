@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
-from runner.drivers.talos_schema import validate_config_text
+from runner.drivers.talos_schema import schema_minor, validate_config_text
 from runner.engine.reconcile import kubernetes_upgrade
 from runner.engine.reconcile.backups import BackupStore
 from runner.engine.reconcile.configs import NodeConfig
@@ -13,9 +13,17 @@ from runner.engine.reconcile.handlers.context import StepContext, now
 from runner.engine.reconcile.handlers.table import Handlers
 
 
-def _checked(config: NodeConfig, what: str) -> None:
+def _checked(config: NodeConfig, talos_version: str, what: str) -> None:
     # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
-    validate_config_text(config.text, what, config.secrets)
+    validate_config_text(config.text, talos_version, what, config.secrets)
+
+
+def _checked_for_running(ctx: StepContext, ip: str, config: NodeConfig, written_for: str, what: str) -> None:
+    """A running node decodes the config with the Talos it runs, which is not the spec's version while an
+    upgrade is pending: check it against that version's schema too (a kind it does not know is refused)."""
+    running = ctx.conns.talos.version(ip)
+    if schema_minor(running) != schema_minor(written_for):
+        _checked(config, running, f"{what} (the node runs Talos {running})")
 
 
 def _already_applied(ctx: StepContext, ip: str, config: NodeConfig) -> bool:
@@ -26,11 +34,14 @@ def _already_applied(ctx: StepContext, ip: str, config: NodeConfig) -> bool:
 def apply_config(ctx: StepContext, step: Step) -> str:
     dn = ctx.node(step)
     config = ctx.configs[dn.name]
-    _checked(config, f"machine config of {dn.name}")
+    what = f"machine config of {dn.name}"
+    _checked(config, dn.talos_version, what)
+    # In maintenance the node runs the image its VM was created from, the spec's version (checked above).
     stage = ctx.wait_stage(dn, ("maintenance", "running"), ctx.address_hint())
     if stage == "running":
         if _already_applied(ctx, dn.ip, config):
             return "config already applied"
+        _checked_for_running(ctx, dn.ip, config, dn.talos_version, what)
         ctx.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode=str(step.params.get("mode", "auto")))
         if step.disruptive:  # a controller of a running cluster: it must be back in etcd before the next one
             ctx.wait_node_healthy(dn)
@@ -48,9 +59,12 @@ def move_endpoint(ctx: StepContext, step: Step) -> str:
     immediately (CanApplyImmediate), so `no-reboot` is the mode: it refuses anything that would reboot."""
     dn = ctx.node(step)
     config = ctx.endpoint_configs[dn.name]
+    what = f"machine config of {dn.name} naming {step.params['endpoint']}"
+    _checked(config, dn.talos_version, what)
     ctx.wait_stage(dn, ("running",))
     if _already_applied(ctx, dn.ip, config):
         return f"already names {step.params['endpoint']}"
+    _checked_for_running(ctx, dn.ip, config, dn.talos_version, what)
     ctx.conns.talos.apply_config(dn.ip, config.text, insecure=False, mode="no-reboot")
     return f"control-plane endpoint is now {step.params['endpoint']} (applied without a reboot)"
 

@@ -17,6 +17,7 @@ from typing import Literal
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from runner.core.errors import Transient
 from runner.core.secret import Secret
 from runner.drivers.talos import TalosctlDriver
 from runner.lab import certificates
@@ -125,12 +126,32 @@ def driver(bundle: Bundle, talosctl: Path) -> TalosctlDriver:
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll until `condition` holds; the deadline only turns a hang into a failure."""
+    """Poll until `condition` holds; the deadline only turns a hang into a failure. A Transient answer (etcd
+    still starting: "context deadline exceeded") counts as "not yet", as the runner's own waits treat it."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    last: Transient | None = None
+    while True:
+        try:
+            if condition():
+                return
+        except Transient as exc:
+            last = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
+            raise AssertionError(f"gave up waiting for {what}" + (f" (last: {last})" if last else ""))
         time.sleep(0.02)
+
+
+def bootstrap_and_wait(driver: TalosctlDriver, ip: str) -> None:
+    """Bootstrap, then wait until etcd serves, as the runner does: etcd starts a moment after the call."""
+    driver.bootstrap(ip)
+
+    def serving() -> bool:
+        try:
+            return bool(driver.etcd_members(ip))
+        except Transient:  # "context deadline exceeded" while etcd starts
+            return False
+
+    wait_until(serving, f"etcd on {ip} to serve after its bootstrap")
 
 
 def boot_to_maintenance(twin: TalosTwin, ip: str, hostname: str | None = None) -> None:

@@ -7,7 +7,7 @@ import pytest
 from runner.core.errors import Permanent, Transient
 from runner.drivers.talos import TalosctlDriver
 from runner.lab.talos import TalosTwin
-from tests.talos_nodes.conftest import Bundle, install, running, talosctl_as_runner, wait_until
+from tests.talos_nodes.conftest import Bundle, bootstrap_and_wait, install, running, talosctl_as_runner, wait_until
 
 CONTROLLERS = {"10.0.0.11": "talos-cp-01", "10.0.0.12": "talos-cp-02", "10.0.0.13": "talos-cp-03"}
 WORKER = "10.0.0.21"
@@ -15,7 +15,7 @@ WORKER = "10.0.0.21"
 
 def test_bootstrap_is_idempotent_for_the_driver(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     running(twin, bundle, "10.0.0.11", "controlplane", "talos-cp-01")
-    driver.bootstrap("10.0.0.11")
+    bootstrap_and_wait(driver, "10.0.0.11")
     driver.bootstrap("10.0.0.11")  # AlreadyExists from the node counts as done
     assert driver.etcd_members("10.0.0.11") == ["10.0.0.11"]
 
@@ -29,7 +29,7 @@ def test_bootstrap_on_worker_is_permanent(twin: TalosTwin, driver: TalosctlDrive
 def test_three_controllers_form_three_member_etcd(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     for ip, name in CONTROLLERS.items():
         running(twin, bundle, ip, "controlplane", name)
-    driver.bootstrap("10.0.0.11")
+    bootstrap_and_wait(driver, "10.0.0.11")
 
     members = driver.etcd_member_details("10.0.0.12")
     assert sorted(m.hostname for m in members) == sorted(CONTROLLERS.values())
@@ -58,7 +58,7 @@ def test_controller_joins_when_it_starts_after_bootstrap(
 def test_upgrade_refuses_while_an_etcd_member_is_down(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     for ip, name in list(CONTROLLERS.items())[:2]:
         running(twin, bundle, ip, "controlplane", name)
-    driver.bootstrap("10.0.0.11")
+    bootstrap_and_wait(driver, "10.0.0.11")
     wait_until(lambda: len(driver.etcd_members("10.0.0.11")) == 2, "both members")
     twin.power("10.0.0.12", False)
     with pytest.raises(Transient, match="all members must be healthy to perform an upgrade"):
@@ -68,7 +68,7 @@ def test_upgrade_refuses_while_an_etcd_member_is_down(twin: TalosTwin, driver: T
 def test_health_times_out_while_a_controller_is_down(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> None:
     for ip, name in list(CONTROLLERS.items())[:2]:
         running(twin, bundle, ip, "controlplane", name)
-    driver.bootstrap("10.0.0.11")
+    bootstrap_and_wait(driver, "10.0.0.11")
     twin.power("10.0.0.12", False)
     cps = "--control-plane-nodes=10.0.0.11,10.0.0.12"
     health = talosctl_as_runner(driver, "health", "--wait-timeout=1s", "--server=false", cps, nodes=["10.0.0.11"])

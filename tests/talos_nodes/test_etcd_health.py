@@ -88,7 +88,7 @@ def one_controller(bundle: Bundle) -> tuple[TalosLab, Clock]:
     clock = Clock()
     lab = TalosLab(Delays(etcd_start=5, etcd_bootstrap=3), clock=clock)
     node = lab.register(CONTROLLERS[0], "cp0")
-    node.config = machineconfig.load(bundle.config("controlplane", "cp0"))
+    node.config = machineconfig.load(bundle.config("controlplane", "cp0"), node.version)
     node.installed, node.phase = True, "running"
     lab.advance()
     return lab, clock
@@ -141,7 +141,7 @@ def test_bootstrap_is_refused_only_once_etcd_wrote_its_data(bundle: Bundle) -> N
 def test_a_controller_joins_only_once_a_member_serves(bundle: Bundle) -> None:
     lab, clock = one_controller(bundle)
     joiner = lab.register(CONTROLLERS[1], "cp1")
-    joiner.config = machineconfig.load(bundle.config("controlplane", "cp1"))
+    joiner.config = machineconfig.load(bundle.config("controlplane", "cp1"), joiner.version)
     joiner.installed, joiner.phase = True, "running"
     etcd_api.bootstrap(lab, lab.nodes[CONTROLLERS[0]], {})
     clock.now += 4

@@ -11,7 +11,7 @@ from runner.core.errors import Permanent, Transient
 from runner.drivers.talos import TalosctlDriver
 from runner.lab.talos import TalosTwin
 from runner.lab.talos.etcd_snapshot import EtcdStore, lose_etcd
-from tests.talos_nodes.conftest import Bundle, running, wait_until
+from tests.talos_nodes.conftest import Bundle, bootstrap_and_wait, running, wait_until
 
 CONTROLLERS = {"10.0.0.11": "talos-cp-01", "10.0.0.12": "talos-cp-02", "10.0.0.13": "talos-cp-03"}
 
@@ -30,7 +30,7 @@ def keyspace(twin: TalosTwin) -> dict[str, Any]:
 def cluster(twin: TalosTwin, driver: TalosctlDriver, bundle: Bundle) -> str:
     for ip, name in CONTROLLERS.items():
         running(twin, bundle, ip, "controlplane", name)
-    driver.bootstrap("10.0.0.11")
+    bootstrap_and_wait(driver, "10.0.0.11")
     wait_until(lambda: len(driver.etcd_members("10.0.0.11")) == 3, "three etcd members")
     node = twin.lab.nodes["10.0.0.11"]
     assert node.config is not None

@@ -57,7 +57,7 @@ def _three_controllers(configs: list[str]) -> tuple[TalosLab, Clock]:
     lab = TalosLab(Delays(boot=1, install=1, reboot=1, etcd_start=1), clock=clock)
     for i, (ip, config) in enumerate(zip(CONTROLLERS, configs, strict=True)):
         node = lab.register(ip, f"talos-cp-0{i + 1}")
-        node.config = machineconfig.load(config)
+        node.config = machineconfig.load(config, "v1.11.2")
         node.installed, node.phase = True, "running"
     assert lab.add_member(lab.nodes[CONTROLLERS[0]]) is not None
     lab.advance()
@@ -114,7 +114,7 @@ def test_the_kubelet_takes_the_first_address_its_subnets_allow(bundle: Bundle) -
     node = lab.nodes["10.0.0.11"]
     node.held = ("10.0.0.5",)  # a VIP that sorts before the node's own address
     assert lab.kubelet_node_ip(node) == "10.0.0.5"
-    node.config = machineconfig.load(_whole_cidr(bundle, 0, "!10.0.0.5/32"))
+    node.config = machineconfig.load(_whole_cidr(bundle, 0, "!10.0.0.5/32"), "v1.11.2")
     assert lab.kubelet_node_ip(node) == "10.0.0.11"
 
 
@@ -124,7 +124,7 @@ def test_a_vip_talos_manages_itself_is_never_advertised(bundle: Bundle) -> None:
         f"        hostname: talos-cp-01\n        interfaces:\n            - interface: eth0\n"
         f"              vip:\n                  ip: {VIP}\n",
     )
-    documents = machineconfig.load(config).documents
+    documents = machineconfig.load(config, "v1.11.2").documents
     current = addresses.current(["10.0.0.11"], [VIP])
     assert [str(a) for a in addresses.etcd_advertised(documents, current)] == ["10.0.0.11"]
     assert [str(a) for a in addresses.kubelet_node_ips(documents, current)] == ["10.0.0.11"]

@@ -13,6 +13,7 @@ from cryptography import x509
 
 from runner.lab.talos import pki, rpc
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
+from runner.lab.talos.resources import CosiState
 
 if TYPE_CHECKING:
     from runner.lab.talos.etcd_snapshot import EtcdStore
@@ -64,6 +65,7 @@ class TalosLab:
         # Whether the discovery service (discovery.talos.dev) is reachable: the lab has no such service.
         self.discovery_service = False
         self.etcd_store: EtcdStore | None = None  # etcd's keyspace, when the lab world provides one
+        self.cosi = CosiState()  # what `talosctl get` reports of each boot (creation times, versions)
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:

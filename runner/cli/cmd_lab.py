@@ -24,7 +24,7 @@ def _summary(session: LabSession, view: LabView, run: dict[str, object], seconds
     snap = session.store.snapshot(session.cluster_name) or {}
     vip = f"https://{session.cluster.network.vip}:6443"
     handoff = bool(facts.handoff_at) and facts.endpoint == vip
-    console.print(view._nodes())
+    console.print(view.nodes_table(console.width))
     console.print(f"run #{run['id']} {run['result']}: {run['summary']}", highlight=False)
     if run.get("error"):
         err_console.print(f"[red]error:[/] {run['error']}", highlight=False)
@@ -99,7 +99,7 @@ def lab(
     with errors_as_exit():
         session.start()
     try:
-        view = LabView(session.cluster, session.world)
+        view = LabView(session.cluster, session.world.node_view, width=lambda: console.width)
         world = session.world
         console.print(
             f"lab in {workdir}\n  runner   {session.server.url}\n  proxmox  {world.proxmox.url}\n"

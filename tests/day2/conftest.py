@@ -1,4 +1,7 @@
-"""Day-2 stories: one bootstrapped lab per module, changed step by step as an operator would."""
+"""Day-2 stories: one bootstrapped lab per module, changed as an operator would.
+
+Each test sets up what it needs on that lab and does not count on another test having run before it (or at all):
+the order is shuffled (pytest-randomly), and a module's tests may each get a lab of their own."""
 
 from __future__ import annotations
 

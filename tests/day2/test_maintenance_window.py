@@ -30,10 +30,12 @@ def step_statuses(lab: LabSession, run: dict[str, object]) -> dict[str, str]:
     return {s["step_id"]: s["status"] for s in details.get("steps", [])}
 
 
-def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_it(lab: LabSession) -> None:
+def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_it(
+    lab: LabSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     vm = lab.world.proxmox_state.vms[303]
     booted_at, memory_before = vm.started_at, vm.config["memory"]
-    lab.engine.clock = lambda: FRIDAY_NOON
+    monkeypatch.setattr(lab.engine, "clock", lambda: FRIDAY_NOON)  # the lab's real clock again after the test
     text = (lab.clone / CLUSTER_YAML).read_text()
     text = text.replace("drift: correct\n", "drift: correct\n" + WINDOW)
     # worker-01 (vm 303) needs a reboot for its memory; worker-02 (vm 304) only grows its disk, online.
@@ -61,7 +63,7 @@ def test_a_reboot_waits_for_the_window_while_the_rest_proceeds_then_runs_inside_
     )
     assert (vm.started_at, vm.config["memory"], vm.pending) == (booted_at, memory_before, {})
 
-    lab.engine.clock = lambda: SATURDAY_3AM_BERLIN
+    monkeypatch.setattr(lab.engine, "clock", lambda: SATURDAY_3AM_BERLIN)
     inside = drift_run(lab)
     assert inside["result"] == "success", describe(inside)
     assert step_statuses(lab, inside) == {

@@ -70,6 +70,7 @@ def test_a_first_push_bootstraps_the_cluster_and_hands_off_to_flux(home: Home) -
 
 def test_a_nothing_changed_costs_no_work(home: Home) -> None:
     session, _ = home
+    wait_until(lambda: queue_empty(session), "the runner to be idle")  # whatever ran on this lab before is done
     proxmox = session.world.proxmox_state.calls
     sops_calls = session.engine.sops.calls
     before = last_run_id(session)
@@ -159,9 +160,10 @@ def test_d_an_invalid_spec_fails_with_file_and_line_and_touches_nothing(home: Ho
         assert {vmid: dict(vm.config) for vmid, vm in managed_vms(session).items()} == vms_before
         assert set(talos_phases(session).values()) == {"running"}
         assert session.store.get("home").endpoint == EXPECTED_ENDPOINT
-    finally:  # put the good spec back so the cluster's branch is healthy for whatever comes next
+    finally:  # put the good spec back; it is the one last applied, so the runner only takes the push in (no run)
         session.commit({CLUSTER_YAML: good}, "Revert the oops")
         session.push()
+        wait_until(lambda: queue_empty(session), "the runner to take in the revert")  # the next test finds it idle
 
 
 def test_no_secret_ever_shows(home: Home) -> None:

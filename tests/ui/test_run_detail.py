@@ -1,4 +1,5 @@
-"""Run detail: summary, error, the plan as a diff-like view by phase, and the step log that is live while running."""
+"""Run detail: summary, error, the plan as a diff-like view in execution order, and the step log that is live while
+running."""
 
 from __future__ import annotations
 
@@ -10,23 +11,18 @@ from tests.ui.uikit import DATA, Page, squash
 
 
 def plan_tables(page: Page) -> list[str]:
-    return [c for c in page.texts("caption") if c.startswith("Phase ")]
+    return [c for c in page.texts("caption") if c.startswith("Steps in execution order")]
 
 
-def test_the_plan_is_grouped_by_phase_in_execution_order(ui: UI) -> None:
+def test_the_plan_is_one_table_in_execution_order(ui: UI) -> None:
     page = Page(ui.client.get(f"/runs/{ui.run_ids[0]}").text)
-    assert plan_tables(page) == [
-        "Phase infrastructure: 15 steps",
-        "Phase talos: 5 steps",
-        "Phase bootstrap: 2 steps",
-        "Phase kubernetes: 4 steps",
-    ]
+    assert plan_tables(page) == ["Steps in execution order: 26"]
     plan = json.loads((DATA / "plan_bootstrap.json").read_text())
     row_headers = page.texts("th", scope="row")
+    assert row_headers[: len(plan["steps"])] == [f"{step['kind']} {step['id']}" for step in plan["steps"]]
     for step in plan["steps"]:
-        assert f"{step['kind']} {step['id']}" in row_headers
         assert step["reason"] in page.html
-    assert "26 steps." in squash(page.one("section", **{"aria-labelledby": "plan-h"}).text)
+    assert "26 steps, in the order they run." in squash(page.one("section", **{"aria-labelledby": "plan-h"}).text)
 
 
 def test_steps_show_their_change_dependencies_and_disruption(ui: UI) -> None:
@@ -37,13 +33,13 @@ def test_steps_show_their_change_dependencies_and_disruption(ui: UI) -> None:
     assert "disruptive" in squash(reboot.text) and "vm/301/update" in reboot.text
     assert reboot.attrs["class"] == "change-change"
     drain = next(e for e in page.all("tr") if "drain_node" in e.text)
-    assert drain.attrs["class"] == "change-remove" and " remove " in f" {squash(drain.text)} "
+    assert drain.attrs["class"] == "change-drain" and " drain " in f" {squash(drain.text)} "
     assert page.texts("ul", **{"class": "conflicts"}) == [
         "VMID 305 (wanted for talos-worker-03) is held by VM 'scratch' which the runner does not manage;"
         " it will not be touched"
     ]
     assert "set allowDestroy: true to delete it" in plan
-    assert plan_tables(page)[0] == "Phase infrastructure: 2 steps" and plan_tables(page)[-1].startswith("Phase kube")
+    assert plan_tables(page) == ["Steps in execution order: 5"]
 
 
 def test_executed_steps_carry_their_outcome_into_the_plan(ui: UI) -> None:
@@ -97,7 +93,7 @@ def test_a_running_run_refreshes_its_progress_until_it_finishes(ui: UI) -> None:
     assert "data-live-src" not in done.elements[0].attrs
     assert done.elements[0].attrs["data-live-done"] == "reload"  # the script reloads once to show the plan
     final = Page(ui.client.get(f"/runs/{run_id}").text)
-    assert plan_tables(final)[0] == "Phase infrastructure: 2 steps" and "http-equiv" not in final.html
+    assert plan_tables(final) == ["Steps in execution order: 5"] and "http-equiv" not in final.html
 
 
 def test_an_unknown_run_is_a_404_page(ui: UI) -> None:
@@ -114,3 +110,21 @@ def test_a_run_without_plan_json_falls_back_to_its_markdown(ui: UI) -> None:
     )
     page = Page(ui.client.get(f"/runs/{run_id}").text)
     assert page.texts("pre", **{"class": "markdown"}) == ["### Plan for cluster `home` **2 steps**"]
+
+
+def test_the_plan_lists_steps_in_execution_order_so_a_drain_comes_before_the_update_it_precedes(ui: UI) -> None:
+    journal = ui.service.journal
+    run_id = journal.start_run(RunRequest("home", "b" * 40, "refs/heads/main", "push", "apply", "lab/home"))
+    plan = (DATA / "plan_resize.json").read_text()  # the real planner's: more memory for talos-worker-01
+    journal.finish_run(run_id, result="success", summary="applied 3 steps", plan_json=plan)
+    page = Page(ui.client.get(f"/runs/{run_id}").text)
+    rows = [e for e in page.all("tr") if e.attrs.get("class", "").startswith("change-")]
+    assert [squash(r.text).split()[:4] for r in rows] == [
+        ["1", "»", "drain", "drain_node"],
+        ["2", "~", "change", "update_vm"],
+        ["3", "«", "uncordon", "uncordon_node"],
+    ]
+    assert [" kubernetes " in f" {squash(r.text)} " for r in rows] == [True, False, True]  # each row names its phase
+    legend = squash(page.one("p", **{"class": "legend"}).text)
+    assert "drains a node" in legend and "lets pods back" in legend
+    assert "- removes" in legend and rows[0].attrs["class"] == "change-drain"  # a drain is not a removal

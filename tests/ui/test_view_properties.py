@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from runner.core.steps import PHASE_OF, Kind, Phase
+from runner.core.steps import PHASE_OF, Kind
 from runner.server.ui.clusterview import node_status
 from runner.server.ui.planview import PlanView, latest_plan_per_pr, plan_view
 
@@ -33,15 +33,10 @@ steps = st.lists(
 
 
 @given(steps)
-def test_plan_view_keeps_every_step_once_in_phase_order(raw: list[dict[str, Any]]) -> None:
+def test_plan_view_keeps_every_step_once_in_the_plans_own_order(raw: list[dict[str, Any]]) -> None:
     view = plan_view(json.dumps({"cluster": "c", "steps": raw, "conflicts": [], "notes": []}))
-    order = [p.value for p in Phase]
-    phases = [name for name, _ in view.phases]
-    assert phases == sorted(phases, key=order.index)
-    shown = [s.id for _, group in view.phases for s in group]
-    assert sorted(shown) == sorted(s["id"] for s in raw)
-    for name, group in view.phases:  # within a phase, the plan's own (dependency) order is kept
-        assert [s.id for s in group] == [s["id"] for s in raw if s["phase"] == name]
+    # The plan's order is the executor's (every step after those it depends on): the view never regroups it.
+    assert [(s.number, s.id, s.phase) for s in view.steps] == [(i, s["id"], s["phase"]) for i, s in enumerate(raw, 1)]
     assert view.disruptive_count == sum(s["disruptive"] for s in raw)
 
 

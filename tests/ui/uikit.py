@@ -16,6 +16,16 @@ from runner.engine.service.queue import RunRequest
 from tests.polling import poll_until
 
 DATA = Path(__file__).parent / "data"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"  # the browser tests' screenshots (not in git)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 T = TypeVar("T")
 # The keys of a run in data/runs.json that are Journal.start_run's arguments; the others say how it went.
 

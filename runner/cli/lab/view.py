@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Group
@@ -14,7 +15,6 @@ from rich.text import Text
 
 from runner.core.spec import Cluster
 from runner.core.steps import Phase, Step
-from runner.lab.world import LabWorld
 
 PHASE_TITLES = {
     Phase.INFRASTRUCTURE: "infrastructure",
@@ -23,14 +23,20 @@ PHASE_TITLES = {
     Phase.KUBERNETES: "Flux hand-off",
 }
 MARKS = {"pending": "[dim]○[/]", "running": "[yellow]◐[/]", "done": "[green]●[/]", "failed": "[red]✗[/]"}
+COLUMNS = ("node", "role", "ip", "VM", "Talos", "Kubernetes")
+DROPPED_FIRST = ("ip", "role")  # on a narrow terminal: both are in cluster.yaml; the live state is not
+PANEL = 4  # the panel's border and padding, left and right
+# (VM state, Talos phase, Kubernetes state) of a node, by its VM id, address and name (LabWorld.node_view).
+NodeState = Callable[[int, str, str], tuple[str, str, str]]
 
 
 class LabView:
     """Collects run events (from any thread) and renders them with the world's state."""
 
-    def __init__(self, cluster: Cluster, world: LabWorld | None = None) -> None:
+    def __init__(self, cluster: Cluster, node_state: NodeState | None = None, width: Callable[[], int] = lambda: 80):
         self.cluster = cluster
-        self.world = world
+        self.node_state = node_state
+        self.width = width  # the terminal's, asked at each render: a window can be resized while the lab runs
         self.started = time.monotonic()
         self.lock = threading.Lock()
         self.phases: dict[Phase, str] = dict.fromkeys(PHASE_TITLES, "pending")
@@ -88,27 +94,36 @@ class LabView:
             ):
                 status = "done"
             parts.append(f"{MARKS[status]} {title} [dim]{done}/{total}[/]")
-        return Text.from_markup("  →  ".join(parts))
+        return Text.from_markup(" → ".join(parts))  # the four phases fit one 80-column line
 
-    def _nodes(self) -> Table:
-        table = Table(expand=False, pad_edge=False)
-        for column in ("node", "role", "ip", "VM", "Talos", "Kubernetes"):
-            table.add_column(column)
+    def nodes_table(self, width: int) -> Table:
+        """One line per node, never a cut name: columns the width cannot hold go, ip first, then role."""
+        rows = []
         for node in self.cluster.nodes:
-            vm, talos, kube = ("-", "-", "-")
-            if self.world is not None:
-                vm, talos, kube = self.world.node_view(node.vmid, str(node.ip), node.name)
-            table.add_row(node.name, node.role, str(node.ip), vm, talos, kube)
+            vm, talos, kube = self.node_state(node.vmid, str(node.ip), node.name) if self.node_state else ("-",) * 3
+            rows.append(dict(zip(COLUMNS, (node.name, node.role, str(node.ip), vm, talos, kube), strict=True)))
+        columns = list(COLUMNS)
+        widths = {c: max([len(c), *(len(r[c]) for r in rows)]) for c in columns}
+        for dropped in DROPPED_FIRST:
+            if sum(widths[c] for c in columns) + 2 * (len(columns) - 1) <= width:
+                break
+            columns.remove(dropped)
+        table = Table(box=None, padding=(0, 2, 0, 0), pad_edge=False, expand=False, header_style="bold")
+        for column in columns:
+            table.add_column(column, no_wrap=True, min_width=widths[column])
+        for row in rows:
+            table.add_row(*(row[c] for c in columns))
         return table
 
     def render(self) -> Panel:
+        width = self.width()
         with self.lock:
             elapsed = time.monotonic() - self.started
             running = ", ".join(sorted(self.running)) or "-"
             body = Group(
                 self._phase_line(),
                 Text(""),
-                self._nodes(),
+                self.nodes_table(width - PANEL),
                 Text.from_markup(f"[bold]now:[/] {running}"),
                 Text("\n".join(self.recent), style="dim"),
             )

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from runner.lab.talos import addresses, pki, rpc, tailscale
 from runner.lab.talos.node import Delays, NodeFaults, SimNode
+from runner.lab.talos.resources import CosiState
 
 if TYPE_CHECKING:
     from runner.lab.talos.etcd_snapshot import EtcdStore
@@ -82,6 +83,7 @@ class TalosLab:
         self._services_started: dict[str, str] = {}  # node ip -> the boot id its extension services started in
         self.peer_update_errors: dict[str, str] = {}  # node ip -> why its member's peer URLs could not follow
         self.bootstrap_calls: list[str] = []  # every Bootstrap call a node's API received, in order (its ip)
+        self.cosi = CosiState()  # what `talosctl get` reports of each boot (creation times, versions)
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
     def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the talosctl twin imports this module and must start fast
@@ -49,10 +50,15 @@ def resolve_type(name: str) -> str | None:
 
 
 # COSI state lives in memory: a resource's version counts its updates since it was created in this boot,
-# and `created` is when this boot created it. Tracked per boot id, so a reboot starts both afresh.
-_BOOTED_AT: dict[str, str] = {}  # boot id -> when MachineStatus was created
-_LAST_BOOT: dict[str, dt.datetime] = {}  # node ip -> its latest boot's creation time
-_CONFIG_VERSIONS: dict[str, tuple[str, int]] = {}  # boot id -> (config text, version)
+# and `created` is when this boot created it. Tracked per boot id, so a reboot starts both afresh; kept by each
+# lab, so two labs in one process (one test worker) never see each other's boots of the same address.
+@dataclass
+class CosiState:
+    booted_at: dict[str, str] = field(default_factory=dict)  # boot id -> when MachineStatus was created
+    last_boot: dict[str, dt.datetime] = field(default_factory=dict)  # node ip -> its latest boot's creation time
+    config_versions: dict[str, tuple[str, int]] = field(default_factory=dict)  # boot id -> (config text, version)
+
+
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # RFC 3339 in whole seconds, as COSI prints metadata times
 
 
@@ -60,23 +66,23 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime(_TIME_FORMAT)
 
 
-def _booted_at(node: SimNode) -> str:
+def _booted_at(cosi: CosiState, node: SimNode) -> str:
     """A real reboot takes longer than a second; the lab's take less, so each boot gets a later second."""
-    if node.boot_id not in _BOOTED_AT:
+    if node.boot_id not in cosi.booted_at:
         at = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        previous = _LAST_BOOT.get(node.ip)
+        previous = cosi.last_boot.get(node.ip)
         if previous is not None and at <= previous:
             at = previous + dt.timedelta(seconds=1)
-        _LAST_BOOT[node.ip] = at
-        _BOOTED_AT[node.boot_id] = at.strftime(_TIME_FORMAT)
-    return _BOOTED_AT[node.boot_id]
+        cosi.last_boot[node.ip] = at
+        cosi.booted_at[node.boot_id] = at.strftime(_TIME_FORMAT)
+    return cosi.booted_at[node.boot_id]
 
 
-def _config_version(node: SimNode, raw: str) -> int:
-    text, version = _CONFIG_VERSIONS.get(node.boot_id, (raw, 1))
+def _config_version(cosi: CosiState, node: SimNode, raw: str) -> int:
+    text, version = cosi.config_versions.get(node.boot_id, (raw, 1))
     if text != raw:
         version += 1  # an apply-config or edit updated the resource
-    _CONFIG_VERSIONS[node.boot_id] = (raw, version)
+    cosi.config_versions[node.boot_id] = (raw, version)
     return version
 
 
@@ -99,12 +105,12 @@ def list_resources(lab: TalosLab, node: SimNode, rtype: str) -> list[dict[str, A
     if rtype == "MachineConfigs.config.talos.dev":
         if node.config is None:
             return []
-        version = _config_version(node, node.config.raw)
+        version = _config_version(lab.cosi, node, node.config.raw)
         return [{"metadata": _metadata(namespace, rtype, "v1alpha1", version), "spec": node.config.raw}]
     if rtype == "MachineStatuses.runtime.talos.dev":
         # Only maintenance and running machines answer at all, so those are the stages ever reported.
         status = {"stage": node.phase, "status": {"ready": node.phase == "running", "unmetConditions": []}}
-        booted = _booted_at(node)
+        booted = _booted_at(lab.cosi, node)
         return [{"metadata": _metadata(namespace, rtype, "machine", 1, booted), "spec": status}]
     if rtype == "ExtensionStatuses.runtime.talos.dev":
         return [

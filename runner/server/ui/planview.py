@@ -1,4 +1,4 @@
-"""A run's plan as a diff-like view grouped by phase, and the PR plans list (pure, no I/O)."""
+"""A run's plan as a diff-like view in execution order, and the PR plans list (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -6,43 +6,47 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.core.steps import Phase
-
-# How a step kind reads in the diff-like plan view: what it does to the cluster.
+# How a step kind reads in the diff-like plan view: what it does to the cluster. A drain removes nothing: it moves
+# a node's pods elsewhere before the node goes down, and an uncordon lets them back once it is Ready again.
 _ADDS = {"ensure_image", "create_vm", "start_vm", "apply_config", "install_flux", "bootstrap"}
-_REMOVES = {"delete_vm", "stop_vm", "etcd_leave", "drain_node", "delete_k8s_node"}
-_WAITS = {"wait_healthy", "wait_flux", "record_handoff"}
+_REMOVES = {"delete_vm", "stop_vm", "etcd_leave", "delete_k8s_node"}
+_WAITS = {"wait_healthy", "wait_flux", "record_handoff", "etcd_snapshot"}
+_OWN = {"drain_node": "drain", "uncordon_node": "uncordon"}
 
 
 @dataclass(frozen=True)
 class StepView:
+    number: int  # its place in the plan, which is the order the executor runs the steps in
     id: str
     kind: str
+    phase: str
     target: str
     reason: str
     depends_on: list[str]
     disruptive: bool
-    change: str  # add / change / remove / wait: the sigil of the diff-like view
+    change: str  # add / change / remove / drain / uncordon / wait: the sigil of the diff-like view
     status: str | None  # how the step went in this run, when it ran
 
 
 @dataclass(frozen=True)
 class PlanView:
     available: bool
-    phases: list[tuple[str, list[StepView]]] = field(default_factory=list)
+    steps: list[StepView] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def step_count(self) -> int:
-        return sum(len(steps) for _, steps in self.phases)
+        return len(self.steps)
 
     @property
     def disruptive_count(self) -> int:
-        return sum(1 for _, steps in self.phases for s in steps if s.disruptive)
+        return sum(1 for s in self.steps if s.disruptive)
 
 
 def change_of(kind: str) -> str:
+    if kind in _OWN:
+        return _OWN[kind]
     if kind in _ADDS:
         return "add"
     if kind in _REMOVES:
@@ -53,7 +57,8 @@ def change_of(kind: str) -> str:
 
 
 def plan_view(plan_json: str | None, step_status: dict[str, str] | None = None) -> PlanView:
-    """The plan grouped by phase in execution order; unknown phases go last rather than disappear."""
+    """The plan's steps in its own order, the one they run in: grouping them by phase would show a drain after
+    the VM update it precedes."""
     if not plan_json:
         return PlanView(available=False)
     try:
@@ -69,25 +74,24 @@ def plan_view(plan_json: str | None, step_status: dict[str, str] | None = None) 
     ):
         return PlanView(available=False)
     status = step_status or {}
-    order = [p.value for p in Phase]
-    grouped: dict[str, list[StepView]] = {}
-    for s in raw_steps:
-        kind = str(s.get("kind", "?"))
-        step = StepView(
+    steps = [
+        StepView(
+            number=i,
             id=str(s.get("id", "?")),
-            kind=kind,
+            kind=str(s.get("kind", "?")),
+            phase=str(s.get("phase") or "other"),
             target=str(s.get("target", "")),
             reason=str(s.get("reason", "")),
             depends_on=[str(d) for d in s.get("depends_on") or []],
             disruptive=bool(s.get("disruptive")),
-            change=change_of(kind),
+            change=change_of(str(s.get("kind", "?"))),
             status=status.get(str(s.get("id"))),
         )
-        grouped.setdefault(str(s.get("phase") or "other"), []).append(step)
-    phases = sorted(grouped.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        for i, s in enumerate(raw_steps, 1)
+    ]
     return PlanView(
         available=True,
-        phases=phases,
+        steps=steps,
         conflicts=[str(c) for c in conflicts],
         notes=[str(n) for n in notes],
     )

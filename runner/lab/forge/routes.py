@@ -9,6 +9,7 @@ gitea.py), so that every reply stays the one that forge gives.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -38,6 +39,7 @@ class Dialect(ABC):
     """How one forge reads a request and what it answers; the routes below do the rest."""
 
     prefix = ""
+    by_id = False  # GitHub also serves a repository's routes under /repositories/{id}/ (its Link headers use them)
     default_context = ""  # the context of a status posted without one
     no_token = ""  # 401 messages: no token at all, a token it does not know
     bad_token = ""
@@ -102,6 +104,13 @@ def add_forge_routes(app: FastAPI, *forges: Dialect) -> None:
 
     app.add_exception_handler(Refused, refused)
 
+    @app.middleware("http")
+    async def forge_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in getattr(request.state, "forge_headers", {}).items():
+            response.headers.setdefault(name, value)  # e.g. GitHub's x-ratelimit-* on every reply
+        return response
+
 
 def router(forge: Dialect) -> APIRouter:
     api = APIRouter(prefix=forge.prefix)
@@ -161,6 +170,16 @@ def router(forge: Dialect) -> APIRouter:
         caller(request)
         repo = repo_of(request, owner, name, number)
         return forge.comment_list(request, repo, number, state.comments_on(repo.full_name, number))
+
+    if forge.by_id:
+
+        @api.get("/repositories/{repo_id}/issues/{number}/comments")
+        def list_comments_by_id(repo_id: int, number: int, request: Request) -> Response:
+            caller(request)
+            repo = state.repo_by_id(repo_id, lab_id)
+            if repo is None or number not in repo.issues:
+                raise forge.refuse(request, 404, forge.not_found)
+            return forge.comment_list(request, repo, number, state.comments_on(repo.full_name, number))
 
     @api.post("/repos/{owner}/{name}/issues/{number}/comments")
     async def create_comment(owner: str, name: str, number: int, request: Request) -> JSONResponse:

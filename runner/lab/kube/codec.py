@@ -63,7 +63,7 @@ class Codec:
             text = json.dumps(patched, separators=(",", ":"))
             raise errors.invalid_kind("", "", "", [("patch", objectmeta.invalid(text, decoded.error))])
 
-    def check_applied(self, rt: ResourceType, namespace: str | None, name: str, config: dict[str, Any]) -> None:
+    def check_applied(self, rt: ResourceType, name: str, config: dict[str, Any]) -> None:
         """Server-side apply's typed conversion of the applied configuration: 500 on any mismatch."""
         decoded = self._decode(rt, config)
         if decoded is not None and decoded.typed:

@@ -126,7 +126,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             strategy.check_identity(rt, namespace, config, name)
-            self.codec.check_applied(rt, namespace, name, config)
+            self.codec.check_applied(rt, name, config)
             current = self._objects.get(key_of(rt, namespace, name))
             if current is None and namespace and rt.namespaced:
                 self._require_namespace(namespace)

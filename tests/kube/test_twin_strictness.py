@@ -185,3 +185,25 @@ def test_whatever_a_client_writes_the_twin_answers_with_a_status_and_keeps_servi
     assert listed.status_code == 200
     if response.status_code == 201:
         http.delete(f"/apis/apps/v1/namespaces/default/deployments/{name}")
+
+
+@pytest.mark.parametrize(("version", "code"), [("v1.32.1", 400), ("v1.33.0", 201)])
+def test_the_schemas_are_those_of_the_imitated_release(version: str, code: int) -> None:
+    """`lifecycle.stopSignal` came with Kubernetes 1.33: a 1.32 server does not know the field."""
+    twin = KubeTwin(TwinOptions(kubernetes_version=version))
+    running = serve_in_thread(create_app(twin))
+    container = {"name": "web", "image": "x", "lifecycle": {"stopSignal": "SIGTERM"}}
+    spec = {
+        **DEPLOYMENT["spec"],
+        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}},
+    }
+    try:
+        response = httpx.post(
+            f"{running.url}/apis/apps/v1/namespaces/default/deployments?fieldValidation=Strict",
+            json={**DEPLOYMENT, "spec": spec},
+        )
+        assert response.status_code == code, response.text
+        if code == 400:
+            assert 'unknown field "spec.template.spec.containers[0].lifecycle.stopSignal"' in response.json()["message"]
+    finally:
+        running.stop()

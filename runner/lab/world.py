@@ -132,7 +132,7 @@ class LabWorld:
             f"{ip}:6443": Gate(("127.0.0.1", kube_port), self._api_up(ip)) for ip in self.inputs.controller_ips
         }
         self.gates[f"{self.inputs.vip}:6443"] = Gate(("127.0.0.1", kube_port), self._vip_up)
-        self.forge_state = ForgeState()
+        self.forge_state = ForgeState(commit_exists=self.git.has_commit)
         self.forge_state.add_token(FORGE_TOKEN)
         self.forge_state.add_repo(self.inputs.repo_full_name)
         # The forge's merge button merges into the lab's git server, whose push hook then fires.

@@ -90,15 +90,6 @@ def test_merge_patch_bumps_resource_version_and_records_the_manager(http: httpx.
     assert "editor" in [m["manager"] for m in patched["metadata"]["managedFields"]]
 
 
-def test_apply_requires_a_field_manager(http: httpx.Client) -> None:
-    response = http.patch(
-        "/api/v1/namespaces/default/configmaps/c3",
-        content=b"{}",
-        headers={"Content-Type": "application/apply-patch+yaml"},
-    )
-    assert status_of(response)[:2] == (400, "BadRequest")
-
-
 def test_crd_registration_serves_the_kind_and_validates_it(http: httpx.Client) -> None:
     crd = yaml.safe_load((DATA / "widgets-crd.yaml").read_text())
     assert http.get("/apis/example.org/v1/namespaces/default/widgets").status_code == 404

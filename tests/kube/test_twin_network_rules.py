@@ -31,7 +31,7 @@ def _twin(**options: Any) -> KubeTwin:
 
 
 def _deploy(
-    twin: KubeTwin, namespace: str, pod: dict[str, Any], labels: dict[str, str] | None = None
+    twin: KubeTwin, namespace: str, pod: dict[str, Any], labels: dict[str, str] | None = None, name: str = "ctl"
 ) -> dict[str, Any]:
     ns_rt = twin.catalog.by_kind("v1", "Namespace")
     rt = twin.catalog.by_kind("apps/v1", "Deployment")
@@ -41,7 +41,7 @@ def _deploy(
     body = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "ctl", "namespace": namespace},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": {
             "selector": {"matchLabels": {"a": "b"}},
             "template": {"metadata": {"labels": {"a": "b"}}, "spec": pod},
@@ -49,7 +49,7 @@ def _deploy(
     }
     twin.store.create(rt, namespace, body, "test")
     twin.cluster.update_workloads()
-    return twin.store.get(rt, namespace, "ctl")
+    return twin.store.get(rt, namespace, name)
 
 
 def _failure(obj: dict[str, Any]) -> str | None:
@@ -105,15 +105,12 @@ def test_with_kube_proxy_service_ips_route_on_the_host_network() -> None:
 
 def test_cluster_dns_does_not_answer_before_the_cni() -> None:
     twin = _twin()
-    _deploy(twin, "flux-system", {**HOST_NET_POD, "dnsPolicy": "ClusterFirstWithHostNet"})
+    # the twin's source-controller is whichever flux-system container runs its image
+    container = {**HOST_NET_POD["containers"][0], "image": "ghcr.io/fluxcd/source-controller:v1.3.0"}
+    pod = {**HOST_NET_POD, "dnsPolicy": "ClusterFirstWithHostNet", "containers": [container]}
+    _deploy(twin, "flux-system", pod, name="source-controller")
     rt = twin.catalog.by_kind("apps/v1", "Deployment")
     assert rt is not None
-    # the twin's source-controller is whichever flux-system container runs its image
-    twin.store.delete(rt, "flux-system", "ctl")
-    container = {"name": "manager", "image": "ghcr.io/fluxcd/source-controller:v1.3.0"}
-    pod = {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet", "containers": [container]}
-    body = {"metadata": {"name": "source-controller", "namespace": "flux-system"}, "spec": {"template": {"spec": pod}}}
-    twin.store.create(rt, "flux-system", body, "test")
     assert twin.flux.unresolvable("source-controller", "https://git.example.net/home/cluster.git") == (
         "dial tcp: lookup git.example.net on 10.96.0.10:53: read udp: i/o timeout"
     )

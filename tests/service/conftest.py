@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pygit2
 import pytest
 from servicekit import FORGE_TOKEN, HERE, REPO, SECRET, Runner
 
@@ -51,9 +53,26 @@ def start_runner(tmp_path: Path, lab_git: LabGitServer) -> Iterator[Callable[...
         runner.stop()
 
 
+def _commits_under(root: Path) -> Callable[[str, str], bool]:
+    """The forge holds every commit of the test's git repositories (a pull request's head included, as GitHub
+    keeps `refs/pull/N/head` in the base repository)."""
+
+    def exists(_repo: str, sha: str) -> bool:
+        for head in root.rglob("HEAD"):
+            if (head.parent / "objects").is_dir():
+                with contextlib.suppress(ValueError, pygit2.GitError):
+                    if isinstance(pygit2.Repository(str(head.parent)).get(sha), pygit2.Commit):
+                        return True
+        return False
+
+    return exists
+
+
 @pytest.fixture
-def forge_twin() -> Iterator[tuple[ForgeState, str]]:
+def forge_twin(tmp_path: Path) -> Iterator[tuple[ForgeState, str]]:
     state = ForgeState()
+    in_git = _commits_under(tmp_path)
+    state.commit_exists = lambda repo, sha: state.knows_commit(repo, sha) or in_git(repo, sha)
     state.add_token(FORGE_TOKEN, "runner-bot")
     state.add_repo(REPO)
     server = serve_in_thread(create_forge_app(state))

@@ -17,6 +17,7 @@ SHA = "a" * 40
 def forge(request, forge_twin):  # type: ignore[no-untyped-def]
     state, url = forge_twin
     state.add_pull(REPO, 5)
+    state.add_commit(REPO, SHA)  # the repository holds the commit statuses are set on
     return request.param(url, Secret(FORGE_TOKEN)), state
 
 

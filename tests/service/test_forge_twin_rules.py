@@ -18,6 +18,7 @@ GT = {"Authorization": f"token {FORGE_TOKEN}"}
 def twin(forge_twin):  # type: ignore[no-untyped-def]
     state, url = forge_twin
     state.add_pull(REPO, 4)
+    state.add_commit(REPO, SHA)
     state.add_token("reader-token", "reader", "read")
     return state, url
 

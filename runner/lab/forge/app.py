@@ -26,6 +26,7 @@ class Seed(BaseModel):
     pulls: list[int] = []
     tokens: dict[str, str] = {}
     roles: dict[str, str] = {}  # login -> "write" | "read" (default write)
+    commits: list[str] = []  # commits the repository holds (statuses are refused for any other)
 
 
 class Limits(BaseModel):
@@ -77,6 +78,8 @@ def create_forge_app(state: ForgeState | None = None) -> FastAPI:
         state.add_repo(body.repo)
         for number in body.pulls:
             state.add_pull(body.repo, number)
+        for sha in body.commits:
+            state.add_commit(body.repo, sha)
         for token, login in body.tokens.items():
             state.add_token(token, login, body.roles.get(login, "write"))
         return {"status": "ok"}

@@ -55,15 +55,16 @@ class RateLimits:
     def down(self) -> bool:
         return time.time() < self.outage_until
 
-    def github(self, login: str, uid: int) -> Refusal | None:
-        """Count one request of `login`; the refusal GitHub would answer once a limit is met."""
+    def github(self, login: str, uid: int) -> tuple[Refusal | None, dict[str, str]]:
+        """Count one request of `login`: the refusal GitHub would answer once a limit is met (else None), and the
+        `x-ratelimit-*` headers every reply carries."""
         now = time.time()
         with self.lock:
             if self.secondary_for:
                 self.secondary_until, self.secondary_for = now + self.secondary_for, 0.0
             if now < self.secondary_until:
                 wait = str(max(1, math.ceil(self.secondary_until - now)))
-                return Refusal(403, SECONDARY_MESSAGE, {"retry-after": wait})
+                return Refusal(403, SECONDARY_MESSAGE, {"retry-after": wait}), {}
             if now >= self.resets.get(login, 0.0):
                 self.resets[login], self.used[login] = now + self.window, 0
             self.used[login] += 1
@@ -76,5 +77,5 @@ class RateLimits:
                 "x-ratelimit-resource": "core",
             }
             if self.used[login] > self.limit:
-                return Refusal(403, PRIMARY_MESSAGE.format(uid=uid), headers)
-        return None
+                return Refusal(403, PRIMARY_MESSAGE.format(uid=uid), headers), headers
+        return None, headers

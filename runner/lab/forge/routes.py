@@ -9,7 +9,7 @@ gitea.py), so that every reply stays the one that forge gives.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -40,6 +40,7 @@ class Dialect(ABC):
     """How one forge reads a request and what it answers; the routes below do the rest."""
 
     prefix = ""
+    by_id = False  # GitHub also serves a repository's routes under /repositories/{id}/ (its Link headers use them)
     default_context = ""  # the context of a status posted without one
     no_token = ""  # 401 messages: no token at all, a token it does not know
     bad_token = ""
@@ -115,6 +116,13 @@ def add_forge_routes(app: FastAPI, *forges: Dialect) -> None:
         return exc.response
 
     app.add_exception_handler(Refused, refused)
+
+    @app.middleware("http")
+    async def forge_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in getattr(request.state, "forge_headers", {}).items():
+            response.headers.setdefault(name, value)  # e.g. GitHub's x-ratelimit-* on every reply
+        return response
 
 
 def router(forge: Dialect) -> APIRouter:
@@ -200,6 +208,18 @@ def router(forge: Dialect) -> APIRouter:
         caller_on(request, Need("issues"), owner, name)
         repo = repo_of(request, owner, name, number)
         return forge.comment_list(request, repo, number, state.comments_on(repo.full_name, number))
+
+    if forge.by_id:
+
+        @api.get("/repositories/{repo_id}/issues/{number}/comments")
+        def list_comments_by_id(repo_id: int, number: int, request: Request) -> Response:
+            found = state.repo_by_id(repo_id, lab_id)
+            if found is None or number not in found.issues:
+                caller(request, Need("issues"))
+                raise forge.refuse(request, 404, forge.not_found)
+            owner, name = found.full_name.split("/", 1)
+            _, repo = caller_on(request, Need("issues"), owner, name)
+            return forge.comment_list(request, repo, number, state.comments_on(repo.full_name, number))
 
     @api.post("/repos/{owner}/{name}/issues/{number}/comments")
     async def create_comment(owner: str, name: str, number: int, request: Request) -> JSONResponse:

@@ -59,8 +59,9 @@ class ForgeState:
         self.statuses: list[Status] = []
         self.comments: dict[int, Comment] = {}
         self._ids = 0
-        # Real forges refuse statuses for commits they do not have; tests may plug in a lookup.
-        self.commit_exists = commit_exists or (lambda repo, sha: True)
+        self.commits: dict[str, set[str]] = {}  # lower-case full name -> commits seeded without a git server
+        # Real forges refuse statuses for commits they do not have: the lab plugs in its git server.
+        self.commit_exists = commit_exists or self.knows_commit
 
     def next_id(self) -> int:
         self._ids += 1
@@ -100,6 +101,14 @@ class ForgeState:
     def add_repo(self, full_name: str) -> Repo:
         return self.repos.setdefault(full_name.lower(), Repo(full_name))
 
+    def add_commit(self, full_name: str, sha: str) -> None:
+        self.commits.setdefault(full_name.lower(), set()).add(sha)
+
+    def knows_commit(self, full_name: str, sha: str) -> bool:
+        """A seeded commit, or one a pull request's push brought."""
+        pulls = (p for p in self.pulls.by_number.values() if p.repo.lower() == full_name.lower())
+        return sha in self.commits.get(full_name.lower(), set()) or any(sha in (p.sha, p.merge_sha) for p in pulls)
+
     def add_pull(self, full_name: str, number: int) -> None:
         self.add_repo(full_name).issues[number] = True
 
@@ -113,6 +122,9 @@ class ForgeState:
     # --- lookups ----------------------------------------------------------------------------------
     def repo(self, owner: str, name: str) -> Repo | None:
         return self.repos.get(f"{owner}/{name}".lower())
+
+    def repo_by_id(self, repo_id: int, ids: Callable[[str], int]) -> Repo | None:
+        return next((r for r in self.repos.values() if ids(r.full_name) == repo_id), None)
 
     def add_status(self, repo: Repo, sha: str, body: dict[str, Any], login: str, default_context: str) -> Status:
         """What both forges record on POST .../statuses/{sha} once the request passed their own checks."""

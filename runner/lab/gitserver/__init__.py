@@ -109,6 +109,15 @@ class LabGitServer:
         subprocess.run([git, "push", "--quiet", "origin", f"{branch}:{branch}"], cwd=workdir, check=True)
         return str(pygit2.Repository(str(workdir)).references[f"refs/heads/{branch}"].target)
 
+    def has_commit(self, full_name: str, sha: str) -> bool:
+        """Whether the repository holds commit `sha` (what a forge checks before recording a status)."""
+        if full_name.lower() != self.full_name.lower():
+            return False
+        try:
+            return isinstance(pygit2.Repository(str(self.bare)).get(sha), pygit2.Commit)
+        except ValueError:  # not a hex object id
+            return False
+
     def merge(self, head: str, base: str, message: str) -> str:
         """Merge commit `head` into branch `base` as a forge's merge button does: fast-forward when `base` has
         not moved, else a merge commit (refused with ValueError on a conflict); the push hook then runs."""

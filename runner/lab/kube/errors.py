@@ -25,6 +25,8 @@ class ApiStatusError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # StatusReasonUnknown is "" and omitted
+            del out["reason"]
         if self.details is not None:
             out["details"] = self.details
         return out
@@ -75,23 +77,51 @@ def apply_conflict(rt: ResourceType, name: str, conflicts: list[tuple[str, str, 
     return ApiStatusError(409, "Conflict", message, _details(rt, name, causes=causes))
 
 
-def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str]]) -> ApiStatusError:
-    """causes: (field, message) pairs, e.g. ("spec.chart.spec.chart", "Required value")."""
+_CAUSES = {  # field.ErrorType by the ErrorBody's first words (k8s.io/apimachinery pkg/util/validation/field)
+    "Required value": "FieldValueRequired",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Unsupported value": "FieldValueNotSupported",
+    "Duplicate value": "FieldValueDuplicate",
+}
+
+
+def invalid_kind(group: str, kind: str, name: str, causes: list[tuple[str, str]]) -> ApiStatusError:
+    """apierrors.NewInvalid: causes are (field, ErrorBody) pairs, e.g. ("spec.selector", "Required value")."""
     text = ", ".join(f"{f}: {m}" for f, m in causes)
-    kind_group = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+    qualified = f"{kind}.{group}" if group else kind
     return ApiStatusError(
         422,
         "Invalid",
-        f'{kind_group} "{name}" is invalid: {text}'
-        if len(causes) == 1
-        else f'{kind_group} "{name}" is invalid: [{text}]',
-        _details(
-            rt,
-            name,
-            kind=rt.kind,
-            causes=[{"reason": "FieldValueInvalid", "message": m, "field": f} for f, m in causes],
-        ),
+        f'{qualified} "{name}" is invalid: ' + (text if len(causes) == 1 else f"[{text}]"),
+        {
+            "name": name,
+            **({"group": group} if group else {}),
+            "kind": kind,
+            "causes": [
+                {"reason": next((r for p, r in _CAUSES.items() if m.startswith(p)), "FieldValueInvalid"), "message": m}
+                | ({"field": f} if f else {})
+                for f, m in causes
+            ],
+        },
     )
+
+
+def invalid(rt: ResourceType, name: str, causes: list[tuple[str, str]]) -> ApiStatusError:
+    return invalid_kind(rt.group, rt.kind, name, causes)
+
+
+def cannot_decode(kind: str, version: str, message: str) -> ApiStatusError:
+    """A body the kind's decoder refuses (handlers/rest.go transformDecodeError)."""
+    return bad_request(f'{kind} in version "{version}" cannot be handled as a {kind}: {message}')
+
+
+def typed_patch(namespace: str, name: str, api_version: str, kind: str, message: str) -> ApiStatusError:
+    """Server-side apply's typed conversion failing: a plain error, so the API server answers 500 with no reason
+    (managedfields/internal/structuredmerge.go; kubernetes/kubernetes#122480)."""
+    group, _, version = api_version.rpartition("/")
+    where = f"{namespace}/{name}; {group}/{version}, Kind={kind}"
+    return ApiStatusError(500, "", f"failed to create typed patch object ({where}): {message}")
 
 
 def bad_request(message: str) -> ApiStatusError:
@@ -102,18 +132,12 @@ def unauthorized() -> ApiStatusError:
     return ApiStatusError(401, "Unauthorized", "Unauthorized")
 
 
-_ACCEPTED = (
-    "application/json, application/yaml, application/apply-patch+yaml, application/merge-patch+json, "
-    "application/strategic-merge-patch+json"
-)
-
-
-def unsupported_media_type(content_type: str) -> ApiStatusError:
+def unsupported_media_type(accepted: list[str]) -> ApiStatusError:
+    """negotiation.NewUnsupportedMediaTypeError (kubernetes/apiserver handlers/negotiation/errors.go @v0.32.1)."""
     return ApiStatusError(
         415,
         "UnsupportedMediaType",
-        "the body of the request was in an unknown format - accepted media types include: "
-        f"{_ACCEPTED}; got {content_type}",
+        "the body of the request was in an unknown format - accepted media types include: " + ", ".join(accepted),
     )
 
 

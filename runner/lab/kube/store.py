@@ -16,6 +16,7 @@ from typing import Any
 
 from . import errors, ssa, strategy
 from .catalog import Catalog, ResourceType, type_from_crd
+from .codec import Codec
 
 Key = tuple[str, str, str, str]  # group, plural, namespace ("" for cluster scope), name
 
@@ -35,8 +36,9 @@ def key_of(rt: ResourceType, namespace: str | None, name: str) -> Key:
 
 
 class Store:
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, kubernetes_version: str = "v1.32.1") -> None:
         self.catalog = catalog
+        self.codec = Codec(kubernetes_version)
         self.lock = threading.RLock()
         self.revision = 0
         self._objects: dict[Key, Stored] = {}
@@ -74,6 +76,7 @@ class Store:
             name = strategy.check_identity(rt, namespace, body, None)
             if key_of(rt, namespace, name) in self._objects:
                 raise errors.already_exists(rt, name)
+            self.codec.check_body(rt, body)
             obj = self._prepare(rt, namespace, body, None)
             managers = ssa.record_update(None, obj, {}, manager, body.get("apiVersion", ""), now())
             return self._commit(rt, namespace, name, obj, managers, None)
@@ -93,6 +96,7 @@ class Store:
             wanted_rv = (body.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != current.obj["metadata"]["resourceVersion"]:
                 raise errors.stale_version(rt, name)
+            self.codec.check_body(rt, body)
             return self._update(rt, namespace, name, current, body, manager, body.get("apiVersion", ""), status)
 
     def merge_patch(
@@ -107,6 +111,7 @@ class Store:
         with self.lock:
             current = self._existing(rt, namespace, name)
             merged = ssa.merge_patch(current.obj, patch)
+            self.codec.check_patched(rt, merged)
             return self._update(rt, namespace, name, current, merged, manager, None, status)
 
     def apply(
@@ -121,6 +126,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.lock:
             strategy.check_identity(rt, namespace, config, name)
+            self.codec.check_applied(rt, name, config)
             current = self._objects.get(key_of(rt, namespace, name))
             if current is None and namespace and rt.namespaced:
                 self._require_namespace(namespace)
@@ -205,7 +211,7 @@ class Store:
         obj = strategy.normalize(rt, obj)
         if old is None and rt.namespaced:  # a missing namespace is answered before the body's problems
             self._require_namespace(namespace or "")
-        return strategy.admit(rt, namespace, obj, old, now())
+        return strategy.admit(rt, namespace, obj, old, now(), self.codec)
 
     def _require_namespace(self, namespace: str) -> None:
         if ("", "namespaces", "", namespace) not in self._objects:

@@ -11,8 +11,9 @@ import copy
 import uuid
 from typing import Any
 
-from . import errors, schema
+from . import errors
 from .catalog import ResourceType
+from .codec import Codec
 
 
 def check_identity(rt: ResourceType, namespace: str | None, body: dict[str, Any], name: str | None) -> str:
@@ -54,16 +55,11 @@ def normalize(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def admit(
-    rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None, at: str
+    rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None, at: str, codec: Codec
 ) -> dict[str, Any]:
     """A normalized `obj` pruned, validated and given the server's fields; `old` is the stored object it
     replaces (None: a create), `at` the time of the write."""
-    version = (obj.get("apiVersion") or "").rpartition("/")[2] or rt.preferred_version
-    if rt.schemas.get(version):
-        obj = schema.prune(obj, rt.schemas[version])
-        problems = schema.validate(obj, rt.schemas[version])
-        if problems:
-            raise errors.invalid(rt, obj.get("metadata", {}).get("name", ""), problems)
+    obj = codec.admit(rt, obj)
     meta = obj.setdefault("metadata", {})
     meta.pop("managedFields", None)
     if rt.namespaced:

@@ -40,9 +40,10 @@ class KubeTwin:
     def __init__(self, options: TwinOptions | None = None) -> None:
         self.options = options or TwinOptions()
         self.catalog = Catalog()
-        self.store = Store(self.catalog)
+        self.store = Store(self.catalog, self.options.kubernetes_version)
         self.events: list[str] = []  # readiness transitions in the order they happened
         self.requests: list[str] = []  # "METHOD /path" of every API request, as an audit log would list them
+        self.controller_errors: list[str] = []  # the latest failures of the simulated controllers
         self.cluster = ClusterSim(self.store, self.catalog, self.options.kubernetes_version, self.events)
         self.git = GitSource(self.options.git_repos, self.options.default_git_repo)
         self.flux = FluxSim(self.store, self.catalog, self.cluster, self.git, self.events)
@@ -133,6 +134,15 @@ class KubeTwin:
                 if self.store.revision == before:
                     break
             self._last_seen = (self.store.revision, self._git_heads())
+
+    def reconcile_for_api(self) -> None:
+        """Reconcile before answering a request. The controllers are not the API server: one failing on what
+        it found in the store is recorded (`controller_errors`), and the API goes on answering."""
+        try:
+            self.reconcile()
+        except Exception as e:
+            self.controller_errors.append(f"{type(e).__name__}: {e}")
+            del self.controller_errors[:-20]
 
     def _git_heads(self) -> tuple[str, ...]:
         rt = self.catalog.by_kind("source.toolkit.fluxcd.io/v1", "GitRepository")

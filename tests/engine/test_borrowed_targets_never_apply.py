@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from runner.engine.reconcile.clusterstate import ClusterStateStore
-from runner.engine.reconcile.reconciler import Engine, NullReporter
+from runner.engine.reconcile.outcome import NullReporter
+from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
 from runner.engine.reconcile.target_settings import TargetSettings
 from tests.engine.twins import AGE_KEY

@@ -17,7 +17,7 @@ from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.configs import NodeConfig
 from runner.engine.reconcile.executor import execute
 from runner.engine.reconcile.handlers import StepRunner
-from runner.engine.reconcile.reconciler import NullReporter
+from runner.engine.reconcile.outcome import NullReporter
 from tests.engine.scripted import ScriptedConnections, ScriptedFactory, ScriptedProxmox, ScriptedTalos
 
 ROOT = Path(__file__).parents[2]

@@ -14,7 +14,8 @@ from runner.engine.reconcile.handlers.table import Handlers
 
 
 def _checked(config: NodeConfig, what: str) -> None:
-    # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
+    # Every config sent to a node passes here first (apply_config, move_endpoint): a node only reports
+    # what it refuses after receiving it.
     validate_config_text(config.text, what, config.secrets)
 
 
@@ -48,6 +49,7 @@ def move_endpoint(ctx: StepContext, step: Step) -> str:
     immediately (CanApplyImmediate), so `no-reboot` is the mode: it refuses anything that would reboot."""
     dn = ctx.node(step)
     config = ctx.endpoint_configs[dn.name]
+    _checked(config, f"machine config of {dn.name} naming {step.params['endpoint']}")
     ctx.wait_stage(dn, ("running",))
     if _already_applied(ctx, dn.ip, config):
         return f"already names {step.params['endpoint']}"

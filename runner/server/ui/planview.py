@@ -11,7 +11,7 @@ from runner.core.steps import Phase
 # How a step kind reads in the diff-like plan view: what it does to the cluster.
 _ADDS = {"ensure_image", "create_vm", "start_vm", "apply_config", "install_flux", "bootstrap"}
 _REMOVES = {"delete_vm", "stop_vm", "etcd_leave", "drain_node", "delete_k8s_node"}
-_WAITS = {"wait_healthy", "wait_flux", "record_handoff"}
+_WAITS = {"wait_healthy", "wait_flux", "record_handoff", "await_node"}
 
 
 @dataclass(frozen=True)

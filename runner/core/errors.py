@@ -22,6 +22,13 @@ class Permanent(RunnerError):
     """A failure that retrying will not fix: bad parameters, missing binaries, wrong keys."""
 
 
+class Waiting(RunnerError):
+    """A step looked and found its target not there yet (a node that ran before and answers no more).
+
+    Not a failure: the step is reported as waiting, with this message; what depends on it does not start,
+    and the rest of the run goes on. The next run looks again."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in the cluster's files, located as precisely as the loader could."""

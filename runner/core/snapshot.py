@@ -50,6 +50,7 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
                 "config_hash": talos.config_hash if talos else None,
                 "schematic_id": talos.schematic_id if talos else None,
                 "observed_kubernetes_version": talos.kubernetes_version if talos else None,
+                "ran_before": bool(talos and talos.ran_before),  # silent now: crashed, only awaited
             }
         )
     c = observed.cluster
@@ -104,7 +105,11 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
                 config=node.get("vm_config"),
                 pending=node.get("vm_pending"),
             )
-        if node.get("talos", "unreachable") != "unreachable":
+        if node.get("talos", "unreachable") == "unreachable" and node.get("ran_before"):
+            talos[str(node["name"])] = ObservedTalosNode(
+                str(node["name"]), str(node["ip"]), "unreachable", ran_before=True
+            )
+        elif node.get("talos", "unreachable") != "unreachable":
             talos[str(node["name"])] = ObservedTalosNode(
                 str(node["name"]),
                 str(node["ip"]),

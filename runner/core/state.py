@@ -99,6 +99,9 @@ class ObservedTalosNode:
     schematic_id: str | None = None
     kubernetes_version: str | None = None
     etcd_member: bool = False
+    # The runner has read a running config from it before (recorded): silent now, it crashed or hangs; it is
+    # not a new machine waiting for its first config.
+    ran_before: bool = False
     config_redacted: list[Any] | None = field(default=None, compare=False)  # for showing what differs
 
 

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     UNCORDON_NODE = "uncordon_node"
     MOVE_ENDPOINT = "move_endpoint"
     ETCD_SNAPSHOT = "etcd_snapshot"
+    AWAIT_NODE = "await_node"  # a node that ran before and answers no more: looked at once, reported
 
 
 class Phase(StrEnum):
@@ -56,6 +57,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.UPGRADE_KUBERNETES: Phase.TALOS,
     Kind.SYNC_MANIFESTS: Phase.TALOS,
     Kind.ETCD_SNAPSHOT: Phase.TALOS,
+    Kind.AWAIT_NODE: Phase.TALOS,
     Kind.BOOTSTRAP: Phase.BOOTSTRAP,
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from runner.core.errors import Transient
 from runner.core.schematic import Schematic, schematic_id
 from runner.core.secret import Secret
 from runner.core.state import TalosStage
@@ -54,6 +55,7 @@ class ScriptedTalos:
     # ip -> answers to successive etcd health checks after the node's last disruption (last one repeats)
     health_script: dict[str, list[bool]] = field(default_factory=dict)
     stages: dict[str, TalosStage] = field(default_factory=dict)  # ip -> what `stage` answers (default running)
+    silent: set[str] = field(default_factory=set)  # nodes that answer nothing (crashed): stage unreachable, etcd fails
     calls: list[tuple[str, str]] = field(default_factory=list)
     applied: list[tuple[str, str, str]] = field(default_factory=list)  # (ip, mode, config text)
     _asked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -64,6 +66,11 @@ class ScriptedTalos:
     def _disrupted(self, ip: str) -> None:
         self._asked[ip] = 0
 
+    def _answer(self, what: str, ip: str) -> None:
+        self._record(what, ip)
+        if ip in self.silent:  # what talosctl says of a node that does not answer: retry later
+            raise Transient(f"talosctl {what} on {ip}: rpc error: code = Unavailable desc = connection error")
+
     # --- TalosApi -------------------------------------------------------------------------------
     def apply_config(self, ip: str, config_yaml: Secret | str, insecure: bool, mode: str = "auto") -> str:
         self._record("apply_config", ip)
@@ -72,20 +79,20 @@ class ScriptedTalos:
 
     def stage(self, ip: str) -> TalosStage:
         self._record("stage", ip)
-        return self.stages.get(ip, "running")
+        return "unreachable" if ip in self.silent else self.stages.get(ip, "running")
 
     def bootstrap(self, ip: str) -> None:
         self._record("bootstrap", ip)
 
     def etcd_members(self, ip: str) -> list[str]:
-        self._record("etcd_members", ip)
+        self._answer("etcd_members", ip)
         return list(self.controllers)  # a rebooted member is listed at once: membership says nothing of health
 
     def etcd_member_details(self, ip: str) -> list[EtcdMember]:
         return [EtcdMember(f"{i:016x}", f"cp-{i}", (f"https://{c}:2380",)) for i, c in enumerate(self.controllers)]
 
     def etcd_healthy(self, ip: str) -> bool:
-        self._record("etcd_healthy", ip)
+        self._answer("etcd_healthy", ip)
         script = self.health_script.get(ip, [True])
         answer = script[min(self._asked[ip], len(script) - 1)]
         self._asked[ip] += 1

@@ -128,6 +128,22 @@ def test_schedule_takes_one_only_when_the_newest_is_older_than_the_interval(tmp_
     assert [tick(T0 + dt.timedelta(hours=h)) for h in (0, 1, 5, 6, 7, 12)] == [True, False, False, True, False, True]
 
 
+def test_a_scheduled_snapshot_asks_a_controller_that_does_not_answer_last(tmp_path: Path) -> None:
+    key, _ = find_or_create_key(tmp_path / "key.txt")
+    taken, _ = snapshot_if_due(
+        ScriptedTalos(),
+        CONTROLLERS,
+        BackupStore(tmp_path),
+        cluster="home",
+        every=dt.timedelta(hours=6),
+        keep=3,
+        recipients=[key.public],
+        now=T0,
+        exclude=["cp-01"],  # awaited in this run: it crashed
+    )
+    assert taken is not None and taken.controller == "cp-02"
+
+
 def test_scheduled_failure_is_reported_not_raised(tmp_path: Path) -> None:
     taken, failed = snapshot_if_due(
         ScriptedTalos(failing={"10.0.0.11", "10.0.0.12"}),

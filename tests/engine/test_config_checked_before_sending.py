@@ -1,4 +1,7 @@
-"""A machine config the Talos schema rejects never leaves the runner: the step fails first, naming the field."""
+"""A machine config the Talos schema rejects never leaves the runner: the step fails first, naming the field.
+
+Both steps that send a config to a configured node check it: `apply_config`, and `move_endpoint` (the same
+config naming the VIP as control-plane endpoint)."""
 
 from __future__ import annotations
 
@@ -35,9 +38,17 @@ case "$*" in
     printf 'spec:\\n  stage: %s\\n' "$stage";;
 esac
 """
+# A configured, running node: its current config is an older one (so the VIP config is not "already applied").
+RUNNING_TALOSCTL = """#!/bin/sh
+echo "$*" >> {log}
+case "$*" in
+  *machinestatus*) printf 'spec:\\n  stage: running\\n';;
+  *machineconfig*) printf 'spec: |\\n  version: v1alpha1\\n  machine:\\n    type: controlplane\\n';;
+esac
+"""
 
 
-def _step_runner(tmp_path: Path, break_config: bool) -> tuple[StepRunner, Path]:
+def _step_runner(tmp_path: Path, break_config: bool, script: str = RECORDING_TALOSCTL) -> tuple[StepRunner, Path]:
     cluster, _ = load_cluster((ROOT / "clusters/home/cluster.yaml").read_text(), "clusters/home/cluster.yaml")
     bundle = bundle_from_yaml((ROOT / "tests/data/talos-secrets-bundle.yaml").read_text())
     secrets = ClusterSecrets("runner@pve!runner", Secret("token"), Secret("tskey-auth-k1"), None, None, None)
@@ -50,7 +61,7 @@ def _step_runner(tmp_path: Path, break_config: bool) -> tuple[StepRunner, Path]:
         configs[NODE] = NodeConfig(Secret(text), good.hash, good.secrets, good.redacted)
     log = tmp_path / "talosctl.log"
     talosctl = tmp_path / "talosctl"
-    talosctl.write_text(RECORDING_TALOSCTL.format(log=log))
+    talosctl.write_text(script.format(log=log))
     talosctl.chmod(0o755)
     driver = TalosctlDriver(bundle.certs.os.crt.encode(), bundle.certs.os.key, talosctl_path=str(talosctl))
     # The runner registers the node's schematic with the factory before installing: a local factory twin.
@@ -61,6 +72,7 @@ def _step_runner(tmp_path: Path, break_config: bool) -> tuple[StepRunner, Path]:
     conns = Connections(settings, ConnectionTargets.of(cluster), secrets, _talos=driver)
     store = ClusterStateStore(tmp_path / "runner.db")
     runner = StepRunner(cluster, desired, conns, configs, store, None, False, log=lambda _: None)
+    runner.endpoint_configs = {NODE: configs[NODE]}  # the checks look at the text alone, whatever it names
     return runner, log
 
 
@@ -104,3 +116,32 @@ def test_schema_messages_never_quote_a_secret_of_the_config(tmp_path: Path) -> N
     with pytest.raises(Permanent) as failed:
         runner(STEP)
     assert "debug" in str(failed.value) and token not in str(failed.value)
+
+
+VIP = "https://10.0.0.20:6443"
+MOVE = Step(
+    f"node/{NODE}/endpoint",
+    Kind.MOVE_ENDPOINT,
+    f"node/{NODE}",
+    f"{NODE}: control-plane endpoint https://10.0.0.11:6443→{VIP}",
+    (),
+    False,
+    {"node_name": NODE, "ip": "10.0.0.11", "endpoint": VIP},
+)
+
+
+def test_an_endpoint_config_the_schema_rejects_is_never_sent(tmp_path: Path) -> None:
+    runner, log = _step_runner(tmp_path, break_config=True, script=RUNNING_TALOSCTL)
+    with pytest.raises(Permanent) as failed:
+        runner(MOVE)
+    assert str(failed.value) == (
+        f"machine config of {NODE} naming {VIP} document 1: machine.network.interfaces[0].addresses[0]: "
+        "{'address': '10.0.0.11/16'} is not of type 'string'"
+    )
+    assert not log.exists()  # nothing reached the node, not even a question
+
+
+def test_a_valid_endpoint_config_is_sent_without_a_reboot(tmp_path: Path) -> None:
+    runner, log = _step_runner(tmp_path, break_config=False, script=RUNNING_TALOSCTL)
+    assert runner(MOVE) == f"control-plane endpoint is now {VIP} (applied without a reboot)"
+    assert any("apply-config" in line and "--mode no-reboot" in line for line in log.read_text().splitlines())

@@ -246,3 +246,16 @@ def test_a_recorded_bootstrap_stands_while_the_first_controller_is_down(make_lab
     assert observed.cluster.bootstrapped
     assert not observed.cluster.kube_api_ready
     assert [s.id for s in plan(lab.desired, observed).steps if s.kind == Kind.BOOTSTRAP] == []
+
+
+def test_a_silent_node_the_runner_read_before_is_observed_as_one_that_ran(make_lab) -> None:  # type: ignore[no-untyped-def]
+    """Crashed (read before, silent now) and new (never read: a first boot) look alike to Talos; the record tells."""
+    lab = make_lab(5)
+    observed_runs(lab)  # every node's running config read, and recorded
+    crashed, fresh = lab.desired.nodes[0], lab.desired.nodes[4]
+    lab.store.forget_config_seen(lab.desired.cluster, fresh.ip)  # as creating a VM at its address does
+    lab.twin.power(crashed.ip, False)
+    lab.twin.power(fresh.ip, False)
+    observed = observe(lab.desired, lab.conns, ClusterFacts(), lab.store)
+    assert (observed.talos[crashed.name].stage, observed.talos[crashed.name].ran_before) == ("unreachable", True)
+    assert (observed.talos[fresh.name].stage, observed.talos[fresh.name].ran_before) == ("unreachable", False)

@@ -29,6 +29,19 @@ def test_snapshot_prefers_a_controller_the_step_does_not_touch() -> None:
     assert snap.params == {"before": "node/talos-cp-01/upgrade", "exclude": ["talos-cp-01"]}
 
 
+def test_snapshot_tries_a_crashed_controller_last() -> None:
+    five = {"nodes.3.role": "controlplane", "nodes.4.role": "controlplane"}
+    _, _, result = run_scenario(
+        {
+            "base_spec": five,
+            "spec": {**five, "nodes.1.memory": 16384, **BACKUPS},
+            "observed_edits": [{"talos": "talos-cp-01", "stage": "unreachable", "ran_before": True}],
+        }
+    )
+    snap = next(s for s in result.steps if s.kind is Kind.ETCD_SNAPSHOT)
+    assert snap.params == {"before": "vm/301/update", "exclude": ["talos-cp-02", "talos-cp-01"]}
+
+
 def test_converged_cluster_with_backups_plans_nothing() -> None:
     desired = desired_for(BACKUPS)
     assert plan(desired, converged(desired)).steps == ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runner.core.derive import Desired
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.down import plan_down
 from runner.core.planner.drain import plan_drains
 from runner.core.planner.infra import plan_node_vm, plan_removals
 from runner.core.planner.kube import plan_kubernetes
@@ -15,6 +16,8 @@ from runner.core.steps import Plan
 
 def plan(desired: Desired, observed: Observed) -> Plan:
     builder = PlanBuilder(desired.cluster)
+    # First: nodes that crashed are only awaited, and may hold other controllers' disruptive changes.
+    plan_down(builder, desired, observed)
     for node in desired.nodes:
         plan_node_vm(builder, desired, node, observed)
     healthy = plan_talos(builder, desired, observed)

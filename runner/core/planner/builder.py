@@ -18,6 +18,8 @@ class PlanBuilder:
     vm_ready: dict[str, str | None] = field(default_factory=dict)
     blocked: set[str] = field(default_factory=set)  # nodes the plan must not touch (conflicts)
     powered_off: set[str] = field(default_factory=set)  # nodes whose VM stays off in this plan (drift reported)
+    down: set[str] = field(default_factory=set)  # nodes that ran before and answer no more: only awaited
+    held: str | None = None  # why no other controller may be taken down now (a controller is down), if so
 
     def add(
         self,

@@ -6,6 +6,7 @@ from typing import Any
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.down import held
 from runner.core.state import Observed, ObservedVm
 from runner.core.steps import Kind
 from runner.core.vmdiff import vm_changes
@@ -28,6 +29,8 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
         )
         builder.blocked.add(node.name)
         return
+    if node.name in builder.down:
+        return  # its VM runs, its Talos does not answer: changing the VM now would only hide why
     vm_steps = builder.on_vm(vm.vmid, node.name)
     if observed_vm is None:
         image = vm.image
@@ -74,12 +77,10 @@ def plan_node_vm(builder: PlanBuilder, desired: Desired, node: DesiredNode, obse
         needs_reboot = running and any(c.needs_reboot for c in real)
         what = _describe([f"{c.field} {c.old}→{c.new}" + (" (pending in Proxmox)" if c.pending else "") for c in real])
         what = what or "spec tag refresh"
+        reason = ("drift: " if drift else "") + f"vm {vm.vmid} {what}" + (", needs reboot" if needs_reboot else "")
         if drift and desired.drift == "report":
             builder.notes.append(f"drift on VM {vm.vmid} {node.name}: {what} (reported only: drift is set to report)")
-        else:
-            reason = f"vm {vm.vmid} {what}" + (", needs reboot" if needs_reboot else "")
-            if drift:
-                reason = f"drift: {reason}"
+        elif not (needs_reboot and held(builder, node, reason)):
             last = vm_steps.add(
                 "update",
                 Kind.UPDATE_VM,
@@ -129,10 +130,18 @@ def plan_removals(builder: PlanBuilder, desired: Desired, observed: Observed, af
             "remove one controller per change"
         )
         return
+    down = [n.name for n in desired.controllers if n.name in builder.down]
+    if leaving_cps and len(current_cps) - len(leaving_cps) - len(down) < len(current_cps) // 2 + 1:
+        builder.notes.append(
+            f"removing {', '.join(vm.name for vm in leaving_cps)} waits while {', '.join(down)} "
+            f"{'does' if len(down) == 1 else 'do'} not answer: etcd would lose its quorum"
+        )
+        return
     previous = after
+    via = next((n for n in desired.controllers if n.name not in builder.down), desired.bootstrap_node)
     for vm in gone:
         vm_steps = builder.on_vm(vm.vmid, vm.name)
-        for action, kind, reason, params in _removal_steps(vm, desired.bootstrap_node):
+        for action, kind, reason, params in _removal_steps(vm, via):
             previous = vm_steps.add(action, kind, reason, previous, disruptive=True, **params)
 
 

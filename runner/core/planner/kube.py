@@ -81,7 +81,7 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
         # discovery cannot help. `.cluster` changes apply without a reboot (Talos CanApplyImmediate).
         initial, vip = desired.initial_endpoint, desired.vip_endpoint  # each looks the controllers up again
         for dn in desired.nodes:
-            if dn.name in builder.blocked or dn.name in builder.powered_off:
+            if dn.name in builder.blocked or dn.name in builder.powered_off or dn.name in builder.down:
                 continue
             builder.on_node(dn.name).add(
                 "endpoint",

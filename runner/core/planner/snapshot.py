@@ -35,7 +35,8 @@ def plan_etcd_snapshot(builder: PlanBuilder, desired: Desired, observed: Observe
         f"snapshot etcd before the first disruptive control-plane step ({first.id})",
         first.depends_on,
         before=first.id,
-        exclude=[str(first.params.get("node_name", ""))],  # take it from a controller that step leaves alone
+        # take it from a controller that step leaves alone, and that answers
+        exclude=[str(first.params.get("node_name", "")), *sorted(builder.down)],
     )
     step = builder.steps[first.id]
     builder.steps[first.id] = Step(

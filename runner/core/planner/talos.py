@@ -7,6 +7,7 @@ from dataclasses import replace
 from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.down import held
 from runner.core.planner.kubernetes_upgrade import images_only, plan_kubernetes_upgrade, upgrading
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
@@ -43,8 +44,8 @@ def plan_node_talos(
 
     With `k8s_upgrade` (planned separately, as upgrade-k8s does it) a config that differs in component
     images alone needs no apply; any other difference is applied after the upgrade."""
-    if node.name in builder.blocked or node.name in builder.powered_off:
-        return []  # nothing can reach a node whose VM stays off
+    if node.name in builder.blocked or node.name in builder.powered_off or node.name in builder.down:
+        return []  # nothing can reach a node whose VM stays off (a crashed one is only awaited)
     state = _talos_state(observed, node)
     node_steps = builder.on_node(node.name)
     vm_ready = builder.vm_ready.get(node.name)
@@ -70,15 +71,16 @@ def plan_node_talos(
     rolling: list[str] = [vm_ready] if vm_ready and builder.steps[vm_ready].disruptive else []
     version_changed = bool(state.talos_version) and state.talos_version != node.talos_version
     schematic_changed = state.schematic_id is not None and state.schematic_id != node.schematic_id
-    if version_changed or schematic_changed:
-        what = [f"Talos {state.talos_version}→{node.talos_version}"] if version_changed else []
-        if schematic_changed:
-            what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
+    what = [f"Talos {state.talos_version}→{node.talos_version}"] if version_changed else []
+    if schematic_changed:
+        what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
+    upgrade = f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})"
+    if (version_changed or schematic_changed) and not held(builder, node, upgrade):
         rolling.append(
             node_steps.add(
                 "upgrade",
                 Kind.UPGRADE_TALOS,
-                f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})",
+                upgrade,
                 vm_ready,
                 disruptive=True,
                 ip=node.ip,
@@ -93,7 +95,7 @@ def plan_node_talos(
             pass  # the upgrade-k8s steps bring this config to the spec
         elif drift_only and desired.drift == "report":
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
-        else:
+        elif not (node.is_controller and held(builder, node, _config_reason(node, state, k8s_upgrade))):
             rolling.append(
                 node_steps.add(
                     "config",
@@ -167,7 +169,7 @@ def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> st
 
     bootstrap = None
     first_cp = desired.bootstrap_node
-    if not observed.cluster.bootstrapped and first_cp.name not in builder.blocked:
+    if not observed.cluster.bootstrapped and first_cp.name not in builder.blocked | builder.down:
         config_step = f"node/{first_cp.name}/config"
         bootstrap = builder.add(
             "cluster/bootstrap",

@@ -4,8 +4,10 @@ Recovery, as the Talos "Disaster Recovery" guide describes it: make sure etcd ha
 restore throws away everything written since the snapshot), wipe every controller's EPHEMERAL partition
 (`reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL`: the machine config stays), then
 `bootstrap --recover-from=<snapshot>` on one controller and wait until all controllers are etcd members and
-the Kubernetes API answers. The decrypted snapshot lives in the runner's private work root (talosctl reads
-it from a file), removed afterwards whatever happens, and at the next start if the runner is killed.
+the Kubernetes API answers. A controller that answers nothing (crashed) cannot be reset: the recovery goes on
+with the others and says how to reset that one before it rejoins (its etcd data is the lost cluster's).
+The decrypted snapshot lives in the runner's private work root (talosctl reads it from a file), removed
+afterwards whatever happens, and at the next start if the runner is killed.
 """
 
 from __future__ import annotations
@@ -79,14 +81,18 @@ def restore(
     try:
         key_file = s.age_key_file or default_age_key_file()
         controllers = [Controller(c.name, c.ip) for c in desired.controllers]
-        recover_etcd(conns.talos, controllers, path, key_file, info, cluster=name, force=force, wait=wait, log=log)
+        left_out = recover_etcd(
+            conns.talos, controllers, path, key_file, info, cluster=name, force=force, wait=wait, log=log
+        )
         endpoint = engine.store.get(name).endpoint or desired.initial_endpoint
         kube = conns.kube(endpoint)
         try:
             wait(kube.api_ready, "the Kubernetes API answering")
         finally:
             kube.close()
-        log(f"restored cluster {name} from snapshot {info.id}: etcd has {len(controllers)} members, Kubernetes answers")
+        members = len(controllers) - len(left_out)
+        missing = f" ({', '.join(c.name for c in left_out)} still to reset, see above)" if left_out else ""
+        log(f"restored cluster {name} from snapshot {info.id}: etcd has {members} members{missing}, Kubernetes answers")
         return info
     finally:
         conns.close()
@@ -103,8 +109,9 @@ def recover_etcd(
     force: bool,
     wait: Wait,
     log: Callable[[str], None],
-) -> None:
-    """Talos' recovery from the snapshot at `encrypted`, up to every controller being an etcd member again."""
+) -> list[Controller]:
+    """Talos' recovery from the snapshot at `encrypted`, up to every controller that answers being an etcd
+    member again; returns those left out because they answer nothing."""
     with private_dir("restore") as workdir:
         members = etcd_quorum(talos, controllers)
         if members > len(controllers) // 2 and not force:
@@ -118,12 +125,21 @@ def recover_etcd(
         fd = os.open(snapshot, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(decrypt_with(encrypted.read_bytes(), read_key(key_file)))
-        for c in controllers:
+        answering = [c for c in controllers if talos.stage(c.ip) != "unreachable"]
+        silent = [c for c in controllers if c not in answering]
+        if not answering:
+            raise Permanent(f"no controller of cluster {cluster} answers: there is nothing to restore etcd onto")
+        for c in silent:
+            log(
+                f"{c.name} ({c.ip}) does not answer and is left out; once it answers again, wipe its etcd before "
+                f"it rejoins: talosctl -n {c.ip} reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL"
+            )
+        for c in answering:
             log(f"resetting etcd on {c.name} ({c.ip}): wiping EPHEMERAL, rebooting")
             talos.reset_ephemeral(c.ip)
-        for c in controllers:
+        for c in answering:
             wait(lambda c=c: talos.stage(c.ip) == "running", f"{c.name} back after the reset")  # type: ignore[misc]
-        first = controllers[0]
+        first = answering[0]
         log(f"bootstrapping etcd on {first.name} from snapshot {info.id} ({info.taken_at})")
 
         def recover() -> bool:
@@ -131,5 +147,6 @@ def recover_etcd(
             return True
 
         wait(recover, f"bootstrap --recover-from on {first.name}")
-        want = {c.ip for c in controllers}
+        want = {c.ip for c in answering}
         wait(lambda: want <= set(talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+        return silent

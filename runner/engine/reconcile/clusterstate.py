@@ -122,6 +122,11 @@ class ClusterStateStore:
                 [(cluster, ip, s.booted, s.version, s.config_hash, s.kubernetes_version) for ip, s in seen.items()],
             )
 
+    def forget_config_seen(self, cluster: str, ip: str) -> None:
+        """A new VM at `ip`: what was read there belonged to another machine (it never ran, as far as we know)."""
+        with self._lock:
+            self._db.execute("DELETE FROM talos_config_seen WHERE cluster = ? AND ip = ?", (cluster, ip))
+
     def set_endpoint(self, cluster: str, endpoint: str) -> None:
         self._set(cluster, "endpoint", endpoint)
 

@@ -140,6 +140,7 @@ def snapshot_if_due(
     keep: int,
     recipients: list[str],
     now: dt.datetime,
+    exclude: Sequence[str] = (),
 ) -> tuple[BackupInfo | None, str | None]:
     """The scheduled snapshot, taken on a reconcile once the newest is older than `every`.
 
@@ -150,7 +151,15 @@ def snapshot_if_due(
         return None, None
     try:
         info, _ = take_snapshot(
-            talos, controllers, store, cluster=cluster, keep=keep, recipients=recipients, reason="schedule", now=now
+            talos,
+            controllers,
+            store,
+            cluster=cluster,
+            keep=keep,
+            recipients=recipients,
+            reason="schedule",
+            now=now,
+            exclude=exclude,
         )
     except RunnerError as exc:
         return None, str(exc)

@@ -1,7 +1,8 @@
 """Runs a plan: independent steps in parallel (bounded), dependent ones in order, Transient errors retried.
 
 A Permanent failure stops scheduling (steps already running finish) and leaves everything not yet started
-untouched; since every step is idempotent, the next reconcile re-plans from what is really there.
+untouched; since every step is idempotent, the next reconcile re-plans from what is really there. A step
+that raises Waiting (a node that answers no more) stops only what depends on it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from runner.core.errors import Cancelled, Permanent, Transient
+from runner.core.errors import Cancelled, Permanent, Transient, Waiting
 from runner.core.steps import Plan, Step
 
 
@@ -41,6 +42,7 @@ class RetryPolicy:
 class ExecResult:
     statuses: dict[str, str] = field(default_factory=dict)  # step id -> done | failed | skipped | waiting
     waiting: dict[str, str] = field(default_factory=dict)  # step id -> why it did not start (a closed window)
+    awaiting: dict[str, str] = field(default_factory=dict)  # step id -> what it found not there yet (Waiting)
     error: str | None = None
     failed_step: str | None = None
 
@@ -110,6 +112,9 @@ def execute(
                 took = time.monotonic() - started
                 try:
                     message = fut.result()
+                except Waiting as exc:  # reported, not failed: only what depends on this step stays unstarted
+                    result.statuses[step.id], result.awaiting[step.id] = "waiting", str(exc)
+                    reporter.step_finished(step, "waiting", str(exc), took)
                 except Exception as exc:
                     result.statuses[step.id] = "failed"
                     if result.error is None:

@@ -146,7 +146,10 @@ def observe_talos(
     configs, fresh = _configs(running, conns, booted, config_versions, seen)
     if store and fresh:
         store.record_configs_seen(desired.cluster, fresh)
-    out = {dn.name: ObservedTalosNode(dn.name, dn.ip, statuses[dn.ip].stage) for dn in powered}
+    # A silent node the runner has read a running config from has run: crashed or hung, not new.
+    out = {
+        dn.name: ObservedTalosNode(dn.name, dn.ip, statuses[dn.ip].stage, ran_before=dn.ip in seen) for dn in powered
+    }
     for dn in running:
         digest, kubelet, shown = configs[dn.ip]
         out[dn.name] = ObservedTalosNode(

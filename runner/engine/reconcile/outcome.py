@@ -42,8 +42,8 @@ class Outcome:
         if self.result.ok:
             applied = f"applied {done} steps in {self.seconds:.1f}s" if done else "no changes"
             if self.waiting:
-                return f"{applied}; {counted(len(self.result.waiting), 'disruptive step')} {self.waiting}"
-            return applied
+                applied += f"; {counted(len(self.result.waiting), 'disruptive step')} {self.waiting}"
+            return "; ".join([applied, *self.result.awaiting.values()])  # nodes that answer no more, by name
         return f"failed at {self.result.failed_step} after {done} steps: {self.result.error}"
 
 

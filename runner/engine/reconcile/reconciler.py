@@ -179,12 +179,14 @@ class Engine:
                 cancel=runner.cancel,
                 gate=lambda step: disruption_verdict(maintenance, self.clock()).reason() or None,
             )
+            outcome.warnings += outcome.result.awaiting.values()  # a node that answers no more is worth a warning
             if outcome.result.failed_step == SNAPSHOT_ID:  # the snapshot guarding a disruptive step failed
                 outcome.snapshot_failed = outcome.result.error
             if outcome.result.ok and commit:
                 self.store.set_applied(name, commit)
             if outcome.result.ok and loaded.cluster.backups and observed.cluster.bootstrapped:
-                self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter)
+                down = [str(s.params["node_name"]) for s in plan.steps if s.kind is Kind.AWAIT_NODE]
+                self._scheduled_snapshot(loaded.cluster.backups, desired, conns, source, outcome, reporter, down)
             if any(s.kind is Kind.MOVE_ENDPOINT and outcome.result.statuses.get(s.id) == "done" for s in plan.steps):
                 # The nodes' configs now name the VIP: convergence is judged against what the next run wants.
                 vip_configs = self.endpoint_configs(loaded, conns, desired)
@@ -211,6 +213,7 @@ class Engine:
         source: Source,
         outcome: Outcome,
         reporter: Reporter,
+        down: list[str],
     ) -> None:
         taken, failed = snapshot_if_due(
             conns.talos,
@@ -221,6 +224,7 @@ class Engine:
             keep=backups.keep,
             recipients=list(self.snapshot_recipients(source, desired.cluster)),
             now=self.clock(),
+            exclude=down,  # a controller that answers no more is asked last
         )
         if taken is not None:
             reporter.log(f"scheduled etcd snapshot {taken.id} from {taken.controller} ({taken.size} bytes)")

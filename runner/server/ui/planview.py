@@ -10,7 +10,7 @@ from typing import Any
 # a node's pods elsewhere before the node goes down, and an uncordon lets them back once it is Ready again.
 _ADDS = {"ensure_image", "create_vm", "start_vm", "apply_config", "install_flux", "bootstrap"}
 _REMOVES = {"delete_vm", "stop_vm", "etcd_leave", "delete_k8s_node"}
-_WAITS = {"wait_healthy", "wait_flux", "record_handoff", "etcd_snapshot"}
+_WAITS = {"wait_healthy", "wait_flux", "record_handoff", "etcd_snapshot", "await_node"}
 _OWN = {"drain_node": "drain", "uncordon_node": "uncordon"}
 
 

@@ -30,6 +30,8 @@ def create_vm(ctx: StepContext, step: Step) -> str:
     existing = {vm.vmid: vm for vm in ctx.conns.proxmox.list_vms()}.get(dn.vm.vmid)
     if existing is not None and existing.managed:
         return "already exists"
+    # A silent node that ran before is awaited, never configured: a new machine at its address has not run.
+    ctx.store.forget_config_seen(ctx.desired.cluster, dn.ip)
     ctx.conns.proxmox.create_vm(dn.vm)
     return f"created VM {dn.vm.vmid}"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runner.core.derive import DesiredNode
+from runner.core.errors import Transient, Waiting
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import schema_minor, validate_config_text
@@ -14,7 +16,8 @@ from runner.engine.reconcile.handlers.table import Handlers
 
 
 def _checked(config: NodeConfig, talos_version: str, what: str) -> None:
-    # Checked before anything reaches the node: a node only reports what it refuses after receiving it.
+    # Every config sent to a node passes here first (apply_config, move_endpoint): a node only reports
+    # what it refuses after receiving it.
     validate_config_text(config.text, talos_version, what, config.secrets)
 
 
@@ -108,13 +111,38 @@ def sync_manifests(ctx: StepContext, step: Step) -> str:
         kube.close()
 
 
+def await_node(ctx: StepContext, step: Step) -> str:
+    """One look at a node that ran before and stopped answering: reported, never configured nor waited for."""
+    dn = ctx.node(step)
+    stage = ctx.conns.talos.stage(dn.ip)
+    if stage == "unreachable":
+        raise Waiting(
+            f"{dn.name} ({dn.ip}) still does not answer although VM {dn.vm.vmid} runs: not configured, not "
+            "waited for; its console in Proxmox shows why it stopped (a kernel panic, a hung boot); the next "
+            "run looks again"
+        )
+    return f"{dn.name} ({dn.ip}) answers again ({stage}): the next run compares its config"
+
+
+def _etcd_members(ctx: StepContext, order: list[DesiredNode]) -> list[str]:
+    """etcd's members as the first controller that answers lists them (every member knows them all); one
+    that does not answer moves to the back, so a crashed controller costs one try per wait, not one per poll."""
+    for controller in list(order):
+        try:
+            return ctx.conns.talos.etcd_members(controller.ip)
+        except Transient:
+            order.remove(controller)
+            order.append(controller)
+    raise Transient(f"no controller answers ({', '.join(c.name for c in order)})")
+
+
 def wait_healthy(ctx: StepContext, step: Step) -> str:
     if step.target != "cluster":
         ctx.wait_node_healthy(ctx.node(step))
         return "healthy"
-    first = ctx.desired.bootstrap_node
-    want = {c.ip for c in ctx.desired.controllers}
-    ctx.wait(lambda: want <= set(ctx.conns.talos.etcd_members(first.ip)), f"etcd listing all {len(want)} controllers")
+    order = list(ctx.desired.controllers)
+    want = {c.ip for c in order}
+    ctx.wait(lambda: want <= set(_etcd_members(ctx, order)), f"etcd listing all {len(want)} controllers")
     kube = ctx.kube()
     try:
         ctx.wait(kube.api_ready, "the Kubernetes API answering")
@@ -162,4 +190,5 @@ HANDLERS: Handlers = {
     Kind.WAIT_HEALTHY: wait_healthy,
     Kind.ETCD_SNAPSHOT: etcd_snapshot,
     Kind.ETCD_LEAVE: etcd_leave,
+    Kind.AWAIT_NODE: await_node,
 }

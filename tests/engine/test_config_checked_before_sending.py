@@ -44,7 +44,7 @@ echo "$*" >> {log}
 case "$*" in
   *machinestatus*) printf 'spec:\\n  stage: running\\n';;
   *machineconfig*) printf 'spec: |\\n  version: v1alpha1\\n  machine:\\n    type: controlplane\\n';;
-  *version*) printf 'Client:\\n\\tTag:         v1.11.2\\nServer:\\n\\tNODE:        10.0.0.11\\n\\tTag:         v1.11.2\\n';;
+  *version*) printf 'Client:\\n\\tTag: v1.11.2\\nServer:\\n\\tNODE: 10.0.0.11\\n\\tTag: v1.11.2\\n';;
 esac
 """
 
@@ -136,8 +136,8 @@ def test_an_endpoint_config_the_schema_rejects_is_never_sent(tmp_path: Path) -> 
     with pytest.raises(Permanent) as failed:
         runner(MOVE)
     assert str(failed.value) == (
-        f"machine config of {NODE} naming {VIP} document 1 (Talos v1.11 schema): machine.network.interfaces[0].addresses[0]: "
-        "{'address': '10.0.0.11/16'} is not of type 'string'"
+        f"machine config of {NODE} naming {VIP} document 1 (Talos v1.11 schema): "
+        "machine.network.interfaces[0].addresses[0]: {'address': '10.0.0.11/16'} is not of type 'string'"
     )
     assert not log.exists()  # nothing reached the node, not even a question
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from proxmoxer import ProxmoxAPI
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
@@ -51,6 +52,22 @@ def steps_of(session: LabSession, run: dict[str, Any]) -> list[str]:
 def proxmox(lab: LabSession) -> ProxmoxDriver:
     token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
     return ProxmoxDriver(lab.world.proxmox.url, token_id, Secret(secret), ca_bundle=lab.world.proxmox.ca_bundle)
+
+
+def pve_client(lab: LabSession) -> ProxmoxAPI:
+    """Plain proxmoxer with the lab's token: a person at the Proxmox UI, or the calls a killed runner made."""
+    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
+    user, _, name = token_id.partition("!")
+    port = int(lab.world.proxmox.url.rsplit(":", 1)[1])
+    return ProxmoxAPI(
+        "127.0.0.1",
+        port=port,
+        user=user,
+        token_name=name,
+        token_value=secret,
+        verify_ssl=str(lab.world.proxmox.ca_bundle),
+        backend="https",
+    )
 
 
 def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:

@@ -5,33 +5,16 @@ on one lab; removing nodes is test_node_removal's."""
 from __future__ import annotations
 
 import pytest
-from proxmoxer import ProxmoxAPI
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config, render_documents
 from runner.engine.reconcile.source import DirSource
-from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, steps_of
+from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, pve_client, steps_of
 from tests.e2e.labkit import describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-nodes")]
 GIB = 1024**3
-
-
-def pve_ui(lab: LabSession) -> ProxmoxAPI:
-    """A person at the Proxmox UI: the plain API client with the same token, outside the runner."""
-    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
-    user, _, name = token_id.partition("!")
-    port = int(lab.world.proxmox.url.rsplit(":", 1)[1])
-    return ProxmoxAPI(
-        "127.0.0.1",
-        port=port,
-        user=user,
-        token_name=name,
-        token_value=secret,
-        verify_ssl=str(lab.world.proxmox.ca_bundle),
-        backend="https",
-    )
 
 
 def etcd_members(lab: LabSession) -> set[str]:
@@ -52,7 +35,7 @@ def test_drift_is_reported_then_corrected(lab: LabSession) -> None:
     assert push_change(lab, "drift: correct", "drift: report", "report drift only")["result"] == "success"
     px = proxmox(lab)
     px.stop_vm("atlas", 304)  # someone stops a worker in the Proxmox UI...
-    pve_ui(lab).nodes("atlas").qemu(303).config.put(memory=4096)  # ...and shrinks another's memory,
+    pve_client(lab).nodes("atlas").qemu(303).config.put(memory=4096)  # ...and shrinks another's memory,
     px.reboot_vm("atlas", 303)  # which takes effect when it reboots
     reported = drift_run(lab)
     assert reported["result"] == "success", describe(reported)

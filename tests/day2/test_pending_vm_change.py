@@ -9,33 +9,16 @@ and uncordon it; the run after that has nothing to do.
 from __future__ import annotations
 
 import pytest
-from proxmoxer import ProxmoxAPI
 
 from runner.cli.lab.session import LabSession
 from runner.core.derive import derive
 from runner.core.validate import validate_text
 from runner.lab.kube import KubeTwin
-from tests.day2.conftest import CLUSTER_YAML, drift_run, plan_of, steps_of
+from tests.day2.conftest import CLUSTER_YAML, drift_run, plan_of, pve_client, steps_of
 from tests.e2e.labkit import describe, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-pending")]
 NODE, VMID = "talos-worker-02", 304
-
-
-def pve_client(lab: LabSession) -> ProxmoxAPI:
-    """Plain proxmoxer with the runner's token: the calls the killed runner made, outside the runner."""
-    token_id, secret = next(iter(lab.world.proxmox_state.tokens.items()))
-    user, _, name = token_id.partition("!")
-    port = int(lab.world.proxmox.url.rsplit(":", 1)[1])
-    return ProxmoxAPI(
-        "127.0.0.1",
-        port=port,
-        user=user,
-        token_name=name,
-        token_value=secret,
-        verify_ssl=str(lab.world.proxmox.ca_bundle),
-        backend="https",
-    )
 
 
 def more_memory(text: str) -> str:

@@ -61,3 +61,14 @@ def nodes_at(talos_version: str) -> list[MachineConfigInput]:
         )
         for node in REFERENCE_NODES
     ]
+
+
+def key_paths(value: Any, prefix: str = "") -> set[str]:
+    """Every dotted key path of a mapping (what a config sets), so two configs can be compared by field."""
+    if isinstance(value, dict):
+        found = set()
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            found |= {path} | key_paths(child, path)
+        return found
+    return set()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from talos_testdata import CONTROLLER, REFERENCE_NODES, WORKER, WORKER_WITHOUT_TAILSCALE, read_data
+from talos_testdata import CONTROLLER, REFERENCE_NODES, WORKER, WORKER_WITHOUT_TAILSCALE, key_paths, read_data
 
 from runner.core.cluster_secrets import ClusterSecrets
 from runner.core.derive import derive
@@ -23,16 +23,6 @@ from runner.engine.reconcile.configs import node_configs
 # Fields of Talos's own output we leave out on purpose (see machineconfig.py): `persist` is
 # deprecated and not in the v1.11 schema.
 OMITTED_FROM_GOLDEN = {"persist"}
-
-
-def _paths(value: Any, prefix: str = "") -> set[str]:
-    if isinstance(value, dict):
-        found = set()
-        for key, child in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            found |= {path} | _paths(child, path)
-        return found
-    return set()
 
 
 def _v1alpha1(node, bundle) -> dict[str, Any]:
@@ -82,7 +72,7 @@ def test_talos_golden_configs_validate_once_persist_is_dropped():
 def test_config_has_every_field_talos_generates_in_the_same_order(node, bundle, golden_file):
     (golden,) = parse_machine_config(read_data(golden_file))
     ours = _v1alpha1(node, bundle)
-    missing = _paths(golden) - _paths(ours) - OMITTED_FROM_GOLDEN
+    missing = key_paths(golden) - key_paths(ours) - OMITTED_FROM_GOLDEN
     assert missing == set()
     for section in ("machine", "cluster"):
         shared = [k for k in golden[section] if k in ours[section]]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from talos_testdata import LATEST_PATCHES, nodes_at, read_data
+from talos_testdata import LATEST_PATCHES, key_paths, nodes_at, read_data
 
 from runner.core.errors import Permanent
 from runner.core.secret import reveal_tree
@@ -18,16 +18,6 @@ from runner.lab.talos import machineconfig as twin_decoder
 # v1.12's generator still writes an empty `machine.network: {}`, which holds nothing; its HostnameConfig says
 # `auto: stable`, ours names the node (`hostname`), and the two conflict.
 OMITTED_FROM_GOLDEN = {"v1alpha1.persist", "v1alpha1.machine.network", "HostnameConfig.auto"}
-
-
-def _paths(value: Any, prefix: str = "") -> set[str]:
-    if isinstance(value, dict):
-        found = set()
-        for key, child in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            found |= {path} | _paths(child, path)
-        return found
-    return set()
 
 
 def _by_kind(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -97,7 +87,7 @@ def test_config_has_every_field_that_versions_generator_writes_in_the_same_order
     theirs = _by_kind(parse_machine_config(read_data(golden)))
     ours = _by_kind(reveal_tree(machine_config(node, bundle)))
     for kind, document in theirs.items():
-        missing = {p for p in _paths(document) if f"{kind}.{p}" not in OMITTED_FROM_GOLDEN} - _paths(ours[kind])
+        missing = {p for p in key_paths(document) if f"{kind}.{p}" not in OMITTED_FROM_GOLDEN} - key_paths(ours[kind])
         assert missing == set(), kind
     v1 = theirs["v1alpha1"]
     for section in ("machine", "cluster"):

@@ -141,6 +141,16 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) 
         time.sleep(0.02)
 
 
+class Clock:
+    """A clock the test moves by hand (`clock.now += 5`): twin delays without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def bootstrap_and_wait(driver: TalosctlDriver, ip: str) -> None:
     """Bootstrap, then wait until etcd serves, as the runner does: etcd starts a moment after the call."""
     driver.bootstrap(ip)

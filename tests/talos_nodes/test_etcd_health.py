@@ -8,17 +8,9 @@ import pytest
 from runner.core.errors import Transient
 from runner.drivers.talos import TalosctlDriver
 from runner.lab.talos import Delays, TalosLab, TalosTwin, etcd_api, machineconfig, rpc
-from tests.talos_nodes.conftest import Bundle, running, talosctl_as_runner, wait_until
+from tests.talos_nodes.conftest import Bundle, Clock, running, talosctl_as_runner, wait_until
 
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def three_controllers(bundle: Bundle) -> tuple[TalosLab, Clock]:

@@ -13,18 +13,10 @@ from runner.lab.kube_vip import hold_vip
 from runner.lab.talos import Delays, TalosLab, addresses, machineconfig
 from runner.lab.talos.lab import PEER_URL_EXISTS
 from tests.talos_config.talos_testdata import REFERENCE_NODES, fixture_bundle
-from tests.talos_nodes.conftest import Bundle
+from tests.talos_nodes.conftest import Bundle, Clock
 
 VIP = "10.0.0.20"
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # siderolabs/net v0.4.0 net_test.go TestFilterIPs, plus what its loop implies for a `!` placed first.

@@ -20,6 +20,8 @@ def twin(forge_twin):  # type: ignore[no-untyped-def]
     state, url = forge_twin
     state.add_pull(REPO, 5)
     state.add_repo("lab/other")
+    for repo in (REPO, "lab/other"):  # a status names a commit the repository holds (else 422)
+        state.add_commit(repo, SHA)
     state.add_app_token(APP_TOKEN, Installation("gitops-runner", repositories={REPO}))
     state.add_app_token(NO_STATUSES, Installation("no-statuses", {"pull_requests": "write", "metadata": "read"}))
     return state, url

@@ -57,7 +57,7 @@ def dump_documents(documents: Iterable[Any]) -> str:
 # A string is written plain only when no YAML reader (1.1 or 1.2: ruamel, PyYAML, Go's yaml.v3) could take it for
 # anything but that string: safe characters, not number-like (digits, dots, signs, exponents, sexagesimal colons,
 # 0x/0o/0b prefixes), not a null or boolean word, no trailing colon. Everything else is double-quoted; anything
-# but printable ASCII is escaped (\uXXXX, \UXXXXXXXX), which every YAML reader decodes the same.
+# but printable ASCII is escaped (\u and four hex digits, or \U and eight), which every YAML reader decodes the same.
 _PLAIN = re.compile(r"(?![0-9._eE+:-]+$)(?!0[xXoObB])[A-Za-z0-9_/][A-Za-z0-9_./:=@+-]*(?<!:)")
 _WORDS = frozenset({"~", "null", "true", "false", "yes", "no", "on", "off", "y", "n"})
 _NO_ESCAPES = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and a backslash: quoted as it is

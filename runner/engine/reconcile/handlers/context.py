@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,15 @@ class StepContext:
     def kube(self, endpoint: str | None = None) -> KubeApi:
         facts = self.store.get(self.desired.cluster)
         return self.conns.kube(endpoint or facts.endpoint or self.desired.initial_endpoint)
+
+    @contextmanager
+    def kube_session(self, endpoint: str | None = None) -> Iterator[KubeApi]:
+        """A Kubernetes client for one handler, closed however the handler ends."""
+        kube = self.kube(endpoint)
+        try:
+            yield kube
+        finally:
+            kube.close()
 
     def register_schematic(self, dn: DesiredNode) -> None:
         """The factory builds images and installers only for schematics it knows: register before any use."""

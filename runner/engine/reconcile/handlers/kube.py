@@ -17,8 +17,7 @@ from runner.engine.reconcile.handlers.table import Handlers
 
 def drain_node(ctx: StepContext, step: Step) -> str:
     settings = ctx.conns.settings
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         return drain(
             kube,
             str(step.params["node_name"]),
@@ -27,24 +26,16 @@ def drain_node(ctx: StepContext, step: Step) -> str:
             cancel=ctx.cancel,
             log=ctx.log,
         )
-    finally:
-        kube.close()
 
 
 def uncordon_node(ctx: StepContext, step: Step) -> str:
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         return uncordon_when_ready(kube, str(step.params["node_name"]), wait=ctx.wait)
-    finally:
-        kube.close()
 
 
 def delete_k8s_node(ctx: StepContext, step: Step) -> str:
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         removed = kube.remove_node(str(step.params["node_name"]))
-    finally:
-        kube.close()
     return "cordoned and deleted from Kubernetes" if removed else "not a Kubernetes node"
 
 
@@ -55,8 +46,7 @@ def install_flux(ctx: StepContext, step: Step) -> str:
     auth: dict[str, Secret | str] | None = None
     if ctx.conns.secrets.git_password is not None:
         auth = {"username": ctx.conns.secrets.git_username or "git", "password": ctx.conns.secrets.git_password}
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         kube.install_flux(
             flux.url,
             flux.branch,
@@ -66,17 +56,14 @@ def install_flux(ctx: StepContext, step: Step) -> str:
             handoff=ctx.handoff,
             settings=cluster_settings(ctx.cluster),
         )
-    finally:
-        kube.close()
     return f"Flux {step.params['version']} installed; syncing {flux.path}"
 
 
 def replace_flux_key(ctx: StepContext, step: Step) -> str:
     """A rotated Flux key: the commit re-encrypted flux/ to it, so Flux needs it to decrypt again."""
     key = ctx.flux_key()
-    kube = ctx.kube()
     timeout = ctx.conns.settings.flux_timeout
-    try:
+    with ctx.kube_session() as kube:
         kube.replace_sops_secret(key.private, handoff=ctx.handoff)
         # kustomize-controller reads the Secret on each attempt but does not watch it: a build that already
         # failed with the old key waits for its retryInterval unless asked again, as `flux reconcile` does.
@@ -85,24 +72,18 @@ def replace_flux_key(ctx: StepContext, step: Step) -> str:
         tokens = {(s.namespace, s.name): kube.request_reconcile("Kustomization", s.name, s.namespace) for s in statuses}
         for (ns, name), token in sorted(tokens.items()):
             kube.wait_ready("Kustomization", name, ns, timeout=timeout, handled=token)
-    finally:
-        kube.close()
     return f"sops-age Secret now holds the Flux key {key.recipient}; {len(tokens)} Kustomizations reconciled with it"
 
 
 def apply_flux_settings(ctx: StepContext, step: Step) -> str:
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         kube.apply([flux_install.settings_configmap(cluster_settings(ctx.cluster))], handoff=ctx.handoff)
-    finally:
-        kube.close()
     return f"{flux_install.SETTINGS_CONFIGMAP} applied in {flux_install.FLUX_NAMESPACE}"
 
 
 def wait_flux(ctx: StepContext, step: Step) -> str:
-    kube = ctx.kube()
     timeout = ctx.conns.settings.flux_timeout
-    try:
+    with ctx.kube_session() as kube:
         ctx.wait(lambda: kube.kustomizations_status(), "Flux Kustomizations to appear", timeout)
         names: set[str] = set()
         while True:
@@ -114,8 +95,6 @@ def wait_flux(ctx: StepContext, step: Step) -> str:
             names |= fresh
         issuers: list[str] = []
         ctx.wait(lambda: _issuers_ready(kube, issuers), "ClusterIssuers to register their ACME accounts", timeout)
-    finally:
-        kube.close()
     told = f"; ClusterIssuers Ready: {', '.join(issuers)}" if issuers else ""
     return f"{len(names)} Kustomizations Ready: {', '.join(sorted(names))}{told}"
 
@@ -162,11 +141,8 @@ def record_handoff(ctx: StepContext, step: Step) -> str:
 
 def switch_endpoint(ctx: StepContext, step: Step) -> str:
     endpoint = str(step.params["endpoint"])
-    kube = ctx.kube(endpoint)
-    try:
+    with ctx.kube_session(endpoint) as kube:
         ctx.wait(kube.api_ready, f"the VIP {ctx.desired.vip} answering", ctx.conns.settings.flux_timeout)
-    finally:
-        kube.close()
     ctx.store.set_endpoint(ctx.desired.cluster, endpoint)
     return f"endpoint is now {endpoint}"
 

@@ -104,11 +104,8 @@ def upgrade_kubernetes(ctx: StepContext, step: Step) -> str:
 
 
 def sync_manifests(ctx: StepContext, step: Step) -> str:
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         return kubernetes_upgrade.sync_manifests(ctx.conns.talos, kube, str(step.params["ip"]), ctx.handoff)
-    finally:
-        kube.close()
 
 
 def await_node(ctx: StepContext, step: Step) -> str:
@@ -143,11 +140,8 @@ def wait_healthy(ctx: StepContext, step: Step) -> str:
     order = list(ctx.desired.controllers)
     want = {c.ip for c in order}
     ctx.wait(lambda: want <= set(_etcd_members(ctx, order)), f"etcd listing all {len(want)} controllers")
-    kube = ctx.kube()
-    try:
+    with ctx.kube_session() as kube:
         ctx.wait(kube.api_ready, "the Kubernetes API answering")
-    finally:
-        kube.close()
     return f"etcd has {len(want)} members; Kubernetes API answers"
 
 

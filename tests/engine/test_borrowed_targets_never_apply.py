@@ -15,8 +15,7 @@ from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.outcome import NullReporter
 from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
-from runner.engine.reconcile.target_settings import TargetSettings
-from tests.engine.twins import AGE_KEY
+from tests.engine.twins import engine_settings
 
 REFUSAL = "refusing to apply: a run with borrowed connection targets only plans"
 
@@ -33,14 +32,7 @@ REFUSAL = "refusing to apply: a run with borrowed connection targets only plans"
 def test_an_apply_with_borrowed_targets_or_offline_is_refused_before_anything(
     repo, proxmox, factory, tmp_path, borrowed: dict[str, Any]
 ) -> None:
-    settings = TargetSettings(
-        db_path=tmp_path / "state.db",
-        age_key_file=AGE_KEY,
-        proxmox_ca_bundle=proxmox.ca_bundle,
-        image_factory_url=factory.url,
-        talosctl_path="false",
-        max_parallel_steps=1,
-    )
+    settings = engine_settings(tmp_path, proxmox, factory, max_parallel_steps=1)
     store = ClusterStateStore(settings.db_path)
     engine = Engine(settings, store)
     kwargs = {**borrowed, "targets_from": DirSource(repo)} if "targets_from" in borrowed else borrowed

@@ -26,7 +26,6 @@ from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.outcome import Outcome
 from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
-from runner.engine.reconcile.target_settings import TargetSettings
 from runner.engine.service.database import Database
 from runner.engine.service.journal import Journal
 from runner.engine.service.queue import RunRequest
@@ -35,7 +34,7 @@ from runner.engine.service.run_fn import JournalReporter
 from runner.lab.proxmox import ProxmoxTwin
 from runner.lab.proxmox.faults import Fault
 from runner.lab.serve import RunningServer
-from tests.engine.twins import AGE_KEY, edit_spec, lab_token
+from tests.engine.twins import AGE_KEY, edit_spec, engine_settings, lab_token
 
 
 class Both:
@@ -62,13 +61,7 @@ def echoed_run(
 ) -> tuple[Outcome, dict[str, str]]:
     """Apply through the engine while the image download fails with `echo`; everything each audience got."""
     proxmox.state.faults.add(Fault("POST", "/nodes/*/storage/*/download-url", task_error=echo, task_error_count=99))
-    settings = TargetSettings(
-        db_path=tmp_path / "state.db",
-        age_key_file=AGE_KEY,
-        proxmox_ca_bundle=proxmox.ca_bundle,
-        image_factory_url=factory.url,
-        talosctl_path="false",
-    )
+    settings = engine_settings(tmp_path, proxmox, factory)
     engine = Engine(settings, ClusterStateStore(settings.db_path))
     cli = io.StringIO()
     heard: list[tuple[str, Any]] = []

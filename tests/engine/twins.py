@@ -11,6 +11,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from runner.drivers.sops import SopsCli
+from runner.engine.reconcile.target_settings import TargetSettings
 from runner.lab.proxmox import Delays
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,3 +47,15 @@ def edit_spec(root: Path, change: Callable[[Any], None]) -> None:
     out = io.StringIO()
     yaml.dump(doc, out)
     spec.write_text(out.getvalue())
+
+
+def engine_settings(tmp_path: Path, proxmox: Any, factory: Any, **more: Any) -> TargetSettings:
+    """The engine's settings against the Proxmox and factory twins; no talosctl (`false` refuses every call)."""
+    return TargetSettings(
+        db_path=tmp_path / "state.db",
+        age_key_file=AGE_KEY,
+        proxmox_ca_bundle=proxmox.ca_bundle,
+        image_factory_url=factory.url,
+        talosctl_path="false",
+        **more,
+    )

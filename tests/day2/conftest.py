@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,15 +77,21 @@ def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:
     return json.loads(details["plan_json"])
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
-    # A node that never comes back is given up on after 15 s: the stories below wait for that once.
-    session = start_lab(tmp_path_factory.mktemp("day2"), boot_timeout=15)
+@contextmanager
+def bootstrapped_lab(workdir: Path, **overrides: Any) -> Iterator[LabSession]:
+    """A lab whose first push (the whole bootstrap of clusters/home) succeeded; stopped on the way out."""
+    session = start_lab(workdir, **overrides)
     try:
         session.seed_clone()
-        commit = session.push()
-        run = session.wait_for_run(commit, timeout=150)
+        run = session.wait_for_run(session.push(), timeout=150)
         assert run["result"] == "success", describe(run)
         yield session
     finally:
         session.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    # A node that never comes back is given up on after 15 s: the stories below wait for that once.
+    with bootstrapped_lab(tmp_path_factory.mktemp("day2"), boot_timeout=15) as session:
+        yield session

@@ -22,8 +22,8 @@ from runner.engine.reconcile.outcome import NullReporter
 from runner.engine.reconcile.source import DirSource
 from runner.lab.talos import NodeFaults
 from runner.lab.talos.etcd_snapshot import lose_etcd
-from tests.day2.conftest import CLUSTER_YAML, push_change, steps_of
-from tests.e2e.labkit import describe, queue_empty, start_lab, wait_until
+from tests.day2.conftest import CLUSTER_YAML, bootstrapped_lab, push_change, steps_of
+from tests.e2e.labkit import describe, queue_empty, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-etcd")]  # one lab; each story asks for backups itself
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
@@ -32,14 +32,8 @@ CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
     workdir = tmp_path_factory.mktemp("dr")
-    session = start_lab(workdir, boot_timeout=30, backup_dir=workdir / "backups")
-    try:
-        session.seed_clone()
-        run = session.wait_for_run(session.push(), timeout=150)
-        assert run["result"] == "success", describe(run)
+    with bootstrapped_lab(workdir, boot_timeout=30, backup_dir=workdir / "backups") as session:
         yield session
-    finally:
-        session.stop()
 
 
 def cli(lab: LabSession, *args: str) -> Any:

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from runner.cli.lab.session import LabSession
 from runner.cli.main import app
-from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, steps_of
-from tests.e2e.labkit import describe, run_details, start_lab, wait_until
+from tests.day2.conftest import bootstrapped_lab, drift_run, plan_of, proxmox, push_change, steps_of
+from tests.e2e.labkit import describe, run_details, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-first-controller")]  # one lab, in order
 FIRST = "10.0.0.11"  # talos-cp-01, VM 300
@@ -32,14 +32,8 @@ WORKERS = ("10.0.0.21", "10.0.0.22")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
     # A node that never comes back is given up on after 15 s; snapshots go to this lab's own directory.
     workdir = tmp_path_factory.mktemp("first-controller")
-    session = start_lab(workdir, boot_timeout=15, backup_dir=workdir / "backups")
-    try:
-        session.seed_clone()
-        run = session.wait_for_run(session.push(), timeout=150)
-        assert run["result"] == "success", describe(run)
+    with bootstrapped_lab(workdir, boot_timeout=15, backup_dir=workdir / "backups") as session:
         yield session
-    finally:
-        session.stop()
 
 
 def kinds_and_targets(lab: LabSession, run: dict[str, Any]) -> list[tuple[str, str]]:

@@ -57,6 +57,10 @@ class LabRun:
     session: LabSession
     commit: str
 
+    def release(self) -> None:
+        """Let the held Proxmox tasks finish: the run goes on from where it waits."""
+        self.session.world.proxmox_state.tasks.held.clear()
+
 
 @pytest.fixture(scope="module")
 def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
@@ -64,6 +68,8 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
     session = LabSession(REPO_ROOT, tmp_path_factory.mktemp("lab"), pace=Pace.fast()).start()
     try:
         session.seed_clone()
+        # Proxmox tasks stay unfinished until the test has seen the run live (LabRun.release).
+        session.world.proxmox_state.tasks.held.set()
         commit = session.push()
         yield LabRun(session, commit)
     finally:

@@ -31,6 +31,7 @@ def run_of(lab: LabRun) -> dict[str, Any]:
 def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(lab_run: LabRun) -> None:
     chromium = shutil.which("chromium")
     if chromium is None:
+        lab_run.release()
         pytest.skip("chromium is not installed (Debian: apt-get install chromium); the browser test drives it")
     from playwright.sync_api import expect, sync_playwright
 
@@ -43,9 +44,10 @@ def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(lab_run: LabR
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/runs/{run['id']}")
             expect(page.locator("h1")).to_have_text(f"Run {run['id']}: apply of cluster home")
-            # The fixture only just pushed: the bootstrap is still going, so the page starts out live.
+            # The fixture holds the Proxmox twin's tasks: the bootstrap is still going, so the page starts out live.
             expect(page.locator("#progress")).to_have_attribute("data-live-src", f"/runs/{run['id']}/live")
             expect(page.locator("#progress .status-line")).to_contain_text("Running:")
+            lab_run.release()
             expect(page.locator("#progress tbody tr").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
             page.screenshot(path=str(ARTIFACTS / "ui-run-live.png"), full_page=True)
 
@@ -84,6 +86,7 @@ def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(lab_run: LabR
 
 @pytest.mark.e2e
 def test_no_page_shows_a_secret_of_the_lab_cluster(lab_run: LabRun) -> None:
+    lab_run.release()  # this test may run first: the held run must go on to finish
     lab_run.session.wait_for_run(lab_run.commit)
     secrets = lab_secret_values(REPO_ROOT)
     assert len(secrets) > 20, "the secrets file and the Talos bundle should yield many values"

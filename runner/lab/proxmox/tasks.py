@@ -8,6 +8,7 @@ raise `PveError`; its message becomes the task's exit status, exactly like `TASK
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ class TaskTable:
         self._clock = clock
         self._tasks: dict[str, Task] = {}
         self._pids = itertools.count(0x1F00)
+        # While set, no task finishes: a test holds a run mid-flight (a browser sees it live) without timing.
+        self.held = threading.Event()
 
     def start(self, type_: str, id_: str, user: str, delay: float, work: Work | None, first_line: str = "") -> Task:
         pid = next(self._pids)
@@ -84,6 +87,8 @@ class TaskTable:
 
     def tick(self) -> None:
         """Finish every task whose time has come, oldest due first (work may depend on earlier tasks)."""
+        if self.held.is_set():
+            return
         now = self._clock()
         for task in sorted((t for t in self._tasks.values() if t.running and t.due <= now), key=lambda t: t.due):
             self.finish(task)

@@ -68,9 +68,9 @@ def apply_command(state: ProxmoxTwinState, line: str) -> None:
             if "content" in options:
                 state.storages[storage].content = frozenset(_split_list(options["content"]))
         case ["pveum", "role", "add", role]:
-            if role in access.roles:
+            if access.role(role) is not None:
                 raise PveError(f"role '{role}' already exists")
-            access.add_role(role, set(_split_list(options.get("privs", ""))))
+            access.add_role(role, _split_list(options.get("privs", "")))
         case ["pveum", "user", "add", user]:
             if user in access.users:
                 raise PveError(f"user '{user}' already exists")

@@ -1,4 +1,5 @@
-"""The manifests for a management cluster (deploy/kubernetes), checked offline.
+"""The manifests for a management cluster, checked offline: the kustomize directory (deploy/kubernetes) and the
+Helm chart (deploy/helm/runner, rendered here with its default values, and with an existing Secret).
 
 Every object is validated against the Kubernetes OpenAPI schemas (kubernetes-validate, strict) of each
 release the runner supports; the Deployment is checked against the restricted Pod Security Standard with the
@@ -15,6 +16,7 @@ import pytest
 
 from runner.engine.service.settings import Settings, load_settings
 from runner.lab.kube.pod_security import violations
+from tests.deploy.chart import merged, template
 from tests.deploy.dockerfile import stages
 from tests.deploy.kustomize import build
 
@@ -29,9 +31,36 @@ SECRET_KEYS = {"age-key", "webhook-secret", "api-token", "forge-token", "git-tok
 COMING = {"RUNNER_DATABASE_URL"}
 
 
+# what an operator would pass to `helm install --set ...` for the chart to make the Secret itself
+CHART_SECRETS = {
+    "secrets": {
+        "databaseUrl": "postgresql://runner:password@postgres:5432/runner",
+        "ageKey": "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "webhookSecret": "0123456789abcdef0123",
+        "apiToken": "0123456789abcdef0123",
+        "forgeToken": "ghp_0123456789",
+    }
+}
+SOURCES = {
+    # name: (objects, the Secret the pod reads, kinds besides the common ones)
+    "kustomize": (lambda: build(MANIFESTS), "runner", ["Namespace"]),
+    "chart": (lambda: template(merged(CHART_SECRETS)), "runner", ["Secret"]),
+    "chart-existing-secret": (
+        lambda: template(merged({"existingSecret": "runner-credentials"})),
+        "runner-credentials",
+        [],
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SOURCES))
+def source(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def objects() -> list[dict[str, Any]]:
-    return build(MANIFESTS)
+def objects(source: str) -> list[dict[str, Any]]:
+    return SOURCES[source][0]()
 
 
 def _one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -45,11 +74,9 @@ def _container(objects: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("version", KUBERNETES)
-def test_every_object_validates_against_the_kubernetes_schemas(objects, version):
-    assert sorted(o["kind"] for o in objects) == [
-        "ConfigMap", "Deployment", "Namespace", "PersistentVolumeClaim", "PodDisruptionBudget", "Service",
-        "ServiceAccount",
-    ]  # fmt: skip
+def test_every_object_validates_against_the_kubernetes_schemas(objects, source, version):
+    common = ["ConfigMap", "Deployment", "PersistentVolumeClaim", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    assert sorted(o["kind"] for o in objects) == sorted(common + SOURCES[source][2])
     for obj in objects:
         kubernetes_validate.validate(obj, version, strict=True)
 
@@ -81,12 +108,12 @@ def test_probes_ask_healthz_and_readyz_on_the_port_the_runner_listens_on(objects
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
 
 
-def test_secrets_come_from_one_secret_with_the_documented_keys(objects):
+def test_secrets_come_from_one_secret_with_the_documented_keys(objects, source):
     container = _container(objects)
     refs = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]
     volumes = _one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
     secret_volumes = [v["secret"] for v in volumes if "secret" in v]
-    assert {r["name"] for r in refs} | {v["secretName"] for v in secret_volumes} == {"runner"}
+    assert {r["name"] for r in refs} | {v["secretName"] for v in secret_volumes} == {SOURCES[source][1]}
     keys = {r["key"] for r in refs} | {i["key"] for v in secret_volumes for i in v["items"]}
     assert keys == SECRET_KEYS
     readme = (REPO_ROOT / "README.md").read_text().split("## Run it for real", 1)[1].split("\n## ", 1)[0]
@@ -96,7 +123,8 @@ def test_secrets_come_from_one_secret_with_the_documented_keys(objects):
 def test_the_pod_meets_the_restricted_pod_security_standard_and_runs_as_the_images_user(objects):
     spec = _one(objects, "Deployment")["spec"]["template"]["spec"]
     assert violations("restricted", spec) == []
-    assert _one(objects, "Namespace")["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for namespace in [o for o in objects if o["kind"] == "Namespace"]:
+        assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     _, image_stages = stages(REPO_ROOT / "deploy" / "image" / "Dockerfile")
     uid, gid = image_stages[-1].values("USER")[-1].split(":")
     assert (spec["securityContext"]["runAsUser"], spec["securityContext"]["runAsGroup"]) == (int(uid), int(gid))
@@ -142,3 +170,9 @@ def test_everything_the_runner_writes_is_on_a_volume_under_a_read_only_root(obje
         v for v in _one(objects, "Deployment")["spec"]["template"]["spec"]["volumes"] if v["name"] == backups["name"]
     )
     assert volume["persistentVolumeClaim"]["claimName"] == _one(objects, "PersistentVolumeClaim")["metadata"]["name"]
+
+
+def test_the_charts_secret_holds_what_the_pod_reads():
+    secret = _one(template(merged(CHART_SECRETS)), "Secret")
+    assert set(secret["stringData"]) == SECRET_KEYS
+    assert secret["stringData"]["database-url"] == CHART_SECRETS["secrets"]["databaseUrl"]

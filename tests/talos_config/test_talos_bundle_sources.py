@@ -24,6 +24,8 @@ SAME_BUNDLE = [
     "talos-golden-v1.13-base-controlplane.yaml",
     "terraform-machine-secrets-stability.json",
     "terraform-output-stability.json",
+    "terraform-state-stability.json",
+    "terraform-show-stability.json",
 ]
 
 
@@ -149,6 +151,32 @@ def test_unknown_layout_is_named() -> None:
     with pytest.raises(SecretsError) as error:
         bundle_from_source("kind: Secret\ndata: {}\n", "other.yaml")
     assert str(error.value) == (
-        "other.yaml: not a talosctl secrets.yaml, a Terraform talos_machine_secrets (its machine_secrets, or "
-        "`terraform output -json`), or a controlplane machine config"
+        "other.yaml: not a talosctl secrets.yaml, a Terraform talos_machine_secrets (its machine_secrets, "
+        "`terraform output -json`, a state file or `terraform show -json`), or a controlplane machine config"
     )
+
+
+def test_a_bad_field_in_a_state_file_is_named_by_its_path_and_line() -> None:
+    data = json.loads(read_data("terraform-state-stability.json"))
+    del data["resources"][1]["instances"][0]["attributes"]["machine_secrets"]["certs"]["os"]["key"]
+    with pytest.raises(SecretsError) as error:
+        bundle_from_source(json.dumps(data, indent=2), "terraform.tfstate")
+    assert str(error.value) == (
+        "terraform.tfstate: resources.1.instances.0.attributes.machine_secrets.certs.os (line 55) is invalid: "
+        "failed to parse PEM block"
+    )
+
+
+def test_a_state_with_two_machine_secrets_or_none_is_refused() -> None:
+    data = json.loads(read_data("terraform-state-stability.json"))
+    data["resources"].append({**data["resources"][1], "module": "module.other"})
+    with pytest.raises(SecretsError) as error:
+        bundle_from_source(json.dumps(data), "terraform.tfstate")
+    assert str(error.value) == (
+        "terraform.tfstate: the Terraform state holds several (module.talos.talos_machine_secrets.this, "
+        "module.other.talos_machine_secrets.this) talos_machine_secrets resource; give one resource's "
+        "machine_secrets (e.g. `terraform output -json` of an output naming it)"
+    )
+    data["resources"] = data["resources"][:1]
+    with pytest.raises(SecretsError, match=r"^terraform\.tfstate: the Terraform state holds no talos_machine_secrets"):
+        bundle_from_source(json.dumps(data), "terraform.tfstate")

@@ -4,8 +4,9 @@ Three layouts hold the same values (the certificates and keys are base64 of the 
 
 - talosctl's `secrets.yaml` (`talosctl gen secrets`), read by `bundle_io`;
 - Terraform's `talos_machine_secrets` (siderolabs/terraform-provider-talos, `machine_secrets` attribute:
-  snake_case names, `cert` for `crt`), as the bare object, as the whole resource's attributes, or inside
-  `terraform output -json` (`{"<output>": {"sensitive": true, "type": ..., "value": ...}}`);
+  snake_case names, `cert` for `crt`), as the bare object, as the whole resource's attributes, inside
+  `terraform output -json` (`{"<output>": {"sensitive": true, "type": ..., "value": ...}}`), or found in a
+  state file / `terraform show -json` (`terraform_state`);
 - a controlplane machine config, read the way Talos's `secrets.NewBundleFromConfig` does
   (`talosctl gen secrets --from-controlplane-config`).
 
@@ -26,6 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from runner.core.errors import SecretsError
 from runner.core.talos.bundle_io import bundle_from_dict
 from runner.core.talos.secrets_bundle import SecretsBundle
+from runner.core.talos.terraform_state import is_terraform_state, machine_secrets_resources
 
 _PAIRS = ("etcd", "k8s", "k8saggregator", "os")
 # talosctl path -> the same value's path in the other layouts. Certificate pairs map as a whole; their
@@ -61,8 +63,8 @@ _MACHINE_CONFIG = {
 _TALOSCTL = {path: path for path in _TERRAFORM}
 _TERRAFORM_MARKERS = ("bootstrap_token", "secretbox_encryption_secret", "k8s_aggregator", "k8s_serviceaccount")
 _LAYOUTS = (
-    "a talosctl secrets.yaml, a Terraform talos_machine_secrets (its machine_secrets, or `terraform output "
-    "-json`), or a controlplane machine config"
+    "a talosctl secrets.yaml, a Terraform talos_machine_secrets (its machine_secrets, `terraform output -json`, "
+    "a state file or `terraform show -json`), or a controlplane machine config"
 )
 
 
@@ -93,7 +95,25 @@ def _position(exc: MarkedYAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
 
 
+def _from_state(data: Mapping[str, Any], source: str) -> SecretsBundle:
+    found = machine_secrets_resources(data)
+    if len(found) != 1:
+        what = f"several ({', '.join(f.address for f in found)})" if found else "no"
+        raise SecretsError(
+            f"{source}: the Terraform state holds {what} talos_machine_secrets resource; give one resource's "
+            "machine_secrets (e.g. `terraform output -json` of an output naming it)"
+        )
+    resource = found[0]
+    inner = resource.attributes.get("machine_secrets")
+    if not isinstance(inner, Mapping):
+        where = _line(data, [*resource.path, "machine_secrets"])
+        raise SecretsError(f"{source}: {resource.address}: machine_secrets{where} is missing or not an object")
+    return _renamed(inner, _TERRAFORM, source, data, ".".join(resource.path) + ".machine_secrets.")
+
+
 def _from_mapping(data: Mapping[str, Any], source: str) -> SecretsBundle:
+    if is_terraform_state(data):
+        return _from_state(data, source)
     outputs = _terraform_outputs(data)
     if outputs is not None:
         holders = [name for name, out in outputs.items() if _machine_secrets(out["value"]) is not None]
@@ -184,10 +204,15 @@ def _line(root: Any, path: list[str]) -> str:
     line = None
     node = root
     for part in path:
-        if not isinstance(node, Mapping) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            key: Any = int(part)
+            position = getattr(getattr(node, "lc", None), "item", None)
+        elif isinstance(node, Mapping) and part in node:
+            key = part
+            position = getattr(getattr(node, "lc", None), "key", None)
+        else:
             break
-        position = getattr(getattr(node, "lc", None), "key", None)
         if position is not None:
-            line = position(part)[0] + 1
-        node = node[part]
+            line = position(key)[0] + 1
+        node = node[key]
     return f" (line {line})" if line is not None else ""

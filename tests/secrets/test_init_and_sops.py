@@ -105,6 +105,7 @@ TALOS_DATA = ROOT / "tests/talos_config/data"
     [
         "terraform-output-stability.json",
         "terraform-machine-secrets-stability.json",
+        "terraform-state-stability.json",
         "talos-golden-v1.13-base-controlplane.yaml",
     ],
 )

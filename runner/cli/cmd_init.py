@@ -12,7 +12,13 @@ from runner.engine.commands.init import PLACEHOLDER, init_cluster
 
 def init(
     cluster_dir: Path = typer.Argument(..., help="The cluster directory to create secrets for, clusters/<name>"),
-    talos_secrets: Path | None = typer.Option(None, help="Import a `talosctl gen secrets` file instead of generating"),
+    talos_secrets: Path | None = typer.Option(
+        None,
+        help=(
+            "Import the cluster's secrets instead of generating: a `talosctl gen secrets` file, Terraform's "
+            "talos_machine_secrets (machine_secrets object or `terraform output -json`) or a controlplane config"
+        ),
+    ),
     age_key_file: Path | None = typer.Option(
         None, help="The runner's age key, which opens the secrets (default: SOPS_AGE_KEY_FILE or sops' default path)"
     ),

@@ -47,6 +47,7 @@ class Desired:
     flux_recipient: str | None = None  # the Flux key's public half from cluster.yaml (flux.ageRecipient)
     flux_settings: tuple[tuple[str, str], ...] = ()  # the cluster-settings ConfigMap's data, sorted
     etcd_snapshots: bool = False  # snapshot etcd before disruptive control-plane steps (spec: backups)
+    adoption_rollout: bool = False  # an adopted cluster takes reboot-needing differences (spec: adoption.rollout)
 
     @property
     def controllers(self) -> tuple[DesiredNode, ...]:
@@ -153,6 +154,7 @@ def derive(cluster: Cluster, flux_version: str | None = None) -> Desired:
         vip=str(cluster.network.vip),
         allow_destroy=cluster.allow_destroy,
         drift=cluster.drift,
+        adoption_rollout=cluster.adoption.rollout,
         flux_version=flux_version if cluster.flux else None,
         flux_path=cluster.flux.path if cluster.flux else None,
         flux_recipient=cluster.flux.age_recipient if cluster.flux else None,

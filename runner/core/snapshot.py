@@ -66,6 +66,7 @@ def snapshot(desired: Desired, observed: Observed, plan: Plan) -> dict[str, Any]
         "flux_recipient": c.flux_recipient,
         "flux_settings": [list(kv) for kv in c.flux_settings] if c.flux_settings is not None else None,
         "cordoned": sorted(c.cordoned),
+        "adopted": c.adopted,
         "pending_steps": [s.to_json() for s in plan.steps],
         "conflicts": list(plan.conflicts),
         "drift": plan.drift,
@@ -133,5 +134,6 @@ def observed_from_snapshot(picture: dict[str, Any] | None) -> Observed:
             else None
         ),
         cordoned=frozenset(str(n) for n in picture.get("cordoned") or ()),
+        adopted=bool(picture.get("adopted")),
     )
     return Observed(vms=vms, talos=talos, cluster=facts)

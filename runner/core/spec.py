@@ -237,6 +237,16 @@ class Backups(Model):
         return value
 
 
+class Adoption(Model):
+    """A cluster the runner took over (`runner adopt`) keeps running as it was built until the spec opts in."""
+
+    rollout: bool = Field(
+        False,
+        description="Roll out the differences an adopted cluster can only take with a reboot (schematic, kernel "
+        "arguments) one node at a time with drains; until then they are only reported",
+    )
+
+
 class Cluster(Model):
     """A whole cluster: the one document in cluster.yaml."""
 
@@ -258,6 +268,7 @@ class Cluster(Model):
     drift: Literal["correct", "report"] = Field("correct", description="Correct drift, or only report it")
     maintenance: Maintenance | None = Field(None, description="Maintenance windows for disruptive steps")
     backups: Backups | None = Field(None, description="etcd snapshots: schedule and how many to keep")
+    adoption: Adoption = Field(Adoption(), description="How an adopted cluster (runner adopt) takes the spec")
 
     @property
     def controllers(self) -> tuple[Node, ...]:

@@ -119,6 +119,7 @@ class ObservedCluster:
     vip_answers: bool = False
     endpoint: str | None = None  # the address the runner currently talks to
     cordoned: frozenset[str] = frozenset()  # nodes the runner cordoned and has not uncordoned yet
+    adopted: bool = False  # taken over by `runner adopt --apply` (recorded): its nodes change without reboots
 
 
 @dataclass(frozen=True)

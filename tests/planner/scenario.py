@@ -78,6 +78,9 @@ def edit_observed(observed: Observed, edits: list[dict[str, Any]]) -> Observed:
         elif "cordoned" in edit:  # nodes an earlier run cordoned and never uncordoned
             cluster = dataclasses.replace(observed.cluster, cordoned=frozenset(edit.pop("cordoned")))
             observed = dataclasses.replace(observed, cluster=cluster)
+        elif "cluster" in edit:  # cluster-wide facts, e.g. {cluster: {adopted: true}}
+            cluster = dataclasses.replace(observed.cluster, **edit.pop("cluster"))
+            observed = dataclasses.replace(observed, cluster=cluster)
         elif "talos" in edit:
             name = edit.pop("talos")
             current_t = talos.get(name) or ObservedTalosNode(name, "", "unreachable")

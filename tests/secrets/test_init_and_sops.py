@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -94,6 +95,43 @@ def test_init_imports_a_talosctl_gen_secrets_file(repo: Path) -> None:
     data = SopsCli(age_key_file=key_file).decrypt((repo / "clusters/demo/secrets.sops.yaml").read_bytes(), "f")
     imported = bundle_from_dict(data["talos"])
     assert bundle_fingerprint(imported) == bundle_fingerprint(bundle_from_yaml(TALOSCTL_SECRETS.read_text()))
+
+
+TALOS_DATA = ROOT / "tests/talos_config/data"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "terraform-output-stability.json",
+        "terraform-machine-secrets-stability.json",
+        "terraform-state-stability.json",
+        "talos-golden-v1.13-base-controlplane.yaml",
+    ],
+)
+def test_init_imports_terraform_secrets_and_a_controlplane_config(repo: Path, name: str) -> None:
+    key_file = repo / "age.txt"
+    result = runner_cli(
+        "init", "clusters/demo", "--age-key-file", str(key_file), "--talos-secrets", str(TALOS_DATA / name), cwd=repo
+    )
+    assert result.returncode == 0, result.stderr
+    data = SopsCli(age_key_file=key_file).decrypt((repo / "clusters/demo/secrets.sops.yaml").read_bytes(), "f")
+    expected = bundle_from_yaml((TALOS_DATA / "talos-v1.13-stability-secrets.yaml").read_text())
+    assert bundle_fingerprint(bundle_from_dict(data["talos"])) == bundle_fingerprint(expected)
+
+
+def test_init_with_a_bad_terraform_file_names_it_and_writes_nothing(repo: Path) -> None:
+    bad = repo / "tf.json"
+    data = json.loads((TALOS_DATA / "terraform-machine-secrets-stability.json").read_text())
+    token = data["secrets"].pop("bootstrap_token")
+    bad.write_text(json.dumps(data, indent=2))
+    key_file = repo / "age.txt"
+    result = runner_cli("init", "clusters/demo", "--age-key-file", str(key_file), "--talos-secrets", str(bad), cwd=repo)
+    assert result.returncode == 1
+    assert f"{bad}: secrets.bootstrap_token (line 6) is required" in result.stderr
+    assert token not in result.stderr + result.stdout
+    assert sorted(p.name for p in repo.iterdir()) == ["clusters", "tf.json"]
+    assert sorted(p.name for p in (repo / "clusters/demo").iterdir()) == ["cluster.yaml"]
 
 
 def test_init_refuses_a_sops_config_that_would_lock_the_key_out(repo: Path) -> None:

@@ -20,6 +20,8 @@ def plan(desired: Desired, observed: Observed) -> Plan:
     plan_down(builder, desired, observed)
     for node in desired.nodes:
         plan_node_vm(builder, desired, node, observed)
+    if _every_node_blocked(builder, desired):
+        return builder.build()
     healthy = plan_talos(builder, desired, observed)
     plan_kubernetes(builder, desired, observed, healthy)
     # Removals come last: the remaining nodes are healthy (and any new controller joined) first.
@@ -29,6 +31,12 @@ def plan(desired: Desired, observed: Observed) -> Plan:
     # Last: every step that takes a node down gets its drain before and its uncordon after.
     plan_drains(builder, observed)
     return builder.build()
+
+
+def _every_node_blocked(builder: PlanBuilder, desired: Desired) -> bool:
+    """No node may be touched (foreign VMs on every VMID, say): the cluster-wide steps (health, Flux, the
+    endpoint) would act on a cluster the runner never reached, so the plan is its conflicts alone."""
+    return all(node.name in builder.blocked for node in desired.nodes)
 
 
 __all__ = ["plan"]

@@ -1,6 +1,7 @@
 """Drains: before a step takes a Kubernetes node down, move its pods off; after it, let pods back.
 
 Taking a node down means a VM reboot for a resize, a Talos upgrade (it reboots into the new image), a
+machine-config change Talos applies only with a reboot, a
 Kubernetes upgrade of that node (kubelet and static pods restart) and a removal. Each such node gets
 `drain` before its first such step and `uncordon` after its last (a removed node is never uncordoned). Nodes
 roll one at a time, so the next node's drain waits for the previous node's uncordon: two nodes are never
@@ -24,6 +25,8 @@ def takes_node_down(step: Step) -> bool:
         return True
     if step.kind is Kind.UPDATE_VM:
         return bool(step.params.get("needs_reboot"))
+    if step.kind is Kind.APPLY_CONFIG:  # a config change Talos applies only with a reboot (planner/talos)
+        return bool(step.params.get("reboots"))
     # upgrade-k8s restarts the node's kubelet on the new version (the control-plane components are static pods)
     return step.kind is Kind.UPGRADE_KUBERNETES and step.params.get("component") == KUBELET
 

@@ -11,6 +11,7 @@ from runner.core.planner.down import held
 from runner.core.planner.kubernetes_upgrade import images_only, plan_kubernetes_upgrade, upgrading
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
+from runner.core.talos.immediate import reboot_paths
 from runner.core.versions import upgrade_problem
 
 
@@ -28,6 +29,17 @@ def _config_reason(node: DesiredNode, state: ObservedTalosNode, k8s_upgrade: boo
         parts = "control-plane components and kubelet" if node.is_controller else "kubelet"
         return f"Kubernetes {state.kubernetes_version}→{node.kubernetes_version} on {node.name} ({parts}): apply config"
     return f"machine config of {node.name} differs from the spec: apply (mode auto)"
+
+
+def _adopted_reason(reason: str) -> str:
+    adopted = "(mode no-reboot: the cluster was adopted)"
+    return reason.replace("(mode auto)", adopted) if "(mode auto)" in reason else f"{reason} {adopted}"
+
+
+def _reboot_paths(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
+    if state.config_redacted is None or node.config_redacted is None:
+        return []
+    return reboot_paths(state.config_redacted, node.config_redacted)
 
 
 def _config_changes(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
@@ -75,7 +87,11 @@ def plan_node_talos(
     if schematic_changed:
         what.append(f"schematic {str(state.schematic_id)[:12]}→{node.schematic_id[:12]}")
     upgrade = f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})"
-    if (version_changed or schematic_changed) and not held(builder, node, upgrade):
+    # An adopted cluster runs as it was built: what only a reboot brings is reported until the spec opts in.
+    no_reboots = observed.cluster.adopted and not desired.adoption_rollout
+    if (version_changed or schematic_changed) and no_reboots:
+        builder.notes.append(f"{node.name}: {', '.join(what)} held: needs adoption.rollout (an upgrade reboots it)")
+    elif (version_changed or schematic_changed) and not held(builder, node, upgrade):
         rolling.append(
             node_steps.add(
                 "upgrade",
@@ -89,12 +105,35 @@ def plan_node_talos(
             )
         )
     if node.config_hash is not None and state.config_hash != node.config_hash:
+        # Known only when both configs were read: a change Talos applies with a reboot takes any node down.
+        reboots = _reboot_paths(node, state)
         drift_only = not rolling and state.kubernetes_version in (None, node.kubernetes_version)
         version_moves = state.kubernetes_version not in (None, node.kubernetes_version)
         if k8s_upgrade and version_moves and images_only(node, state):
             pass  # the upgrade-k8s steps bring this config to the spec
         elif drift_only and desired.drift == "report":
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
+        elif no_reboots and reboots:
+            fields = ", ".join(reboots)
+            builder.notes.append(
+                f"{node.name}: machine config ({fields}) held: needs adoption.rollout "
+                "(Talos applies it only with a reboot)"
+            )
+        elif no_reboots:  # Talos refuses a no-reboot apply that would need one: the node is never taken down
+            rolling.append(
+                node_steps.add(
+                    "config",
+                    Kind.APPLY_CONFIG,
+                    _adopted_reason(_config_reason(node, state, k8s_upgrade)),
+                    vm_ready,
+                    *rolling[-1:],
+                    ip=node.ip,
+                    insecure=False,
+                    mode="no-reboot",
+                    config_hash=node.config_hash,
+                    changes=_config_changes(node, state),
+                )
+            )
         elif not (node.is_controller and held(builder, node, _config_reason(node, state, k8s_upgrade))):
             rolling.append(
                 node_steps.add(
@@ -103,12 +142,13 @@ def plan_node_talos(
                     _config_reason(node, state, k8s_upgrade),
                     vm_ready,
                     *rolling[-1:],
-                    disruptive=node.is_controller,
+                    disruptive=node.is_controller or bool(reboots),
                     ip=node.ip,
                     insecure=False,
                     mode="auto",
                     config_hash=node.config_hash,
                     changes=_config_changes(node, state),
+                    **({"reboots": reboots} if reboots else {}),  # the drain's cue: this apply reboots the node
                 )
             )
     return rolling

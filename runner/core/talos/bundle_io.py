@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.core.errors import SecretsError
@@ -63,19 +63,28 @@ def bundle_fingerprint(bundle: SecretsBundle) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Reader:
-    """Walks the raw data collecting problems instead of stopping at the first one."""
+def _as_is(path: str) -> str:
+    return path
 
-    def __init__(self) -> None:
+
+class _Reader:
+    """Walks the raw data collecting problems instead of stopping at the first one.
+
+    `label` turns a talosctl-layout path into what the message shows: the same path for a talosctl file,
+    the field's own name (and line) when the data was converted from another layout.
+    """
+
+    def __init__(self, label: Callable[[str], str] = _as_is) -> None:
         self.problems: list[str] = []
+        self.label = label
 
     def section(self, data: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
         value = data.get(name)
         if value is None:
-            self.problems.append(f"{name} is required")
+            self.problems.append(f"{self.label(name)} is required")
             return None
         if not isinstance(value, Mapping):
-            self.problems.append(f"{name} must be a mapping")
+            self.problems.append(f"{self.label(name)} must be a mapping")
             return None
         return value
 
@@ -83,10 +92,10 @@ class _Reader:
         value = data.get(path.rsplit(".", 1)[-1])
         if value in (None, ""):
             if required:
-                self.problems.append(f"{path} is required")
+                self.problems.append(f"{self.label(path)} is required")
             return ""
         if not isinstance(value, str):
-            self.problems.append(f"{path} must be a string")
+            self.problems.append(f"{self.label(path)} must be a string")
             return ""
         return value
 
@@ -97,43 +106,46 @@ class _Reader:
         try:
             return base64.b64decode(value, validate=True).decode("ascii")
         except (binascii.Error, UnicodeDecodeError):
-            self.problems.append(f"{path}.{field} is not base64-encoded PEM")
+            self.problems.append(f"{self.label(f'{path}.{field}')} is not base64-encoded PEM")
             return ""
 
     def ca(self, certs: Mapping[str, Any], name: str) -> CertAndKey:
         raw = certs.get(name)
         if not isinstance(raw, Mapping):
-            self.problems.append(f"certs.{name} is required")
+            self.problems.append(f"{self.label(f'certs.{name}')} is required")
             return CertAndKey(crt="", key=Secret(""))
         crt, key = self.pem(raw, "crt", f"certs.{name}"), self.pem(raw, "key", f"certs.{name}")
         try:
             private = load_private_key(key)
             certificate = load_certificate(crt)
         except ValueError as exc:
-            self.problems.append(f"certs.{name} is invalid: {exc}")
+            self.problems.append(f"{self.label(f'certs.{name}')} is invalid: {exc}")
         else:
             if certificate.public_key() != private.public_key():
-                self.problems.append(f"certs.{name} is invalid: key does not match the certificate")
+                self.problems.append(f"{self.label(f'certs.{name}')} is invalid: key does not match the certificate")
         return CertAndKey(crt=crt, key=Secret(key))
 
     def key_only(self, certs: Mapping[str, Any], name: str) -> Secret:
         raw = certs.get(name)
         if not isinstance(raw, Mapping):
-            self.problems.append(f"certs.{name} is required")
+            self.problems.append(f"{self.label(f'certs.{name}')} is required")
             return Secret("")
         key = self.pem(raw, "key", f"certs.{name}")
         try:
             load_private_key(key)
         except ValueError as exc:
-            self.problems.append(f"certs.{name}.key is invalid: {exc}")
+            self.problems.append(f"{self.label(f'certs.{name}.key')} is invalid: {exc}")
         return Secret(key)
 
 
-def bundle_from_dict(data: Any, source: str = "secrets bundle") -> SecretsBundle:
-    """Validate and convert talosctl-layout data; SecretsError listing every problem, by field."""
+def bundle_from_dict(data: Any, source: str = "secrets bundle", label: Callable[[str], str] = _as_is) -> SecretsBundle:
+    """Validate and convert talosctl-layout data; SecretsError listing every problem, by field.
+
+    `label` names a field in the messages (default: its talosctl path); never a value.
+    """
     if not isinstance(data, Mapping):
         raise SecretsError(f"{source}: expected a mapping with cluster, secrets, trustdinfo and certs")
-    read = _Reader()
+    read = _Reader(label)
     cluster = read.section(data, "cluster")
     cluster_id = read.text(cluster, "cluster.id") if cluster is not None else ""
     cluster_secret = read.text(cluster, "cluster.secret") if cluster is not None else ""
@@ -143,7 +155,7 @@ def bundle_from_dict(data: Any, source: str = "secrets bundle") -> SecretsBundle
         bootstrap = read.text(kube, "secrets.bootstraptoken")
         secretbox = read.text(kube, "secrets.secretboxencryptionsecret", required=False)
         aescbc = read.text(kube, "secrets.aescbcencryptionsecret", required=False)
-        names = "[secrets.secretboxencryptionsecret, secrets.aescbcencryptionsecret]"
+        names = f"[{read.label('secrets.secretboxencryptionsecret')}, {read.label('secrets.aescbcencryptionsecret')}]"
         if not secretbox and not aescbc:
             read.problems.append(f"one of {names} is required")
         elif secretbox and aescbc:

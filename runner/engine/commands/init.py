@@ -1,5 +1,8 @@
 """`runner init`: two age keys, the Talos secrets bundle, and an encrypted secrets file for a new cluster.
 
+An existing cluster's bundle is imported from talosctl's secrets.yaml, Terraform's talos_machine_secrets
+(or `terraform output -json`) or a controlplane machine config (core/talos/bundle_sources).
+
 The runner's key (found or created where sops looks) opens the machine secrets and stays on the runner's
 host. The cluster's Flux key (created, or read from a given file) is what Flux gets as its sops-age
 Secret; its private half goes into the secrets file, encrypted to the runner's key, and flux/**.sops.yaml
@@ -17,7 +20,8 @@ from ruamel.yaml import YAML
 
 from runner.core.errors import SecretsError
 from runner.core.secret import Secret
-from runner.core.talos import bundle_from_yaml, bundle_to_dict, generate_bundle
+from runner.core.talos import bundle_to_dict, generate_bundle
+from runner.core.talos.bundle_sources import bundle_from_source
 from runner.drivers.age import AgeKey, find_or_create_key, new_identity, read_key
 from runner.drivers.sops import SopsCli
 from runner.engine.commands.rotate import PROBE, flux_recipient_swap
@@ -111,7 +115,7 @@ def init_cluster(
         raise SecretsError(f"{target.relative_to(root)}: already exists; refusing to overwrite existing secrets")
     if talos_secrets is not None:
         try:
-            bundle = bundle_from_yaml(talos_secrets.read_text(), source=str(talos_secrets))
+            bundle = bundle_from_source(talos_secrets.read_text(), source=str(talos_secrets))
         except OSError as exc:
             raise SecretsError(f"{talos_secrets}: cannot read: {exc.strerror}") from None
     else:

@@ -5,6 +5,7 @@ Kept in the same SQLite file as the queue and journal; holds no secrets, only fa
 
 from __future__ import annotations
 
+import datetime
 import json
 import sqlite3
 import threading
@@ -32,7 +33,13 @@ CREATE TABLE IF NOT EXISTS talos_config_seen (
 )
 """
 # columns newer than the table: added to older databases
-ADDED_COLUMNS = {"bootstrapped_at": "TEXT", "bootstrap_requested_at": "TEXT", "bootstrap_requested_on": "TEXT"}
+ADDED_COLUMNS = {
+    "bootstrapped_at": "TEXT",
+    "bootstrap_requested_at": "TEXT",
+    "bootstrap_requested_on": "TEXT",
+    "adopted_at": "TEXT",
+    "adoption_digest": "TEXT",
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,18 @@ class ClusterFacts:
     # before `bootstrapped_at` knows it may have bootstrapped, and waits for etcd instead of calling again.
     bootstrap_requested_at: str | None = None
     bootstrap_requested_on: str | None = None
+    adopted_at: str | None = None  # `runner adopt --apply` took a running cluster over (see `Adoption`)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A cluster built without the runner and taken over: the adopt report's digest the operator confirmed,
+    the endpoint in use then, and when. An adopted cluster is bootstrapped, and its nodes change without
+    reboots until the spec opts in (adoption.rollout)."""
+
+    digest: str
+    endpoint: str
+    adopted_at: str
 
 
 class ClusterStateStore:
@@ -74,7 +93,7 @@ class ClusterStateStore:
         with self._lock:
             row = self._db.execute(
                 "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at, bootstrap_requested_at, "
-                "bootstrap_requested_on FROM cluster_state WHERE cluster = ?",
+                "bootstrap_requested_on, adopted_at FROM cluster_state WHERE cluster = ?",
                 (cluster,),
             ).fetchone()
         return ClusterFacts(*row) if row else ClusterFacts()
@@ -106,6 +125,29 @@ class ClusterStateStore:
     def record_bootstrap_request(self, cluster: str, ip: str, when: str) -> None:
         self._set(cluster, "bootstrap_requested_on", ip)
         self._set(cluster, "bootstrap_requested_at", when)
+
+    def record_adoption(self, cluster: str, digest: str, endpoint: str, when: str | None = None) -> None:
+        """One write: the adoption, the endpoint in use and (unless already recorded) the bootstrap, so no plan
+        ever bootstraps the adopted cluster again. `when` defaults to now (UTC, ISO 8601)."""
+        when = when or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO cluster_state (cluster, adopted_at, adoption_digest, endpoint, bootstrapped_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(cluster) DO UPDATE SET adopted_at = excluded.adopted_at, "
+                "adoption_digest = excluded.adoption_digest, endpoint = excluded.endpoint, "
+                "bootstrapped_at = COALESCE(cluster_state.bootstrapped_at, excluded.bootstrapped_at), "
+                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                (cluster, when, digest, endpoint, when),
+            )
+
+    def adoption(self, cluster: str) -> Adoption | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT adoption_digest, endpoint, adopted_at FROM cluster_state WHERE cluster = ? "
+                "AND adopted_at IS NOT NULL",
+                (cluster,),
+            ).fetchone()
+        return Adoption(*row) if row else None
 
     def configs_seen(self, cluster: str) -> dict[str, ConfigSeen]:
         with self._lock:

@@ -171,7 +171,10 @@ def _recorded(facts: ClusterFacts, requested: bool = False) -> ObservedCluster:
     asked for a moment ago (`requested`) may still be starting: it is waited for, not asked for again."""
     bootstrapped = facts.bootstrapped_at is not None or facts.handoff_at is not None or requested
     return ObservedCluster(
-        bootstrapped=bootstrapped, handoff_recorded=facts.handoff_at is not None, endpoint=facts.endpoint
+        bootstrapped=bootstrapped or facts.adopted_at is not None,
+        handoff_recorded=facts.handoff_at is not None,
+        endpoint=facts.endpoint,
+        adopted=facts.adopted_at is not None,
     )
 
 

@@ -10,7 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.lab.talos import checks, etcd_api, etcd_snapshot, kubeconfig, machineconfig, pki, resources, rpc
+from runner.lab.talos import (
+    apply_verdict,
+    checks,
+    etcd_api,
+    etcd_snapshot,
+    kubeconfig,
+    machineconfig,
+    pki,
+    resources,
+    rpc,
+)
 from runner.lab.talos.lab import ClientCreds, TalosLab
 from runner.lab.talos.node import SimNode
 
@@ -44,13 +54,12 @@ def _apply(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         raise rpc.RpcError("InvalidArgument", str(e)) from e
     assert node.config is not None
     mode = p.get("mode", "auto")
-    needs_reboot = config.install_image != node.config.install_image or config.machine_type != node.config.machine_type
-    if mode in ("try", "no-reboot") and needs_reboot:
-        raise rpc.RpcError(
-            "InvalidArgument", "1 error occurred:\n\t* this config change can't be applied in immediate mode\n\n"
-        )
+    # machined's CanApplyImmediate decides; its diff of the running config is the dry run's answer.
+    problem = apply_verdict.immediate_problem(node.config.documents, config.documents)
+    if mode in ("try", "no-reboot") and problem:
+        raise rpc.RpcError("InvalidArgument", problem)
     if mode == "auto":
-        mode = "reboot" if needs_reboot else "no-reboot"
+        mode = "reboot" if problem else "no-reboot"
     details = {
         "no-reboot": "Applied configuration without a reboot",
         "try": "Applied configuration without a reboot",
@@ -58,7 +67,8 @@ def _apply(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         "reboot": "Applied configuration with a reboot",
     }[mode]
     if p.get("dry_run"):
-        return {"mode_details": f"Dry run summary:\n{details} (skipped in dry-run).\nConfig diff:\n\nNo changes."}
+        diff = apply_verdict.config_diff(node.config.documents, config.documents) or "No changes."
+        return {"mode_details": f"Dry run summary:\n{details} (skipped in dry-run).\nConfig diff:\n\n{diff}"}
     if mode == "staged":
         node.staged_config = config
     elif mode == "reboot":

@@ -142,7 +142,11 @@ def vmids(ctx: DoctorContext) -> list[Row]:
                     "vmids",
                     Result.FAIL,
                     f"VMID {node.vmid} ({node.name}) is held by a VM the runner does not own: {vm.name!r}",
-                    f"give {node.name} another vmid in cluster.yaml, or move that VM",
+                    # Another VMID would plan a second machine on the live node's IP (and apply-config would
+                    # reach the old one): a cluster built without the runner is taken over, not rebuilt.
+                    f"if it is this cluster's node built without the runner, take the cluster over with `runner "
+                    f"adopt clusters/{ctx.name}` (it only reports until --apply); do not give {node.name} another "
+                    f"VMID: a new VM on {node.ip} would meet the running machine there",
                 )
             )
     ours = sum(1 for n in ctx.cluster.nodes if n.vmid in existing)

@@ -1,0 +1,79 @@
+"""One commit from Talos v1.11 / Kubernetes v1.32 to Talos v1.13 / Kubernetes v1.35: the plan walks the
+documented path, one whole-cluster stage at a time, one node at a time, and converges."""
+
+from __future__ import annotations
+
+from runner.core.planner import plan
+from runner.core.simulate import apply_plan
+from runner.core.steps import Kind, Plan
+from tests.planner.scenario import ancestors, converged, desired_for, edit_observed
+
+TARGET = {"talos.version": "v1.13.9", "kubernetes.version": "v1.35.2"}
+NODES = ["talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"]
+
+
+def _plan() -> tuple[Plan, object, object]:
+    desired = desired_for(TARGET)
+    observed = converged(desired_for(None))  # the reference cluster: v1.11.2 / v1.32.1
+    return plan(desired, observed), desired, observed
+
+
+def test_talos_passes_each_minor_at_its_latest_patch_one_node_at_a_time_controllers_first() -> None:
+    result, _, _ = _plan()
+    upgrades = [(s.params["node_name"], s.params["version"]) for s in result.steps if s.kind is Kind.UPGRADE_TALOS]
+    assert upgrades == [(n, "v1.12.11") for n in NODES] + [(n, "v1.13.9") for n in NODES]
+    first = next(s for s in result.steps if s.kind is Kind.UPGRADE_TALOS)
+    assert first.id == "node/talos-cp-01/upgrade-v1.12.11"
+    assert first.params["image"].endswith(":v1.12.11") and first.params["stage"] == "1/5 Talos v1.12.11"
+    assert result.conflicts == ()
+
+
+def test_kubernetes_moves_one_minor_at_a_time_after_talos_and_configs_come_last() -> None:
+    result, _, _ = _plan()
+    stages = list(dict.fromkeys(str(s.params["stage"]) for s in result.steps if "stage" in s.params))
+    assert stages == [
+        "1/5 Talos v1.12.11",
+        "2/5 Talos v1.13.9",
+        "3/5 Kubernetes v1.33.6",
+        "4/5 Kubernetes v1.34.1",
+        "5/5 Kubernetes v1.35.2",
+    ]
+    kinds = [s.kind for s in result.steps if s.kind in (Kind.UPGRADE_TALOS, Kind.UPGRADE_KUBERNETES, Kind.APPLY_CONFIG)]
+    last_upgrade = max(i for i, k in enumerate(kinds) if k is not Kind.APPLY_CONFIG)
+    assert kinds[last_upgrade + 1 :] == [Kind.APPLY_CONFIG] * 0 or set(kinds[last_upgrade + 1 :]) <= {Kind.APPLY_CONFIG}
+    # the spec's (v1.13) config reaches a node only after that node runs v1.13.9
+    for name in NODES:
+        config = f"node/{name}/config"
+        if config in {s.id for s in result.steps}:
+            assert f"node/{name}/upgrade" in ancestors(result, config)
+
+
+def test_every_disruptive_step_waits_for_the_one_before_and_the_snapshot_comes_before_the_first_controller() -> None:
+    result, _, _ = _plan()
+    disruptive = [s for s in result.steps if s.disruptive]
+    for before, after in zip(disruptive, disruptive[1:], strict=False):
+        assert before.id in ancestors(result, after.id), f"{after.id} does not wait for {before.id}"
+    assert "etcd_snapshot" in ancestors(result, "node/talos-cp-01/upgrade-v1.12.11")
+    # every Talos upgrade is drained first and uncordoned after
+    for step in result.steps:
+        if step.kind is Kind.UPGRADE_TALOS:
+            assert step.depends_on and step.depends_on[0].startswith(f"node/{step.params['node_name']}/drain")
+
+
+def test_the_plan_converges_with_nothing_left_to_do() -> None:
+    result, desired, observed = _plan()
+    after = apply_plan(observed, desired, result)  # type: ignore[arg-type]
+    assert {t.talos_version for t in after.talos.values()} == {"v1.13.9"}
+    assert {t.kubernetes_version for t in after.talos.values()} == {"v1.35.2"}
+    assert plan(desired, after).steps == ()  # type: ignore[arg-type]
+
+
+def test_a_run_that_stopped_half_way_continues_where_it_stopped() -> None:
+    desired = desired_for(TARGET)
+    observed = edit_observed(
+        converged(desired_for(None)),
+        [{"talos": "talos-cp-01", "talos_version": "v1.12.11"}, {"talos": "talos-cp-02", "talos_version": "v1.12.11"}],
+    )
+    result = plan(desired, observed)
+    upgrades = [(s.params["node_name"], s.params["version"]) for s in result.steps if s.kind is Kind.UPGRADE_TALOS]
+    assert upgrades == [(n, "v1.12.11") for n in NODES[2:]] + [(n, "v1.13.9") for n in NODES]

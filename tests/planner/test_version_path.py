@@ -46,8 +46,11 @@ def test_patch_upgrades_and_nothing_to_do() -> None:
     [
         (("v1.13.9", "v1.35.0"), ("v1.12.11", "v1.35.0"), "Talos downgrade v1.13.9 -> v1.12.11 is not supported"),
         (("v1.12.1", "v1.34.0"), ("v1.12.1", "v1.33.0"), "Kubernetes downgrade v1.34.0 -> v1.33.0 is not supported"),
-        (("v1.9.6", "v1.32.4"), ("v1.11.6", "v1.32.4"), "no known Talos v1.10 release to pass through: upgrade "
-         "the cluster to Talos v1.10 first"),
+        (
+            ("v1.9.6", "v1.32.4"),
+            ("v1.11.6", "v1.32.4"),
+            "no known Talos v1.10 release to pass through: upgrade the cluster to Talos v1.10 first",
+        ),
     ],
 )
 def test_no_path_says_what_to_reach_first(current: tuple[str, str], target: tuple[str, str], message: str) -> None:

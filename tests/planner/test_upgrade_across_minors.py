@@ -3,10 +3,13 @@ documented path, one whole-cluster stage at a time, one node at a time, and conv
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 from runner.core.derive import Desired, derive
 from runner.core.planner import plan
+from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.flux_order import flux_ready_after
 from runner.core.render.markdown import render_markdown
 from runner.core.simulate import apply_plan
 from runner.core.state import Observed
@@ -115,3 +118,18 @@ def test_the_pr_comment_shows_the_order() -> None:
     expected = [*talos, *kube, "each node's machine config for the target Talos, once it runs that Talos"]
     assert block == [f"{i}. {line}" for i, line in enumerate(expected, 1)]
     assert text.index("**Upgrade order**") < text.index("<details>")  # visible without unfolding
+
+
+def test_a_flux_change_waits_for_the_kubernetes_it_needs() -> None:
+    desired = dataclasses.replace(_target(), flux_version="v2.9.0")
+    observed = converged(desired_for(None))
+    result = plan(desired, observed)
+    last_133 = "kubernetes/v1.33.6/kubelet/talos-worker-02"  # every node runs v1.33 after it
+    assert flux_ready_after_plan(result, observed, "v2.9.0") == last_133
+    assert last_133 in result.step("flux/install").depends_on
+    assert flux_ready_after_plan(result, observed, "v2.3.0") is None  # v1.32 is enough
+
+
+def flux_ready_after_plan(result: Plan, observed: Observed, flux: str) -> str | None:
+    builder = PlanBuilder(result.cluster, {s.id: s for s in result.steps})
+    return flux_ready_after(builder, observed, flux)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runner.core.derive import Desired
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.flux_order import flux_ready_after
 from runner.core.state import Observed
 from runner.core.steps import Kind
 
@@ -19,13 +20,17 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             if cluster.flux_version is None
             else f"Flux {cluster.flux_version}→{desired.flux_version}"
         )
+        try:  # never a Flux on a Kubernetes it refuses (see flux_order)
+            ready = flux_ready_after(builder, observed, desired.flux_version)
+        except ValueError:
+            ready = None  # an unknown or unreachable minimum: validation refuses that spec
         install = builder.add(
             "flux/install",
             Kind.INSTALL_FLUX,
             "flux",
             f"{why}: install Flux {desired.flux_version}, sops-age Secret, GitRepository and Kustomization "
             f"for {desired.flux_path}",
-            (healthy,),
+            (ready, healthy),
             version=desired.flux_version,
             path=desired.flux_path,
         )

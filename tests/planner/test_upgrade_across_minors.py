@@ -133,3 +133,11 @@ def test_a_flux_change_waits_for_the_kubernetes_it_needs() -> None:
 def flux_ready_after_plan(result: Plan, observed: Observed, flux: str) -> str | None:
     builder = PlanBuilder(result.cluster, {s.id: s for s in result.steps})
     return flux_ready_after(builder, observed, flux)
+
+
+def test_the_new_minors_config_is_drained_like_an_upgrade_one_node_at_a_time() -> None:
+    result, _, _ = _plan()
+    for name in NODES:
+        config = result.step(f"node/{name}/config")
+        assert config.disruptive and config.params["reboots"] is True
+        assert config.depends_on[0].startswith(f"node/{name}/drain"), config.depends_on

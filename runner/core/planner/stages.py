@@ -107,4 +107,13 @@ def plan_stages(
             previous = plan_kubernetes_stage(builder, desired, observed, previous, stage.version, was, prefix, label)
             was = stage.version
     previous = plan_manifests_sync(builder, desired, observed, previous, "Talos and Kubernetes upgraded")
+    # The new minor's config drops fields the old one wrote (machine.features among them), which Talos cannot
+    # apply in immediate mode (CanApplyImmediate): mode auto reboots the node. So each is drained like an upgrade.
+    for steps in configs:
+        for step in steps:
+            found = builder.steps[step]
+            reason = f"{found.reason}; the config of a new Talos minor reboots the node"
+            builder.steps[step] = replace(
+                found, reason=reason, disruptive=True, params={**found.params, "reboots": True}
+            )
     return previous, configs

@@ -9,6 +9,8 @@ renders new ones (its default CoreDNS), and Talos itself only ever creates missi
 
 from __future__ import annotations
 
+from typing import Any
+
 from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
@@ -58,6 +60,7 @@ def plan_kubernetes_stage(
     running = [n for n in desired.nodes if _running(observed, n) is not None and n.name not in builder.blocked]
     controllers = [n for n in running if n.is_controller]
     previous = after
+    extra: dict[str, Any] = {"stage": stage} if stage else {}
     for component in (*CONTROL_PLANE, PROXY, KUBELET):
         for node in (
             controllers if component != KUBELET else [*controllers, *(n for n in running if not n.is_controller)]
@@ -78,7 +81,7 @@ def plan_kubernetes_stage(
                 version=version,
                 # the kubelet is the node's last image: after it, its config is the spec's
                 config_hash=node.config_hash if done else None,
-                **({"stage": stage} if stage else {}),
+                **extra,
             )
     return previous
 

@@ -5,6 +5,7 @@ quorum; one node down at a time; a PodDisruptionBudget holds throughout."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -64,8 +65,8 @@ def test_one_commit_upgrades_talos_across_two_minors_and_kubernetes_across_three
     assert shop.fewest >= 2, f"only {shop.fewest} shop pods were Ready at one point; the budget says 2"
 
     executed = steps_of(lab, run)
-    plan = plan_of(lab, run)
-    stages = list(dict.fromkeys(s["params"]["stage"] for s in plan["steps"] if "stage" in s["params"]))
+    steps: list[dict[str, Any]] = plan_of(lab, run)["steps"]  # type: ignore[assignment]
+    stages = list(dict.fromkeys(s["params"]["stage"] for s in steps if "stage" in s["params"]))
     assert stages == [
         "1/5 Talos v1.12.11",
         "2/5 Talos v1.13.9",

@@ -141,3 +141,13 @@ def test_the_new_minors_config_is_drained_like_an_upgrade_one_node_at_a_time() -
         config = result.step(f"node/{name}/config")
         assert config.disruptive and config.params["reboots"] is True
         assert config.depends_on[0].startswith(f"node/{name}/drain"), config.depends_on
+
+
+def test_a_crashed_controller_holds_every_controller_upgrade_of_the_path() -> None:
+    desired = _target()
+    observed = converged(desired_for(None))
+    crashed = edit_observed(observed, [{"talos": "talos-cp-02", "stage": "unreachable", "ran_before": True}])
+    result = plan(desired, crashed)
+    controllers = {"talos-cp-01", "talos-cp-02", "talos-cp-03"}
+    upgraded = {s.params["node_name"] for s in result.steps if s.kind is Kind.UPGRADE_TALOS}
+    assert not upgraded & controllers, upgraded

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder, roll
+from runner.core.planner.down import held
 from runner.core.planner.kubernetes_upgrade import plan_kubernetes_stage, plan_manifests_sync
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
@@ -53,6 +54,8 @@ def _talos_stage(
             image = installer_for(node, stage.version)
             if state is None or parse_version(state.talos_version or "v0.0.0")[:2] >= parse_version(stage.version)[:2]:
                 continue
+            if held(builder, node, f"upgrade to Talos {stage.version}"):
+                continue  # a controller is down: no other controller goes down now (quorum)
             step = builder.on_node(node.name).add(
                 f"upgrade-{stage.version}",
                 Kind.UPGRADE_TALOS,

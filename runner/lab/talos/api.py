@@ -14,6 +14,7 @@ from runner.lab.talos import (
     checks,
     etcd_api,
     etcd_snapshot,
+    immediate,
     kubeconfig,
     machineconfig,
     pki,
@@ -54,7 +55,7 @@ def _apply(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         raise rpc.RpcError("InvalidArgument", str(e)) from e
     assert node.config is not None
     mode = p.get("mode", "auto")
-    needs_reboot = config.install_image != node.config.install_image or config.machine_type != node.config.machine_type
+    needs_reboot = not immediate.can_apply_immediately(node.config.documents, config.documents)
     if mode in ("try", "no-reboot") and needs_reboot:
         raise rpc.RpcError(
             "InvalidArgument", "1 error occurred:\n\t* this config change can't be applied in immediate mode\n\n"

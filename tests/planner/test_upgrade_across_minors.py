@@ -11,6 +11,7 @@ from runner.core.planner import plan
 from runner.core.planner.builder import PlanBuilder
 from runner.core.planner.flux_order import flux_ready_after
 from runner.core.render.markdown import render_markdown
+from runner.core.render.terminal import render_terminal
 from runner.core.simulate import apply_plan
 from runner.core.state import Observed
 from runner.core.steps import Kind, Plan
@@ -151,3 +152,15 @@ def test_a_crashed_controller_holds_every_controller_upgrade_of_the_path() -> No
     controllers = {"talos-cp-01", "talos-cp-02", "talos-cp-03"}
     upgraded = {s.params["node_name"] for s in result.steps if s.kind is Kind.UPGRADE_TALOS}
     assert not upgraded & controllers, upgraded
+
+
+def test_runner_plan_prints_the_order_too() -> None:
+    result, _, _ = _plan()
+    text = render_terminal(result, width=400)
+    start = text.index("upgrade order:\n")
+    lines = text[start:].splitlines()[1:4]
+    assert lines == [
+        "  1. Talos v1.12.11 on talos-cp-01 (stage 1/5 Talos v1.12.11)",
+        "  2. Talos v1.12.11 on talos-cp-02 (stage 1/5 Talos v1.12.11)",
+        "  3. Talos v1.12.11 on talos-cp-03 (stage 1/5 Talos v1.12.11)",
+    ]

@@ -164,3 +164,13 @@ def test_runner_plan_prints_the_order_too() -> None:
         "  2. Talos v1.12.11 on talos-cp-02 (stage 1/5 Talos v1.12.11)",
         "  3. Talos v1.12.11 on talos-cp-03 (stage 1/5 Talos v1.12.11)",
     ]
+
+
+def test_kubernetes_across_two_minors_on_one_talos_passes_each_and_does_not_drain_the_configs() -> None:
+    desired = with_config_hashes(derive(edited_cluster({"kubernetes.version": "v1.34.2"}), flux_version=FLUX), "-k")
+    result = plan(desired, converged(desired_for(None)))
+    stages = list(dict.fromkeys(str(s.params["stage"]) for s in result.steps if "stage" in s.params))
+    assert stages == ["1/2 Kubernetes v1.33.6", "2/2 Kubernetes v1.34.2"]
+    configs = [s for s in result.steps if s.kind is Kind.APPLY_CONFIG]
+    assert len(configs) == 5 and not any(s.params.get("reboots") for s in configs)
+    assert [s.disruptive for s in configs] == [True, True, True, False, False]  # controllers: etcd waits

@@ -115,6 +115,10 @@ def plan_stages(
     for steps in configs:
         for step in steps:
             found = builder.steps[step]
+            state = observed.talos.get(str(found.params["node_name"]))
+            running = parse_version(state.talos_version or "v0.0.0")[:2] if state is not None else None
+            if running == parse_version(desired.nodes[0].talos_version)[:2]:
+                continue  # the node stays on its minor: its config applies as any other
             reason = f"{found.reason}; the config of a new Talos minor reboots the node"
             builder.steps[step] = replace(
                 found, reason=reason, disruptive=True, params={**found.params, "reboots": True}

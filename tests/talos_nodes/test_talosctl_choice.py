@@ -31,3 +31,19 @@ def test_rule_and_text() -> None:
     assert parse_minor_key("v1.12") == (1, 12)
     with pytest.raises(ValueError, match=re.escape("'1.12.3' is not a Talos minor like 1.12")):
         parse_minor_key("1.12.3")
+
+
+def test_the_driver_refuses_when_no_configured_talosctl_drives_every_node() -> None:
+    from runner.core.errors import Permanent
+    from runner.drivers.talos.clients import TalosctlClients
+
+    clients = TalosctlClients("talosctl", {(1, 12): "/opt/talosctl-1.12", (1, 13): "/opt/talosctl-1.13"})
+    clients.learn({"10.0.0.11": "v1.11.6", "10.0.0.12": "v1.13.9"})
+    with pytest.raises(Permanent) as refused:
+        clients.path()
+    assert str(refused.value) == (
+        "no configured talosctl drives every node (nodes run Talos v1.11, v1.13; talosctl_paths has v1.12, v1.13; "
+        "a talosctl drives its own minor and the one before): add one to talosctl_paths"
+    )
+    clients.learn({"10.0.0.12": "v1.12.11"})
+    assert clients.path() == "/opt/talosctl-1.12"

@@ -43,6 +43,9 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         vms[params["vmid"]] = replace(vms[params["vmid"]], status="stopped")
     elif kind is Kind.DELETE_VM:
         vms.pop(params["vmid"], None)
+    elif kind is Kind.UPGRADE_TALOS and node is not None and params.get("version") != node.talos_version:
+        # a stop on the way (an intermediate minor): the node keeps the config it runs
+        talos[node.name] = replace(talos[node.name], talos_version=params["version"], schematic_id=node.schematic_id)
     elif kind in (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS) and node is not None:
         talos[node.name] = ObservedTalosNode(
             node.name,
@@ -58,7 +61,7 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         state = talos[node.name]
         talos[node.name] = replace(
             state,
-            kubernetes_version=node.kubernetes_version,
+            kubernetes_version=params.get("version") or node.kubernetes_version,
             config_hash=params.get("config_hash") or state.config_hash,
         )
     elif kind is Kind.BOOTSTRAP:

@@ -39,6 +39,8 @@ from runner.lab.talos.kubeprism import kubeprism_endpoints
 from runner.lab.talos.machineconfig import image_version
 
 FORGE_TOKEN = "lab-forge-token"
+# the latest patch of each Talos minor the runner supports (siderolabs/talos tags)
+TALOSCTL_RELEASES = {"1.11": "v1.11.6", "1.12": "v1.12.11", "1.13": "v1.13.9"}
 _FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
 
 
@@ -111,6 +113,11 @@ class LabWorld:
         )
         self.talos.lab.installer_available = self._factory_serves
         self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
+        # one talosctl per Talos minor, as an operator installs them for an upgrade across minors
+        self.talosctl_by_minor = {
+            minor: install_talosctl_shim(self.root / "bin", self.talos.url, release, f"talosctl-{minor}")
+            for minor, release in TALOSCTL_RELEASES.items()
+        }
         self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
         self.kube_twin = KubeTwin(
             TwinOptions(
@@ -153,6 +160,7 @@ class LabWorld:
             "proxmox_ca_bundle": self.proxmox.ca_bundle,
             "image_factory_url": self.factory.url,
             "talosctl_path": str(self.talosctl),
+            "talosctl_paths": {minor: str(path) for minor, path in self.talosctl_by_minor.items()},
             "address_map": {addr: gate.address for addr, gate in self.gates.items()},
         }
 

@@ -82,11 +82,11 @@ def test_a_hand_edited_talos_config_and_a_deleted_vm_are_corrected(lab: LabSessi
     assert after["result"] == "success" and steps_of(lab, after) == []  # converged: nothing left to do
 
 
-def test_kubernetes_upgrade_refuses_a_skipped_minor_then_rolls_one_minor(lab: LabSession) -> None:
-    skipped = push_change(lab, "version: v1.32.1", "version: v1.34.0", "k8s 1.34")
-    assert skipped["result"] == "failure"
-    assert "skips a minor version" in (skipped["error"] or "")
-    upgraded = push_change(lab, "version: v1.34.0", "version: v1.33.2", "k8s 1.33")
+def test_kubernetes_upgrade_refuses_a_downgrade_then_rolls_one_minor(lab: LabSession) -> None:
+    downgrade = push_change(lab, "version: v1.32.1", "version: v1.31.0", "k8s 1.31")
+    assert downgrade["result"] == "failure"
+    assert "Kubernetes downgrade v1.32.1 -> v1.31.0 is not supported" in (downgrade["error"] or "")
+    upgraded = push_change(lab, "version: v1.31.0", "version: v1.33.2", "k8s 1.33")
     assert upgraded["result"] == "success", describe(upgraded)
     steps = [s for s in plan_of(lab, upgraded)["steps"] if s["kind"] == "upgrade_kubernetes"]
     # upgrade-k8s order: kube-apiserver on each controller first

@@ -24,6 +24,9 @@ def test_doctor_passes_with_the_documented_role(lab, twin):
         "vmids",
         "image factory",
         "talosctl",
+        "talosctl 1.11",  # the lab names one talosctl per Talos minor
+        "talosctl 1.12",
+        "talosctl 1.13",
         "forge token",
         "webhook secret",
     }

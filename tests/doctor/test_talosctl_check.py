@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from pathlib import Path
 
@@ -52,3 +53,24 @@ def test_the_lab_talosctl_answers_like_the_real_one(tmp_path):
     shim = install_talosctl_shim(tmp_path / "bin", "http://127.0.0.1:9")  # --client needs no twin
     [row] = talosctl_version(_context(str(shim)))
     assert (row.result, row.detail) == (Result.OK, "talosctl v1.11.2 fits Talos v1.11.2")
+
+
+def test_each_talosctl_per_minor_is_checked_and_says_which_nodes_it_drives(tmp_path):
+    paths = {}
+    for minor, tag in (("1.12", "v1.12.11"), ("1.13", "v1.12.4")):  # the second is the wrong binary
+        (tmp_path / minor).mkdir()
+        paths[minor] = _fake_talosctl(tmp_path / minor, tag)
+    cluster, _ = validate_text((REPO_ROOT / "clusters/home/cluster.yaml").read_text(), "cluster.yaml")
+    settings = TargetSettings(talosctl_path=_fake_talosctl(tmp_path, "v1.11.2"), talosctl_paths=paths)
+    rows = talosctl_version(DoctorContext(REPO_ROOT, "home", cluster, settings, secrets=None))
+    assert [(r.check, r.result, r.detail) for r in rows] == [
+        ("talosctl", Result.OK, "talosctl v1.11.2 fits Talos v1.11.2"),
+        ("talosctl 1.12", Result.OK, "talosctl v1.12.11 drives Talos v1.11 and v1.12"),
+        ("talosctl 1.13", Result.FAIL, f"{paths['1.13']} is talosctl v1.12.4, not a v1.13 release"),
+    ]
+    assert rows[2].fix == "install talosctl v1.13.x there (curl -sL https://talos.dev/install | sh)"
+
+
+def test_a_talosctl_paths_key_that_is_not_a_minor_is_refused():
+    with pytest.raises(ValueError, match=re.escape("'1.12.3' is not a Talos minor like 1.12")):
+        TargetSettings(talosctl_paths={"1.12.3": "/opt/talosctl"})

@@ -136,6 +136,7 @@ class LabSession:
         """What `runner status|kubeconfig|talosconfig|plan|apply` need to reach the lab (RUNNER_CONFIG=this file)."""
         s = self.settings
         amap = ", ".join(f'"{k}" = "{v}"' for k, v in sorted(s.address_map.items()))
+        clients = ", ".join(f'"{k}" = "{v}"' for k, v in sorted(s.talosctl_paths.items()))
         return (
             "# Settings for running runner commands against this lab: RUNNER_CONFIG=<this file> runner status\n"
             f'db_path = "{s.db_path}"\n'
@@ -144,6 +145,7 @@ class LabSession:
             f'proxmox_ca_bundle = "{s.proxmox_ca_bundle}"\n'
             f'image_factory_url = "{s.image_factory_url}"\n'
             f'talosctl_path = "{s.talosctl_path}"\n'
+            f"talosctl_paths = {{ {clients} }}\n"
             f"address_map = {{ {amap} }}\n"
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from runner.core.steps import Kind, Plan, Step
@@ -62,6 +62,19 @@ class TargetSteps:
         """Step `<target>/<action>`, after the steps named (None: nothing to wait for)."""
         target = self.target
         return self.builder.add(f"{target}/{action}", kind, target, reason, after, disruptive, **self.names, **params)
+
+
+def roll(builder: PlanBuilder, chains: list[list[str]], previous: str | None = None) -> str | None:
+    """Each rolling step waits for its node to be healthy again before it finishes; chaining every node's
+    first step after the previous node's last one means two nodes are never changed (or down) at once."""
+    for steps in chains:
+        if not steps:
+            continue
+        if previous is not None:
+            first = builder.steps[steps[0]]
+            builder.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
+        previous = steps[-1]
+    return previous
 
 
 def topological(steps: list[Step]) -> tuple[Step, ...]:

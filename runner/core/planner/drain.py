@@ -25,7 +25,7 @@ def takes_node_down(step: Step) -> bool:
         return True
     if step.kind is Kind.UPDATE_VM:
         return bool(step.params.get("needs_reboot"))
-    if step.kind is Kind.APPLY_CONFIG:  # a config change Talos applies only with a reboot (planner/talos)
+    if step.kind is Kind.APPLY_CONFIG:  # a change Talos applies only with a reboot, or a new minor's config
         return bool(step.params.get("reboots"))
     # upgrade-k8s restarts the node's kubelet on the new version (the control-plane components are static pods)
     return step.kind is Kind.UPGRADE_KUBERNETES and step.params.get("component") == KUBELET

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from runner.core.derive import Desired
 from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.flux_order import flux_ready_after
 from runner.core.state import Observed
 from runner.core.steps import Kind
 from runner.core.versions import parse_version
@@ -21,7 +22,7 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             "flux",
             f"Flux is not installed: install Flux {desired.flux_version}, sops-age Secret, GitRepository and "
             f"Kustomization for {desired.flux_path}",
-            (healthy,),
+            (_ready(builder, observed, desired.flux_version), healthy),
             version=desired.flux_version,
             path=desired.flux_path,
         )
@@ -35,7 +36,7 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
             f"Flux {cluster.flux_version}→{desired.flux_version} (Kubernetes {desired.nodes[0].kubernetes_version} "
             f"meets its minimum): migrate the Flux CRDs' stored versions as `flux migrate` does, apply Flux "
             f"{desired.flux_version}, prune what the old install had that the new one does not",
-            (healthy, *after),
+            (healthy, _ready(builder, observed, desired.flux_version), *after),
             version=desired.flux_version,
             previous=cluster.flux_version,
             path=desired.flux_path,
@@ -130,3 +131,12 @@ def _settings_change(old: tuple[tuple[str, str], ...] | None, new: tuple[tuple[s
     return ", ".join(
         f"{k} {before.get(k, '(absent)')}→{after.get(k, '(absent)')}" for k in keys if before.get(k) != after.get(k)
     )
+
+
+def _ready(builder: PlanBuilder, observed: Observed, flux_version: str) -> str | None:
+    """The step after which every node runs a Kubernetes this Flux accepts (never a Flux on a Kubernetes it
+    refuses; see flux_order). An unknown or unreachable minimum gives None: validation refuses that spec."""
+    try:
+        return flux_ready_after(builder, observed, flux_version)
+    except ValueError:
+        return None

@@ -9,6 +9,8 @@ renders new ones (its default CoreDNS), and Talos itself only ever creates missi
 
 from __future__ import annotations
 
+from typing import Any
+
 from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
 from runner.core.planner.builder import PlanBuilder
@@ -41,48 +43,85 @@ def images_only(node: DesiredNode, state: ObservedTalosNode) -> bool:
     return not config_diff(without_images(state.config_redacted), without_images(node.config_redacted))
 
 
+def plan_kubernetes_stage(
+    builder: PlanBuilder,
+    desired: Desired,
+    observed: Observed,
+    after: str | None,
+    version: str,
+    was: str,
+    prefix: str = "kubernetes",
+    stage: str | None = None,
+) -> str | None:
+    """Every component on every running node to `version`, chained after `after` in upgrade-k8s order; returns
+    the last step. `prefix` names the steps (an intermediate stop has its own); a node that already runs
+    `version`'s minor or newer is left alone (a run that stopped half-way)."""
+    final = version == desired.nodes[0].kubernetes_version
+    running = [n for n in desired.nodes if _running(observed, n) is not None and n.name not in builder.blocked]
+    controllers = [n for n in running if n.is_controller]
+    previous = after
+    extra: dict[str, Any] = {"stage": stage} if stage else {}
+    for component in (*CONTROL_PLANE, PROXY, KUBELET):
+        for node in (
+            controllers if component != KUBELET else [*controllers, *(n for n in running if not n.is_controller)]
+        ):
+            state = _running(observed, node)
+            if not final and state is not None and _minor(state.kubernetes_version) >= _minor(version):
+                continue
+            done = final and component == KUBELET and state is not None and images_only(node, state)
+            previous = builder.add(
+                f"{prefix}/{component}/{node.name}",
+                Kind.UPGRADE_KUBERNETES,
+                f"node/{node.name}",
+                f"Kubernetes {was}→{version}: {component} on {node.name} (upgrade-k8s order, mode no-reboot)",
+                (previous,),
+                node_name=node.name,
+                ip=node.ip,
+                component=component,
+                version=version,
+                # the kubelet is the node's last image: after it, its config is the spec's
+                config_hash=node.config_hash if done else None,
+                **extra,
+            )
+    return previous
+
+
+def _minor(version: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in (version or "v0.0").lstrip("v").split(".")[:2])
+
+
+def plan_manifests_sync(
+    builder: PlanBuilder, desired: Desired, observed: Observed, after: str | None, why: str
+) -> str | None:
+    controllers = [
+        n for n in desired.controllers if _running(observed, n) is not None and n.name not in builder.blocked
+    ]
+    if not controllers:
+        return after
+    return builder.add(
+        "kubernetes/manifests",
+        Kind.SYNC_MANIFESTS,
+        "cluster",
+        f"{why}: server-side apply the bootstrap manifests Talos renders now (CoreDNS, kube-proxy, RBAC)",
+        (after,),
+        ip=controllers[0].ip,
+    )
+
+
 def plan_kubernetes_upgrade(
     builder: PlanBuilder, desired: Desired, observed: Observed, after: str | None, upgrade: bool, talos_moved: bool
 ) -> str | None:
     """Chain the upgrade after `after`; returns the last step (None when nothing is planned)."""
     if not (upgrade or talos_moved):
         return None
-    version = desired.nodes[0].kubernetes_version
-    running = [n for n in desired.nodes if _running(observed, n) is not None and n.name not in builder.blocked]
-    controllers = [n for n in running if n.is_controller]
     previous = after
     if upgrade:
+        running = [n for n in desired.nodes if _running(observed, n) is not None and n.name not in builder.blocked]
         current = sorted(
             {s.kubernetes_version for n in running if (s := _running(observed, n)) and s.kubernetes_version}
         )
-        was = current[0] if current else "?"
-        for component in (*CONTROL_PLANE, PROXY, KUBELET):
-            for node in (
-                controllers if component != KUBELET else [*controllers, *(n for n in running if not n.is_controller)]
-            ):
-                state = _running(observed, node)
-                done = component == KUBELET and state is not None and images_only(node, state)
-                previous = builder.add(
-                    f"kubernetes/{component}/{node.name}",
-                    Kind.UPGRADE_KUBERNETES,
-                    f"node/{node.name}",
-                    f"Kubernetes {was}→{version}: {component} on {node.name} (upgrade-k8s order, mode no-reboot)",
-                    (previous,),
-                    node_name=node.name,
-                    ip=node.ip,
-                    component=component,
-                    version=version,
-                    # the kubelet is the node's last image: after it, its config is the spec's
-                    config_hash=node.config_hash if done else None,
-                )
-    if not controllers:
-        return previous
-    why = "Kubernetes upgraded" if upgrade else "Talos upgraded"
-    return builder.add(
-        "kubernetes/manifests",
-        Kind.SYNC_MANIFESTS,
-        "cluster",
-        f"{why}: server-side apply the bootstrap manifests Talos renders now (CoreDNS, kube-proxy, RBAC)",
-        (previous,),
-        ip=controllers[0].ip,
+        version = desired.nodes[0].kubernetes_version
+        previous = plan_kubernetes_stage(builder, desired, observed, after, version, current[0] if current else "?")
+    return plan_manifests_sync(
+        builder, desired, observed, previous, "Kubernetes upgraded" if upgrade else "Talos upgraded"
     )

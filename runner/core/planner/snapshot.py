@@ -21,7 +21,10 @@ def _controller_step(step: Step, controllers: set[str]) -> bool:
 
 
 def plan_etcd_snapshot(builder: PlanBuilder, desired: Desired, observed: Observed) -> None:
-    if not desired.etcd_snapshots or not observed.cluster.bootstrapped:
+    # An upgrade across Talos minors (steps with a `stage`) snapshots even without backups configured: the
+    # etcd it leaves is the one way back if a new minor's etcd will not start.
+    across = any(s.kind is Kind.UPGRADE_TALOS and "stage" in s.params for s in builder.steps.values())
+    if not (desired.etcd_snapshots or across) or not observed.cluster.bootstrapped:
         return  # no backups configured, or no etcd yet
     controllers = {c.name for c in desired.controllers}
     ordered = builder.build().steps  # dependency order: the first match is the first to run

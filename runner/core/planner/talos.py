@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from runner.core.configdiff import config_diff
 from runner.core.derive import Desired, DesiredNode
-from runner.core.planner.builder import PlanBuilder
+from runner.core.planner.builder import PlanBuilder, roll
 from runner.core.planner.down import held
 from runner.core.planner.kubernetes_upgrade import images_only, plan_kubernetes_upgrade, upgrading
+from runner.core.planner.stages import plan_stages
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.talos.immediate import reboot_paths
-from runner.core.versions import upgrade_problem
+from runner.core.version_path import NoPath, Stage, upgrade_path
+from runner.core.versions import parse_version
 
 
 def _talos_state(observed: Observed, node: DesiredNode) -> ObservedTalosNode:
@@ -154,40 +154,53 @@ def plan_node_talos(
     return rolling
 
 
-def _version_conflicts(builder: PlanBuilder, desired: Desired, observed: Observed) -> None:
-    """Version-skew rules: one minor at a time, never down; checked against what the controllers run."""
-    for kind, want, attr in (
-        ("Talos", desired.nodes[0].talos_version, "talos_version"),
-        ("Kubernetes", desired.nodes[0].kubernetes_version, "kubernetes_version"),
-    ):
-        running = {getattr(t, attr) for t in observed.talos.values() if t.stage == "running" and getattr(t, attr)}
-        for current in sorted(running):
-            why = upgrade_problem(kind, current, want)
-            if why:
-                builder.conflicts.append(why)
-                builder.blocked.update(n.name for n in desired.nodes if n.name in observed.talos)
-                return
+def _oldest(observed: Observed, attr: str) -> str | None:
+    running = [getattr(t, attr) for t in observed.talos.values() if t.stage == "running" and getattr(t, attr)]
+    return min(running, key=parse_version) if running else None
+
+
+def _newest(observed: Observed, attr: str) -> str | None:
+    running = [getattr(t, attr) for t in observed.talos.values() if t.stage == "running" and getattr(t, attr)]
+    return max(running, key=parse_version) if running else None
+
+
+def version_path(builder: PlanBuilder, desired: Desired, observed: Observed) -> list[Stage]:
+    """The stages from what the oldest running node runs to the spec; a conflict (nothing planned on the
+    running nodes) when no supported path exists, saying what to reach first."""
+    talos, kubernetes = _oldest(observed, "talos_version"), _oldest(observed, "kubernetes_version")
+    want_talos, want_k8s = desired.nodes[0].talos_version, desired.nodes[0].kubernetes_version
+    if talos is None or kubernetes is None:
+        return []  # nothing runs yet: new nodes install the spec's versions
+    try:
+        for kind, newest, want in (
+            ("Talos", _newest(observed, "talos_version"), want_talos),
+            ("Kubernetes", _newest(observed, "kubernetes_version"), want_k8s),
+        ):
+            if newest and parse_version(want)[:2] < parse_version(newest)[:2]:
+                raise NoPath(f"{kind} downgrade {newest} -> {want} is not supported")
+        return upgrade_path(talos, kubernetes, want_talos, want_k8s)
+    except NoPath as e:
+        builder.conflicts.append(
+            f"cluster.yaml talos.version {want_talos} / kubernetes.version {want_k8s}: no supported upgrade path "
+            f"from Talos {talos} / Kubernetes {kubernetes}: {e}"
+        )
+        builder.blocked.update(n.name for n in desired.nodes if n.name in observed.talos)
+        return []
+
+
+def _across_minors(stages: list[Stage]) -> bool:
+    """Whether the path needs the staged planner: an intermediate stop, or Kubernetes moving before Talos
+    (the single-move planner upgrades Talos first, then Kubernetes)."""
+    kinds = [s.component for s in stages]
+    return any(not s.final for s in stages) or kinds == ["kubernetes", "talos"]
 
 
 TALOS_KINDS = (Kind.APPLY_CONFIG, Kind.UPGRADE_TALOS, Kind.UPGRADE_KUBERNETES, Kind.SYNC_MANIFESTS)
 
 
-def _roll(builder: PlanBuilder, chains: list[list[str]], previous: str | None = None) -> str | None:
-    """Each rolling step waits for its node to be healthy again before it finishes; chaining every node's
-    first step after the previous node's last one means two nodes are never changed (or down) at once."""
-    for steps in chains:
-        if not steps:
-            continue
-        if previous is not None:
-            first = builder.steps[steps[0]]
-            builder.steps[first.id] = replace(first, depends_on=(*first.depends_on, previous))
-        previous = steps[-1]
-    return previous
-
-
 def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> str | None:
     """Plans every node; rolls changes to running nodes one at a time (controllers first); returns the health step."""
-    _version_conflicts(builder, desired, observed)
+    stages = version_path(builder, desired, observed)
     k8s_upgrade = upgrading(desired, observed, builder)
     chains = [
         plan_node_talos(builder, desired, node, observed, k8s_upgrade)
@@ -198,14 +211,22 @@ def plan_talos(builder: PlanBuilder, desired: Desired, observed: Observed) -> st
         s.kind is Kind.UPGRADE_TALOS and observed.talos[str(s.params["node_name"])].talos_version != s.params["version"]
         for s in builder.steps.values()
     )
-    if k8s_upgrade:
+    held_by_adoption = observed.cluster.adopted and not desired.adoption_rollout
+    if _across_minors(stages) and held_by_adoption:
+        builder.notes.append("upgrade across Talos minors held: needs adoption.rollout (every node reboots)")
+    elif _across_minors(stages):
+        last, configs = plan_stages(
+            builder, desired, observed, stages, chains, _oldest(observed, "kubernetes_version") or "?"
+        )
+        roll(builder, configs, last)
+    elif k8s_upgrade:
         # Talos upgrades roll first, then the Kubernetes upgrade, then what else the configs change.
         before = [[s for s in steps if builder.steps[s].kind is not Kind.APPLY_CONFIG] for steps in chains]
         after = [[s for s in steps if builder.steps[s].kind is Kind.APPLY_CONFIG] for steps in chains]
-        upgraded = plan_kubernetes_upgrade(builder, desired, observed, _roll(builder, before), True, talos_moved)
-        _roll(builder, after, upgraded)
+        upgraded = plan_kubernetes_upgrade(builder, desired, observed, roll(builder, before), True, talos_moved)
+        roll(builder, after, upgraded)
     else:
-        plan_kubernetes_upgrade(builder, desired, observed, _roll(builder, chains), False, talos_moved)
+        plan_kubernetes_upgrade(builder, desired, observed, roll(builder, chains), False, talos_moved)
 
     bootstrap = None
     first_cp = desired.bootstrap_node

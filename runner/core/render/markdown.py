@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from runner.core.render.changes import change_label, change_lines, outline, summary_of_count
+from runner.core.render.upgrade_order import upgrade_order
 from runner.core.steps import Plan
 
 # Atlantis wraps a Terraform plan longer than 12 lines in <details> (server/events/markdown_renderer.go,
@@ -51,6 +52,9 @@ def render_markdown(plan: Plan, title: str | None = None) -> str:
         lines += [f"- {_escape(c)}" for c in plan.after_merge] + [""]
     if plan.conflicts:
         lines += ["**Conflicts**", ""] + [f"- :no_entry: {_escape(c)}" for c in plan.conflicts] + [""]
+    if order := upgrade_order(plan):
+        lines += ["**Upgrade order** (every intermediate Talos/Kubernetes pair is in Talos's support matrix)", ""]
+        lines += [_escape(line) for line in order] + [""]
     if plan.steps and len(plan.steps) > FOLD_AFTER:
         # GitHub and Gitea render markdown inside <details> only with blank lines around it.
         lines += [f"<details><summary>{_escape(outline(plan))}</summary>", "", *_steps(plan), "</details>", ""]

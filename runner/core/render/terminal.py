@@ -16,6 +16,7 @@ from rich.text import Text
 
 from runner.core.render.changes import change_label, change_lines, outline
 from runner.core.render.markdown import summary
+from runner.core.render.upgrade_order import upgrade_order
 from runner.core.steps import Plan, Step
 
 REASON_MIN = 30  # the table needs this much room for reasons, else the compact list reads better
@@ -83,6 +84,10 @@ def render_terminal(plan: Plan, width: int = 140, color: bool = False) -> str:
     else:
         for line in plan_list(plan, width):
             console.print(line, highlight=False)
+    if order := upgrade_order(plan):
+        console.print("upgrade order:", highlight=False)
+        for line in order:
+            console.print(f"  {line}", highlight=False, markup=False)
     for conflict in plan.conflicts:
         console.print(f"[bold red]conflict:[/] {conflict}", highlight=False)
     for note in plan.notes:

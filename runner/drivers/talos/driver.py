@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -21,6 +21,7 @@ from runner.core.secret import Redactor, Secret
 from runner.core.state import TalosStage
 from runner.drivers.talos import batch, failures
 from runner.drivers.talos.api import NodeConfig, NodeStatus
+from runner.drivers.talos.clients import TalosctlClients
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
 from runner.drivers.talos.etcd_backup import EtcdBackupCalls
 from runner.drivers.talos.etcd_calls import EtcdCalls
@@ -50,10 +51,12 @@ class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
         ca_key_pem: Secret,
         *,
         talosctl_path: str = "talosctl",
+        talosctl_paths: Mapping[tuple[int, int], str] | None = None,
         timeout: float = 120.0,
         allowed_nodes: frozenset[str] | None = None,
     ) -> None:
         self.talosctl_path = talosctl_path
+        self.clients = TalosctlClients(talosctl_path, talosctl_paths)
         self.allowed_nodes = allowed_nodes  # None: any; else the only addresses that get a talosconfig
         self.timeout = timeout
         self._ca_crt_pem, self._ca_key_pem = ca_crt_pem, ca_key_pem
@@ -96,7 +99,7 @@ class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
             argv += ["--talosconfig", "{workdir}/talosconfig", "-e", ",".join(ips)]
         argv += ["-n", ",".join(ips), *args]
         return run_talosctl(
-            self.talosctl_path,
+            self.clients.path(ips),
             argv,
             files=files,
             timeout=timeout or self.timeout,
@@ -156,6 +159,7 @@ class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
             return {}
         result = self._run(ips, ["version"])
         found = batch.version_blocks(result.stdout)
+        self.clients.learn(found)
         self._raise_permanent("version", result, [ip for ip in ips if ip not in found])
         return {ip: found[ip] for ip in ips if ip in found}
 
@@ -232,7 +236,9 @@ class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
         server = out.split("Server:", 1)[-1]
         for line in server.splitlines():
             if line.strip().startswith("Tag:"):
-                return line.split(":", 1)[1].strip()
+                tag = line.split(":", 1)[1].strip()
+                self.clients.learn({ip: tag})
+                return tag
         raise Permanent(f"talosctl version on {ip}: no server version in the output")
 
     def machine_config(self, ip: str) -> Secret:
@@ -258,7 +264,15 @@ class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
         return [obj for d in ordered for obj in d.get("spec") or [] if isinstance(obj, dict)]
 
     def upgrade(self, ip: str, image: str, preserve: bool = False) -> None:
-        self._call(ip, ["upgrade", "--image", image, "--wait=false", *(["--preserve"] if preserve else [])])
+        """Start the upgrade and return (the runner waits, and has drained the node itself before).
+
+        From v1.13 talosctl drains the node client-side by default and then always waits (`--drain` forces
+        `--wait`; upgrade.go@v1.13.9). The runner keeps its own drain: it honours PodDisruptionBudgets with its
+        drain timeout, shows in the plan, and survives a runner restart; so it passes `--drain=false`, which
+        earlier talosctl does not know (an unknown flag there)."""
+        drain = ["--drain=false"] if self.clients.client_minor(self.clients.path([ip])) >= (1, 13) else []
+        args = ["upgrade", "--image", image, "--wait=false", *drain, *(["--preserve"] if preserve else [])]
+        self._call(ip, args)
 
     def talosconfig_yaml(self, endpoints: Sequence[str], nodes: Sequence[str] = ()) -> Secret:
         return talosconfig_text(self._credentials(), list(endpoints), list(nodes), CONTEXT)

@@ -33,6 +33,11 @@ class TargetSettings(BaseSettings):
     proxmox_ca_bundle: Path | None = Field(None, description="CA bundle for the Proxmox API (overrides the spec's)")
     image_factory_url: str | None = Field(None, description="Use this Image Factory instead of the spec's")
     talosctl_path: str = Field("talosctl", description="The talosctl executable")
+    talosctl_paths: dict[str, str] = Field(
+        default_factory=dict,
+        description='One talosctl per Talos minor, e.g. {"1.12": "/opt/talosctl-1.12", "1.13": "/opt/talosctl-1.13"}: '
+        "the runner uses the newest that drives every node's Talos (its own minor and the one before)",
+    )
     address_map: dict[str, str] = Field(
         default_factory=dict,
         description='Reach cluster addresses elsewhere, e.g. {"10.0.0.11:6443": "127.0.0.1:7001"} (the lab uses it)',
@@ -44,6 +49,15 @@ class TargetSettings(BaseSettings):
         300.0, gt=0, description="Seconds a drain may wait for evictions (PodDisruptionBudgets) before it gives up"
     )
     poll_seconds: float = Field(2.0, gt=0, description="Seconds between checks while waiting on nodes and Flux")
+
+    @field_validator("talosctl_paths")
+    @classmethod
+    def _minor_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        from runner.core.talosctl_choice import parse_minor_key
+
+        for key in value:
+            parse_minor_key(key)  # ValueError names the key
+        return value
 
     @field_validator("address_map")
     @classmethod

@@ -97,6 +97,7 @@ class Connections:
     def talos(self) -> TalosApi:
         with self._lock:
             if self._talos is None:
+                from runner.core.talosctl_choice import parse_minor_key
                 from runner.drivers.talos import TalosctlDriver
 
                 os_ca = self.bundle.certs.os
@@ -104,6 +105,7 @@ class Connections:
                     os_ca.crt.encode(),
                     os_ca.key,
                     talosctl_path=self.settings.talosctl_path,
+                    talosctl_paths={parse_minor_key(k): v for k, v in self.settings.talosctl_paths.items()},
                     timeout=120.0,
                     allowed_nodes=self.targets.hosts,
                 )

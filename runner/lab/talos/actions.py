@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from runner.lab.talos import client_snapshot, output, resources
+from runner.lab.talos import client_release, client_snapshot, output, resources
 from runner.lab.talos.client import CallFailed, Target, call, call_each, resolve
 from runner.lab.talos.flags import Parsed
 
@@ -67,10 +67,9 @@ def bootstrap(p: Parsed) -> None:
 def version(p: Parsed) -> None:
     v = p.values
     print("Client:")
+    client = {**output.CLIENT_VERSION, "tag": client_release.client_tag()}
     print(
-        "Talos " + output.CLIENT_VERSION["tag"]
-        if v["short"]
-        else output.VERSION_TEMPLATE.format(**output.CLIENT_VERSION),
+        "Talos " + client["tag"] if v["short"] else output.VERSION_TEMPLATE.format(**client),
         end="" if not v["short"] else "\n",
     )
     if v["client"]:
@@ -229,13 +228,22 @@ def _wait_back(values: dict[str, Any], timeout: float, boot_ids: dict[str, str] 
 
 def upgrade(p: Parsed) -> None:
     v = p.values
-    wait = v["wait"] or v["debug"]
+    tag = client_release.client_tag()
+    streams = client_release.streams_upgrades(tag)
+    if streams and v["no-reboot"]:
+        v["drain"] = False
+    wait = v["wait"] or v["debug"] or (streams and v["drain"])  # v1.13: --drain forces --wait
     if wait and v["insecure"]:
         raise CallFailed("cannot use --wait and --insecure together")
     if v["reboot-mode"].upper() not in ("DEFAULT", "POWERCYCLE"):
         raise CallFailed(f"invalid reboot mode: {v['reboot-mode']}")
     params = {"image": v["image"], "preserve": v["preserve"], "stage": v["stage"], "force": v["force"]}
     target = resolve(v, insecure=v["insecure"])
+    if streams and v["drain"] and not v["legacy"]:
+        running = [r["tag"] for r in call(target, "version")]
+        if any(client_release.new_upgrade_api(t) for t in running):
+            # the client-side drain (cmd/talosctl/cmd/talos/drain.go) talks to Kubernetes itself
+            raise CallFailed("talosctl upgrade --drain is not simulated by the node twins: pass --drain=false")
     try:
         results = call(target, "upgrade", params)
     except CallFailed as e:

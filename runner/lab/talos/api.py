@@ -20,6 +20,7 @@ from runner.lab.talos import (
     pki,
     resources,
     rpc,
+    upgrade_rules,
 )
 from runner.lab.talos.lab import ClientCreds, TalosLab
 from runner.lab.talos.node import SimNode
@@ -94,6 +95,11 @@ def _upgrade(lab: TalosLab, node: SimNode, p: dict[str, Any]) -> Any:
         etcd_api.check_upgrade(lab, node)
     if not lab.installer_available(image):
         raise rpc.RpcError("Unknown", installer_missing(image))
+    refused = upgrade_rules.preflight_error(node.version, version)
+    if refused is not None:
+        # the installer's pre-flight runs in the upgrade sequence, after the ack: the node stays as it was
+        node.upgrade_failures.append(refused)
+        return {"ack": "Upgrade request received"}
     node.pending_version, node.pending_image = version, image
     node.start_reboot(lab.clock(), lab.delays)
     return {"ack": "Upgrade request received"}

@@ -7,6 +7,7 @@ Commands listed in `NOT_SIMULATED` exist in real talosctl; the twin knows them (
 
 from __future__ import annotations
 
+from runner.lab.talos.client_release import DEFAULT, upgrade_flags
 from runner.lab.talos.flags import Command, Flag
 
 GLOBAL_FLAGS = [
@@ -89,18 +90,7 @@ SIMULATED = [
             "snapshot": Command("snapshot", args=(1, 1)),
         },
     ),
-    Command(
-        "upgrade",
-        [
-            *_track,
-            Flag("force", "bool", False, "f"),
-            Flag("image", "string", "ghcr.io/siderolabs/installer:v1.11.2", "i"),
-            Flag("insecure", "bool", False),
-            Flag("reboot-mode", "string", "default", "m"),
-            Flag("stage", "bool", False, "s"),
-            Flag("preserve", "bool", False, "p"),  # hidden in v1.11, still accepted
-        ],
-    ),
+    Command("upgrade", upgrade_flags(DEFAULT, _track)),  # replaced per release by command_tree
     Command("reboot", [*_track, Flag("mode", "string", "default", "m")]),
     Command("service", args=(0, 2)),
     Command(
@@ -158,10 +148,11 @@ NOT_SIMULATED = [
 ]
 
 
-def command_tree() -> Command:
+def command_tree(tag: str = DEFAULT) -> Command:
+    """The tree of the talosctl release `tag` (client_release says where releases differ)."""
     root = Command("talosctl", runnable=False)
     for cmd in SIMULATED:
-        root.children[cmd.name] = cmd
+        root.children[cmd.name] = Command("upgrade", upgrade_flags(tag, _track)) if cmd.name == "upgrade" else cmd
     for name in NOT_SIMULATED:
         root.children[name] = Command(name, args=(0, None))
     return root

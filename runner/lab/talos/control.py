@@ -168,12 +168,13 @@ class TalosTwin(Served):
     def set_faults(self, ip: str, **faults: Any) -> None:
         self.lab.set_faults(ip, NodeFaults(**faults))
 
-    def preinstall(self, ip: str, config_yaml: str, hostname: str | None = None) -> None:
+    def preinstall(self, ip: str, config_yaml: str, hostname: str | None = None, version: str | None = None) -> None:
         """Start `ip` as an installed, configured, running node (no boot or install wait)."""
         with self.lab.lock:
-            node = self.lab.register(ip, hostname)
+            node = self.lab.register(ip, hostname, **({"version": version} if version else {}))
             node.config = machineconfig.load(config_yaml, node.version)
             node.installed, node.phase, node.deadline = True, "running", None
+            node.versions_run = [node.version]
         self.lab.advance()
 
     def phase(self, ip: str) -> str:

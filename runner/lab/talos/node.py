@@ -59,6 +59,9 @@ class SimNode:
     pending_version: str | None = None
     pending_image: str | None = None
     installed: bool = False
+    # every Talos version this node booted installed, in order (an upgrade story checks each minor was run)
+    versions_run: list[str] = field(default_factory=list)
+    upgrade_failures: list[str] = field(default_factory=list)  # what the upgrade sequence logged
     etcd_data: bool = False  # the etcd data directory is not empty
     etcd_stopped: bool = False  # left or was removed from etcd; stays out until the next boot
     boot_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -139,5 +142,7 @@ class SimNode:
             self.config, self.staged_config = self.staged_config, None
         if self.pending_version is not None:
             self.version, self.pending_version = self.pending_version, None
+        if not self.versions_run or self.versions_run[-1] != self.version:
+            self.versions_run.append(self.version)
         if self.pending_image is not None:
             self.installer_image, self.pending_image = self.pending_image, None

@@ -1,4 +1,5 @@
-"""`talosctl` for the lab: the same command line as talosctl v1.11, answered by the node twins.
+"""`talosctl` for the lab: the command line of one talosctl release (v1.11 unless the shim names another,
+see client_release), answered by the node twins.
 
 Run as `python -m runner.lab.talos.talosctl ...` with TALOS_TWIN_URL pointing at the control server
 (`install_talosctl_shim` writes a `talosctl` executable that does exactly that).
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from runner.lab.talos import actions
 from runner.lab.talos.client import CallFailed
+from runner.lab.talos.client_release import DEPRECATED_UPGRADE_FLAGS, DEPRECATION, client_tag, streams_upgrades
 from runner.lab.talos.commands import GLOBAL_FLAGS, NOT_SIMULATED, command_tree
 from runner.lab.talos.flags import Command, Parsed, UsageError, parse
 
@@ -46,7 +48,8 @@ def usage(path: list[str], cmd: Command) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    root = command_tree()
+    tag = client_tag()
+    root = command_tree(tag)
     try:
         parsed = parse(root, argv, GLOBAL_FLAGS)
     except UsageError as e:
@@ -59,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(parsed.path, parsed.command))
         return 0
     name = parsed.path[0]
+    if name == "upgrade" and streams_upgrades(tag):
+        for flag in DEPRECATED_UPGRADE_FLAGS:
+            if flag in parsed.explicit:  # cobra's MarkDeprecated notice
+                print(f"Flag --{flag} has been deprecated, {DEPRECATION}", file=sys.stderr)
     if name in NOT_SIMULATED:
         print(f"talosctl {name} is not simulated by the node twins", file=sys.stderr)
         return 1

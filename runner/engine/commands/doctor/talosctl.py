@@ -1,4 +1,5 @@
-"""`talosctl` exists and its version fits the cluster's Talos version.
+"""`talosctl` exists and its version fits the cluster's Talos version; each talosctl of `talosctl_paths` is
+the minor it is listed under, and the row says which node versions it drives (runner/core/talosctl_choice.py).
 
 The runner's policy (Sidero documents no skew; its install guides pin talosctl to the Talos release): the
 same minor release passes, one minor apart is a warning (the machine config schema and the API gain fields
@@ -12,13 +13,43 @@ import re
 import shutil
 import subprocess
 
+from runner.core.errors import Permanent
+from runner.core.talosctl_choice import driven_text, parse_minor_key
 from runner.core.versions import parse_version
+from runner.drivers.talos.clients import client_version
 from runner.engine.commands.doctor.model import DoctorContext, Result, Row, failed, passed
 
 TAG = re.compile(r"^\s*Tag:\s*(v?\d+\.\d+\.\d+\S*)", re.MULTILINE)
 
 
 def talosctl_version(ctx: DoctorContext) -> list[Row]:
+    return [
+        *_default_talosctl(ctx),
+        *(_per_minor(key, name) for key, name in sorted(ctx.settings.talosctl_paths.items())),
+    ]
+
+
+def _per_minor(key: str, name: str) -> Row:
+    check, minor = f"talosctl {key}", parse_minor_key(key)
+    path = shutil.which(name)
+    if path is None:
+        return Row(
+            check,
+            Result.FAIL,
+            f"{name!r} not found",
+            f"install talosctl v{key}.x there or remove it from talosctl_paths",
+        )
+    try:
+        client = client_version(path)
+    except Permanent as exc:
+        return Row(check, Result.FAIL, str(exc), "reinstall talosctl")
+    if parse_version(client)[:2] != minor:
+        fix = f"install talosctl v{key}.x there (curl -sL https://talos.dev/install | sh)"
+        return Row(check, Result.FAIL, f"{path} is talosctl {client}, not a v{key} release", fix)
+    return Row(check, Result.OK, f"talosctl {client} drives {driven_text(minor)}")
+
+
+def _default_talosctl(ctx: DoctorContext) -> list[Row]:
     name = ctx.settings.talosctl_path
     path = shutil.which(name)
     if path is None:

@@ -84,12 +84,19 @@ def bootstrap(ctx: StepContext, step: Step) -> str:
 
 
 def upgrade_talos(ctx: StepContext, step: Step) -> str:
+    """One node to `version`: the spec's, or a stop on the way across minors (then the node keeps the config
+    it runs; the spec's config follows once it runs the spec's minor)."""
     dn = ctx.node(step)
+    version = str(step.params.get("version") or dn.talos_version)
+    if dn.is_controller:
+        # etcd health first: every controller healthy and listing all members, so this one may go down.
+        for controller in ctx.desired.controllers:
+            ctx.wait_node_healthy(controller)
     ctx.register_schematic(dn)
     ctx.conns.talos.upgrade(dn.ip, str(step.params["image"]))
-    ctx.wait(lambda: ctx.conns.talos.version(dn.ip) == dn.talos_version, f"{dn.name} running {dn.talos_version}")
+    ctx.wait(lambda: ctx.conns.talos.version(dn.ip) == version, f"{dn.name} running {version}")
     ctx.wait_node_healthy(dn)
-    return f"upgraded to {dn.talos_version}"
+    return f"upgraded to {version}"
 
 
 def upgrade_kubernetes(ctx: StepContext, step: Step) -> str:

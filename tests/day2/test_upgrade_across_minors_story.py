@@ -1,0 +1,83 @@
+"""One commit moves a running cluster from Talos v1.11 / Kubernetes v1.32 to Talos v1.13.9 / Kubernetes v1.35:
+every node runs v1.11, then v1.12.11, then v1.13.9; Kubernetes passes each minor; no second bootstrap; etcd keeps
+quorum; one node down at a time; a PodDisruptionBudget holds throughout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from runner.cli.lab.session import LabSession
+from tests.day2.conftest import plan_of, push_change, steps_of
+from tests.day2.fewest import Fewest
+from tests.day2.test_drain_story import deploy_shop, ready_shop_pods, rt, wait_all_ready
+from tests.e2e.labkit import describe
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-across-minors")]
+
+NODES = {
+    "10.0.0.11": "talos-cp-01",
+    "10.0.0.12": "talos-cp-02",
+    "10.0.0.13": "talos-cp-03",
+    "10.0.0.21": "talos-worker-01",
+    "10.0.0.22": "talos-worker-02",
+}
+CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
+
+
+def _running(lab: LabSession, ips: tuple[str, ...] = tuple(NODES)) -> int:
+    talos = lab.world.talos.lab
+    with talos.lock:
+        return sum(1 for ip in ips if talos.nodes[ip].phase == "running")
+
+
+def test_one_commit_upgrades_talos_across_two_minors_and_kubernetes_across_three(lab: LabSession) -> None:
+    talos = lab.world.talos.lab
+    bootstraps, losses = len(talos.bootstrap_calls), len(talos.quorum_losses)
+    assert {talos.nodes[ip].version for ip in NODES} == {"v1.11.2"}
+    kube = lab.world.kube_twin
+    deploy_shop(kube)
+    wait_all_ready(kube)
+
+    text = (lab.clone / "clusters/home/cluster.yaml").read_text()
+    changed = text.replace("version: v1.11.2", "version: v1.13.9").replace("version: v1.32.1", "version: v1.35.4")
+    started = time.monotonic()
+    with (
+        Fewest(lambda: _running(lab), start=5, every=0.02) as nodes_up,
+        Fewest(lambda: _running(lab, CONTROLLERS), start=3, every=0.02) as controllers_up,
+        Fewest(lambda: ready_shop_pods(kube), start=99, every=0.02) as shop,
+    ):
+        run = push_change(lab, text, changed, "Talos v1.13.9 and Kubernetes v1.35.4")
+    wall = time.monotonic() - started
+    print(f"upgrade across minors: {wall:.1f} s wall time for Talos v1.11.2→v1.13.9, Kubernetes v1.32.1→v1.35.4")
+    assert run["result"] == "success", describe(run)
+
+    with talos.lock:
+        ran = {NODES[ip]: list(talos.nodes[ip].versions_run) for ip in NODES}
+        failures = {NODES[ip]: list(talos.nodes[ip].upgrade_failures) for ip in NODES}
+    assert ran == {name: ["v1.11.2", "v1.12.11", "v1.13.9"] for name in NODES.values()}
+    assert failures == {name: [] for name in NODES.values()}
+    assert len(talos.bootstrap_calls) == bootstraps, "a second bootstrap"
+    assert len(talos.quorum_losses) == losses, "etcd lost quorum"
+    assert controllers_up.fewest == 2 and nodes_up.fewest == 4, "more than one node down at once"
+    assert shop.fewest >= 2, f"only {shop.fewest} shop pods were Ready at one point; the budget says 2"
+
+    executed = steps_of(lab, run)
+    steps: list[dict[str, Any]] = plan_of(lab, run)["steps"]  # type: ignore[assignment]
+    stages = list(dict.fromkeys(s["params"]["stage"] for s in steps if "stage" in s["params"]))
+    assert stages == [
+        "1/5 Talos v1.12.11",
+        "2/5 Talos v1.13.9",
+        "3/5 Kubernetes v1.33.6",
+        "4/5 Kubernetes v1.34.1",
+        "5/5 Kubernetes v1.35.4",
+    ]
+    assert executed.index("etcd_snapshot") < executed.index("node/talos-cp-01/drain")
+    for name in NODES.values():  # drained around each upgrade; the v1.13 config only once it runs v1.13
+        first = executed.index(f"node/{name}/upgrade-v1.12.11")
+        assert executed[executed.index(f"node/{name}/drain") : first + 1][-1] == f"node/{name}/upgrade-v1.12.11"
+        assert executed.index(f"node/{name}/upgrade") < executed.index(f"node/{name}/config")
+    kubelets = kube.store.list(rt(kube, "v1", "Node"), None)
+    assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in kubelets} == {"v1.35.4"}

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from servicekit import Recorder, push_body, wait_until
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import open_database
 from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
 from runner.lab.gitserver import commit_files
 
@@ -112,7 +112,7 @@ def test_a_cluster_never_runs_twice_at_once(lab_git, start_runner) -> None:
 
 
 def test_pr_plan_and_branch_apply_are_different_keys(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+    queue = WorkQueue(open_database(tmp_path / "q.db"))
     apply = RunRequest(cluster="home", commit="a" * 40, ref="refs/heads/main", trigger="push", mode="apply", repo="o/r")
     plan = RunRequest(
         cluster="home", commit="b" * 40, ref="feature", trigger="pull_request", mode="plan", repo="o/r", pr_number=7
@@ -144,7 +144,7 @@ steps = st.one_of(
 def test_queue_invariants(tmp_path_factory, steps) -> None:  # type: ignore[no-untyped-def]
     """Whatever arrives and whatever the workers do: at most one pending item per key, one running per cluster,
     a plan item holds its PR's newest commit, and no event is ever dropped (every ask is held by an item)."""
-    queue = WorkQueue(Database(tmp_path_factory.mktemp("q") / "q.db"))
+    queue = WorkQueue(open_database(tmp_path_factory.mktemp("q") / "q.db"))
     newest_plan: dict[str, str] = {}
     asked: dict[str, set[Ask]] = {}
     claimed: list[QueueItem] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import open_database
 from runner.engine.service.queue import RunRequest, WorkQueue
 
 SETTLE = 0.2
@@ -17,7 +17,7 @@ def request(cluster: str) -> RunRequest:
 
 
 def test_wait_ends_when_a_settling_item_falls_due(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+    queue = WorkQueue(open_database(tmp_path / "q.db"))
     queue.enqueue(request("home"), settle=SETTLE)
     queue.arm()
     assert queue.claim("w") is None  # still settling
@@ -28,7 +28,7 @@ def test_wait_ends_when_a_settling_item_falls_due(tmp_path: Path) -> None:
 
 
 def test_an_item_blocked_by_a_running_run_does_not_make_wait_spin(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+    queue = WorkQueue(open_database(tmp_path / "q.db"))
     queue.enqueue(request("home"))
     assert queue.claim("w1") is not None  # running
     queue.enqueue(request("home"))  # due, but single flight keeps it back

@@ -6,6 +6,8 @@ says why a status or comment is late.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.engine.service.database import Database
 from runner.engine.service.notifications import Event, Notifications
@@ -22,8 +24,9 @@ class Reports:
         public_url: str,
         notifications: Notifications | None,
         notify_plans: bool,
+        outbox_duty: Callable[[], bool] | None = None,
     ) -> None:
-        self.outbox = Outbox(db, forge) if forge is not None else None
+        self.outbox = Outbox(db, forge, duty=outbox_duty) if forge is not None else None
         self.public_url = public_url.rstrip("/")
         self.notifications, self.notify_plans = notifications, notify_plans
 

@@ -8,9 +8,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 import pygit2
+import pytest
 from servicekit import Recorder, push_body, wait_until
 
 LOCK_SECONDS = 25.0

@@ -13,7 +13,7 @@ from runner.engine.service.database import Database
 from runner.engine.service.notifications import Event, Notifications
 from runner.engine.service.outbox import Outbox
 from runner.engine.service.queue import RunRequest
-from runner.engine.service.run_context import RunContext
+from runner.engine.service.run_context import RunContext, RunResult
 
 
 class Reports:
@@ -61,3 +61,19 @@ class Reports:
         waiting = self.outbox.send(key)
         if waiting:
             ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")
+
+    def finished(self, ctx: RunContext, req: RunRequest, result: RunResult, outcome: str, plan: str | None) -> None:
+        """Everything a finished run tells the outside: PR comment, commit status, notices (all redacted)."""
+        if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
+            self.comment(ctx, req, plan or f"**{req.cluster}**: {ctx.redactor(result.summary)}")
+        state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
+        self.status(ctx, req, state, ctx.redactor(result.summary))
+        if outcome != "cancelled":
+            event: Event = "run_succeeded" if outcome == "success" else "run_failed"
+            self.notify(ctx, req, event, f"{req.mode} of {req.commit[:12]}: {result.summary}")
+        if result.waiting:
+            self.notify(ctx, req, "window_wait", result.waiting)
+        if result.snapshot_failed:
+            self.notify(ctx, req, "snapshot_failed", result.snapshot_failed)
+        if req.trigger == "drift" and result.drift:
+            self.notify(ctx, req, "drift_found", "\n".join(result.drift))

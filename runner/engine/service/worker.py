@@ -17,7 +17,7 @@ from typing import Literal
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.drivers import workdir
-from runner.drivers.forge import Forge, StatusState
+from runner.drivers.forge import Forge
 from runner.drivers.git import GitRepo
 from runner.engine.service.branch_head import deliveries, judge
 from runner.engine.service.database import STORE_ERRORS
@@ -25,7 +25,7 @@ from runner.engine.service.expansion import Expansion
 from runner.engine.service.heartbeat import Heartbeat
 from runner.engine.service.journal import Journal
 from runner.engine.service.leases import Lease, Leases
-from runner.engine.service.notifications import Event, Notifications
+from runner.engine.service.notifications import Notifications
 from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
 from runner.engine.service.reports import Reports
 from runner.engine.service.run_context import RunContext, RunFn, RunResult
@@ -270,19 +270,7 @@ class Worker:
             plan_markdown=plan,
             plan_json=redact(result.plan_json) if result.plan_json else None,
         )
-        if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
-            self.reports.comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
-        state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
-        self.reports.status(ctx, req, state, redact(result.summary))
-        if outcome != "cancelled":
-            event: Event = "run_succeeded" if outcome == "success" else "run_failed"
-            self.reports.notify(ctx, req, event, f"{req.mode} of {req.commit[:12]}: {result.summary}")
-        if result.waiting:
-            self.reports.notify(ctx, req, "window_wait", result.waiting)
-        if result.snapshot_failed:
-            self.reports.notify(ctx, req, "snapshot_failed", result.snapshot_failed)
-        if req.trigger == "drift" and result.drift:
-            self.reports.notify(ctx, req, "drift_found", "\n".join(result.drift))
+        self.reports.finished(ctx, req, result, outcome, plan)
 
     def _protected_head(self) -> str | None:
         try:

@@ -65,6 +65,12 @@ class Postgres:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Drop a test's database and close whatever connections the test's runners left open to it."""
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
 
 @contextlib.contextmanager
 def throwaway_postgres() -> Iterator[Postgres]:

@@ -38,21 +38,29 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str | None:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """The store the service tests run against: SQLite (None: the default file) and PostgreSQL."""
     if request.param == "sqlite":
-        return None
+        yield None
+        return
     if request.node.get_closest_marker("sqlite_only"):
         pytest.skip(f"about SQLite itself: {request.node.get_closest_marker('sqlite_only').args[0]}")
-    return str(request.getfixturevalue("postgres").new_database())
+    server = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fresh_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[[], str]:
+def fresh_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], str]]:
     """Makes an empty store on each call (for tests that open the queue or journal themselves)."""
     if request.param == "sqlite":
-        return lambda: f"sqlite:///{tmp_path_factory.mktemp('store') / 'runner.db'}"
-    url = request.getfixturevalue("postgres").new_database()
+        yield lambda: f"sqlite:///{tmp_path_factory.mktemp('store') / 'runner.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database()
 
     def emptied() -> str:  # one database, emptied: a CREATE DATABASE per Hypothesis example is slow
         with psycopg.connect(url, autocommit=True) as conn:
@@ -60,7 +68,8 @@ def fresh_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
                 conn.execute("TRUNCATE queue, runs, steps, logs, leases, outbox, deliveries, kv")
         return str(url)
 
-    return emptied
+    yield emptied
+    server.drop_database(url)
 
 
 @pytest.fixture

@@ -32,9 +32,11 @@ def replicas(
     tmp_path: Path, lab_git: LabGitServer, postgres: Postgres
 ) -> Iterator[Callable[..., tuple[ServeProcess, ServeProcess]]]:
     made: list[ServeProcess] = []
+    urls: list[str] = []
 
     def make(steps: str) -> tuple[ServeProcess, ServeProcess]:
         url = postgres.new_database()
+        urls.append(url)
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
             settings = {
@@ -51,6 +53,8 @@ def replicas(
     yield make
     for replica in made:
         replica.stop()
+    for url in urls:
+        postgres.drop_database(url)
 
 
 def calls(tmp_path: Path, cluster: str = "home") -> list[dict[str, Any]]:

@@ -111,10 +111,11 @@ class Worker:
 
     def _turn(self) -> None:
         self.queue.arm()
-        orphans = self.queue.requeue_orphans()  # claims another replica stopped renewing: its runs are over
-        if orphans:
-            log.warning("took back %d queue items whose replica stopped renewing its claim", len(orphans))
-            self.journal.interrupt_running(orphans)
+        if self.queue.db.shared:  # claims another replica stopped renewing: its runs are over
+            orphans = self.queue.requeue_orphans()
+            if orphans:
+                log.warning("took back %d queue items whose replica stopped renewing its claim", len(orphans))
+                self.journal.interrupt_running(orphans)
         item = self.queue.claim(self.owner)
         self.db_error = None
         if item is None:

@@ -62,7 +62,7 @@ def engine_run_fn(settings: Settings) -> RunFn:
                 from runner.engine.reconcile.reconciler import Engine
                 from runner.engine.service.run_fn import make_run_fn
 
-                built.append(make_run_fn(Engine(settings, ClusterStateStore(settings.db_path))))
+                built.append(make_run_fn(Engine(settings, ClusterStateStore(settings.store_url))))
         return built[0](request, ctx)
 
     return run

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import time
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import Conn, Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, source TEXT NOT NULL, event TEXT NOT NULL, received_at REAL NOT NULL,
-    status TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '');
-"""
 KEEP_SECONDS = 30 * 24 * 3600  # forges redeliver within days; a month of ids is plenty
 
 
 class Deliveries:
     def __init__(self, db: Database) -> None:
         self.db = db
-        db.conn.executescript(SCHEMA)
         db.execute("DELETE FROM deliveries WHERE received_at < ?", (time.time() - KEEP_SECONDS,))
+
+    def hold(self, conn: Conn, delivery_id: str, source: str) -> None:
+        """Inside the intake's transaction: the same delivery reaching two replicas at once is decided once."""
+        self.db.lock(conn, f"delivery:{source}:{delivery_id}")
 
     def seen(self, delivery_id: str, source: str) -> bool:
         rows = self.db.query("SELECT 1 FROM deliveries WHERE id = ?", (f"{source}:{delivery_id}",))
@@ -32,8 +30,8 @@ class Deliveries:
     def record(self, delivery_id: str, source: str, event: str, status: str, reason: str) -> None:
         """Call inside the transaction that queued (or decided to ignore) the delivery's event."""
         self.db.execute(
-            "INSERT OR IGNORE INTO deliveries (id, source, event, received_at, status, reason)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO deliveries (id, source, event, received_at, status, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             (f"{source}:{delivery_id}", source, event, time.time(), status, reason),
         )
 

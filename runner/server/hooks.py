@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 import time
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from runner.engine.service.database import STORE_ERRORS
 from runner.server.events import Decision, decide, decide_generic
 from runner.server.payloads import BadPayload, parse_object
 from runner.server.scheduler import LAST_SEEN_HEAD
@@ -85,7 +85,7 @@ def router(service: Service) -> APIRouter:
             return reject(400, "bad_payload", str(exc))
         try:
             reply = await run_in_threadpool(_take, service, source, event, delivery, decision)
-        except sqlite3.Error as exc:  # locked, full, read-only...: not taken, so the forge must redeliver
+        except STORE_ERRORS as exc:  # locked, full, read-only...: not taken, so the forge must redeliver
             log.warning("webhook %s %s not queued: database: %s", source, delivery, exc)
             retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
             return reject(503, "unavailable", "the runner cannot queue durably right now; redeliver later", retry)
@@ -112,7 +112,8 @@ def router(service: Service) -> APIRouter:
 
 def _take(service: Service, source: Source, event: str, delivery: str, decision: Decision) -> dict[str, Any]:
     """Queue the decision and record the delivery id in one transaction: both happen, or neither."""
-    with service.intake_db.transaction():
+    with service.intake_db.transaction() as conn:
+        service.deliveries.hold(conn, delivery, source)
         if service.deliveries.seen(delivery, source):
             return {"status": "duplicate"}
         reply = _apply(service, decision)

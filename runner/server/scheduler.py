@@ -1,16 +1,17 @@
-"""Timers that queue work without a webhook: periodic drift reconcile and the remote-head poll fallback."""
+"""Timers that queue work without a webhook: periodic drift reconcile and the remote-head poll fallback.
+
+With several replicas only the holder of the timers' lease (`duty`) fires them: drift runs once, not once each."""
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 
 from runner.core.errors import RunnerError
 from runner.drivers.git import GitAuth, remote_heads
-from runner.engine.service.database import Database
+from runner.engine.service.database import STORE_ERRORS, Database
 from runner.engine.service.queue import ANY_CLUSTER, RunRequest, WorkQueue
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,12 @@ class Scheduler:
         repo: str,
         drift_interval: float,
         poll_interval: float,
+        duty: Callable[[], bool] | None = None,
     ) -> None:
         self.queue, self.db, self.url, self.auth = queue, db, url, auth
         self.branch, self.repo = branch, repo
         self.drift_interval, self.poll_interval = drift_interval, poll_interval
+        self.duty = duty  # asked as a timer falls due: is this replica the one that fires the timers?
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
 
@@ -67,9 +70,10 @@ class Scheduler:
     def _survive(self, timer: Callable[[], object]) -> bool:
         """Run one timer; a database error (locked, full) means "try again soon", never a dead thread."""
         try:
-            timer()
+            if self.duty is None or self.duty():
+                timer()
             return True
-        except sqlite3.Error as exc:
+        except STORE_ERRORS as exc:
             log.warning("%s: database error, retrying in %ss: %s", timer.__name__, RETRY_SECONDS, exc)
             return False
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from runner.drivers.forge import Forge, make_forge
 from runner.drivers.git import GitAuth, GitRepo
 from runner.drivers.notify import AppriseNotifier
-from runner.engine.service.database import Database
+from runner.engine.service.database import Database, open_database
 from runner.engine.service.journal import Journal
 from runner.engine.service.notifications import Notifications
 from runner.engine.service.queue import WorkQueue
@@ -67,8 +67,8 @@ def notifications(settings: Settings) -> Notifications | None:
 
 
 def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None) -> Service:
-    db = Database(settings.db_path, settings.db_busy_timeout)
-    queue = WorkQueue(db)
+    db = open_database(settings.store_url, settings.db_busy_timeout)  # schema migrations run here
+    queue = WorkQueue(db, lease_seconds=settings.lease_seconds)
     metrics = Metrics(queue)
     journal = Journal(db, listener=metrics)
     auth = git_auth(settings)
@@ -101,9 +101,10 @@ def build_service(settings: Settings, run_fn: RunFn, forge: Forge | None = None)
         repo=settings.full_name,
         drift_interval=settings.drift_interval,
         poll_interval=settings.poll_interval,
+        duty=lambda: worker.heartbeat.duty("timers"),  # drift and poll fire on one replica, not on each
     )
     target = Target(full_name=settings.full_name, url=settings.repo_url, branch=settings.branch)
-    intake_db = Database(settings.db_path, settings.db_busy_timeout, durable=True)
+    intake_db = open_database(settings.store_url, settings.db_busy_timeout, durable=True)
     deliveries = Deliveries(intake_db)
     return Service(
         settings, db, queue, journal, deliveries, metrics, worker, scheduler, target, intake_db, queue.on(intake_db)

@@ -167,3 +167,20 @@ def test_a_resize_and_a_removal_run_with_one_node_cordoned_at_a_time() -> None:
     cordons = Cordons()
     assert execute(plan, cordons, Recorder(), max_parallel=5, policy=FAST).ok
     assert len(cordons.most) == 1, f"cordoned at once: {sorted(cordons.most)}"
+
+
+def test_a_runner_that_lost_the_cluster_lease_starts_no_further_step() -> None:
+    """The fencing check is asked before each step; once it says no, nothing more starts (what ran, ran)."""
+    lease = {"ours": True}
+    done: list[str] = []
+
+    def handler(s: Step) -> str:
+        done.append(s.id)
+        lease["ours"] = s.id != "b"  # another replica takes the cluster while step b runs
+        return "ok"
+
+    plan = Plan("c", (step("a"), step("b", "a"), step("c", "b"), step("d", "c")))
+    result = execute(plan, handler, Recorder(), still_ours=lambda: lease["ours"])
+    assert done == ["a", "b"]
+    assert result.statuses == {"a": "done", "b": "done", "c": "skipped", "d": "skipped"}
+    assert result.error == "c: not started: another runner holds the cluster's lease now"

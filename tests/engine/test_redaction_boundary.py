@@ -26,7 +26,7 @@ from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.reconcile.outcome import Outcome
 from runner.engine.reconcile.reconciler import Engine
 from runner.engine.reconcile.source import DirSource
-from runner.engine.service.database import Database
+from runner.engine.service.database import open_database
 from runner.engine.service.journal import Journal
 from runner.engine.service.queue import RunRequest
 from runner.engine.service.run_context import RunContext
@@ -65,7 +65,7 @@ def echoed_run(
     engine = Engine(settings, ClusterStateStore(settings.db_path))
     cli = io.StringIO()
     heard: list[tuple[str, Any]] = []
-    journal = Journal(Database(tmp_path / "journal.db"))
+    journal = Journal(open_database(tmp_path / "journal.db"))
     request = RunRequest("home", "c" * 40, "main", "manual", "apply", "r")
     run_id = journal.start_run(request)
     ctx = RunContext(journal, run_id, None, lambda: False)  # type: ignore[arg-type]

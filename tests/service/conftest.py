@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pygit2
 import pytest
 from servicekit import FORGE_TOKEN, HERE, REPO, SECRET, Runner
@@ -17,6 +18,9 @@ from runner.lab.gitserver import LabGitServer
 from runner.lab.serve import serve_in_thread
 from runner.server import create_app
 from tests.app_settings import settings_under
+from tests.pg import Postgres, throwaway_postgres
+
+PG_LEASE_SECONDS = 3.0  # a replica that stopped renewing is replaced this soon (SQLite: at the next start)
 
 
 @pytest.fixture
@@ -26,8 +30,50 @@ def lab_git(tmp_path: Path) -> LabGitServer:
     return server
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """One throwaway PostgreSQL per test session (per xdist worker); each test gets its own database in it."""
+    with throwaway_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The store the service tests run against: SQLite (None: the default file) and PostgreSQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip(f"about SQLite itself: {request.node.get_closest_marker('sqlite_only').args[0]}")
+    server = request.getfixturevalue("postgres")
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], str]]:
+    """Makes an empty store on each call (for tests that open the queue or journal themselves)."""
+    if request.param == "sqlite":
+        yield lambda: f"sqlite:///{tmp_path_factory.mktemp('store') / 'runner.db'}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database()
+
+    def emptied() -> str:  # one database, emptied: a CREATE DATABASE per Hypothesis example is slow
+        with psycopg.connect(url, autocommit=True) as conn:
+            if conn.execute("SELECT to_regclass('queue') AS t").fetchone()[0] is not None:
+                conn.execute("TRUNCATE queue, runs, steps, logs, leases, outbox, deliveries, kv")
+        return str(url)
+
+    yield emptied
+    server.drop_database(url)
+
+
 @pytest.fixture
-def start_runner(tmp_path: Path, lab_git: LabGitServer) -> Iterator[Callable[..., Runner]]:
+def start_runner(tmp_path: Path, lab_git: LabGitServer, database_url: str | None) -> Iterator[Callable[..., Runner]]:
     """Start the runner app (real uvicorn) against the lab repo; call again for a 'restarted' instance."""
     started: list[Runner] = []
 
@@ -40,6 +86,8 @@ def start_runner(tmp_path: Path, lab_git: LabGitServer) -> Iterator[Callable[...
             "retry_backoff": 0.05,
             "public_url": "http://runner.test",
             "settle_seconds": 0,
+            "database_url": database_url,
+            "lease_seconds": PG_LEASE_SECONDS if database_url else 30.0,
         }
         settings = settings_under(tmp_path, **{**values, **overrides})  # a test may override any of these
         app = create_app(settings, run_fn, forge=forge)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from collections.abc import Callable
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from servicekit import Recorder, push_body, wait_until
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import open_database
 from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
 from runner.lab.gitserver import commit_files
 
@@ -111,8 +111,8 @@ def test_a_cluster_never_runs_twice_at_once(lab_git, start_runner) -> None:
     wait_until(lambda: len(runner.finished_runs(cluster="home")) == 2, what="second run")
 
 
-def test_pr_plan_and_branch_apply_are_different_keys(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+def test_pr_plan_and_branch_apply_are_different_keys(fresh_store: Callable[[], str]) -> None:
+    queue = WorkQueue(open_database(fresh_store()))
     apply = RunRequest(cluster="home", commit="a" * 40, ref="refs/heads/main", trigger="push", mode="apply", repo="o/r")
     plan = RunRequest(
         cluster="home", commit="b" * 40, ref="feature", trigger="pull_request", mode="plan", repo="o/r", pr_number=7
@@ -139,12 +139,12 @@ steps = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(steps, max_size=40))
-def test_queue_invariants(tmp_path_factory, steps) -> None:  # type: ignore[no-untyped-def]
+def test_queue_invariants(fresh_store, steps) -> None:  # type: ignore[no-untyped-def]
     """Whatever arrives and whatever the workers do: at most one pending item per key, one running per cluster,
     a plan item holds its PR's newest commit, and no event is ever dropped (every ask is held by an item)."""
-    queue = WorkQueue(Database(tmp_path_factory.mktemp("q") / "q.db"))
+    queue = WorkQueue(open_database(fresh_store()))
     newest_plan: dict[str, str] = {}
     asked: dict[str, set[Ask]] = {}
     claimed: list[QueueItem] = []
@@ -160,7 +160,7 @@ def test_queue_invariants(tmp_path_factory, steps) -> None:  # type: ignore[no-u
         elif step == "release" and claimed:
             queue.release(claimed.pop(0), "owner")
         elif step == "restart":
-            queue.requeue_orphans()
+            queue.requeue_orphans(every_running=True)
             claimed.clear()
     items = queue.items()
     pending = [i for i in items if i["state"] == "pending"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import open_database
 from runner.engine.service.queue import RunRequest, WorkQueue
 
 SETTLE = 0.2
@@ -16,8 +16,8 @@ def request(cluster: str) -> RunRequest:
     return RunRequest(cluster=cluster, commit="a" * 40, ref="refs/heads/main", trigger="push", mode="apply", repo="o/r")
 
 
-def test_wait_ends_when_a_settling_item_falls_due(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+def test_wait_ends_when_a_settling_item_falls_due(fresh_store: Callable[[], str]) -> None:
+    queue = WorkQueue(open_database(fresh_store()))
     queue.enqueue(request("home"), settle=SETTLE)
     queue.arm()
     assert queue.claim("w") is None  # still settling
@@ -27,8 +27,8 @@ def test_wait_ends_when_a_settling_item_falls_due(tmp_path: Path) -> None:
     assert queue.claim("w") is not None
 
 
-def test_an_item_blocked_by_a_running_run_does_not_make_wait_spin(tmp_path: Path) -> None:
-    queue = WorkQueue(Database(tmp_path / "q.db"))
+def test_an_item_blocked_by_a_running_run_does_not_make_wait_spin(fresh_store: Callable[[], str]) -> None:
+    queue = WorkQueue(open_database(fresh_store()))
     queue.enqueue(request("home"))
     assert queue.claim("w1") is not None  # running
     queue.enqueue(request("home"))  # due, but single flight keeps it back

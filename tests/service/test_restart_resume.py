@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from servicekit import Recorder, wait_until
 
 
+@pytest.mark.sqlite_only("a second process on the same file stands for the first one's death")
 def test_hard_kill_mid_run_resumes_in_the_next_instance(start_runner) -> None:
     stuck = Recorder(gate=threading.Event(), honour_cancel=False)  # a process that never got to finish
     first = start_runner(stuck)

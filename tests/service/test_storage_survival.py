@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pygit2
+import pytest
 from servicekit import Recorder, push_body, wait_until
 
 LOCK_SECONDS = 25.0
@@ -24,6 +25,7 @@ def hold_exclusive_lock(db_path: Path, seconds: float, taken: threading.Event) -
     conn.close()
 
 
+@pytest.mark.sqlite_only("it holds the SQLite file's exclusive lock")
 def test_a_25s_database_lock_pauses_the_service_and_the_queued_item_runs_after_it(
     tmp_path: Path, lab_git, start_runner
 ) -> None:

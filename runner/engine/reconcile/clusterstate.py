@@ -1,45 +1,32 @@
 """What the runner itself remembers per cluster (hand-off recorded, current endpoint, last applied commit).
 
-Kept in the same SQLite file as the queue and journal; holds no secrets, only facts about the cluster.
+Kept in the same database as the queue and journal (SQLite or PostgreSQL); holds no secrets, only facts
+about the cluster.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cluster_state (
-    cluster TEXT PRIMARY KEY,
-    handoff_at TEXT,
-    endpoint TEXT,
-    applied_commit TEXT,
-    snapshot TEXT,
-    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
-CREATE TABLE IF NOT EXISTS talos_config_seen (
-    cluster TEXT NOT NULL,
-    ip TEXT NOT NULL,
-    booted TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    config_hash TEXT NOT NULL,
-    kubernetes_version TEXT,
-    PRIMARY KEY (cluster, ip)
+from runner.drivers.database import Database, open_database
+
+COLUMNS = (
+    "handoff_at",
+    "endpoint",
+    "applied_commit",
+    "snapshot",
+    "bootstrapped_at",
+    "bootstrap_requested_at",
+    "bootstrap_requested_on",
 )
-"""
-# columns newer than the table: added to older databases
-ADDED_COLUMNS = {
-    "bootstrapped_at": "TEXT",
-    "bootstrap_requested_at": "TEXT",
-    "bootstrap_requested_on": "TEXT",
-    "adopted_at": "TEXT",
-    "adoption_digest": "TEXT",
-}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -78,43 +65,25 @@ class Adoption:
 
 
 class ClusterStateStore:
-    def __init__(self, path: Path | str) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(cluster_state)")}
-        for column, kind in ADDED_COLUMNS.items():
-            if column not in columns:
-                self._db.execute(f"ALTER TABLE cluster_state ADD COLUMN {column} {kind}")
+    def __init__(self, url: Path | str) -> None:
+        """`url`: the store's URL (sqlite:///..., postgresql://...) or a SQLite file."""
+        self._db: Database = open_database(url)
 
     def get(self, cluster: str) -> ClusterFacts:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at, bootstrap_requested_at, "
-                "bootstrap_requested_on, adopted_at FROM cluster_state WHERE cluster = ?",
-                (cluster,),
-            ).fetchone()
-        return ClusterFacts(*row) if row else ClusterFacts()
+        rows = self._db.query(
+            "SELECT handoff_at, endpoint, applied_commit, bootstrapped_at, bootstrap_requested_at, "
+            "bootstrap_requested_on, adopted_at FROM cluster_state WHERE cluster = ?",
+            (cluster,),
+        )
+        return ClusterFacts(**rows[0]) if rows else ClusterFacts()
 
     def _set(self, cluster: str, column: str, value: str | None) -> None:
-        assert column in (
-            "handoff_at",
-            "endpoint",
-            "applied_commit",
-            "snapshot",
-            "bootstrapped_at",
-            "bootstrap_requested_at",
-            "bootstrap_requested_on",
+        assert column in COLUMNS
+        self._db.execute(
+            f"INSERT INTO cluster_state (cluster, {column}, updated_at) VALUES (?, ?, ?) "
+            f"ON CONFLICT(cluster) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at",
+            (cluster, value, _now()),
         )
-        with self._lock:
-            self._db.execute(
-                f"INSERT INTO cluster_state (cluster, {column}) VALUES (?, ?) "
-                f"ON CONFLICT(cluster) DO UPDATE SET {column} = excluded.{column}, "
-                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (cluster, value),
-            )
 
     def record_handoff(self, cluster: str, when: str) -> None:
         self._set(cluster, "handoff_at", when)
@@ -129,45 +98,47 @@ class ClusterStateStore:
     def record_adoption(self, cluster: str, digest: str, endpoint: str, when: str | None = None) -> None:
         """One write: the adoption, the endpoint in use and (unless already recorded) the bootstrap, so no plan
         ever bootstraps the adopted cluster again. `when` defaults to now (UTC, ISO 8601)."""
-        when = when or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO cluster_state (cluster, adopted_at, adoption_digest, endpoint, bootstrapped_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(cluster) DO UPDATE SET adopted_at = excluded.adopted_at, "
-                "adoption_digest = excluded.adoption_digest, endpoint = excluded.endpoint, "
-                "bootstrapped_at = COALESCE(cluster_state.bootstrapped_at, excluded.bootstrapped_at), "
-                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (cluster, when, digest, endpoint, when),
-            )
+        when = when or datetime.now(UTC).isoformat(timespec="seconds")
+        self._db.execute(
+            "INSERT INTO cluster_state (cluster, adopted_at, adoption_digest, endpoint, bootstrapped_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(cluster) DO UPDATE SET adopted_at = excluded.adopted_at, "
+            "adoption_digest = excluded.adoption_digest, endpoint = excluded.endpoint, "
+            "bootstrapped_at = COALESCE(cluster_state.bootstrapped_at, excluded.bootstrapped_at), "
+            "updated_at = excluded.updated_at",
+            (cluster, when, digest, endpoint, when, _now()),
+        )
 
     def adoption(self, cluster: str) -> Adoption | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT adoption_digest, endpoint, adopted_at FROM cluster_state WHERE cluster = ? "
-                "AND adopted_at IS NOT NULL",
-                (cluster,),
-            ).fetchone()
-        return Adoption(*row) if row else None
+        rows = self._db.query(
+            "SELECT adoption_digest, endpoint, adopted_at FROM cluster_state WHERE cluster = ? "
+            "AND adopted_at IS NOT NULL",
+            (cluster,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Adoption(row["adoption_digest"], row["endpoint"], row["adopted_at"])
 
     def configs_seen(self, cluster: str) -> dict[str, ConfigSeen]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT ip, booted, version, config_hash, kubernetes_version FROM talos_config_seen WHERE cluster = ?",
-                (cluster,),
-            ).fetchall()
-        return {ip: ConfigSeen(*rest) for ip, *rest in rows}
+        rows = self._db.query(
+            "SELECT ip, booted, version, config_hash, kubernetes_version FROM talos_config_seen WHERE cluster = ?",
+            (cluster,),
+        )
+        return {row.pop("ip"): ConfigSeen(**row) for row in rows}
 
     def record_configs_seen(self, cluster: str, seen: dict[str, ConfigSeen]) -> None:
-        with self._lock:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO talos_config_seen VALUES (?, ?, ?, ?, ?, ?)",
-                [(cluster, ip, s.booted, s.version, s.config_hash, s.kubernetes_version) for ip, s in seen.items()],
-            )
+        with self._db.transaction() as conn:
+            for ip, s in seen.items():
+                conn.execute(
+                    "INSERT INTO talos_config_seen VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (cluster, ip) DO UPDATE SET"
+                    " booted = excluded.booted, version = excluded.version, config_hash = excluded.config_hash,"
+                    " kubernetes_version = excluded.kubernetes_version",
+                    (cluster, ip, s.booted, s.version, s.config_hash, s.kubernetes_version),
+                )
 
     def forget_config_seen(self, cluster: str, ip: str) -> None:
         """A new VM at `ip`: what was read there belonged to another machine (it never ran, as far as we know)."""
-        with self._lock:
-            self._db.execute("DELETE FROM talos_config_seen WHERE cluster = ? AND ip = ?", (cluster, ip))
+        self._db.execute("DELETE FROM talos_config_seen WHERE cluster = ? AND ip = ?", (cluster, ip))
 
     def set_endpoint(self, cluster: str, endpoint: str) -> None:
         self._set(cluster, "endpoint", endpoint)
@@ -179,14 +150,11 @@ class ClusterStateStore:
         self._set(cluster, "snapshot", json.dumps(snapshot, sort_keys=True))
 
     def snapshot(self, cluster: str) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._db.execute("SELECT snapshot FROM cluster_state WHERE cluster = ?", (cluster,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        rows = self._db.query("SELECT snapshot FROM cluster_state WHERE cluster = ?", (cluster,))
+        return json.loads(rows[0]["snapshot"]) if rows and rows[0]["snapshot"] else None
 
     def clusters(self) -> list[str]:
-        with self._lock:
-            return [r[0] for r in self._db.execute("SELECT cluster FROM cluster_state ORDER BY cluster")]
+        return [str(r["cluster"]) for r in self._db.query("SELECT cluster FROM cluster_state ORDER BY cluster")]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()

@@ -53,6 +53,9 @@ class ExecResult:
 
 Handler = Callable[[Step], str | None]  # returns a short result message
 Gate = Callable[[Step], str | None]  # asked as a disruptive step is due: None = start it, else why it waits
+# Asked before each step starts: does this runner still hold the cluster (its lease and fencing token)? A
+# runner that lost it to another replica starts nothing more: the other one now runs the cluster.
+StillOurs = Callable[[], bool]
 
 
 def _run_one(step: Step, handler: Handler, policy: RetryPolicy, cancel: threading.Event, reporter: Reporter) -> str:
@@ -81,6 +84,7 @@ def execute(
     policy: RetryPolicy | None = None,
     cancel: threading.Event | None = None,
     gate: Gate | None = None,
+    still_ours: StillOurs | None = None,
 ) -> ExecResult:
     policy = policy or RetryPolicy()
     cancel = cancel or threading.Event()
@@ -94,6 +98,10 @@ def execute(
                     if len(running) >= max_parallel:
                         break
                     if all(result.statuses.get(d) == "done" for d in step.depends_on):
+                        if still_ours is not None and not still_ours():
+                            cancel.set()
+                            result.error = f"{step.id}: not started: another runner holds the cluster's lease now"
+                            break
                         del pending[step.id]
                         # Asked when the step is due, not when the run began: a long run must not carry a
                         # disruptive step past the end of its window. What depends on it waits with it.

@@ -18,7 +18,7 @@ from runner.engine.reconcile.target_settings import TargetSettings
 
 def local_engine(settings: TargetSettings | None = None) -> Engine:
     settings = settings or TargetSettings()
-    return Engine(settings, ClusterStateStore(settings.db_path))
+    return Engine(settings, ClusterStateStore(settings.store_url))
 
 
 def plan_live(root: Path, name: str, settings: TargetSettings | None = None) -> Plan:

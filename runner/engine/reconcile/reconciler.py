@@ -111,6 +111,7 @@ class Engine:
         on_plan: Callable[[Plan], None] | None = None,
         targets_from: Source | None = None,
         offline: str | None = None,
+        still_ours: Callable[[], bool] | None = None,
     ) -> Outcome:
         """One run. A plan with `targets_from` (the protected branch) connects only to that source's targets;
         with `offline` (the reason) it contacts nothing and plans against the last recorded state."""
@@ -170,6 +171,7 @@ class Engine:
                 reporter,
                 max_parallel=self.settings.max_parallel_steps,
                 cancel=runner.cancel,
+                still_ours=still_ours,
                 gate=lambda step: disruption_verdict(maintenance, self.clock()).reason() or None,
             )
             outcome.warnings += outcome.result.awaiting.values()  # a node that answers no more is worth a warning

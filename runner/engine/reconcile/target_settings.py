@@ -23,6 +23,11 @@ class TargetSettings(BaseSettings):
     db_path: Path = Field(
         Path("runner.db"), description="SQLite file: queue, run journal and what the runner remembers"
     )
+    database_url: str | None = Field(
+        None,
+        description="Where the queue, journal and cluster state live: sqlite:///path (default: db_path) or "
+        "postgresql://user@host/db (several `runner serve` replicas share it); schema migrations run at start",
+    )
     age_key_file: Path | None = Field(
         None, description="age key for SOPS (default: SOPS_AGE_KEY_FILE, then sops' path)"
     )
@@ -58,6 +63,18 @@ class TargetSettings(BaseSettings):
         for key in value:
             parse_minor_key(key)  # ValueError names the key
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @property
+    def store_url(self) -> str:
+        """The database every part of the runner opens: `database_url`, else the SQLite file `db_path`."""
+        return self.database_url or f"sqlite:///{self.db_path}"
 
     @field_validator("address_map")
     @classmethod

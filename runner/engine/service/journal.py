@@ -39,12 +39,12 @@ class Journal:
         self.db = db
         self.listener = listener
 
-    def start_run(self, request: RunRequest, deliveries: Iterable[str] = ()) -> int:
+    def start_run(self, request: RunRequest, deliveries: Iterable[str] = (), owner: str | None = None) -> int:
         """Record that a run of `request` (its commit resolved) has started, covering the webhook `deliveries`
-        whose commits its commit contains; returns the run id."""
-        cur = self.db.execute(
+        whose commits its commit contains; returns the run id. `owner`: the replica running it."""
+        rows = self.db.query(
             "INSERT INTO runs (cluster, trigger, commit_sha, ref, mode, pr, repo, delivery_id, status, started_at,"
-            " deliveries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            " deliveries, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?) RETURNING id",
             (
                 request.cluster,
                 request.trigger,
@@ -56,9 +56,10 @@ class Journal:
                 request.delivery_id,
                 time.time(),
                 json.dumps(list(dict.fromkeys(deliveries))),
+                owner,
             ),
         )
-        return int(cur.lastrowid or 0)
+        return int(rows[0]["id"])
 
     def cover(self, run_id: int, deliveries: Iterable[str]) -> None:
         """Deliveries that arrived after `run_id` applied a commit containing theirs: that run answered them."""
@@ -92,21 +93,30 @@ class Journal:
         """The plan as soon as it exists, so a running run's page can show it (plans hold no secrets)."""
         self.db.execute("UPDATE runs SET plan_json = ? WHERE id = ?", (plan_json, run_id))
 
-    def interrupt_running(self) -> int:
-        """Close the books on runs a dead process left open; their queue items are re-queued separately."""
+    def interrupt_running(self, owners: Iterable[tuple[str, str | None]] | None = None) -> int:
+        """Close the books on runs a dead process left open: every running one, or those of the given
+        (cluster, owner) pairs (a replica that died: its queue items were taken back separately)."""
         now = time.time()
+        which = " WHERE status = 'running'"
+        pairs = [(None, None)] if owners is None else list(owners)
+        if owners is not None:
+            which += " AND cluster = ? AND owner IS NOT DISTINCT FROM ?"
+        count = 0
         with self.db.transaction() as conn:
-            conn.execute(
-                "UPDATE steps SET status = 'interrupted', finished_at = ? WHERE status = 'running'"
-                " AND run_id IN (SELECT id FROM runs WHERE status = 'running')",
-                (now,),
-            )
-            cur = conn.execute(
-                "UPDATE runs SET status = 'finished', result = 'interrupted', finished_at = ?,"
-                " summary = 'interrupted: the runner stopped during this run' WHERE status = 'running'",
-                (now,),
-            )
-        return cur.rowcount
+            for pair in pairs:
+                params = () if owners is None else pair
+                conn.execute(
+                    "UPDATE steps SET status = 'interrupted', finished_at = ? WHERE status = 'running'"
+                    f" AND run_id IN (SELECT id FROM runs{which})",
+                    (now, *params),
+                )
+                cur = conn.execute(
+                    "UPDATE runs SET status = 'finished', result = 'interrupted', finished_at = ?,"
+                    f" summary = 'interrupted: the runner stopped during this run'{which}",
+                    (now, *params),
+                )
+                count += cur.rowcount
+        return count
 
     def start_step(self, run_id: int, step_id: str, kind: str, message: str = "") -> None:
         self.db.execute(

@@ -11,32 +11,27 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from runner.core.errors import Permanent, Transient
 from runner.drivers.forge import Forge
 from runner.drivers.forge_replies import ForgeBusy
-from runner.engine.service.database import Database
+from runner.engine.service.database import STORE_ERRORS, Database
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL);
-"""
+SENDING_HOLD = 60.0  # seconds a row is held by the one sending it (a sender that died lets it go after this)
 BACKOFF_MIN, BACKOFF_MAX = 2.0, 300.0  # seconds between tries when the forge named no wait
 GIVE_UP_SECONDS = 7 * 24 * 3600  # a report the forge has refused for a week is dropped (and logged)
 
 
 class Outbox:
-    def __init__(self, db: Database, forge: Forge, tick: float = 1.0) -> None:
-        self.db, self.forge, self.tick = db, forge, tick
-        db.conn.executescript(SCHEMA)
+    def __init__(self, db: Database, forge: Forge, tick: float = 1.0, duty: Callable[[], bool] | None = None) -> None:
+        """`duty`: asked before each round of retries: is this replica the one that sends them? (a lease)"""
+        self.db, self.forge, self.tick, self.duty = db, forge, tick, duty
         self._send_lock = threading.Lock()  # one call per row at a time, whichever thread sends
         self._stop = threading.Event()
         self._wakeup = threading.Event()
@@ -79,6 +74,13 @@ class Outbox:
             current = self.db.query("SELECT body FROM outbox WHERE id = ?", (row["id"],))
             if not current:
                 return None  # another thread delivered it meanwhile
+            now = time.time()
+            held = self.db.execute(  # one sender per row across replicas: whoever moves not_before sends it
+                "UPDATE outbox SET not_before = ? WHERE id = ? AND body = ? AND not_before <= ?",
+                (now + SENDING_HOLD, row["id"], current[0]["body"], now),
+            )
+            if held.rowcount != 1:
+                return "being sent by another replica"
             body = json.loads(current[0]["body"])
             try:
                 self._call(row["kind"], body)
@@ -126,8 +128,9 @@ class Outbox:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.send_due()
-            except sqlite3.Error as exc:  # the database is busy: the rows are still there next time
+                if self.duty is None or self.duty():
+                    self.send_due()
+            except STORE_ERRORS as exc:  # the database is busy: the rows are still there next time
                 log.warning("forge outbox: database error, retrying: %s", exc)
             except Exception:
                 log.exception("forge outbox: unexpected error; continuing")
@@ -137,7 +140,7 @@ class Outbox:
     def _next_wait(self) -> float:
         try:
             rows = self.db.query("SELECT MIN(not_before) AS t FROM outbox")
-        except sqlite3.Error:
+        except STORE_ERRORS:
             return self.tick
         first = rows[0]["t"] if rows else None
         return self.tick if first is None else max(0.05, min(self.tick, float(first) - time.time()))

@@ -1,4 +1,4 @@
-"""Durable work queue in SQLite: coalescing per cluster, single-flight, safe across restarts.
+"""Durable work queue (SQLite or PostgreSQL): coalescing per cluster, single-flight, safe across restarts.
 
 An item's key is (cluster, mode, pr): a new event for a key that already has a *pending* item joins
 that item instead of adding one, so a burst of pushes costs at most one run in flight plus one pending.
@@ -7,139 +7,46 @@ order. What an apply item applies is not decided here but when it is claimed: th
 head as fetched then (the worker's `branch_head`), so arrival order can never make an older commit win.
 A PR plan item plans the PR head of its newest event. Cluster `*` means "not yet known": the worker
 expands it into per-cluster items after looking at the commit. Items carry the owner (worker instance)
-that claimed them; a restart re-queues items whose owner died, and a stale owner cannot complete them.
+that claimed them and a claim lease the owner's heartbeat renews: an item whose owner died (its lease ran
+out; on SQLite, any item a previous process left running) goes back to pending, and a stale owner cannot
+complete it. Replicas sharing PostgreSQL claim with `FOR UPDATE SKIP LOCKED` and take a per-cluster lock
+while claiming, so two replicas never start the same cluster.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from runner.engine.service.database import Database
+from runner.engine.service.database import Conn, Database
+from runner.engine.service.queue_items import (
+    ANY_CLUSTER,
+    Ask,
+    Enqueued,
+    Mode,
+    QueueItem,
+    RunRequest,
+    Trigger,
+    asks_of,
+    event_columns,
+    item_of,
+    joined,
+)
 
-Trigger = Literal["push", "pull_request", "drift", "poll", "manual"]
-Mode = Literal["apply", "plan"]
-ANY_CLUSTER = "*"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queue (
-    id INTEGER PRIMARY KEY, key TEXT NOT NULL, cluster TEXT NOT NULL, mode TEXT NOT NULL, pr INTEGER,
-    commit_sha TEXT NOT NULL, ref TEXT NOT NULL, base_ref TEXT, trigger TEXT NOT NULL, repo TEXT NOT NULL,
-    delivery_id TEXT, every_cluster INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, owner TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0, enqueued_at REAL NOT NULL,
-    fork INTEGER NOT NULL DEFAULT 0, asks TEXT NOT NULL DEFAULT '[]');
-CREATE INDEX IF NOT EXISTS queue_by_state ON queue (state, key);
-"""
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What to reconcile: one cluster at one commit, applied (protected branch) or planned (PR)."""
-
-    cluster: str
-    commit: str  # "" = the head of `ref` when the work starts (drift, generic hooks without a commit)
-    ref: str
-    trigger: Trigger
-    mode: Mode
-    repo: str
-    pr_number: int | None = None
-    delivery_id: str | None = None
-    base_ref: str | None = None  # a PR's target branch, to diff against
-    fork: bool = False  # a PR whose head lives in another repository: planned offline unless settings allow
-
-    @property
-    def key(self) -> str:
-        return f"{self.cluster}|{self.mode}|{self.pr_number or ''}"
-
-
-@dataclass(frozen=True)
-class Ask:
-    """One event an item answers for: its delivery id (None for timers) and the commit it named ("" = the head)."""
-
-    delivery: str | None
-    commit: str
-
-    @staticmethod
-    def of(request: RunRequest) -> Ask:
-        return Ask(request.delivery_id, request.commit)
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    id: int
-    request: RunRequest
-    attempts: int
-    every_cluster: bool  # expand to every cluster, not only the ones the commit touches (drift, manual)
-    asks: tuple[Ask, ...] = ()  # every event joined into this item, oldest first
-
-
-def _asks(text: str) -> list[Ask]:
-    return [Ask(delivery, commit) for delivery, commit in json.loads(text or "[]")]
-
-
-def _joined(*groups: Iterable[Ask]) -> str:
-    """The asks of several items as one list, in order, each once (a redelivery with the same id is one ask)."""
-    seen: dict[Ask, None] = {}
-    for group in groups:
-        seen.update(dict.fromkeys(group))
-    return json.dumps([[a.delivery, a.commit] for a in seen])
-
-
-@dataclass(frozen=True)
-class Enqueued:
-    id: int
-    coalesced: bool
-
-
-def _item(row: dict[str, Any]) -> QueueItem:
-    request = RunRequest(
-        cluster=row["cluster"],
-        commit=row["commit_sha"],
-        ref=row["ref"],
-        trigger=row["trigger"],
-        mode=row["mode"],
-        repo=row["repo"],
-        pr_number=row["pr"],
-        delivery_id=row["delivery_id"],
-        base_ref=row["base_ref"],
-        fork=bool(row.get("fork")),
-    )
-    asks = tuple(_asks(row.get("asks", "[]"))) or (Ask.of(request),)  # an item from before asks were kept
-    return QueueItem(row["id"], request, row["attempts"], bool(row["every_cluster"]), asks)
-
-
-def _event_columns(request: RunRequest, every_cluster: bool) -> dict[str, Any]:
-    """What an event sets on its item: a new one, or the pending one it coalesces into."""
-    return {
-        "commit_sha": request.commit,
-        "ref": request.ref,
-        "base_ref": request.base_ref,
-        "trigger": request.trigger,
-        "repo": request.repo,
-        "delivery_id": request.delivery_id,
-        "every_cluster": int(every_cluster),
-        "fork": int(request.fork),
-    }
+__all__ = ["ANY_CLUSTER", "Ask", "Enqueued", "Mode", "QueueItem", "RunRequest", "Trigger", "WorkQueue"]
 
 
 class WorkQueue:
-    def __init__(self, db: Database, wakeup: threading.Event | None = None) -> None:
+    def __init__(self, db: Database, wakeup: threading.Event | None = None, lease_seconds: float = 30.0) -> None:
         self.db = db
-        self.db.conn.executescript(SCHEMA)
-        columns = {row["name"] for row in self.db.query("PRAGMA table_info(queue)")}
-        if "fork" not in columns:  # a database from before fork PRs were told apart
-            self.db.execute("ALTER TABLE queue ADD COLUMN fork INTEGER NOT NULL DEFAULT 0")
-        if "asks" not in columns:  # from before items kept every event they answer for
-            self.db.execute("ALTER TABLE queue ADD COLUMN asks TEXT NOT NULL DEFAULT '[]'")
+        self.lease_seconds = lease_seconds  # a claim not renewed for this long is another replica's to take
         self._wakeup = wakeup or threading.Event()  # set on every change; workers clear it before looking
 
     def on(self, db: Database) -> WorkQueue:
         """The same queue through another connection (the webhook intake's), waking the same workers."""
-        return WorkQueue(db, self._wakeup)
+        return WorkQueue(db, self._wakeup, self.lease_seconds)
 
     def enqueue(
         self,
@@ -152,11 +59,13 @@ class WorkQueue:
         """Add or join; `settle` holds a new item back briefly so a burst of events lands in it. `asks` are the
         events this work answers for (default: the request's own)."""
         now = time.time()
-        event = _event_columns(request, every_cluster)
+        event = event_columns(request, every_cluster)
         new_asks = list(asks) if asks is not None else [Ask.of(request)]
         with self.db.transaction() as conn:
+            self.db.lock(conn, f"queue:{request.key}")  # replicas: two events for one key join one item
             row = conn.execute(
-                "SELECT id, commit_sha, asks FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1",
+                "SELECT id, commit_sha, asks FROM queue WHERE key = ? AND state = 'pending' ORDER BY id LIMIT 1"
+                + self.db.row_lock(skip=False),  # a claim taking it meanwhile wins; then this event starts anew
                 (request.key,),
             ).fetchone()
             if row is not None:
@@ -165,36 +74,57 @@ class WorkQueue:
                 commit = request.commit if request.mode == "plan" else row["commit_sha"]
                 conn.execute(
                     "UPDATE queue SET commit_sha = :commit, ref = :ref, base_ref = :base_ref, trigger = :trigger,"
-                    " repo = :repo, delivery_id = :delivery_id,"
-                    " every_cluster = MAX(every_cluster, :every_cluster), fork = :fork, asks = :asks WHERE id = :id",
-                    {**event, "commit": commit, "asks": _joined(_asks(row["asks"]), new_asks), "id": row["id"]},
+                    " repo = :repo, delivery_id = :delivery_id, every_cluster = CASE WHEN every_cluster >"
+                    " :every_cluster THEN every_cluster ELSE :every_cluster END, fork = :fork, asks = :asks"
+                    " WHERE id = :id",
+                    {**event, "commit": commit, "asks": joined(asks_of(row["asks"]), new_asks), "id": row["id"]},
                 )
                 result = Enqueued(int(row["id"]), coalesced=True)
             else:
                 item = {"key": request.key, "cluster": request.cluster, "mode": request.mode, "pr": request.pr_number}
-                cur = conn.execute(
+                new = conn.execute(
                     "INSERT INTO queue (key, cluster, mode, pr, commit_sha, ref, base_ref, trigger, repo, delivery_id,"
                     " every_cluster, fork, asks, state, not_before, enqueued_at)"
                     " VALUES (:key, :cluster, :mode, :pr, :commit_sha, :ref, :base_ref, :trigger, :repo, :delivery_id,"
-                    " :every_cluster, :fork, :asks, 'pending', :not_before, :enqueued_at)",
-                    {**item, **event, "asks": _joined(new_asks), "not_before": now + settle, "enqueued_at": now},
-                )
-                result = Enqueued(int(cur.lastrowid or 0), coalesced=False)
+                    " :every_cluster, :fork, :asks, 'pending', :not_before, :enqueued_at) RETURNING id",
+                    {**item, **event, "asks": joined(new_asks), "not_before": now + settle, "enqueued_at": now},
+                ).fetchone()
+                result = Enqueued(int(new["id"]), coalesced=False)
         self.notify()
         return result
 
     def claim(self, owner: str) -> QueueItem | None:
         """Take the oldest ready item whose cluster has nothing running (single-flight per cluster)."""
+        now = time.time()
         with self.db.transaction() as conn:
-            row = conn.execute(
-                "SELECT * FROM queue WHERE state = 'pending' AND not_before <= ?"
-                " AND cluster NOT IN (SELECT cluster FROM queue WHERE state = 'running') ORDER BY id LIMIT 1",
-                (time.time(),),
-            ).fetchone()
-            if row is None:
-                return None
-            conn.execute("UPDATE queue SET state = 'running', owner = ? WHERE id = ?", (owner, row["id"]))
-        return _item(dict(row))
+            candidates = conn.execute(
+                "SELECT * FROM queue WHERE state = 'pending' AND not_before <= ? ORDER BY id LIMIT 16"
+                + self.db.row_lock(skip=True),  # another replica's candidates are its own
+                (now,),
+            ).fetchall()
+            for row in candidates:
+                # Held to the end of this transaction: the other replica's check below then sees this claim.
+                if not self.db.lock(conn, f"cluster:{row['cluster']}", wait=False):
+                    continue
+                busy = conn.execute(
+                    "SELECT 1 FROM queue WHERE cluster = ? AND state = 'running' LIMIT 1", (row["cluster"],)
+                ).fetchone()
+                if busy is not None:
+                    continue
+                conn.execute(
+                    "UPDATE queue SET state = 'running', owner = ?, lease_until = ? WHERE id = ?",
+                    (owner, now + self.lease_seconds, row["id"]),
+                )
+                return item_of(dict(row))
+        return None
+
+    def renew(self, owner: str) -> int:
+        """The owner's heartbeat: its claims stay its own for another lease."""
+        cur = self.db.execute(
+            "UPDATE queue SET lease_until = ? WHERE owner = ? AND state = 'running'",
+            (time.time() + self.lease_seconds, owner),
+        )
+        return cur.rowcount
 
     def done(self, item: QueueItem, owner: str) -> bool:
         cur = self.db.execute("DELETE FROM queue WHERE id = ? AND owner = ? AND state = 'running'", (item.id, owner))
@@ -206,11 +136,12 @@ class WorkQueue:
         the asks that run answers for (those it already settled otherwise are not its to retry)."""
         self.db.execute(
             "UPDATE queue SET commit_sha = ?, asks = ? WHERE id = ? AND owner = ?",
-            (commit, _joined(asks), item.id, owner),
+            (commit, joined(asks), item.id, owner),
         )
 
     def retry_later(self, item: QueueItem, owner: str, delay: float, *, count_attempt: bool = True) -> None:
         with self.db.transaction() as conn:
+            self.db.lock(conn, f"queue:{item.request.key}")
             if self._fold_into_pending(conn, item.id, owner):  # newer work for the same key takes the retry along
                 conn.execute("DELETE FROM queue WHERE id = ? AND owner = ?", (item.id, owner))
             else:
@@ -225,19 +156,35 @@ class WorkQueue:
         """Give an unfinished item back (graceful shutdown); the next start picks it up again."""
         self.retry_later(item, owner, 0.0, count_attempt=False)
 
-    def requeue_orphans(self) -> int:
-        """At start: items left `running` by a dead process go back to pending (or join a pending one)."""
+    def requeue_orphans(self, *, every_running: bool = False) -> list[tuple[str, str | None]]:
+        """Items whose owner is gone go back to pending (or join the pending one of their key): those whose claim
+        lease ran out, or, `every_running`, every running one (one process: at its start, all are orphans).
+        Returns (cluster, owner) of each, so the runs those owners left open can be closed."""
+        now = time.time()
+        taken: list[tuple[str, str | None]] = []
         with self.db.transaction() as conn:
-            for row in conn.execute("SELECT id, owner FROM queue WHERE state = 'running'").fetchall():
+            rows = conn.execute(
+                "SELECT id, key, cluster, owner FROM queue WHERE state = 'running' AND (? OR lease_until < ?)"
+                + self.db.row_lock(skip=True),
+                (every_running, now),
+            ).fetchall()
+            for row in rows:
+                self.db.lock(conn, f"queue:{row['key']}")
                 if self._fold_into_pending(conn, row["id"], row["owner"]):
                     conn.execute("DELETE FROM queue WHERE id = ?", (row["id"],))
-            cur = conn.execute("UPDATE queue SET state = 'pending', owner = NULL WHERE state = 'running'")
-        return cur.rowcount
+                else:
+                    conn.execute("UPDATE queue SET state = 'pending', owner = NULL WHERE id = ?", (row["id"],))
+                taken.append((str(row["cluster"]), row["owner"]))
+        if taken:
+            self.notify()
+        return taken
 
     @staticmethod
-    def _fold_into_pending(conn: Any, item_id: int, owner: str | None) -> bool:
+    def _fold_into_pending(conn: Conn, item_id: int, owner: str | None) -> bool:
         """Hand a running item's asks to the pending item of its key, if there is one (then it may go)."""
-        running = conn.execute("SELECT key, asks FROM queue WHERE id = ? AND owner IS ?", (item_id, owner)).fetchone()
+        running = conn.execute(
+            "SELECT key, asks FROM queue WHERE id = ? AND owner IS NOT DISTINCT FROM ?", (item_id, owner)
+        ).fetchone()
         if running is None:
             return False
         pending = conn.execute(
@@ -245,7 +192,7 @@ class WorkQueue:
         ).fetchone()
         if pending is None:
             return False
-        asks = _joined(_asks(running["asks"]), _asks(pending["asks"]))
+        asks = joined(asks_of(running["asks"]), asks_of(pending["asks"]))
         conn.execute("UPDATE queue SET asks = ? WHERE id = ?", (asks, pending["id"]))
         return True
 
@@ -266,7 +213,7 @@ class WorkQueue:
             "SELECT id, cluster, mode, pr, commit_sha, ref, trigger, state, attempts, enqueued_at, asks"
             " FROM queue ORDER BY id"
         )
-        return [{**row, "asks": [[a.delivery, a.commit] for a in _asks(row["asks"])]} for row in rows]
+        return [{**row, "asks": [[a.delivery, a.commit] for a in asks_of(row["asks"])]} for row in rows]
 
     def notify(self) -> None:
         self._wakeup.set()

@@ -6,12 +6,14 @@ says why a status or comment is late.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from runner.drivers.forge import Forge, StatusState, plan_marker
 from runner.engine.service.database import Database
 from runner.engine.service.notifications import Event, Notifications
 from runner.engine.service.outbox import Outbox
 from runner.engine.service.queue import RunRequest
-from runner.engine.service.run_context import RunContext
+from runner.engine.service.run_context import RunContext, RunResult
 
 
 class Reports:
@@ -22,8 +24,9 @@ class Reports:
         public_url: str,
         notifications: Notifications | None,
         notify_plans: bool,
+        outbox_duty: Callable[[], bool] | None = None,
     ) -> None:
-        self.outbox = Outbox(db, forge) if forge is not None else None
+        self.outbox = Outbox(db, forge, duty=outbox_duty) if forge is not None else None
         self.public_url = public_url.rstrip("/")
         self.notifications, self.notify_plans = notifications, notify_plans
 
@@ -58,3 +61,19 @@ class Reports:
         waiting = self.outbox.send(key)
         if waiting:
             ctx.log(f"forge: comment on PR #{req.pr_number} not delivered yet, kept for a retry: {waiting}", "warning")
+
+    def finished(self, ctx: RunContext, req: RunRequest, result: RunResult, outcome: str, plan: str | None) -> None:
+        """Everything a finished run tells the outside: PR comment, commit status, notices (all redacted)."""
+        if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
+            self.comment(ctx, req, plan or f"**{req.cluster}**: {ctx.redactor(result.summary)}")
+        state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
+        self.status(ctx, req, state, ctx.redactor(result.summary))
+        if outcome != "cancelled":
+            event: Event = "run_succeeded" if outcome == "success" else "run_failed"
+            self.notify(ctx, req, event, f"{req.mode} of {req.commit[:12]}: {result.summary}")
+        if result.waiting:
+            self.notify(ctx, req, "window_wait", result.waiting)
+        if result.snapshot_failed:
+            self.notify(ctx, req, "snapshot_failed", result.snapshot_failed)
+        if req.trigger == "drift" and result.drift:
+            self.notify(ctx, req, "drift_found", "\n".join(result.drift))

@@ -40,6 +40,7 @@ class RunContext:
         *,
         protected_commit: str | None = None,
         offline: str | None = None,
+        still_ours: Callable[[], bool] | None = None,
     ) -> None:
         self.journal = journal
         self.run_id = run_id
@@ -48,6 +49,7 @@ class RunContext:
         self.protected_commit = protected_commit
         self.offline = offline
         self._cancelled = cancelled
+        self._still_ours = still_ours
 
     def add_secrets(self, values: Iterable[str]) -> None:
         self.redactor.add(values)
@@ -73,6 +75,10 @@ class RunContext:
 
     def cancelled(self) -> bool:
         return self._cancelled()
+
+    def still_ours(self) -> bool:
+        """Does this replica still hold the cluster's lease (the fencing token the run started with)?"""
+        return self._still_ours is None or self._still_ours()
 
 
 RunFn = Callable[[RunRequest, RunContext], RunResult]

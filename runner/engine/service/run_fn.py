@@ -79,6 +79,7 @@ def make_run_fn(engine: Engine, listener: Listener | None = None) -> RunFn:
                 on_plan=reporter.planned,
                 targets_from=targets_from,
                 offline=offline,
+                still_ours=ctx.still_ours,
             )
         finally:
             done.set()

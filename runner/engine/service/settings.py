@@ -82,6 +82,12 @@ class Settings(TargetSettings):
     db_busy_timeout: float = Field(
         5.0, gt=0, description="Seconds a database write waits on a lock before the work is retried (or a 503)"
     )
+    lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a replica's queue claims and cluster leases last without its heartbeat (a third of "
+        "this); a replica that died is replaced after this long",
+    )
     settle_seconds: float = Field(
         1.0, ge=0, description="A new event waits this long for more of its burst before it is worked on"
     )

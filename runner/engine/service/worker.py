@@ -10,7 +10,6 @@ the commit an event named, so the order deliveries arrive in cannot take a clust
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import uuid
 from dataclasses import replace
@@ -18,19 +17,22 @@ from typing import Literal
 
 from runner.core.errors import Cancelled, Permanent, Transient
 from runner.drivers import workdir
-from runner.drivers.forge import Forge, StatusState
+from runner.drivers.forge import Forge
 from runner.drivers.git import GitRepo
 from runner.engine.service.branch_head import deliveries, judge
+from runner.engine.service.database import STORE_ERRORS
 from runner.engine.service.expansion import Expansion
+from runner.engine.service.heartbeat import Heartbeat
 from runner.engine.service.journal import Journal
-from runner.engine.service.notifications import Event, Notifications
+from runner.engine.service.leases import Lease, Leases
+from runner.engine.service.notifications import Notifications
 from runner.engine.service.queue import ANY_CLUSTER, Ask, QueueItem, RunRequest, WorkQueue
 from runner.engine.service.reports import Reports
 from runner.engine.service.run_context import RunContext, RunFn, RunResult
 
 log = logging.getLogger(__name__)
 DB_PAUSE_MIN, DB_PAUSE_MAX = 0.5, 5.0  # seconds a worker waits after a database error (doubling)
-Outcome = Literal["done", "retry", "released", "answered"]  # what becomes of the item after a run
+Outcome = Literal["done", "retry", "released", "answered", "fenced"]  # what becomes of the item after a run
 
 
 class Worker:
@@ -52,21 +54,27 @@ class Worker:
         notifications: Notifications | None = None,
         notify_plans: bool = False,
         fork_plans_online: bool = False,
+        owner: str | None = None,
     ) -> None:
         self.queue, self.journal, self.git, self.run_fn = queue, journal, git, run_fn
         self.branch = branch
         self.expansion = Expansion(queue, journal, git, branch, clusters_dir, flux_dir)
         self.retry_limit, self.retry_backoff = retry_limit, retry_backoff
-        self.reports = Reports(queue.db, forge, public_url, notifications, notify_plans)
+        self.owner = owner or uuid.uuid4().hex  # this process's claim on queue items and leases
+        self.heartbeat = Heartbeat(queue, Leases(queue.db, queue.lease_seconds), self.owner)
+        outbox_duty = lambda: self.heartbeat.duty("forge-outbox")  # noqa: E731 - one sender across replicas
+        self.reports = Reports(queue.db, forge, public_url, notifications, notify_plans, outbox_duty)
         self.fork_plans_online = fork_plans_online
-        self.owner = uuid.uuid4().hex  # this process's claim on queue items
         self.db_error: str | None = None  # the last database error a thread met, until one succeeds again
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._loop, name=f"worker-{i}", daemon=True) for i in range(threads)]
 
     def start(self) -> None:
-        self.journal.interrupt_running()
-        self.queue.requeue_orphans()
+        if not self.queue.db.shared:  # one process per database: whatever was running, this one's last life ran
+            self.journal.interrupt_running()
+            self.queue.requeue_orphans(every_running=True)
+            self.heartbeat.leases.expire_all()
+        self.heartbeat.start()
         swept = workdir.sweep()  # credentials a killed runner left on disk mid-call
         if swept:
             log.warning("removed %d private work directories left by runners that died mid-call", swept)
@@ -80,9 +88,10 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
         self.reports.stop(timeout)
+        self.heartbeat.stop(timeout)
 
     def alive(self) -> bool:
-        return not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+        return not self._stop.is_set() and all(t.is_alive() for t in self._threads) and self.heartbeat.alive()
 
     def _loop(self) -> None:
         """Never ends before `stop`: a database error (locked, full, I/O) pauses the thread, never kills it."""
@@ -91,7 +100,7 @@ class Worker:
             try:
                 self._turn()
                 pause = DB_PAUSE_MIN
-            except sqlite3.Error as exc:
+            except STORE_ERRORS as exc:
                 self.db_error = str(exc)
                 log.warning("worker: database error, retrying in %.1fs: %s", pause, exc)
                 self._stop.wait(pause)
@@ -102,6 +111,11 @@ class Worker:
 
     def _turn(self) -> None:
         self.queue.arm()
+        if self.queue.db.shared:  # claims another replica stopped renewing: its runs are over
+            orphans = self.queue.requeue_orphans()
+            if orphans:
+                log.warning("took back %d queue items whose replica stopped renewing its claim", len(orphans))
+                self.journal.interrupt_running(orphans)
         item = self.queue.claim(self.owner)
         self.db_error = None
         if item is None:
@@ -114,7 +128,7 @@ class Worker:
                 self._execute(item)
         except Transient:
             self._retry(item)
-        except sqlite3.Error:
+        except STORE_ERRORS:
             self._give_back(item)  # the item is fine; the database was not: run it again once it is
             raise
         except Exception:  # a broken item must not kill the worker; it is dropped, with the reason logged
@@ -128,7 +142,7 @@ class Worker:
             try:
                 self.queue.release(item, self.owner)
                 return
-            except sqlite3.Error as exc:
+            except STORE_ERRORS as exc:
                 self.db_error = str(exc)
                 self._stop.wait(pause)
                 pause = min(pause * 2, DB_PAUSE_MAX)
@@ -186,11 +200,36 @@ class Worker:
         refusal: str | None = None,
         asks: list[Ask] | None = None,
     ) -> Outcome:
-        """One journaled run of `req` (its commit resolved), or the record of its `refusal`."""
-        run_id = self.journal.start_run(req, deliveries(item.asks if asks is None else asks))
+        """One journaled run of `req` (its commit resolved), or the record of its `refusal`; under the cluster's
+        lease, whose fencing token is checked before each step."""
+        lease = self.heartbeat.hold(f"cluster:{req.cluster}")
+        if lease is None:  # another replica still runs this cluster (its claim lapsed, its lease not yet)
+            self.queue.retry_later(item, self.owner, self.queue.lease_seconds / 3, count_attempt=False)
+            return "released"
+        try:
+            return self._leased_run(item, req, protected, refusal, asks, lease)
+        finally:
+            self.heartbeat.let_go(lease)
+
+    def _leased_run(
+        self,
+        item: QueueItem,
+        req: RunRequest,
+        protected: str | None,
+        refusal: str | None,
+        asks: list[Ask] | None,
+        lease: Lease,
+    ) -> Outcome:
+        run_id = self.journal.start_run(req, deliveries(item.asks if asks is None else asks), self.owner)
         offline = "a pull request from a fork" if req.fork and not self.fork_plans_online else None
         ctx = RunContext(
-            self.journal, run_id, self.git, lambda: self._cancelled(item), protected_commit=protected, offline=offline
+            self.journal,
+            run_id,
+            self.git,
+            lambda: self._cancelled(item) or self.heartbeat.lost(lease),
+            protected_commit=protected,
+            offline=offline,
+            still_ours=lambda: self.heartbeat.still_ours(lease),
         )
         self.reports.status(ctx, req, "pending", f"{req.mode} running")
         self.reports.notify(ctx, req, "run_started", f"{req.mode} of {req.commit[:12]} ({req.trigger})")
@@ -204,6 +243,11 @@ class Worker:
                 result = self.run_fn(req, ctx)
                 outcome = "success" if result.ok else "failure"
         except Cancelled:
+            if self.heartbeat.lost(lease):  # fenced: the cluster and the item are another replica's now
+                self.journal.finish_run(
+                    run_id, result="interrupted", summary="interrupted: this replica lost its lease"
+                )
+                return "fenced"
             if self._stop.is_set():  # shutting down: not the run's fault, do it again after the restart
                 self.journal.finish_run(run_id, result="interrupted", summary="interrupted: the runner stopped")
                 self.queue.release(item, self.owner)
@@ -227,19 +271,7 @@ class Worker:
             plan_markdown=plan,
             plan_json=redact(result.plan_json) if result.plan_json else None,
         )
-        if req.pr_number is not None and outcome != "cancelled":  # comment first: a green status links to it
-            self.reports.comment(ctx, req, plan or f"**{req.cluster}**: {redact(result.summary)}")
-        state: StatusState = "success" if outcome == "success" else ("error" if outcome == "cancelled" else "failure")
-        self.reports.status(ctx, req, state, redact(result.summary))
-        if outcome != "cancelled":
-            event: Event = "run_succeeded" if outcome == "success" else "run_failed"
-            self.reports.notify(ctx, req, event, f"{req.mode} of {req.commit[:12]}: {result.summary}")
-        if result.waiting:
-            self.reports.notify(ctx, req, "window_wait", result.waiting)
-        if result.snapshot_failed:
-            self.reports.notify(ctx, req, "snapshot_failed", result.snapshot_failed)
-        if req.trigger == "drift" and result.drift:
-            self.reports.notify(ctx, req, "drift_found", "\n".join(result.drift))
+        self.reports.finished(ctx, req, result, outcome, plan)
 
     def _protected_head(self) -> str | None:
         try:

@@ -51,7 +51,7 @@ def error_page(status_code: int, message: str) -> HTMLResponse:
 
 def router(service: Service) -> APIRouter:
     ui = APIRouter(include_in_schema=False)
-    store = ClusterStateStore(service.settings.db_path)
+    store = ClusterStateStore(service.settings.store_url)
 
     def clusters() -> tuple[list[ClusterView], list[dict[str, Any]]]:
         queued: dict[str, list[dict[str, Any]]] = {}

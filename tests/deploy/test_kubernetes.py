@@ -27,8 +27,6 @@ MANIFESTS = REPO_ROOT / "deploy" / "kubernetes"
 KUBERNETES = ["1.33", "1.34", "1.35", "1.36"]
 # Secret `runner`: the keys the README's "Run it for real" tells the operator to create
 SECRET_KEYS = {"age-key", "webhook-secret", "api-token", "forge-token", "git-token", "database-url"}
-# read by the PostgreSQL store, which arrives separately; until then the runner ignores it
-COMING = {"RUNNER_DATABASE_URL"}
 
 
 # what an operator would pass to `helm install --set ...` for the chart to make the Secret itself
@@ -148,7 +146,7 @@ def test_the_runner_accepts_the_settings_the_pod_starts_with(objects, tmp_path, 
     config.write_text(_one(objects, "ConfigMap")["data"]["runner.toml"])
     env = _env_with_secrets(container, config)
     fields = {f"RUNNER_{name.upper()}" for name in Settings.model_fields} | {"RUNNER_CONFIG"}
-    assert set(env) - fields == COMING
+    assert set(env) - fields == set()  # every variable the pod gets is a setting the runner reads
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()

@@ -22,6 +22,7 @@ from .api import KINDS
 from .apply import ServerSideApply, as_dict
 from .connect import make_client
 from .errors import translated
+from .helm_storage import HelmStorageReads
 from .issuers import IssuerOps
 from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, workload_status
@@ -41,7 +42,7 @@ def _register_flux_kinds() -> None:
 RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
-class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps):
+class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, HelmStorageReads):
     def __init__(
         self,
         kubeconfig: Secret,

@@ -32,7 +32,13 @@ CREATE TABLE IF NOT EXISTS talos_config_seen (
 )
 """
 # columns newer than the table: added to older databases
-ADDED_COLUMNS = {"bootstrapped_at": "TEXT", "bootstrap_requested_at": "TEXT", "bootstrap_requested_on": "TEXT"}
+ADDED_COLUMNS = {
+    "bootstrapped_at": "TEXT",
+    "bootstrap_requested_at": "TEXT",
+    "bootstrap_requested_on": "TEXT",
+    "adopted_at": "TEXT",  # `runner adopt --apply`: when, and the digest of the report the operator confirmed
+    "adoption_digest": "TEXT",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class ClusterStateStore:
             "bootstrapped_at",
             "bootstrap_requested_at",
             "bootstrap_requested_on",
+            "adopted_at",
+            "adoption_digest",
         )
         with self._lock:
             self._db.execute(
@@ -106,6 +114,20 @@ class ClusterStateStore:
     def record_bootstrap_request(self, cluster: str, ip: str, when: str) -> None:
         self._set(cluster, "bootstrap_requested_on", ip)
         self._set(cluster, "bootstrap_requested_at", when)
+
+    def record_adoption(self, cluster: str, when: str, digest: str) -> None:
+        """The cluster was adopted (not built) by the runner: it never bootstraps it (the bootstrap is recorded
+        with it by the caller)."""
+        self._set(cluster, "adoption_digest", digest)
+        self._set(cluster, "adopted_at", when)
+
+    def adoption(self, cluster: str) -> tuple[str, str] | None:
+        """(when, digest) of the adoption, if the cluster was adopted."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT adopted_at, adoption_digest FROM cluster_state WHERE cluster = ?", (cluster,)
+            ).fetchone()
+        return (str(row[0]), str(row[1])) if row and row[0] else None
 
     def configs_seen(self, cluster: str) -> dict[str, ConfigSeen]:
         with self._lock:

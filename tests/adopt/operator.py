@@ -55,4 +55,5 @@ def run_adopt(session: LabSession, monkeypatch: pytest.MonkeyPatch, cluster: Pat
 def adopt_json(session: LabSession, monkeypatch: pytest.MonkeyPatch, cluster: Path) -> tuple[int, dict[str, Any]]:
     result = run_adopt(session, monkeypatch, cluster, "-o", "json")
     assert result.exit_code in (0, 1), result.output
+    assert result.stdout.startswith("{"), result.output
     return result.exit_code, json.loads(result.stdout)

@@ -45,6 +45,7 @@ class Wanted:
     spec_file: str  # for messages: where the operator fixes a spec-side difference
     secrets_file: str
     releases: Sequence[WantedRelease] = ()
+    pinned_macs: frozenset[str] = frozenset()  # nodes whose MAC the spec names (nodes[].mac)
 
 
 def _version_note(live: str | None, wanted: str) -> str:
@@ -57,7 +58,7 @@ def _node(dn: DesiredNode, live: LiveNode, wanted: Wanted, refusals: list[str]) 
     if live.vm_config is None:
         refusals.append(f"{where}: no VM {dn.vm.vmid} on the Proxmox host")
     else:
-        vm_changes, vm_refusals = vm_differences(dn.vm, live.vm_config)
+        vm_changes, vm_refusals = vm_differences(dn.vm, live.vm_config, dn.name in wanted.pinned_macs)
         refusals.extend(vm_refusals)
     if live.config is None or live.talos_version is None:
         if live.vm_config is not None and live.vm_status == "running":

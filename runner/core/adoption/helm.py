@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from runner.core.adoption.machineconfig import leaves
+from runner.core.adoption.machineconfig import leaves, shown
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 
@@ -102,7 +102,7 @@ def latest(releases: Sequence[LiveRelease]) -> list[LiveRelease]:
 def values_diff(live: Mapping[str, Any], wanted: Mapping[str, Any]) -> tuple[str, ...]:
     before, after = leaves([{"kind": "values", **live}]), leaves([{"kind": "values", **wanted}])
     return tuple(
-        f"{path.removeprefix('values.')}: {before.get(path, '(absent)')} → {after.get(path, '(absent)')}"
+        f"{path.removeprefix('values.')}: {shown(before.get(path))} → {shown(after.get(path))}"
         for path in sorted(before.keys() | after.keys())
         if before.get(path) != after.get(path)
     )

@@ -93,7 +93,7 @@ class ConfigComparison:
         return tuple(name for name, verdict in self.secrets if verdict == "differs")
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     if value is None:
         return "(absent)"
     if isinstance(value, list):
@@ -122,7 +122,7 @@ def compare_configs(live: Sequence[Mapping[str, Any]], desired: Sequence[Mapping
         old = default if old is None else old
         new = default if new is None else new
         if old != new:
-            changes.append(f"{path}: {_shown(old)} → {_shown(new)}")
+            changes.append(f"{path}: {shown(old)} → {shown(new)}")
     return ConfigComparison(tuple(changes), tuple(secrets))
 
 

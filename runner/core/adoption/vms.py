@@ -45,7 +45,7 @@ def _mac(config: Mapping[str, str]) -> str:
     return next((v for k, v in nic.items() if k not in skip), "").upper()
 
 
-def vm_differences(vm: VmSpec, config: Mapping[str, str]) -> tuple[list[str], list[str]]:
+def vm_differences(vm: VmSpec, config: Mapping[str, str], mac_pinned: bool = True) -> tuple[list[str], list[str]]:
     """(differences the plan may apply, refusals) of a VM's config against the spec."""
     changes: list[str] = []
     refusals: list[str] = []
@@ -74,7 +74,12 @@ def vm_differences(vm: VmSpec, config: Mapping[str, str]) -> tuple[list[str], li
         changes.append(f"disk: {_disk_gb(config)} GiB → {vm.disk_gb} GiB (grows)")
     mac = _mac(config)
     if differs("mac", mac, vm.mac.upper()):
-        refusals.append(f"VM {vm.vmid} ({vm.name}): MAC {mac} is not the spec's {vm.mac.upper()}")
+        refusals.append(
+            f"VM {vm.vmid} ({vm.name}): MAC {mac} is not the spec's {vm.mac.upper()}"
+            if mac_pinned
+            else f"VM {vm.vmid} ({vm.name}): MAC {mac} is not pinned in the spec (nodes[].mac); the runner would "
+            f"give the node {vm.mac.upper()}"
+        )
     return changes, refusals
 
 

@@ -59,6 +59,7 @@ def _observe(root: Path, name: str, settings: TargetSettings | None) -> tuple[Ad
             spec_file=f"clusters/{name}/cluster.yaml",
             secrets_file=f"clusters/{name}/secrets.sops.yaml",
             releases=observe.wanted_releases(root),
+            pinned_macs=frozenset(n.name for n in loaded.cluster.nodes if n.mac),
         )
         report = assess(wanted, observe.nodes_of(desired, vms, talos, dry), etcd, releases)
         if problems:

@@ -60,7 +60,9 @@ def test_a_stale_digest_writes_nothing(
 def test_a_vm_write_over_a_changed_config_is_refused_by_proxmox(foreign_lab: tuple[LabSession, Foreign]) -> None:
     session, _ = foreign_lab
     token_id, secret = next(iter(session.world.proxmox_state.tokens.items()))
-    px = ProxmoxDriver(session.world.proxmox.url, token_id, Secret(secret), ca_bundle=session.world.proxmox.ca_bundle)
+    px = ProxmoxDriver(
+        session.world.proxmox.url, token_id, Secret(secret), ca_bundle=str(session.world.proxmox.ca_bundle)
+    )
     try:
         with pytest.raises(RunnerError, match=r"checksum mismatch \(file change by other user\?\)"):
             px.set_tags("atlas", 304, ("managed-by-runner",), "0" * 40)
@@ -116,13 +118,9 @@ def test_apply_tags_the_vms_and_records_the_cluster_only(
     assert run["result"] == "success", describe(run)
     assert [s["id"] for s in plan_steps(run) if s["disruptive"]] == []
     assert _machines(session) == machines
-    (cilium,) = [
-        hr
-        for hr in session.world.kube_twin.store.list(
-            session.world.kube_twin.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease"), None
-        )
-        if hr["metadata"]["name"] == "cilium"
-    ]
+    releases = session.world.kube_twin.catalog.by_kind("helm.toolkit.fluxcd.io/v2", "HelmRelease")
+    assert releases is not None
+    (cilium,) = [hr for hr in session.world.kube_twin.store.list(releases, None) if hr["metadata"]["name"] == "cilium"]
     assert (cilium["status"]["lastAttemptedReleaseAction"], cilium["status"]["history"][0]["version"]) == (
         "upgrade",
         2,

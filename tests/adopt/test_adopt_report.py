@@ -53,9 +53,11 @@ def test_adopt_shows_the_values_flux_would_change(
     _, report = adopt_json(session, monkeypatch, working_copy(session, foreign, tmp_path))
     (cilium,) = report["releases"]
     assert "l2announcements.enabled: (absent) → True" in cilium["values"]
-    assert "securityContext.capabilities.ciliumAgent: (absent) → " + (
-        "[CHOWN, DAC_OVERRIDE, FOWNER, IPC_LOCK, KILL, NET_ADMIN, NET_RAW, SETGID, SETUID, SYS_ADMIN, SYS_RESOURCE]"
-    ) in cilium["values"]
+    assert (
+        "securityContext.capabilities.ciliumAgent: (absent) → "
+        + ("[CHOWN, DAC_OVERRIDE, FOWNER, IPC_LOCK, KILL, NET_ADMIN, NET_RAW, SETGID, SETUID, SYS_ADMIN, SYS_RESOURCE]")
+        in cilium["values"]
+    )
 
 
 def test_a_schematic_change_is_reported_as_an_upgrade_that_reboots(

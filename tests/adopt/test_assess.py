@@ -85,14 +85,14 @@ def _etcd(wanted: Wanted) -> LiveEtcd:
     )
 
 
-def _set(doc: dict[str, Any], dotted: str, value: Any) -> None:
+def _set(doc: Any, dotted: str, value: Any) -> None:
     *parents, last = [int(p) if p.isdigit() else p for p in dotted.split(".")]
     for p in parents:
         doc = doc[p]
     if value is None:
-        del doc[last]  # type: ignore[arg-type]
+        del doc[last]
     else:
-        doc[last] = value  # type: ignore[index]
+        doc[last] = value
 
 
 def test_a_cluster_running_the_spec_is_adoptable_without_a_reboot() -> None:
@@ -169,7 +169,8 @@ def test_the_digest_follows_the_report() -> None:
         (NO_CHANGES, "Applied configuration without a reboot", False, False),
         (
             "Dry run summary:\nApplied configuration with a reboot (skipped in dry-run).\nConfig diff:\n\n"
-            "--- a\n+++ b\n-    image: factory.talos.dev/installer/aa:v1.11.2\n+    image: factory.talos.dev/installer/bb:v1.11.2\n",
+            "--- a\n+++ b\n-    image: factory.talos.dev/installer/aa:v1.11.2\n"
+            "+    image: factory.talos.dev/installer/bb:v1.11.2\n",
             "Applied configuration with a reboot",
             True,
             True,

@@ -39,4 +39,6 @@ def parse_dry_run(text: str) -> DryRunVerdict:
     elif "Config diff:" in lines:
         after = lines[lines.index("Config diff:") + 1 :]
         changes = any(x.startswith(("+", "-")) and not x.startswith(("+++", "---")) for x in after)
-    return DryRunVerdict(summary.removesuffix(".").removesuffix(" (skipped in dry-run)") or text.strip()[:200], reboot, changes)
+    return DryRunVerdict(
+        summary.removesuffix(".").removesuffix(" (skipped in dry-run)") or text.strip()[:200], reboot, changes
+    )

@@ -59,9 +59,7 @@ class AdoptionReport:
 
     def as_json(self) -> dict[str, Any]:
         out = self.canonical()
-        out["nodes"] = [
-            {**n, "secrets": [{"what": w, "verdict": v} for w, v in n["secrets"]]} for n in out["nodes"]
-        ]
+        out["nodes"] = [{**n, "secrets": [{"what": w, "verdict": v} for w, v in n["secrets"]]} for n in out["nodes"]]
         out["adoptable"] = self.adoptable
         out["digest"] = self.digest
         return out

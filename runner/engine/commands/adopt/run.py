@@ -87,7 +87,7 @@ def adopt_apply(root: Path, name: str, confirm: str, settings: TargetSettings | 
         by_name = {n.name: n for n in report.nodes}
         for dn in desired.nodes:
             spec_tag = f"{SPEC_TAG_PREFIX}{dn.vm.spec_hash}" if not by_name[dn.name].vm else ADOPTED_SPEC_TAG
-            tags = tuple(t for t in dn.vm.tags if not t.startswith(SPEC_TAG_PREFIX)) + (spec_tag,)
+            tags = (*(t for t in dn.vm.tags if not t.startswith(SPEC_TAG_PREFIX)), spec_tag)
             assert MANAGED_TAG in tags
             tagging.set_tags(dn.vm.node, dn.vm.vmid, tags, digests[dn.vm.vmid])
     finally:

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runner.core.talos import redacted
+
 # The bundle's values as they appear in a v1alpha1 config (pkg/machinery/config/types/v1alpha1), with a name an
 # operator recognises. A worker carries no CA keys: those paths are simply absent on both sides.
 SECRET_PATHS: dict[str, str] = {
@@ -105,6 +107,9 @@ def shown(value: Any) -> str:
 
 def compare_configs(live: Sequence[Mapping[str, Any]], desired: Sequence[Mapping[str, Any]]) -> ConfigComparison:
     before, after = leaves(live), leaves(desired)
+    # Other secrets (an auth key in an extension's environment, registry passwords) are shown masked, as plans show
+    # them: what differs is said, never the value.
+    masked_before, masked_after = leaves(redacted(list(live))), leaves(redacted(list(desired)))
     changes: list[str] = []
     secrets: list[tuple[str, str]] = []
     for path in sorted(before.keys() | after.keys()):
@@ -121,7 +126,11 @@ def compare_configs(live: Sequence[Mapping[str, Any]], desired: Sequence[Mapping
             default = sorted(str(v) for v in default)
         old = default if old is None else old
         new = default if new is None else new
-        if old != new:
+        hidden = masked_before.get(path, old) != old or masked_after.get(path, new) != new
+        if old != new and hidden:
+            shown_old, shown_new = masked_before.get(path, old), masked_after.get(path, new)
+            changes.append(f"{path}: {shown(shown_old)} → {shown(shown_new)} (secret values differ)")
+        elif old != new:
             changes.append(f"{path}: {shown(old)} → {shown(new)}")
     return ConfigComparison(tuple(changes), tuple(secrets))
 

@@ -6,6 +6,7 @@ scenario of tests/data/adopt/live_refusals.yaml changes one thing and must be re
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from runner.core.adoption import LiveEtcd, LiveNode, Wanted, assess
+from runner.core.adoption import LiveEtcd, LiveNode, Wanted, assess, render_markdown, render_text
 from runner.core.adoption.dryrun import parse_dry_run
 from runner.core.cluster_secrets import parse_secrets
 from runner.core.derive import derive
@@ -211,3 +212,26 @@ def test_a_secret_outside_the_bundle_is_compared_but_never_shown() -> None:
     assert change.endswith("(secret values differ)")
     assert "TS_AUTHKEY=***" in change
     assert "tskey" not in str(report.as_json())
+
+
+def test_the_report_reads_as_text_and_markdown() -> None:
+    wanted = _wanted()
+    live = _live(wanted)
+    live["talos-worker-02"] = dataclasses.replace(live["talos-worker-02"], schematic="0" * 64)
+    report = assess(wanted, live, _etcd(wanted), ())
+    text = render_text(report).splitlines()
+    assert text[0] == "Adoption of cluster home (endpoint https://10.0.0.20:6443)"
+    assert text[2:5] == [
+        "talos-cp-01 (VM 300, 10.0.0.11): no reboot",
+        "  secrets same",
+        "  talos   Applied configuration without a reboot",
+    ]
+    worker = text.index("talos-worker-02 (VM 304, 10.0.0.22): REBOOTS")
+    assert (
+        text[worker + 3]
+        == f"  image   schematic {'0' * 64} → {wanted.desired.nodes[4].schematic_id} (upgrade, reboots)"
+    )
+    assert text[-1] == f"digest {report.digest}"
+    markdown = render_markdown(report)
+    assert "| talos-cp-01 | 300 | no | none |" in markdown
+    assert f"Digest: `{report.digest}`" in markdown

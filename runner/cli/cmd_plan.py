@@ -10,8 +10,7 @@ from runner.core.derive import derive
 from runner.core.planner import plan as make_plan
 from runner.core.render import render_json, render_markdown
 from runner.core.state import Observed
-from runner.drivers.kube import vendored_flux_version
-from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.load import flux_release_of, load_cluster
 from runner.engine.reconcile.local import plan_live
 from runner.engine.reconcile.source import DirSource
 
@@ -34,7 +33,7 @@ def plan(
             result = plan_live(root, name)
         else:
             loaded = load_cluster(DirSource(root), name, decrypt=None)
-            result = make_plan(derive(loaded.cluster, flux_version=vendored_flux_version()), Observed())
+            result = make_plan(derive(loaded.cluster, flux_version=flux_release_of(loaded.cluster)), Observed())
     if output is Format.json:
         print(render_json(result))
     elif output is Format.markdown:

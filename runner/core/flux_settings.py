@@ -23,4 +23,11 @@ def cluster_settings(cluster: Cluster) -> dict[str, str]:
         settings["lb_range_stop"] = str(net.load_balancers.stop)
     if cluster.certificates is not None:
         settings["acme_email"] = cluster.certificates.acme_email
+    if cluster.platform is not None:
+        settings["platform_domain"] = cluster.platform.domain
+        if cluster.platform.backups is not None:
+            backups = cluster.platform.backups
+            settings["backup_bucket"] = backups.bucket
+            settings["backup_region"] = backups.region
+            settings["backup_s3_url"] = str(backups.endpoint).rstrip("/")
     return settings

@@ -65,7 +65,7 @@ def apply_step(observed: Observed, desired: Desired, step: Step) -> Observed:
         cluster = replace(cluster, bootstrapped=True)
     elif kind is Kind.WAIT_HEALTHY and step.target == "cluster":
         cluster = replace(cluster, kube_api_ready=True)
-    elif kind is Kind.INSTALL_FLUX:
+    elif kind is Kind.INSTALL_FLUX or kind is Kind.UPGRADE_FLUX:
         cluster = replace(
             cluster,
             flux_version=params["version"],

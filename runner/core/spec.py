@@ -109,6 +109,34 @@ class Certificates(Model):
     )
 
 
+DomainName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",
+        max_length=253,
+    ),
+]
+
+
+class BackupTarget(Model):
+    """The S3 bucket Velero writes to; its credentials live in flux/apps/platform/velero/credentials.sops.yaml,
+    encrypted to the Flux key (never in cluster.yaml)."""
+
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket name")
+    region: str = Field(pattern=r"^[a-z0-9-]{1,32}$", description="S3 region, e.g. us-east-1 (or your store's)")
+    endpoint: HttpUrl = Field(description="S3 endpoint URL (AWS, MinIO, Garage, ...)")
+
+
+class Platform(Model):
+    """The operator's platform under flux/apps/platform/ (the apps themselves are enabled in flux/clusters/)."""
+
+    domain: DomainName = Field(
+        description="DNS domain the platform apps are served on (`${platform_domain}` in flux/): <app>.<domain> "
+        "through the cluster's Gateway, with certificates from the letsencrypt ClusterIssuer"
+    )
+    backups: BackupTarget | None = Field(None, description="Where Velero backs the cluster up (S3)")
+
+
 class VmDefaults(Model):
     machine: Literal["q35", "pc"] = "q35"
     bios: Literal["ovmf", "seabios"] = "ovmf"
@@ -227,6 +255,7 @@ class Cluster(Model):
     kubernetes: Kubernetes
     tailscale: Tailscale | None = None
     certificates: Certificates | None = Field(None, description="Certificates for the add-ons; required with flux")
+    platform: Platform | None = Field(None, description="The platform apps' domain and backup target")
     vm_defaults: VmDefaults = VmDefaults()
     nodes: tuple[Node, ...] = Field(min_length=1)
     flux: Flux | None = None

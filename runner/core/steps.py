@@ -24,6 +24,7 @@ class Kind(StrEnum):
     SYNC_MANIFESTS = "sync_manifests"  # the Talos bootstrap manifests, server-side applied (upgrade-k8s' last step)
     DELETE_K8S_NODE = "delete_k8s_node"
     INSTALL_FLUX = "install_flux"
+    UPGRADE_FLUX = "upgrade_flux"  # a running Flux to a newer vendored release (stored versions migrated)
     REPLACE_FLUX_KEY = "replace_flux_key"
     APPLY_FLUX_SETTINGS = "apply_flux_settings"  # the cluster-settings ConfigMap the flux/ manifests read
     WAIT_FLUX = "wait_flux"
@@ -62,6 +63,7 @@ PHASE_OF: dict[Kind, Phase] = {
     Kind.WAIT_HEALTHY: Phase.BOOTSTRAP,
     Kind.DELETE_K8S_NODE: Phase.KUBERNETES,
     Kind.INSTALL_FLUX: Phase.KUBERNETES,
+    Kind.UPGRADE_FLUX: Phase.KUBERNETES,
     Kind.REPLACE_FLUX_KEY: Phase.KUBERNETES,
     Kind.APPLY_FLUX_SETTINGS: Phase.KUBERNETES,
     Kind.WAIT_FLUX: Phase.KUBERNETES,

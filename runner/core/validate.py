@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from runner.core.errors import Problem, SpecInvalid
 from runner.core.loader import Located, load_cluster
 from runner.core.metanet import NIC_NAME, NODE_KERNEL_ARGS
 from runner.core.spec import Cluster
-from runner.core.versions import compatibility_problem, flux_problem, talos_problem
+from runner.core.versions import (
+    compatibility_problem,
+    flux_problem,
+    flux_release_for,
+    no_flux_release_problem,
+    talos_problem,
+)
 
 EXTENSION_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9.-]*$")
 
@@ -96,7 +102,9 @@ def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]
     return problems
 
 
-def _version_problems(cluster: Cluster, located: Located, flux_version: str | None) -> list[Problem]:
+def _version_problems(
+    cluster: Cluster, located: Located, flux_version: str | None, flux_releases: Sequence[str] = ()
+) -> list[Problem]:
     """Talos the runner manages, Kubernetes that Talos supports, Kubernetes the installed Flux supports."""
     problems = []
     talos, kubernetes = cluster.talos.version, cluster.kubernetes.version
@@ -107,13 +115,18 @@ def _version_problems(cluster: Cluster, located: Located, flux_version: str | No
     if why:
         problems.append(located.problem(("kubernetes", "version"), why))
     why = flux_problem(flux_version, kubernetes) if flux_version else None
+    if not flux_version and flux_releases and cluster.flux and flux_release_for(kubernetes, flux_releases) is None:
+        why = no_flux_release_problem(kubernetes, flux_releases)
     if why:
         problems.append(located.problem(("kubernetes", "version"), why))
     return problems
 
 
-def semantic_problems(cluster: Cluster, located: Located, flux_version: str | None = None) -> list[Problem]:
-    """Every problem of a loaded spec; `flux_version` is the Flux the runner installs (None: not checked)."""
+def semantic_problems(
+    cluster: Cluster, located: Located, flux_version: str | None = None, flux_releases: Sequence[str] = ()
+) -> list[Problem]:
+    """Every problem of a loaded spec; `flux_version` is the Flux the runner installs, or else `flux_releases`
+    the ones it can pick from for the spec's Kubernetes (neither: not checked)."""
     problems: list[Problem] = []
     for attr in ("name", "ip", "vmid", "mac"):
         problems += _duplicates(cluster, located, attr)
@@ -159,7 +172,7 @@ def semantic_problems(cluster: Cluster, located: Located, flux_version: str | No
             )
         )
 
-    problems += _version_problems(cluster, located, flux_version)
+    problems += _version_problems(cluster, located, flux_version, flux_releases)
 
     for i, ext in enumerate(cluster.talos.extensions):
         if not EXTENSION_RE.match(ext):
@@ -173,11 +186,13 @@ def semantic_problems(cluster: Cluster, located: Located, flux_version: str | No
     return problems
 
 
-def validate_text(text: str, file: str, flux_version: str | None = None) -> tuple[Cluster, list[Problem]]:
+def validate_text(
+    text: str, file: str, flux_version: str | None = None, flux_releases: Sequence[str] = ()
+) -> tuple[Cluster, list[Problem]]:
     """Load and check a cluster.yaml: returns the cluster and its warnings, or raises SpecInvalid with everything.
     `flux_version` is the Flux the runner installs, whose minimum Kubernetes is checked (None: not checked)."""
     cluster, located = load_cluster(text, file)
-    problems = semantic_problems(cluster, located, flux_version)
+    problems = semantic_problems(cluster, located, flux_version, flux_releases)
     if any(p.severity == "error" for p in problems):
         raise SpecInvalid(sorted(problems, key=lambda p: (p.line or 0, p.col or 0)))
     return cluster, problems

@@ -3,6 +3,8 @@ minimum Kubernetes of each Flux minor. Tables, so a new upstream release is one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from runner.core.talos.contract import SUPPORTED_TALOS_MINORS, supported_text
 
 Minor = tuple[int, int]
@@ -95,6 +97,19 @@ def flux_problem(flux: str, kubernetes: str) -> str | None:
     if k < need:
         return f"Flux {_v(f)} needs Kubernetes {_v(need)} or newer, not {_v(k)}: upgrade Kubernetes first"
     return None
+
+
+def flux_release_for(kubernetes: str, releases: Sequence[str]) -> str | None:
+    """The Flux the runner installs on a cluster at this Kubernetes: the newest of `releases` (the vendored
+    install manifests) that supports it, so Kubernetes always reaches a release's minimum before that release
+    is installed. None when none does."""
+    fitting = [r for r in releases if flux_problem(r, kubernetes) is None]
+    return max(fitting, key=parse_version) if fitting else None
+
+
+def no_flux_release_problem(kubernetes: str, releases: Sequence[str]) -> str:
+    oldest = min(releases, key=parse_version)
+    return flux_problem(oldest, kubernetes) or f"no Flux release for Kubernetes {kubernetes}"
 
 
 def upgrade_problem(kind: str, current: str, target: str) -> str | None:

@@ -57,5 +57,5 @@ def test_kubernetes_upgrade_follows_upgrade_k8s_and_syncs_the_bootstrap_manifest
         "kubernetes/manifests",
     ]
     # Every Talos upgrade finished before the first component moved.
-    last_talos = max(i for i, s in enumerate(executed) if s.endswith("/upgrade"))
+    last_talos = max(i for i, s in enumerate(executed) if s.startswith("node/") and s.endswith("/upgrade"))
     assert last_talos < executed.index("kubernetes/kube-apiserver/talos-cp-01")

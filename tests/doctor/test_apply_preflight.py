@@ -28,6 +28,7 @@ def test_apply_without_vm_allocate_changes_nothing(lab, twin):
     assert outcome.error is not None
     lacks = "refusing to apply: the Proxmox token runner@pve!gitops lacks VM.Allocate on /vms/300"
     assert outcome.error.startswith(lacks)
+    assert "on PVE 9.2.11 - nothing was changed" in outcome.error
     assert "nothing was changed" in outcome.error
     assert outcome.result is None  # no step ran
     assert _changes(twin) == []  # no VM created, no download started

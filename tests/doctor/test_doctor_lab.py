@@ -40,6 +40,30 @@ def test_doctor_names_each_missing_privilege(lab, twin, privilege):
     assert all(privilege in line for line in failed if line not in lacking), failed
 
 
+@pytest.mark.parametrize("version", ["8.4.1", "9.2.11"])
+def test_doctor_names_the_pve_version_and_the_missing_privilege(lab, twin, version):
+    twin.version = version
+    twin.access.roles[ROLE] = frozenset(ROLE_PRIVILEGES) - {"VM.PowerMgmt"}
+    rows = {(row.check, row.result.value): row for row in doctor(lab)}
+    assert rows[("proxmox version", "ok")].detail == f"PVE {version}"
+    lacking = rows[("token privileges", "fail")]
+    assert lacking.detail == (
+        f"runner@pve!gitops lacks VM.PowerMgmt on /vms/304 (needed to manage VM 304), a privilege of PVE {version}"
+    )
+    assert lacking.fix == (
+        "add it to the role: pveum role modify RunnerProvisioner --append 1 --privs VM.PowerMgmt, "
+        "or grant the role on /vms/304 to the user and the token (see README: Prepare your Proxmox host)"
+    )
+
+
+@pytest.mark.parametrize("version", ["8.4.1", "9.2.11"])
+def test_doctor_passes_on_each_supported_release(lab, twin, version):
+    twin.version = version
+    rows = {row.check: row for row in doctor(lab)}
+    assert failures(list(rows.values())) == []
+    assert rows["token privileges"].detail == f"runner@pve!gitops has every privilege the runner uses on PVE {version}"
+
+
 def test_doctor_refuses_pve_8_2(lab, twin):
     twin.version = "8.2.4"
     assert failures(doctor(lab)) == [

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
-from runner.drivers.proxmox.privileges import needs, role_privileges
-from runner.lab.proxmox.host_setup import ROLE_PRIVILEGES, HostPlan, documented_commands
+import pytest
+
+from runner.drivers.proxmox import privileges
+from runner.drivers.proxmox.privileges import needs, release_of, role_privileges
+from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES, HostPlan, apply_command, documented_commands
+from runner.lab.proxmox.state import ProxmoxTwinState
 
 from .conftest import REPO_ROOT
 
@@ -28,3 +32,33 @@ def test_the_documented_role_is_exactly_what_the_runner_checks_for():
     acl_paths = {line.split()[3] for line in documented_commands(HostPlan()) if line.startswith("pveum acl")}
     # /vms propagates to /vms/300; every other path is granted as checked
     assert {p for p in paths if not p.startswith("/vms/")} | {"/vms"} == acl_paths
+
+
+# PVE 8.4 (the oldest the runner supports) and the newest 9.x the twin imitates
+RELEASES = ["8.4.1", "9.2.11"]
+
+
+@pytest.mark.parametrize("version", RELEASES)
+def test_the_readmes_commands_are_accepted_by_each_supported_release(version):
+    """Parsed from the README and run by the twin's pveum/pvesm: no `invalid privilege` on 8.4 or on 9."""
+    state = ProxmoxTwinState(version=version)
+    for line in _readme_commands():
+        apply_command(state, line)
+    token = HostPlan().token_id
+    wanted = needs("atlas", "local-lvm", "local", "vmbr0", [300, 304], release_of(version))
+    assert [n for n in wanted if n.privilege not in state.access.permissions(token, n.path)] == []
+
+
+@pytest.mark.parametrize("version", RELEASES)
+def test_the_runner_names_only_privileges_the_release_has(version):
+    state = ProxmoxTwinState(version=version)
+    assert set(role_privileges(release_of(version))) <= state.access.privileges
+    assert privileges.ROLE == ROLE
+
+
+def test_the_runners_table_of_versioned_privileges_matches_pve():
+    """What the runner knows about VM.Monitor and VM.GuestAgent.* is what each release's pveum accepts."""
+    for version in RELEASES:
+        known = ProxmoxTwinState(version=version).access.privileges
+        for privilege in privileges.RELEASES:
+            assert privileges.exists_on(privilege, release_of(version)) == (privilege in known), (version, privilege)

@@ -33,7 +33,7 @@ def documents() -> list[tuple[Path, dict[str, Any]]]:
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) -> openAPIV3Schema for every served version of every vendored Flux CRD."""
     out = {}
-    for doc in flux_install.vendored_components():
+    for doc in flux_install.vendored_components(flux_install.flux_version()):
         if doc["kind"] == "CustomResourceDefinition":
             spec = doc["spec"]
             for version in spec["versions"]:

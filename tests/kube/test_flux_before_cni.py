@@ -39,9 +39,13 @@ def test_flux_controllers_run_before_the_cni(lab: Lab, api: LightkubeApi, age_ke
 
 
 def test_the_flux_namespace_allows_what_the_controllers_need(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
-    namespace = next(o for o in flux_install.patched_components() if o["kind"] == "Namespace")
+    namespace = next(
+        o for o in flux_install.patched_components(flux_install.flux_version()) if o["kind"] == "Namespace"
+    )
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
-    for deployment in (o for o in flux_install.patched_components() if o["kind"] == "Deployment"):
+    for deployment in (
+        o for o in flux_install.patched_components(flux_install.flux_version()) if o["kind"] == "Deployment"
+    ):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["dnsPolicy"] == "Default"
         for container in pod["containers"]:

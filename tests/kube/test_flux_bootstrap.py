@@ -84,7 +84,7 @@ def test_sops_secret_is_decrypted_and_apps_are_served(lab: Lab, api: LightkubeAp
 def test_flux_version_reports_the_vendored_release(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     assert api.flux_version() is None
     install(api, lab, age_key)
-    assert api.flux_version() == vendored_flux_version() == "v2.3.0"
+    assert api.flux_version() == vendored_flux_version() == "v2.9.0"
 
 
 def test_nothing_reconciles_without_nodes(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
@@ -98,7 +98,7 @@ def test_nothing_reconciles_without_nodes(lab: Lab, api: LightkubeApi, age_key: 
 
 def test_unpatched_flux_stays_idle_on_not_ready_nodes(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
-    components = list(flux_install.vendored_components())
+    components = list(flux_install.vendored_components(flux_install.flux_version()))
     crds = [d for d in components if d["kind"] == "CustomResourceDefinition"]
     api.apply(crds)
     api.apply([d for d in components if d["kind"] != "CustomResourceDefinition"])

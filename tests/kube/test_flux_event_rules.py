@@ -92,7 +92,7 @@ def test_a_service_name_reaches_its_ready_endpoint_only_once_cluster_dns_and_the
     caller = _pod(twin, "caller", "talos-cp-02", hostNetwork=True, dnsPolicy="ClusterFirstWithHostNet")
     service = next(
         o
-        for o in flux_install.vendored_components()
+        for o in flux_install.vendored_components(flux_install.flux_version())
         if o["kind"] == "Service" and o["metadata"]["name"] == "notification-controller"
     )
     twin.store.create(twin.catalog.by_kind("v1", "Service"), "flux-system", service, "test")  # type: ignore[arg-type]
@@ -130,7 +130,12 @@ def test_a_service_name_reaches_its_ready_endpoint_only_once_cluster_dns_and_the
 def _flux_pod(twin: KubeTwin) -> None:
     """Flux's CRDs and a pod running source- and notification-controller side by side, on the host network."""
     twin.create_missing(
-        [d for d in flux_install.vendored_components() if d["kind"] == "CustomResourceDefinition"], "test"
+        [
+            d
+            for d in flux_install.vendored_components(flux_install.flux_version())
+            if d["kind"] == "CustomResourceDefinition"
+        ],
+        "test",
     )
     containers = [
         {

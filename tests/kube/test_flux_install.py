@@ -12,21 +12,41 @@ from runner.core.errors import Permanent
 from runner.core.secret import Secret
 from runner.drivers.kube import flux_install
 
-RAW = resources.files("runner.drivers.kube").joinpath("data", "gotk-components.yaml").read_bytes()
+VERSIONS = ("v2.3.0", "v2.9.0")
 
 
-def test_vendored_manifest_matches_its_note() -> None:
-    assert hashlib.sha256(RAW).hexdigest() == flux_install.recorded("sha256")
-    assert b"# Flux Version: " + flux_install.flux_version().encode() in RAW
+def raw(version: str) -> bytes:
+    return resources.files("runner.drivers.kube").joinpath("data", version, "gotk-components.yaml").read_bytes()
 
 
-def test_a_modified_manifest_is_refused() -> None:
+def test_the_vendored_releases_are_the_two_the_runner_installs() -> None:
+    assert flux_install.vendored_versions() == VERSIONS
+    assert flux_install.flux_version() == "v2.9.0"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_vendored_manifest_matches_its_note(version: str) -> None:
+    assert hashlib.sha256(raw(version)).hexdigest() == flux_install.recorded("sha256", version)
+    assert b"# Flux Version: " + version.encode() + b"\n" in raw(version)
+    assert flux_install.recorded("version", version) == version
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_modified_manifest_is_refused(version: str) -> None:
     with pytest.raises(Permanent, match="does not match the recorded"):
-        flux_install.check_digest(RAW.replace(b"replicas: 1", b"replicas: 2", 1), flux_install.recorded("sha256"))
+        flux_install.check_digest(
+            raw(version).replace(b"replicas: 1", b"replicas: 2", 1), flux_install.recorded("sha256", version)
+        )
 
 
-def test_controllers_are_patched_to_run_before_the_cni() -> None:
-    (deployment,) = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
+def test_a_release_that_is_not_vendored_is_refused() -> None:
+    with pytest.raises(Permanent, match=r"Flux v2\.8\.0 is not vendored \(vendored: v2\.3\.0, v2\.9\.0\)"):
+        flux_install.vendored_components("v2.8.0")
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_controllers_are_patched_to_run_before_the_cni(version: str) -> None:
+    (deployment,) = [d for d in flux_install.patched_components(version) if d["kind"] == "Deployment"]
     pod = deployment["spec"]["template"]["spec"]
     assert {c["name"] for c in pod["containers"]} == set(flux_install.HOST_PORTS)
     assert pod["hostNetwork"] is True
@@ -45,8 +65,9 @@ def test_controllers_are_patched_to_run_before_the_cni() -> None:
     assert len(host_ports) == len(set(host_ports)), "controllers on the host network must not share ports"
 
 
-def test_every_controller_posts_its_events_to_notification_controller_in_the_same_pod() -> None:
-    (deployment,) = [d for d in flux_install.patched_components() if d["kind"] == "Deployment"]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_controller_posts_its_events_to_notification_controller_in_the_same_pod(version: str) -> None:
+    (deployment,) = [d for d in flux_install.patched_components(version) if d["kind"] == "Deployment"]
     containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
     listen = {a for a in containers["notification-controller"]["args"] if a.startswith("--events-addr=")}
     assert listen == {"--events-addr=:9797"}
@@ -61,8 +82,9 @@ def test_every_controller_posts_its_events_to_notification_controller_in_the_sam
         assert all(r["containerName"] == container["name"] for r in refs)
 
 
-def test_the_services_reach_the_one_pod() -> None:
-    components = flux_install.patched_components()
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_services_reach_the_one_pod(version: str) -> None:
+    components = flux_install.patched_components(version)
     (deployment,) = [d for d in components if d["kind"] == "Deployment"]
     pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
     ports = {p["containerPort"] for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
@@ -71,9 +93,10 @@ def test_the_services_reach_the_one_pod() -> None:
         assert all(p["targetPort"] in ports for p in service["spec"]["ports"])
 
 
-def test_the_patch_does_not_touch_the_original_objects() -> None:
-    original = flux_install.vendored_components()
-    flux_install.patched_components()
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_patch_does_not_touch_the_original_objects(version: str) -> None:
+    original = flux_install.vendored_components(version)
+    flux_install.patched_components(version)
     assert all("hostNetwork" not in d["spec"]["template"]["spec"] for d in original if d["kind"] == "Deployment")
 
 

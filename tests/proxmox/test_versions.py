@@ -21,14 +21,14 @@ def _download(api, image, **extra):  # type: ignore[no-untyped-def]
 
 
 def test_the_twin_says_which_release_it_imitates(api, twin):
-    assert DEFAULT_VERSION.startswith("8.4.")
+    assert DEFAULT_VERSION.startswith("9.2.")
     assert api.request("GET", "/version").json()["data"] == {
         "version": DEFAULT_VERSION,
-        "release": "8.4",
+        "release": "9.2",
         "repoid": "2e4fc3c8d7c1a0e9",
     }
-    twin.state.version = "9.0.11"
-    assert api.request("GET", "/version").json()["data"]["release"] == "9.0"
+    twin.state.version = "8.4.1"
+    assert api.request("GET", "/version").json()["data"]["release"] == "8.4"
 
 
 def test_pve_8_2_has_no_import_content_for_downloads(api, twin, reference):

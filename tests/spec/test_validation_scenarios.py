@@ -10,7 +10,7 @@ import pytest
 from runner.core.errors import SpecInvalid
 from runner.core.input_limits import decode_spec
 from runner.core.validate import validate_text
-from runner.engine.reconcile.load import installed_flux_version
+from runner.engine.reconcile.load import installed_flux_releases
 
 HERE = Path(__file__).parent
 INVALID = sorted((HERE / "invalid").glob("*.yaml"))
@@ -21,10 +21,11 @@ def expectations(text: str) -> list[str]:
     return re.findall(r"^# expect: (.+)$", text, flags=re.M)
 
 
-def flux_version(text: str) -> str:
-    """The Flux a scenario is checked against: its `# flux:` line, else the one the runner installs."""
+def flux_version(text: str) -> str | None:
+    """The Flux a scenario is checked against: its `# flux:` line, else (None) the one the runner picks from the
+    vendored releases for its Kubernetes."""
     found = re.search(r"^# flux: (\S+)$", text, flags=re.M)
-    return found[1] if found else installed_flux_version()
+    return found[1] if found else None
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
@@ -32,7 +33,9 @@ def test_invalid_scenario_reports_every_expected_problem(path: Path) -> None:
     data = path.read_bytes()  # as the runner reads it: some scenarios are not even UTF-8
     name = f"clusters/x/{path.name}"
     with pytest.raises(SpecInvalid) as info:
-        validate_text(decode_spec(data, name), name, flux_version(data.decode("utf-8", "replace")))
+        validate_text(
+            decode_spec(data, name), name, flux_version(data.decode("utf-8", "replace")), installed_flux_releases()
+        )
     reported = [str(p) for p in info.value.errors]
     expected = expectations(data.decode("utf-8", "replace"))
     assert expected, "a scenario must say what it expects"
@@ -46,7 +49,7 @@ def test_invalid_scenario_reports_every_expected_problem(path: Path) -> None:
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_scenario_loads(path: Path) -> None:
     text = path.read_text()
-    cluster, warnings = validate_text(text, path.name, flux_version(text))
+    cluster, warnings = validate_text(text, path.name, flux_version(text), installed_flux_releases())
     assert cluster.nodes
     assert not [w for w in warnings if w.severity == "error"]
 

@@ -1,4 +1,4 @@
-"""Kubernetes phase: install Flux, wait for its Kustomizations, record the hand-off, move to the VIP."""
+"""Kubernetes phase: install or upgrade Flux, wait for its Kustomizations, record the hand-off, move to the VIP."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from runner.core.derive import Desired
 from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed
 from runner.core.steps import Kind
+from runner.core.versions import parse_version
 
 
 def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, healthy: str | None) -> None:
@@ -13,20 +14,30 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
         return
     cluster = observed.cluster
     install = None
-    if cluster.flux_version != desired.flux_version:
-        why = (
-            "Flux is not installed"
-            if cluster.flux_version is None
-            else f"Flux {cluster.flux_version}→{desired.flux_version}"
-        )
+    if cluster.flux_version is None:
         install = builder.add(
             "flux/install",
             Kind.INSTALL_FLUX,
             "flux",
-            f"{why}: install Flux {desired.flux_version}, sops-age Secret, GitRepository and Kustomization "
-            f"for {desired.flux_path}",
+            f"Flux is not installed: install Flux {desired.flux_version}, sops-age Secret, GitRepository and "
+            f"Kustomization for {desired.flux_path}",
             (healthy,),
             version=desired.flux_version,
+            path=desired.flux_path,
+        )
+    elif _newer(desired.flux_version, cluster.flux_version):
+        # After every Talos and Kubernetes step of this plan: the release's minimum Kubernetes is met first.
+        after = tuple(s.id for s in builder.steps.values() if s.kind in _CLUSTER_UPGRADES)
+        install = builder.add(
+            "flux/upgrade",
+            Kind.UPGRADE_FLUX,
+            "flux",
+            f"Flux {cluster.flux_version}→{desired.flux_version} (Kubernetes {desired.nodes[0].kubernetes_version} "
+            f"meets its minimum): migrate the Flux CRDs' stored versions as `flux migrate` does, apply Flux "
+            f"{desired.flux_version}, prune what the old install had that the new one does not",
+            (healthy, *after),
+            version=desired.flux_version,
+            previous=cluster.flux_version,
             path=desired.flux_path,
         )
     rekey = None
@@ -91,6 +102,19 @@ def plan_kubernetes(builder: PlanBuilder, desired: Desired, observed: Observed, 
                 ip=dn.ip,
                 endpoint=vip,
             )
+
+
+_CLUSTER_UPGRADES = (Kind.UPGRADE_TALOS, Kind.UPGRADE_KUBERNETES, Kind.SYNC_MANIFESTS)
+
+
+def _newer(wanted: str, running: str) -> bool:
+    """Flux only moves forward: a running release newer than the one picked (installed by a newer runner) stays."""
+    if wanted == running:
+        return False
+    try:
+        return parse_version(wanted) > parse_version(running)
+    except ValueError:  # a version label that is no release number: replace it
+        return True
 
 
 def _short(recipient: str) -> str:

@@ -42,6 +42,7 @@ _OUTLINE: list[tuple[Kind, Callable[[int], str]]] = [
     (Kind.UPGRADE_KUBERNETES, lambda n: "Kubernetes upgrade"),
     (Kind.BOOTSTRAP, lambda n: "bootstrap"),
     (Kind.INSTALL_FLUX, lambda n: "Flux install"),
+    (Kind.UPGRADE_FLUX, lambda n: "Flux upgrade"),
     (Kind.REPLACE_FLUX_KEY, lambda n: "Flux key rotation"),
     (Kind.APPLY_FLUX_SETTINGS, lambda n: "Flux settings"),
     (Kind.SWITCH_ENDPOINT, lambda n: "endpoint to the VIP"),

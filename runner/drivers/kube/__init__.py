@@ -3,6 +3,7 @@
 from .api import FLUX_OWNER_LABEL, KINDS, EvictionBlocked, KubeApi, PodInfo
 from .client import LightkubeApi
 from .flux_install import flux_version as vendored_flux_version
+from .flux_install import vendored_versions as vendored_flux_versions
 from .readiness import FluxStatus
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "LightkubeApi",
     "PodInfo",
     "vendored_flux_version",
+    "vendored_flux_versions",
 ]

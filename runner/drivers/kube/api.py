@@ -74,9 +74,25 @@ class KubeApi(Protocol):
         *,
         handoff: bool = False,
         settings: Mapping[str, str] | None = None,
+        version: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Patched gotk-components, the cluster-settings ConfigMap, the sops-age Secret, the flux-system
-        GitRepository and root Kustomization."""
+        """Patched gotk-components of `version` (None: the newest vendored), the cluster-settings ConfigMap,
+        the sops-age Secret, the flux-system GitRepository and root Kustomization."""
+
+    def upgrade_flux(
+        self,
+        version: str,
+        git_url: str,
+        branch: str,
+        path: str,
+        sops_age_key: Secret,
+        git_auth: Mapping[str, Secret | str] | None = None,
+        *,
+        handoff: bool = False,
+        settings: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Move a running Flux to `version`: CRD stored versions migrated as `flux migrate` does, the new
+        release installed, what the old install had and the new one does not deleted. What it did, in lines."""
 
     def flux_facts(self) -> tuple[str | None, str | None]:
         """(installed Flux version, public half of the Flux key it holds), from one read of the flux-system

@@ -22,6 +22,7 @@ from .api import KINDS
 from .apply import ServerSideApply, as_dict
 from .connect import make_client
 from .errors import translated
+from .flux_upgrade import FluxUpgradeOps
 from .helm_storage import HelmStorageReads
 from .issuers import IssuerOps
 from .nodes import NodeDrainOps
@@ -30,7 +31,8 @@ from .readiness import FluxStatus, flux_status, workload_status
 
 def _register_flux_kinds() -> None:
     """Flux's kinds as lightkube generic resources, from the vendored CRDs (no cluster round trip)."""
-    for doc in flux_install.vendored_components():
+    docs = (d for v in flux_install.vendored_versions() for d in flux_install.vendored_components(v))
+    for doc in docs:
         if doc["kind"] != "CustomResourceDefinition":
             continue
         spec = doc["spec"]
@@ -42,7 +44,7 @@ def _register_flux_kinds() -> None:
 RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
-class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, HelmStorageReads):
+class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, FluxUpgradeOps, HelmStorageReads):
     def __init__(
         self,
         kubeconfig: Secret,
@@ -172,8 +174,9 @@ class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, HelmStorageReads):
         *,
         handoff: bool = False,
         settings: Mapping[str, str] | None = None,
+        version: str | None = None,
     ) -> list[dict[str, Any]]:
-        components = flux_install.patched_components()
+        components = flux_install.patched_components(version or flux_install.flux_version())
         for doc in components:  # which Flux key the cluster holds, where observation reads it anyway
             if doc["kind"] == "Namespace" and doc["metadata"]["name"] == flux_install.FLUX_NAMESPACE:
                 annotations = doc["metadata"].setdefault("annotations", {})

@@ -40,10 +40,11 @@ import yaml  # PyYAML comes with lightkube; its stubs (types-PyYAML) are a dev d
 
 from runner.core.errors import Permanent
 from runner.core.secret import Secret
+from runner.core.versions import parse_version
 
 from . import flux_pod
 
-DATA = "data"
+DATA = "data"  # one directory per vendored release: data/<version>/{gotk-components.yaml,README.md}
 MANIFEST = "gotk-components.yaml"
 NOTE = "README.md"
 FLUX_NAMESPACE = "flux-system"
@@ -84,32 +85,40 @@ HOST_PORTS: dict[str, tuple[dict[str, int], dict[str, str]]] = {
 }
 
 
-def _data_text(name: str) -> bytes:
-    return resources.files(__package__).joinpath(DATA, name).read_bytes()
+def _data_text(version: str, name: str) -> bytes:
+    return resources.files(__package__).joinpath(DATA, version, name).read_bytes()
 
 
-def recorded(field: str) -> str:
-    """A `field: value` line from the sibling note of the vendored manifest."""
-    match = re.search(rf"^{field}:\s*(\S+)\s*$", _data_text(NOTE).decode(), re.MULTILINE)
+def vendored_versions() -> tuple[str, ...]:
+    """The Flux releases whose install manifests the runner ships, oldest first."""
+    found = [p.name for p in resources.files(__package__).joinpath(DATA).iterdir() if p.name.startswith("v")]
+    return tuple(sorted(found, key=parse_version))
+
+
+def recorded(field: str, version: str) -> str:
+    """A `field: value` line from the note beside one release's vendored manifest."""
+    match = re.search(rf"^{field}:\s*(\S+)\s*$", _data_text(version, NOTE).decode(), re.MULTILINE)
     if match is None:
-        raise Permanent(f"runner/drivers/kube/data/{NOTE}: no '{field}:' line")
+        raise Permanent(f"runner/drivers/kube/data/{version}/{NOTE}: no '{field}:' line")
     return match.group(1)
 
 
-def check_digest(raw: bytes, expected: str) -> None:
+def check_digest(raw: bytes, expected: str, version: str = "") -> None:
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected:
         raise Permanent(
-            f"runner/drivers/kube/data/{MANIFEST}: sha256 {digest} does not match the recorded {expected}; "
-            "the vendored Flux manifest was modified"
+            f"runner/drivers/kube/data/{version}/{MANIFEST}: sha256 {digest} does not match the recorded "
+            f"{expected}; the vendored Flux manifest was modified"
         )
 
 
 @cache
-def vendored_components() -> tuple[dict[str, Any], ...]:
-    """The unchanged release manifest, parsed, after checking its sha256 against the note."""
-    raw = _data_text(MANIFEST)
-    check_digest(raw, recorded("sha256"))
+def vendored_components(version: str) -> tuple[dict[str, Any], ...]:
+    """One release's unchanged manifest, parsed, after checking its sha256 against the note."""
+    if version not in vendored_versions():
+        raise Permanent(f"Flux {version} is not vendored (vendored: {', '.join(vendored_versions())})")
+    raw = _data_text(version, MANIFEST)
+    check_digest(raw, recorded("sha256", version), version)
     return parse_manifest(raw)
 
 
@@ -121,7 +130,8 @@ def parse_manifest(raw: bytes) -> tuple[dict[str, Any], ...]:
 
 
 def flux_version() -> str:
-    return recorded("version")
+    """The newest vendored release."""
+    return vendored_versions()[-1]
 
 
 def patch_namespace(namespace: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +174,7 @@ def patch_controller(deployment: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def patched_components() -> list[dict[str, Any]]:
+def patched_components(version: str) -> list[dict[str, Any]]:
     """The release's objects, patched, with its controller Deployments replaced by the one pod (flux_pod)."""
 
     def patched(obj: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +184,7 @@ def patched_components() -> list[dict[str, Any]]:
             return patch_namespace(obj)
         return copy.deepcopy(obj)
 
-    components = vendored_components()
+    components = vendored_components(version)
     controllers = [patch_controller(d) for d in components if d["kind"] == "Deployment"]
     return [patched(d) for d in components if d["kind"] != "Deployment"] + [flux_pod.one_pod(controllers)]
 

@@ -13,6 +13,12 @@ qemu-server `PVE/API2/Qemu.pm` and pve-storage `PVE/API2/Storage/Status.pm`:
 - GET .../storage/{storage}/content: Datastore.Audit or Datastore.AllocateSpace on /storage/{storage}.
 - POST .../storage/{storage}/download-url: Datastore.AllocateTemplate on /storage/{storage}, and
   Sys.AccessNetwork on /nodes/{node} (or both Sys.Audit and Sys.Modify on /).
+
+The privilege names differ by release (pve-access-control `AccessControl.pm` `$privgroups`): PVE 9
+(libpve-access-control 9.0.2/9.0.3) dropped VM.Monitor and added VM.GuestAgent.* and VM.Replicate, and
+`pveum role add` refuses a name its release does not know. So the list is asked for per release: a
+privilege is named only on the releases that have it. The runner uses neither the monitor nor the guest
+agent, so today 8.4 and 9.x need the same list, and the README's one role works on both.
 """
 
 from __future__ import annotations
@@ -20,6 +26,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+ROLE = "RunnerProvisioner"  # the role the README creates
+# privilege -> (first release that has it, first release that no longer has it)
+RELEASES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "VM.Monitor": ((0, 0), (9, 0)),
+    **dict.fromkeys(
+        [
+            "VM.GuestAgent.Audit",
+            "VM.GuestAgent.FileRead",
+            "VM.GuestAgent.FileSystemMgmt",
+            "VM.GuestAgent.FileWrite",
+            "VM.GuestAgent.Unrestricted",
+            "VM.Replicate",
+        ],
+        ((9, 0), (99, 0)),
+    ),
+}
+CURRENT_RELEASE = (9, 2)
 
 VM_PRIVILEGES = (
     "VM.Allocate",
@@ -43,8 +67,28 @@ class Need:
     instead: tuple[str, tuple[str, ...]] | None = None
 
 
-def needs(node: str, storage: str, image_storage: str, bridge: str, vmids: Iterable[int]) -> list[Need]:
-    """Every privilege an apply of this cluster may use, in the order a person would check them."""
+def release_of(version: str) -> tuple[int, int]:
+    """'9.2.11' -> (9, 2); what GET /version's `version` starts with."""
+    match = re.match(r"(\d+)\.(\d+)", version)
+    if not match:
+        raise ValueError(f"not a Proxmox VE version: {version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def exists_on(privilege: str, release: tuple[int, int]) -> bool:
+    since, gone = RELEASES.get(privilege, ((0, 0), (99, 0)))
+    return since <= release < gone
+
+
+def needs(
+    node: str,
+    storage: str,
+    image_storage: str,
+    bridge: str,
+    vmids: Iterable[int],
+    release: tuple[int, int] = CURRENT_RELEASE,
+) -> list[Need]:
+    """Every privilege an apply of this cluster may use on `release`, in the order a person would check them."""
     found: list[Need] = []
     for vmid in sorted(set(vmids)):
         found += [Need(f"/vms/{vmid}", priv, f"manage VM {vmid}") for priv in VM_PRIVILEGES]
@@ -61,12 +105,12 @@ def needs(node: str, storage: str, image_storage: str, bridge: str, vmids: Itera
         )
     )
     found.append(Need(f"/sdn/zones/localnetwork/{bridge}", "SDN.Use", f"attach NICs to {bridge}"))
-    return found
+    return [n for n in found if exists_on(n.privilege, release)]
 
 
-def role_privileges() -> list[str]:
-    """The privileges of the role the README creates: exactly those `needs` names."""
-    names = {n.privilege for n in needs("node", "a", "b", "vmbr0", [100])}
+def role_privileges(release: tuple[int, int] = CURRENT_RELEASE) -> list[str]:
+    """The privileges of the role the README creates on `release`: exactly those `needs` names."""
+    names = {n.privilege for n in needs("node", "a", "b", "vmbr0", [100], release)}
     return sorted(names, key=lambda p: (p.split(".")[0] != "VM", p.split(".")[0] != "Datastore", p))
 
 

@@ -22,8 +22,7 @@ from runner.core.errors import RunnerError, SpecInvalid
 from runner.core.planner import plan as make_plan
 from runner.core.state import Observed
 from runner.core.steps import Plan
-from runner.drivers.kube import vendored_flux_version
-from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.load import flux_release_of, load_cluster
 from runner.engine.reconcile.source import DirSource
 
 Planner = Callable[[Path, str], Plan]  # (repository root, cluster name) -> plan
@@ -34,10 +33,10 @@ CHANGE_EVENTS = frozenset({"created", "modified", "moved", "deleted", "closed"})
 
 def offline_planner(flux_version: str | None = None) -> Planner:
     """Plan against an empty observed state, like `runner plan --offline`: no secrets, no API calls."""
-    version = flux_version or vendored_flux_version()
 
     def plan_offline(root: Path, name: str) -> Plan:
         loaded = load_cluster(DirSource(root), name, decrypt=None)
+        version = flux_version or flux_release_of(loaded.cluster)
         return make_plan(derive(loaded.cluster, flux_version=version), Observed())
 
     return plan_offline

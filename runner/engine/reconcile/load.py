@@ -14,6 +14,7 @@ from runner.core.errors import Problem, SecretsError, SpecInvalid
 from runner.core.input_limits import decode_spec
 from runner.core.spec import Cluster
 from runner.core.validate import validate_text
+from runner.core.versions import flux_release_for
 from runner.drivers.sops import Sops, is_encrypted
 from runner.engine.reconcile.source import Source
 
@@ -50,12 +51,17 @@ class DecryptCache:
 
 
 @functools.cache
-def installed_flux_version() -> str:
-    """The Flux the runner installs (the vendored manifest's version), whose minimum Kubernetes every spec must
-    meet. Importing the Kubernetes driver waits until a spec is checked."""
-    from runner.drivers.kube import vendored_flux_version
+def installed_flux_releases() -> tuple[str, ...]:
+    """The Flux releases the runner installs (the vendored manifests); a spec's Kubernetes must meet the
+    minimum of one. Importing the Kubernetes driver waits until a spec is checked."""
+    from runner.drivers.kube import vendored_flux_versions
 
-    return vendored_flux_version()
+    return vendored_flux_versions()
+
+
+def flux_release_of(cluster: Cluster) -> str | None:
+    """The Flux the runner installs on this cluster: the newest vendored release its Kubernetes supports."""
+    return flux_release_for(cluster.kubernetes.version, installed_flux_releases())
 
 
 @dataclass
@@ -73,7 +79,7 @@ class SpecCache:
         if known is not None and known[0] == digest:
             return known[1], known[2]
         # A spec with problems is never kept.
-        cluster, warnings = validate_text(decode_spec(text, file), file, installed_flux_version())
+        cluster, warnings = validate_text(decode_spec(text, file), file, flux_releases=installed_flux_releases())
         with self._lock:
             self._cache[file] = (digest, cluster, tuple(warnings))
         return cluster, tuple(warnings)

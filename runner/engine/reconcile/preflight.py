@@ -1,7 +1,8 @@
 """Before an apply changes anything: does the Proxmox token hold every privilege the plan may use?
 
 The same check as `runner doctor`'s "token privileges", run once per process for a given target (URL,
-token, paths): a handful of GET /access/permissions calls the first time, nothing after. A failure is not
+token, paths): GET /version (the privileges asked for are that release's) and a handful of
+GET /access/permissions calls the first time, nothing after. A failure is not
 remembered, so the next run asks again once the operator has granted the privilege.
 """
 
@@ -12,7 +13,7 @@ import threading
 from runner.core.errors import Permanent
 from runner.core.spec import Cluster
 from runner.drivers.proxmox.api import ProxmoxInspect
-from runner.drivers.proxmox.privileges import Need, needs
+from runner.drivers.proxmox.privileges import Need, needs, release_of
 
 _passed: set[tuple[object, ...]] = set()
 _lock = threading.Lock()
@@ -43,16 +44,23 @@ class MissingPrivileges(Permanent):
 
 def check_privileges(inspect: ProxmoxInspect, cluster: Cluster, url: str, token_id: str) -> None:
     spec = cluster.proxmox
-    wanted = needs(spec.node, spec.storage, spec.image_storage, spec.bridge, [n.vmid for n in cluster.nodes])
-    key = (url, token_id, tuple(wanted))
+    vmids = [n.vmid for n in cluster.nodes]
+    key = (url, token_id, spec.node, spec.storage, spec.image_storage, spec.bridge, tuple(vmids))
     with _lock:
         if key in _passed:
             return
+    version = inspect.version()
+    try:
+        release = release_of(version)
+    except ValueError as exc:
+        raise MissingPrivileges(f"refusing to apply: the Proxmox API answered {exc} - nothing was changed") from exc
+    wanted = needs(spec.node, spec.storage, spec.image_storage, spec.bridge, vmids, release)
     missing = missing_privileges(inspect, wanted)
     if missing:
         listed = "; ".join(f"{n.privilege} on {n.path} (to {n.why})" for n in missing)
         raise MissingPrivileges(
-            f"refusing to apply: the Proxmox token {token_id} lacks {listed} - nothing was changed; grant them "
+            f"refusing to apply: the Proxmox token {token_id} lacks {listed} on PVE {version} - nothing was "
+            "changed; grant them "
             "(README: Prepare your Proxmox host) or run `runner doctor` for every check"
         )
     with _lock:

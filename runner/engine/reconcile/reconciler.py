@@ -41,7 +41,7 @@ from runner.engine.reconcile.etcd_snapshots import Controller, age_recipients, s
 from runner.engine.reconcile.executor import Reporter, execute
 from runner.engine.reconcile.flux_key import checked_flux_key
 from runner.engine.reconcile.handlers import StepRunner
-from runner.engine.reconcile.load import DecryptCache, LoadedCluster, SpecCache, load_cluster
+from runner.engine.reconcile.load import DecryptCache, LoadedCluster, SpecCache, flux_release_of, load_cluster
 from runner.engine.reconcile.observe import observe
 from runner.engine.reconcile.outcome import Outcome, counted
 from runner.engine.reconcile.preflight import check_privileges
@@ -69,13 +69,6 @@ class Engine:
         self.specs = SpecCache()
         self.rendered = RenderedConfigs()
 
-    @functools.cached_property
-    def flux_version(self) -> str:
-        # The vendored manifest's version; importing the Kubernetes driver waits for the first run.
-        from runner.drivers.kube import vendored_flux_version
-
-        return vendored_flux_version()
-
     def snapshot_recipients(self, source: Source, name: str) -> tuple[str, ...]:
         sops_config = source.read(".sops.yaml")
         own = self.settings.age_key_file or default_age_key_file()
@@ -89,7 +82,7 @@ class Engine:
         loaded = load_cluster(source, name, self.decrypt, self.specs)
         assert loaded.secrets is not None
         conns = Connections(self.settings, targets or ConnectionTargets.of(loaded.cluster), loaded.secrets)
-        base = derive(loaded.cluster, self.flux_version)
+        base = derive(loaded.cluster, flux_release_of(loaded.cluster))
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
         endpoint = config_endpoint(base, self.store.get(name).endpoint)

@@ -29,6 +29,7 @@ def now() -> str:
 class Stored:
     obj: dict[str, Any]
     managers: ssa.Managers
+    version: str = ""  # the storage version it was encoded at when written (what etcd holds)
 
 
 def key_of(rt: ResourceType, namespace: str | None, name: str) -> Key:
@@ -200,18 +201,23 @@ class Store:
         """Write `body` over an existing object (a PUT, or a merge patch once merged); `manager` takes the
         fields it changed, recorded under `api_version` (None: the written object's own)."""
         obj = strategy.merge_subresource(rt, current.obj, body, status)
-        obj = self._prepare(rt, namespace, obj, current.obj)
+        obj = self._prepare(rt, namespace, obj, current.obj, status)
         version = obj.get("apiVersion", "") if api_version is None else api_version
         managers = ssa.record_update(current.obj, obj, current.managers, manager, version, now())
         return self._commit(rt, namespace, name, obj, managers, current)
 
     def _prepare(
-        self, rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        obj: dict[str, Any],
+        old: dict[str, Any] | None,
+        status: bool = False,
     ) -> dict[str, Any]:
         obj = strategy.normalize(rt, obj)
         if old is None and rt.namespaced:  # a missing namespace is answered before the body's problems
             self._require_namespace(namespace or "")
-        return strategy.admit(rt, namespace, obj, old, now(), self.codec)
+        return strategy.admit(rt, namespace, obj, old, now(), self.codec, status)
 
     def _require_namespace(self, namespace: str) -> None:
         if ("", "namespaces", "", namespace) not in self._objects:
@@ -227,13 +233,16 @@ class Store:
         current: Stored | None,
     ) -> dict[str, Any]:
         key = key_of(rt, namespace, name)
+        # etcd3 GuaranteedUpdate skips a write whose encoded bytes are unchanged; an object persisted at an older
+        # version re-encodes differently, so rewriting it (`flux migrate`'s empty patch) moves it to storage.
+        version = rt.versions[0] if rt.versions else ""
         if current is not None:
             same = _without_rv(obj) == _without_rv(current.obj) and _fields(managers) == _fields(current.managers)
-            if same:
+            if same and current.version == version:
                 return self._render(rt, current, None)
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
-        stored = Stored(obj, managers)
+        stored = Stored(obj, managers, version)
         self._objects[key] = stored
         if rt.kind == "CustomResourceDefinition":
             self.catalog.register(type_from_crd(obj))

@@ -11,7 +11,7 @@ import copy
 import uuid
 from typing import Any
 
-from . import errors
+from . import crd_versions, errors
 from .catalog import ResourceType
 from .codec import Codec
 
@@ -55,10 +55,16 @@ def normalize(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def admit(
-    rt: ResourceType, namespace: str | None, obj: dict[str, Any], old: dict[str, Any] | None, at: str, codec: Codec
+    rt: ResourceType,
+    namespace: str | None,
+    obj: dict[str, Any],
+    old: dict[str, Any] | None,
+    at: str,
+    codec: Codec,
+    status_write: bool = False,
 ) -> dict[str, Any]:
     """A normalized `obj` pruned, validated and given the server's fields; `old` is the stored object it
-    replaces (None: a create), `at` the time of the write."""
+    replaces (None: a create), `at` the time of the write, `status_write` whether it came through /status."""
     obj = codec.admit(rt, obj)
     meta = obj.setdefault("metadata", {})
     meta.pop("managedFields", None)
@@ -81,9 +87,10 @@ def admit(
         obj.setdefault("spec", {"finalizers": ["kubernetes"]})
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
     if rt.kind == "CustomResourceDefinition":
-        names = obj.get("spec", {}).get("names")
-        kept = old is not None and (old.get("status") or {}).get("acceptedNames") == names
-        obj["status"] = old["status"] if kept and old is not None else _crd_status(obj, at)
+        obj["status"] = crd_versions.stored_versions(obj, old, status_write, _crd_status(obj, at))
+        causes = crd_versions.problems(obj)
+        if causes:
+            raise errors.invalid(rt, meta.get("name", ""), causes)
     return obj
 
 

@@ -9,27 +9,12 @@ A failed check is PVE's 403 "Permission check failed (<path>, <privilege>)".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from runner.lab.proxmox.errors import PveError
-
-# Every privilege of pve-access-control 9.x (AccessControl.pm $privgroups) plus VM.Monitor, which PVE 8
-# still has (PVE 9 replaced it with the VM.GuestAgent.* privileges).
-PRIVILEGES = frozenset(
-    {
-        "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType",
-        "VM.Config.Options", "VM.Allocate", "VM.Clone", "VM.GuestAgent.Unrestricted", "VM.Migrate",
-        "VM.Replicate", "VM.Snapshot", "VM.Snapshot.Rollback", "VM.Config.CDROM", "VM.Config.Cloudinit",
-        "VM.Console", "VM.Backup", "VM.GuestAgent.FileRead", "VM.GuestAgent.FileSystemMgmt",
-        "VM.GuestAgent.FileWrite", "VM.PowerMgmt", "VM.Audit", "VM.GuestAgent.Audit", "VM.Monitor",
-        "Sys.PowerMgmt", "Sys.Modify", "Sys.Incoming", "Sys.AccessNetwork", "Sys.Console", "Sys.Syslog",
-        "Sys.Audit", "Datastore.Allocate", "Datastore.AllocateTemplate", "Datastore.AllocateSpace",
-        "Datastore.Audit", "SDN.Allocate", "SDN.Audit", "SDN.Use", "Realm.Allocate", "User.Modify",
-        "Group.Allocate", "Realm.AllocateUser", "Pool.Allocate", "Pool.Audit", "Mapping.Modify",
-        "Mapping.Use", "Mapping.Audit", "Permissions.Modify",
-    }
-)  # fmt: skip
+from runner.lab.proxmox.versions import privileges
 
 ROOT = "root@pam"
 
@@ -47,26 +32,43 @@ def normalize_path(path: str) -> str:
 
 @dataclass
 class AccessControl:
-    """user.cfg: roles, users, tokens (with their privsep flag) and the ACL tree."""
+    """user.cfg: roles, users, tokens (with their privsep flag) and the ACL tree, as `version` reads it.
 
-    roles: dict[str, frozenset[str]] = field(
-        default_factory=lambda: {"Administrator": PRIVILEGES, "NoAccess": frozenset()}
-    )
+    A role keeps whatever privileges it was given; like the user.cfg parser ("ignore invalid privilege"),
+    a release that does not know one of them (VM.Monitor after the upgrade to 9) leaves it out.
+    Administrator holds every privilege of the release.
+    """
+
+    version: str  # the pve-manager release, e.g. 9.2.11
+    roles: dict[str, frozenset[str]] = field(default_factory=lambda: {"NoAccess": frozenset()})
     users: set[str] = field(default_factory=lambda: {ROOT})
     privsep: dict[str, bool] = field(default_factory=dict)  # token id -> privilege separation
     # path -> {user or token id -> {role -> propagate}}
     acl: dict[str, dict[str, dict[str, bool]]] = field(default_factory=dict)
 
-    def add_role(self, name: str, privileges: set[str] | frozenset[str]) -> None:
-        if unknown := sorted(set(privileges) - PRIVILEGES):
-            raise PveError(f"invalid privilege '{unknown[0]}'")
-        self.roles[name] = frozenset(privileges)
+    @property
+    def privileges(self) -> frozenset[str]:
+        return privileges(self.version)
+
+    def role(self, name: str) -> frozenset[str] | None:
+        if name == "Administrator":
+            return self.privileges
+        found = self.roles.get(name)
+        return None if found is None else found & self.privileges
+
+    def add_role(self, name: str, wanted: Iterable[str]) -> None:
+        """AccessControl::add_role_privs: the first privilege (in the order given) the release lacks is refused."""
+        wanted = list(wanted)
+        for priv in wanted:
+            if priv not in self.privileges:
+                raise PveError(f"invalid privilege '{priv}'")
+        self.roles[name] = frozenset(wanted)
 
     def add_token(self, token_id: str, *, privsep: bool) -> None:
         self.privsep[token_id] = privsep
 
     def grant(self, path: str, who: str, role: str, propagate: bool = True) -> None:
-        if role not in self.roles:
+        if self.role(role) is None:
             raise PveError(f"role '{role}' does not exist")
         self.acl.setdefault(normalize_path(path), {}).setdefault(who, {})[role] = propagate
 
@@ -88,14 +90,14 @@ class AccessControl:
     def _privs(self, who: str, path: str) -> dict[str, bool]:
         privs: dict[str, bool] = {}
         for role, propagate in self._roles(who, path).items():
-            for priv in self.roles.get(role, frozenset()):
+            for priv in self.role(role) or frozenset():
                 privs[priv] = privs.get(priv, False) or propagate
         return privs
 
     def permissions(self, authid: str, path: str) -> dict[str, bool]:
         """RPCEnvironment::permissions: privilege -> propagate flag of `authid` on `path`."""
         if authid == ROOT:
-            return dict.fromkeys(self.roles["Administrator"], True)
+            return dict.fromkeys(self.privileges, True)
         user, sep, _token = authid.partition("!")
         if sep:
             if authid not in self.privsep:

@@ -25,7 +25,7 @@ from runner.lab.proxmox.routes import HANDLERS, WithTotal
 from runner.lab.proxmox.schema import find_endpoint
 from runner.lab.proxmox.state import ProxmoxTwinState
 from runner.lab.proxmox.validate import validate_params
-from runner.lab.proxmox.versions import download_content_types, error_message_in_body
+from runner.lab.proxmox.versions import agent_permissions, download_content_types, error_message_in_body
 
 API_PREFIX = "/api2/json"
 
@@ -82,8 +82,11 @@ def _dispatch(state: ProxmoxTwinState, method: str, path: str, params: dict[str,
         if key in params and str(params[key]) != value:
             raise param_error({key: "duplicate parameter (already defined in URI) with conflicting values!"})
         params[key] = value
+    permissions = endpoint.permissions
+    if "/agent/" in endpoint.template and permissions is not None:
+        permissions = agent_permissions(state.version, permissions)
     with state.lock:
-        state.access.check_api(user, endpoint.permissions, params)
+        state.access.check_api(user, permissions, params)
     if errors := validate_params(params, _schema_for(state, endpoint.template, endpoint.parameters)):
         raise param_error(errors)
     node = url_params.get("node")

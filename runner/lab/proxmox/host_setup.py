@@ -5,7 +5,10 @@ The commands live in `data/prepare-host.template`, a test keeps them identical t
 proves that the documented role, user, token and ACLs are enough for everything the runner does, and
 nothing more is granted. The role the lab grants is read from the same commands, never from the list
 the runner checks. `apply_commands` understands the subset of pveum (pve-access-control
-`PVE/CLI/pveum.pm`, the API2 User/Role/ACL handlers) and pvesm these commands use.
+`PVE/CLI/pveum.pm`, the API2 User/Role/ACL handlers) and pvesm these commands use. A privilege the release
+does not know fails the `privs` parameter's format check (pve-common `JSONSchema.pm` `check_format` with
+`pve-priv-list`, AccessControl.pm `verify_privname`): 400 "Parameter verification failed." and
+`privs: invalid format - invalid privilege '<name>'`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from string import Template
 
-from runner.lab.proxmox.errors import PveError
+from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.state import ProxmoxTwinState
 
 _TEMPLATE = (Path(__file__).parent / "data" / "prepare-host.template").read_text().splitlines()
@@ -68,9 +71,13 @@ def apply_command(state: ProxmoxTwinState, line: str) -> None:
             if "content" in options:
                 state.storages[storage].content = frozenset(_split_list(options["content"]))
         case ["pveum", "role", "add", role]:
-            if role in access.roles:
+            wanted = _split_list(options.get("privs", ""))
+            # the API's `privs` parameter has format pve-priv-list: checked before the handler runs
+            if unknown := [p for p in wanted if p not in access.privileges]:
+                raise param_error({"privs": f"invalid format - invalid privilege '{unknown[0]}'\n"})
+            if access.role(role) is not None:
                 raise PveError(f"role '{role}' already exists")
-            access.add_role(role, set(_split_list(options.get("privs", ""))))
+            access.add_role(role, wanted)
         case ["pveum", "user", "add", user]:
             if user in access.users:
                 raise PveError(f"user '{user}' already exists")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runner.lab.proxmox import node_info, power, qemu, qemu_update, storage
+from runner.lab.proxmox import agent, node_info, power, qemu, qemu_update, storage
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.state import GIB, ProxmoxTwinState
 
@@ -91,6 +91,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", VM + "/status/stop"): power.vm_stop,
     ("POST", VM + "/status/shutdown"): power.vm_shutdown,
     ("POST", VM + "/status/reboot"): power.vm_reboot,
+    ("POST", VM + "/agent/ping"): agent.ping,
     ("GET", "/nodes/{node}/storage/{storage}/content"): storage.list_content,
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,
     ("GET", "/nodes/{node}/tasks/{upid}/status"): task_status,

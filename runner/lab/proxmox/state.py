@@ -15,7 +15,7 @@ from runner.lab.proxmox.tasks import TaskTable
 
 GIB = 1024**3
 # The pve-manager release the twin imitates unless told otherwise (`/version`, and what depends on it).
-DEFAULT_VERSION = "8.4.1"
+DEFAULT_VERSION = "9.2.11"  # pve-manager debian/changelog, newest 9.x; 8.4.x is still imitated
 
 
 @dataclass
@@ -116,20 +116,30 @@ class ProxmoxTwinState:
         self.tokens = dict(tokens or {"root@pam!runner": "7d1f3c52-5b8e-4a8e-9a57-0c1d2e3f4a5b"})
         # user.cfg; tokens given here have no privilege separation (they act as their user, so a root@pam
         # token may do anything); `host_setup` adds users, roles, privsep tokens and ACLs as pveum does
-        self.access = AccessControl()
+        self.access = AccessControl(version)
         for token_id in self.tokens:
             self.access.add_token(token_id, privsep=False)
         self.bridges: set[str] = {"vmbr0"}  # /etc/network/interfaces of the node
         self.storages = storages or default_storages()
         self.delays = delays or Delays()
         self.resolver: ImageResolver = resolver or deterministic_image
-        self.version = version
+        self._version = version
         self.clock = clock
         self.vms: dict[int, Vm] = {}
         self.tasks = TaskTable(node, clock)
         self.faults = Faults()
         self.calls = CallLog()
         self.lock = threading.RLock()
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @version.setter
+    def version(self, value: str) -> None:
+        # an upgrade in place: user.cfg stays, the new release reads it with its own privileges
+        self._version = value
+        self.access.version = value
 
     def tick(self) -> None:
         self.tasks.tick()

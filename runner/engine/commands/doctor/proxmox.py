@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from runner.core.errors import RunnerError
 from runner.core.state import MANAGED_TAG
-from runner.drivers.proxmox.privileges import Need, needs
+from runner.drivers.proxmox.privileges import ROLE, Need, needs, release_of
 from runner.engine.commands.doctor.model import Check, DoctorContext, Result, Row, failed, passed
 from runner.engine.reconcile.preflight import missing_privileges
 
@@ -20,9 +20,10 @@ MIN_VERSION = (8, 4)  # download-url with content=import of a .qcow2 file: pve-s
 SETUP = "see README: Prepare your Proxmox host"
 
 
-def cluster_needs(ctx: DoctorContext) -> list[Need]:
+def cluster_needs(ctx: DoctorContext, release: tuple[int, int]) -> list[Need]:
     spec = ctx.cluster.proxmox
-    return needs(spec.node, spec.storage, spec.image_storage, spec.bridge, [n.vmid for n in ctx.cluster.nodes])
+    vmids = [n.vmid for n in ctx.cluster.nodes]
+    return needs(spec.node, spec.storage, spec.image_storage, spec.bridge, vmids, release)
 
 
 def _unavailable(ctx: DoctorContext, check: str) -> list[Row] | None:
@@ -70,16 +71,24 @@ def pve_version(ctx: DoctorContext) -> list[Row]:
 
 @proxmox_check("token privileges", SETUP)
 def token_privileges(ctx: DoctorContext) -> list[Row]:
-    missing = missing_privileges(ctx.proxmox, cluster_needs(ctx))
+    """The privileges of the release the host runs (PVE 9 has no VM.Monitor; VM.GuestAgent.* is new)."""
+    version = ctx.proxmox.version()
+    try:
+        release = release_of(version)
+    except ValueError:
+        detail = f"PVE {version!r} names no release"
+        return [Row("token privileges", Result.SKIP, detail, "see the proxmox version check")]
+    missing = missing_privileges(ctx.proxmox, cluster_needs(ctx, release))
     token = ctx.secrets.proxmox_token_id if ctx.secrets else ""
     if not missing:
-        return passed("token privileges", f"{token} has every privilege the runner uses")
+        return passed("token privileges", f"{token} has every privilege the runner uses on PVE {version}")
     return [
         Row(
             "token privileges",
             Result.FAIL,
-            f"{token} lacks {need.privilege} on {need.path} (needed to {need.why})",
-            f"grant it to the user and the token: pveum acl modify {need.path} ... ({SETUP})",
+            f"{token} lacks {need.privilege} on {need.path} (needed to {need.why}), a privilege of PVE {version}",
+            f"add it to the role: pveum role modify {ROLE} --append 1 --privs {need.privilege}, "
+            f"or grant the role on {need.path} to the user and the token ({SETUP})",
         )
         for need in missing
     ]

@@ -39,24 +39,49 @@ def delete_k8s_node(ctx: StepContext, step: Step) -> str:
     return "cordoned and deleted from Kubernetes" if removed else "not a Kubernetes node"
 
 
+def _git_auth(ctx: StepContext) -> dict[str, Secret | str] | None:
+    if ctx.conns.secrets.git_password is None:
+        return None
+    return {"username": ctx.conns.secrets.git_username or "git", "password": ctx.conns.secrets.git_password}
+
+
 def install_flux(ctx: StepContext, step: Step) -> str:
     flux = ctx.cluster.flux
     assert flux is not None  # the planner only plans this step for clusters with a flux section
     key = ctx.flux_key()  # before anything is applied: a key that opens the machine secrets stops here
-    auth: dict[str, Secret | str] | None = None
-    if ctx.conns.secrets.git_password is not None:
-        auth = {"username": ctx.conns.secrets.git_username or "git", "password": ctx.conns.secrets.git_password}
     with ctx.kube_session() as kube:
         kube.install_flux(
             flux.url,
             flux.branch,
             flux.path,
             key.private,
-            auth,
+            _git_auth(ctx),
+            handoff=ctx.handoff,
+            settings=cluster_settings(ctx.cluster),
+            version=str(step.params["version"]),
+        )
+    return f"Flux {step.params['version']} installed; syncing {flux.path}"
+
+
+def upgrade_flux(ctx: StepContext, step: Step) -> str:
+    """A running Flux to a newer release; the wait step after it sees its Kustomizations Ready again."""
+    flux = ctx.cluster.flux
+    assert flux is not None
+    key = ctx.flux_key()
+    with ctx.kube_session() as kube:
+        done = kube.upgrade_flux(
+            str(step.params["version"]),
+            flux.url,
+            flux.branch,
+            flux.path,
+            key.private,
+            _git_auth(ctx),
             handoff=ctx.handoff,
             settings=cluster_settings(ctx.cluster),
         )
-    return f"Flux {step.params['version']} installed; syncing {flux.path}"
+    for line in done:
+        ctx.log(line)
+    return f"Flux {step.params['previous']}→{step.params['version']}: " + "; ".join(done)
 
 
 def replace_flux_key(ctx: StepContext, step: Step) -> str:
@@ -152,6 +177,7 @@ HANDLERS: Handlers = {
     Kind.UNCORDON_NODE: uncordon_node,
     Kind.DELETE_K8S_NODE: delete_k8s_node,
     Kind.INSTALL_FLUX: install_flux,
+    Kind.UPGRADE_FLUX: upgrade_flux,
     Kind.REPLACE_FLUX_KEY: replace_flux_key,
     Kind.APPLY_FLUX_SETTINGS: apply_flux_settings,
     Kind.WAIT_FLUX: wait_flux,

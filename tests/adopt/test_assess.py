@@ -5,16 +5,28 @@ scenario of tests/data/adopt/live_refusals.yaml changes one thing and must be re
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import functools
+import gzip
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
 
-from runner.core.adoption import LiveEtcd, LiveNode, Wanted, assess, render_markdown, render_text
+from runner.core.adoption import (
+    LiveEtcd,
+    LiveNode,
+    LiveRelease,
+    Wanted,
+    assess,
+    decode_release,
+    render_markdown,
+    render_text,
+)
 from runner.core.adoption.dryrun import parse_dry_run
 from runner.core.cluster_secrets import parse_secrets
 from runner.core.derive import derive
@@ -235,3 +247,38 @@ def test_the_report_reads_as_text_and_markdown() -> None:
     markdown = render_markdown(report)
     assert "| talos-cp-01 | 300 | no | none |" in markdown
     assert f"Digest: `{report.digest}`" in markdown
+
+
+def test_helm_release_storage_is_read_in_every_form_helm_accepts() -> None:
+    """Helm writes base64(gzip(JSON)); decodeRelease also takes plain JSON (what the lab's helm-controller writes)."""
+    body = {"name": "cilium", "version": 2, "chart": "cilium", "chartVersion": "1.16.5", "namespace": "kube-system"}
+    plain = base64.b64encode(base64.b64encode(json.dumps(body).encode())).decode()
+    zipped = base64.b64encode(
+        base64.b64encode(
+            gzip.compress(
+                json.dumps(
+                    {
+                        "name": "cilium",
+                        "version": 1,
+                        "info": {"status": "superseded"},
+                        "chart": {"metadata": {"name": "cilium", "version": "1.16.4"}},
+                        "config": {"ipam": {"mode": "kubernetes"}},
+                    }
+                ).encode()
+            )
+        )
+    ).decode()
+    labels = {"owner": "helm", "name": "cilium", "status": "deployed", "version": "2"}
+    meta = {"namespace": "kube-system", "labels": labels}
+    secrets = [
+        {"type": "helm.sh/release.v1", "metadata": meta, "data": {"release": plain}},
+        {"type": "helm.sh/release.v1", "metadata": meta, "data": {"release": zipped}},
+        {"type": "Opaque", "metadata": meta, "data": {"release": plain}},
+        {"type": "helm.sh/release.v1", "metadata": meta, "data": {"release": "bm90IGpzb24="}},
+    ]
+    assert [decode_release(s) for s in secrets] == [
+        LiveRelease("cilium", "kube-system", 2, "deployed", "cilium", "1.16.5", {}),
+        LiveRelease("cilium", "kube-system", 1, "superseded", "cilium", "1.16.4", {"ipam": {"mode": "kubernetes"}}),
+        None,
+        None,
+    ]

@@ -60,7 +60,10 @@ def decode_release(secret: Mapping[str, Any]) -> LiveRelease | None:
         body = json.loads(gzip.decompress(raw) if raw[:3] == _GZIP_MAGIC else raw)
     except (binascii.Error, ValueError, OSError):
         return None
-    chart = (body.get("chart") or {}).get("metadata") or {}
+    if not isinstance(body, dict):
+        return None
+    chart = body.get("chart")
+    chart = (chart.get("metadata") or {}) if isinstance(chart, dict) else {"name": chart}
     return LiveRelease(
         name=str(body.get("name") or labels.get("name", "")),
         namespace=str((secret.get("metadata") or {}).get("namespace", "")),

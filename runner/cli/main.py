@@ -6,6 +6,7 @@ import typer
 
 from runner.cli import (
     cmd_access,
+    cmd_adopt,
     cmd_apply,
     cmd_backup,
     cmd_doctor,
@@ -42,6 +43,7 @@ for module in (
     cmd_rotate,
     cmd_backup,
     cmd_restore,
+    cmd_adopt,
 ):
     module.register(app)
 

@@ -72,6 +72,11 @@ class Network(Model):
     nameservers: tuple[ipaddress.IPv4Address, ...] = Field(min_length=1)
     vip: ipaddress.IPv4Address = Field(description="Shared control-plane VIP (kube-vip / Talos VIP)")
     interface: InterfaceName = Field("eth0", description="Name of the nodes' NIC inside Talos")
+    vip_owner: Literal["kube-vip", "talos"] = Field(
+        "kube-vip",
+        description="Who holds the VIP: kube-vip (installed by Flux) or Talos's built-in VIP (machine config); "
+        "never both. An adopted cluster keeps the one it runs",
+    )
     load_balancers: AddressRange | None = Field(
         None,
         description="Addresses for Services of type LoadBalancer (Cilium LB IPAM, announced with L2 ARP); "

@@ -34,6 +34,7 @@ from runner.lab.proxmox.host_setup import HostPlan, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos.addresses import talos_vips
 from runner.lab.talos.etcd_snapshot import EtcdStore
 from runner.lab.talos.kubeprism import kubeprism_endpoints
 from runner.lab.talos.machineconfig import image_version
@@ -187,7 +188,22 @@ class LabWorld:
         lab = self.talos.lab
         with lab.lock:
             serving = any(lab.api_serving(n) for n in lab.nodes.values())
-        return self.kube_twin.vip_answers and serving
+        return self._vip_held() and serving
+
+    def _vip_held(self) -> bool:
+        """kube-vip's DaemonSet runs, or Talos's own VIP (`vip:` on a controller's interface, Layer2VIPConfig)
+        is configured on a controller whose API server serves: Talos elects the VIP's holder through etcd
+        ("Virtual (shared) IP", Talos v1.11 docs), so it answers only where etcd does."""
+        lab = self.talos.lab
+        with lab.lock:
+            talos_vip = any(
+                n.config is not None
+                and n.is_controlplane
+                and self.inputs.vip in talos_vips(n.config.documents)
+                and lab.api_serving(n)
+                for n in lab.nodes.values()
+            )
+        return self.kube_twin.vip_answers or talos_vip
 
     def _wire_forever(self) -> None:
         while not self.stopping.wait(0.1):
@@ -223,7 +239,7 @@ class LabWorld:
                 self.talos.lab.power(ident.ip, True)
                 self._powered[vmid] = (ident.ip, started)
         self.talos.lab.advance()
-        hold_vip(self.talos.lab, self.inputs.vip, self.kube_twin.vip_answers)
+        hold_vip(self.talos.lab, self.inputs.vip, self._vip_held())
         self._join_kubernetes()
 
     def _join_kubernetes(self) -> None:

@@ -42,7 +42,9 @@ def test_replicas_starting_together_migrate_once(fresh_store: Callable[[], str])
     for thread in threads:
         thread.join()
     assert errors == []
-    assert [r["version"] for r in open_database(url).query("SELECT version FROM schema_version")] == [v for v, _, _ in MIGRATIONS]
+    assert [r["version"] for r in open_database(url).query("SELECT version FROM schema_version")] == [
+        v for v, _, _ in MIGRATIONS
+    ]
 
 
 def test_an_unversioned_sqlite_file_is_migrated_and_keeps_its_work(tmp_path: Path) -> None:

@@ -127,3 +127,9 @@ class KubeApi(Protocol):
         """Evict through the Eviction API (PDBs honoured); False when already gone; EvictionBlocked on 429."""
 
     def close(self) -> None: ...
+
+
+class HelmStorage(Protocol):
+    """Helm's release storage, read-only (`runner adopt`)."""
+
+    def helm_release_secrets(self) -> list[dict[str, Any]]: ...

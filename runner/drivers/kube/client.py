@@ -23,6 +23,7 @@ from .apply import ServerSideApply, as_dict
 from .connect import make_client
 from .errors import translated
 from .flux_upgrade import FluxUpgradeOps
+from .helm_storage import HelmStorageReads
 from .issuers import IssuerOps
 from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, workload_status
@@ -43,7 +44,7 @@ def _register_flux_kinds() -> None:
 RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
-class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, FluxUpgradeOps):
+class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, FluxUpgradeOps, HelmStorageReads):
     def __init__(
         self,
         kubeconfig: Secret,

@@ -60,3 +60,11 @@ class ProxmoxInspect(Protocol):
     def bridges(self, node: str) -> frozenset[str]:
         """Bridges configured on the node (GET /nodes/{node}/network?type=any_bridge)."""
         ...
+
+
+class ProxmoxTagging(Protocol):
+    """`runner adopt --apply`: its only Proxmox write."""
+
+    def set_tags(self, node: str, vmid: int, tags: tuple[str, ...], digest: str) -> None:
+        """Replace the VM's tags, only if its config still has `digest`."""
+        ...

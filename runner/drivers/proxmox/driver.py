@@ -111,6 +111,13 @@ class ProxmoxDriver:
         path = f"nodes/{node}/qemu/{vmid}"
         self.client.run_task("DELETE", path, node, **{"purge": 1, "destroy-unreferenced-disks": 1})
 
+    def set_tags(self, node: str, vmid: int, tags: tuple[str, ...], digest: str) -> None:
+        """Write only the VM's tags, and only over the config read with `digest`: PVE refuses the write when the
+        config changed since (qemu-server PVE/API2/Qemu.pm update_vm, PVE::Tools::assert_if_modified:
+        "checksum mismatch (file change by other user?)")."""
+        path = f"nodes/{node}/qemu/{vmid}/config"
+        self.client.run_task("POST", path, node, tags=";".join(tags), digest=digest)
+
     # --- read-only inspection (ProxmoxInspect) ---------------------------------------------------------
     def version(self) -> str:
         return str(self.client.call("GET", "version").get("version", ""))

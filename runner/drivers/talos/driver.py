@@ -23,6 +23,7 @@ from runner.drivers.talos import batch, failures
 from runner.drivers.talos.api import NodeConfig, NodeStatus
 from runner.drivers.talos.clients import TalosctlClients
 from runner.drivers.talos.credentials import ClientCredentials, issue_admin_credentials, talosconfig_text
+from runner.drivers.talos.dry_run import DryRunCalls
 from runner.drivers.talos.etcd_backup import EtcdBackupCalls
 from runner.drivers.talos.etcd_calls import EtcdCalls
 from runner.drivers.talos.process import TalosctlResult, run_talosctl
@@ -42,7 +43,7 @@ _STAGES: dict[str, TalosStage] = {
 }
 
 
-class TalosctlDriver(EtcdBackupCalls, EtcdCalls):
+class TalosctlDriver(EtcdBackupCalls, EtcdCalls, DryRunCalls):
     """`TalosApi` over a talosctl binary (the real one, or the lab's twin; the driver cannot tell)."""
 
     def __init__(

@@ -136,6 +136,7 @@ def create_app(lab: TalosLab) -> FastAPI:
             time.sleep(target.faults.latency)
         lab.advance()
         with lab.lock:
+            lab.rpc_log.append((req.method, req.endpoint, bool(req.params.get("dry_run"))))
             try:
                 results = _dispatch(lab, req)
             except api.NodeError as e:

@@ -83,6 +83,8 @@ class TalosLab:
         self._services_started: dict[str, str] = {}  # node ip -> the boot id its extension services started in
         self.peer_update_errors: dict[str, str] = {}  # node ip -> why its member's peer URLs could not follow
         self.bootstrap_calls: list[str] = []  # every Bootstrap call a node's API received, in order (its ip)
+        # every API call the nodes received, in order: (method, endpoint ip, dry run); what a test counts writes by
+        self.rpc_log: list[tuple[str, str, bool]] = []
         self.cosi = CosiState()  # what `talosctl get` reports of each boot (creation times, versions)
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------

@@ -18,6 +18,11 @@ def cluster_settings(cluster: Cluster) -> dict[str, str]:
         "cluster_interface": net.interface,
         "cluster_cidr": str(net.cidr),
     }
+    # Proxmox CSI's default StorageClass allocates on this storage; region and zone are the topology labels
+    # the runner gives every node (a standalone PVE host is its own region: no PVE cluster name exists).
+    settings["proxmox_storage"] = cluster.proxmox.storage
+    settings["proxmox_region"] = cluster.proxmox.node
+    settings["proxmox_zone"] = cluster.proxmox.node
     if net.load_balancers is not None:
         settings["lb_range_start"] = str(net.load_balancers.start)
         settings["lb_range_stop"] = str(net.load_balancers.stop)

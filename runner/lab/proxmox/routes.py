@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runner.lab.proxmox import node_info, power, qemu, qemu_update, storage
+from runner.lab.proxmox import disks, node_info, power, qemu, qemu_update, storage
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.state import GIB, ProxmoxTwinState
 
@@ -93,6 +93,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", VM + "/status/reboot"): power.vm_reboot,
     ("GET", "/nodes/{node}/storage/{storage}/content"): storage.list_content,
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,
+    ("POST", "/nodes/{node}/storage/{storage}/content"): disks.allocate_disk,
+    ("GET", "/nodes/{node}/storage/{storage}/status"): disks.storage_status,
     ("GET", "/nodes/{node}/tasks/{upid}/status"): task_status,
     ("GET", "/nodes/{node}/tasks/{upid}/log"): task_log,
 }

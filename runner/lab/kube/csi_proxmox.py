@@ -15,6 +15,7 @@ sergelogvinov/go-proxmox v0.2.0 (storage.go, virtual_machine_disk.go, virtual_ma
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,9 @@ class ProxmoxCallFailed(Exception):
 class CsiProxmoxClient:
     def __init__(self, cluster: dict[str, Any], resolve: Callable[[str], str], ca_bundle: str | None) -> None:
         base = resolve(str(cluster.get("url", "")).rstrip("/"))
-        verify: Any = False if cluster.get("insecure") else (ca_bundle or True)
+        verify: Any = (
+            False if cluster.get("insecure") else (ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True)
+        )
         token = f"PVEAPIToken={cluster.get('token_id', '')}={cluster.get('token_secret', '')}"
         self.http = httpx.Client(base_url=base, verify=verify, headers={"Authorization": token}, timeout=10)
 

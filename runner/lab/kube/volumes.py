@@ -172,9 +172,18 @@ class VolumeSim:
         found = self.store.find(self.rt("v1", "Node"), None, node)
         return dict((found or {}).get("metadata", {}).get("labels") or {})
 
+    def _any_topology(self) -> dict[str, str]:
+        for found in sorted(self.store.list(self.rt("v1", "Node"), None), key=lambda n: n["metadata"]["name"]):
+            labels = found["metadata"].get("labels") or {}
+            if labels.get(REGION) and labels.get(ZONE):
+                return dict(labels)
+        return {}
+
     def _provision(self, pvc: dict[str, Any], sc: dict[str, Any], controller: dict[str, Any], node: str | None) -> None:
         meta = pvc["metadata"]
-        labels = self._node_labels(node) if node else {}
+        # Immediate: external-provisioner passes the topology of the nodes the driver registered on (CSINode),
+        # and the plugin takes the first preferred segment; here the first labelled node by name.
+        labels = self._node_labels(node) if node else self._any_topology()
         region, zone = labels.get(REGION, ""), labels.get(ZONE, "")
         if node and not (region and zone):
             self._log(f"failed to get region or zone for node {node}")  # NodeGetInfo refuses unlabelled nodes

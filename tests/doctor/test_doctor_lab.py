@@ -22,6 +22,7 @@ def test_doctor_passes_with_the_documented_role(lab, twin):
         "image storage",
         "bridge",
         "vmids",
+        "csi token",
         "image factory",
         "talosctl",
         "forge token",

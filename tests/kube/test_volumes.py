@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, admin_k
 from runner.lab.kube.storage_charts import proxmox_csi
 
 from .conftest import CLUSTER_ENDPOINT
-from .pve import NODES, TOPOLOGY, PveLab, csi_config, start_pve
+from .pve import NODES, TOPOLOGY, PveLab, csi_config
 
 NS = "csi-proxmox"
 CSI_VALUES = {
@@ -28,11 +27,6 @@ CSI_VALUES = {
     "storageClass": [{"name": "proxmox-data", "storage": "local-lvm", "fstype": "ext4",
                       "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}],
 }  # fmt: skip
-
-
-@pytest.fixture
-def pve(tmp_path: Path) -> Iterator[PveLab]:
-    yield from start_pve(tmp_path / "pve")
 
 
 @pytest.fixture

@@ -141,6 +141,8 @@ class VolumeSim:
     def _set_phase(self, pvc: dict[str, Any], phase: str) -> None:
         if (pvc.get("status") or {}).get("phase") != phase:
             meta = pvc["metadata"]
+            if phase == "Pending":
+                self.events.append(f"PersistentVolumeClaim/{meta['namespace']}/{meta['name']} Pending")
             self.store.set_status(
                 self.rt("v1", "PersistentVolumeClaim"), meta["namespace"], meta["name"], {"phase": phase}
             )

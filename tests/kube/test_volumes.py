@@ -5,6 +5,7 @@ with the CSI's own token, and workloads not Ready before their volume is."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,6 +122,15 @@ def test_a_claim_stays_pending_until_a_default_class_with_a_running_driver_serve
     pod = next(p for p in kube.pods.pods("default"))
     vm = pve.state.vms[NODES[pod["spec"]["nodeName"]][2]]
     assert vm.config["scsi1"] == f"local-lvm:{disk},wwn=0x5056432d49443031"
+    attachment = api.get(
+        "storage.k8s.io/v1",
+        "VolumeAttachment",
+        "csi-"
+        + hashlib.sha256(
+            f"{pv['metadata']['name']}csi.proxmox.sinextra.dev{pod['spec']['nodeName']}".encode()
+        ).hexdigest(),
+    )
+    assert attachment is not None and attachment["status"] == {"attached": True}
 
 
 def test_wait_for_first_consumer_waits_for_a_scheduled_pod(twin, pve):

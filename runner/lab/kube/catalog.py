@@ -66,6 +66,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         "storage.k8s.io", ("v1",), "StorageClass", "storageclasses", False, has_status=False, short_names=("sc",)
     ),
     ResourceType("storage.k8s.io", ("v1",), "CSIDriver", "csidrivers", False, has_status=False),
+    ResourceType("storage.k8s.io", ("v1",), "VolumeAttachment", "volumeattachments", False),
     ResourceType(
         "apiextensions.k8s.io",
         ("v1",),

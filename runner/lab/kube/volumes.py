@@ -10,7 +10,9 @@ StorageClass docs, kubernetes-csi/external-provisioner and external-attacher):
   volume is made for), `Immediate` provisions at once;
 - provisioning creates a PV (`pvc-<claim uid>`, the driver's volumeHandle, the claim in `claimRef`) and
   binds the claim (`spec.volumeName`, phase Bound);
-- a pod's volume is usable once the driver attached it to the pod's node (ControllerPublishVolume); a
+- a pod's volume is usable once the driver attached it to the pod's node: the attach/detach controller
+  creates a VolumeAttachment `csi-<sha256(pv + driver + node)>` (pkg/volume/csi csi_attacher.go
+  getAttachmentName), the external-attacher calls ControllerPublishVolume and sets `status.attached`; a
   workload whose pods mount a claim that is not Bound and attached is not Ready.
 The Proxmox calls are the plugin's own (proxmox-csi-plugin v0.19.1 pkg/csi/controller.go, utils.go, with
 sergelogvinov/go-proxmox v0.2.0), made over HTTP with the token from the Secret the controller mounts.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +46,6 @@ class VolumeSim:
         self.workload_ready = workload_ready
         self.proxmox_client: ProxmoxClientFactory | None = None
         self.errors: list[str] = []  # what the CSI controller logged last (the Proxmox answers it got)
-        self.attached: dict[str, str] = {}  # PV name -> node it is attached to
         self.pending: dict[str, str] = {}  # PV name -> node an attach was asked for (its task still runs)
 
     def rt(self, api_version: str, kind: str) -> ResourceType:
@@ -92,9 +94,17 @@ class VolumeSim:
             if (pvc.get("status") or {}).get("phase") != "Bound":
                 return f"pod has unbound immediate PersistentVolumeClaims ({name})"
             pv = self.store.find(pv_rt, None, pvc["spec"].get("volumeName", ""))
-            if pv is not None and "csi" in pv["spec"] and pv["metadata"]["name"] not in self.attached:
+            if pv is not None and "csi" in pv["spec"] and pv["metadata"]["name"] not in self.attached():
                 return f'AttachVolume.Attach pending for volume "{pv["metadata"]["name"]}"'
         return None
+
+    def attached(self) -> dict[str, str]:
+        """PV name -> the node it is attached to (VolumeAttachments with status.attached)."""
+        return {
+            va["spec"]["source"]["persistentVolumeName"]: va["spec"]["nodeName"]
+            for va in self.store.list(self.rt("storage.k8s.io/v1", "VolumeAttachment"), None)
+            if (va.get("status") or {}).get("attached")
+        }
 
     # --- the controllers ---------------------------------------------------------------------------
     def sync(self) -> None:
@@ -262,8 +272,23 @@ class VolumeSim:
             None,
         )
         pv = self.store.find(self.rt("v1", "PersistentVolume"), None, pv_name)
-        if node is None or pv is None or "csi" not in pv["spec"] or self.attached.get(pv_name) == node:
+        if node is None or pv is None or "csi" not in pv["spec"] or self.attached().get(pv_name) == node:
             return
+        driver = pv["spec"]["csi"]["driver"]
+        va_rt = self.rt("storage.k8s.io/v1", "VolumeAttachment")
+        va_name = "csi-" + hashlib.sha256(f"{pv_name}{driver}{node}".encode()).hexdigest()
+        if self.store.find(va_rt, None, va_name) is None:
+            self.store.create(
+                va_rt,
+                None,
+                {
+                    "apiVersion": "storage.k8s.io/v1",
+                    "kind": "VolumeAttachment",
+                    "metadata": {"name": va_name},
+                    "spec": {"attacher": driver, "nodeName": node, "source": {"persistentVolumeName": pv_name}},
+                },
+                "attachdetach-controller",
+            )
         controller = self._controller(pv["spec"]["csi"]["driver"])
         if controller is None or self.proxmox_client is None:
             return
@@ -277,7 +302,7 @@ class VolumeSim:
             return
         if done:
             self.pending.pop(pv_name, None)
-            self.attached[pv_name] = node
+            self.store.set_status(va_rt, None, va_name, {"attached": True})
             self.events.append(f"PersistentVolume/{pv_name} attached to {node}")
         else:
             self.pending[pv_name] = node

@@ -195,3 +195,31 @@ def test_the_runner_token_is_not_what_the_csi_uses(twin, pve):
     kube.reconcile()
     assert phase(api) == "Pending"
     assert kube.volumes.errors[-1].startswith("CreateVolume: 401")
+
+
+def test_a_pod_moved_to_another_node_takes_its_disk_along(twin, pve):
+    """Drained: the disk is unlinked from the old node's VM before it is attached to the new one's."""
+    kube, api = twin
+    install_csi(api)
+    api.apply([claim(), app()])
+    api.wait_ready("Deployment", "app", namespace="default", timeout=20)
+    pod = kube.pods.pods("default")[0]
+    old = pod["spec"]["nodeName"]
+    pv = api.get("v1", "PersistentVolumeClaim", "data", "default")["spec"]["volumeName"]
+    node_rt = kube.catalog.by_kind("v1", "Node")
+    taints = [*kube.store.get(node_rt, None, old)["spec"].get("taints", []),
+              {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]  # fmt: skip
+    kube.store.merge_patch(node_rt, None, old, {"spec": {"unschedulable": True, "taints": taints}}, "kubectl")
+    kube.evict("default", pod["metadata"]["name"])
+    new = kube.pods.pods("default")[0]["spec"]["nodeName"]
+    assert new != old
+    api.wait_ready("Deployment", "app", namespace="default", timeout=20)
+    kube.reconcile()
+    disk = f"local-lvm:vm-9999-{pv}"
+    old_vm, new_vm = (pve.state.vms[NODES[n][2]] for n in (old, new))
+    assert not [v for k, v in old_vm.config.items() if k.startswith("scsi") and disk in v]
+    assert new_vm.config["scsi1"].startswith(f"{disk},")
+    events = kube.events
+    assert events.index(f"PersistentVolume/{pv} detached from {old}") < events.index(
+        f"PersistentVolume/{pv} attached to {new}"
+    )

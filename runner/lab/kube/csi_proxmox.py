@@ -9,7 +9,8 @@ sergelogvinov/go-proxmox v0.2.0 (storage.go, virtual_machine_disk.go, virtual_ma
 - the node's VM: a qemu VM whose name starts with the node's name and whose smbios1 uuid is the node's
   systemUUID (GET /cluster/resources?type=vm, then each VM's status/current and config);
 - attach: the first free scsi1..scsi29 gets `<storage>:<disk>,wwn=0x<hex of "PVC-ID<lun>">` through
-  POST /nodes/{node}/qemu/{vmid}/config (a task); the disk counts as attached once the config shows it.
+  POST /nodes/{node}/qemu/{vmid}/config (a task); the disk counts as attached once the config shows it;
+- detach: `PUT /nodes/{node}/qemu/{vmid}/unlink` {idlist: scsiN, force: 0} (go-proxmox UnlinkDisk).
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ class CsiProxmoxClient:
             wwn = f"PVC-ID{lun:02d}".encode().hex()
             self._call("POST", path, **{f"scsi{lun}": f"{storage}:{disk},wwn=0x{wwn}"})
             return False
+        finally:
+            self.close()
+
+    def detach_volume(self, node: str, system_uuid: str, disk: str) -> None:
+        """ControllerUnpublishVolume: `PUT .../unlink` of the scsi slot holding the disk (detachVolume)."""
+        try:
+            vm = self._find_vm(node, system_uuid)
+            base = f"/nodes/{vm['node']}/qemu/{vm['vmid']}"
+            config = self._call("GET", f"{base}/config")
+            lun = next((k for k, v in config.items() if re.fullmatch(r"scsi\d+", k) and disk in str(v)), None)
+            if lun is not None:
+                self._call("PUT", f"{base}/unlink", idlist=lun, force=0)
         finally:
             self.close()
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from .attachments import Attachments
 from .catalog import Catalog, ResourceType
 from .storage_charts import CSI_CONTROLLER_IMAGE
 from .store import Store
@@ -40,7 +40,7 @@ CONTROLLER_VMID = 9999  # pkg/config/config.go DefaultControllerVMID: the VMID i
 ProxmoxClientFactory = Callable[[dict[str, Any]], Any]
 
 
-class VolumeSim:
+class VolumeSim(Attachments):
     def __init__(self, store: Store, catalog: Catalog, events: list[str], workload_ready: Callable[[Any], bool]):
         self.store, self.catalog, self.events = store, catalog, events
         self.workload_ready = workload_ready
@@ -94,17 +94,10 @@ class VolumeSim:
             if (pvc.get("status") or {}).get("phase") != "Bound":
                 return f"pod has unbound immediate PersistentVolumeClaims ({name})"
             pv = self.store.find(pv_rt, None, pvc["spec"].get("volumeName", ""))
-            if pv is not None and "csi" in pv["spec"] and pv["metadata"]["name"] not in self.attached():
+            nodes = {p["spec"].get("nodeName") for p in self._consumers(namespace, name)}
+            if pv is not None and "csi" in pv["spec"] and self.attached().get(pv["metadata"]["name"]) not in nodes:
                 return f'AttachVolume.Attach pending for volume "{pv["metadata"]["name"]}"'
         return None
-
-    def attached(self) -> dict[str, str]:
-        """PV name -> the node it is attached to (VolumeAttachments with status.attached)."""
-        return {
-            va["spec"]["source"]["persistentVolumeName"]: va["spec"]["nodeName"]
-            for va in self.store.list(self.rt("storage.k8s.io/v1", "VolumeAttachment"), None)
-            if (va.get("status") or {}).get("attached")
-        }
 
     # --- the controllers ---------------------------------------------------------------------------
     def sync(self) -> None:
@@ -259,53 +252,6 @@ class VolumeSim:
         )
         self._set_phase(pvc, "Bound")
         self.events.append(f"PersistentVolumeClaim/{meta['namespace']}/{meta['name']} Bound")
-
-    def _attach(self, pvc: dict[str, Any]) -> None:
-        """external-attacher + ControllerPublishVolume: the disk goes onto the VM of the consuming pod's node."""
-        pv_name = pvc["spec"].get("volumeName", "")
-        node = next(
-            (
-                p["spec"]["nodeName"]
-                for p in self._consumers(pvc["metadata"]["namespace"], pvc["metadata"]["name"])
-                if p["spec"].get("nodeName")
-            ),
-            None,
-        )
-        pv = self.store.find(self.rt("v1", "PersistentVolume"), None, pv_name)
-        if node is None or pv is None or "csi" not in pv["spec"] or self.attached().get(pv_name) == node:
-            return
-        driver = pv["spec"]["csi"]["driver"]
-        va_rt = self.rt("storage.k8s.io/v1", "VolumeAttachment")
-        va_name = "csi-" + hashlib.sha256(f"{pv_name}{driver}{node}".encode()).hexdigest()
-        if self.store.find(va_rt, None, va_name) is None:
-            self.store.create(
-                va_rt,
-                None,
-                {
-                    "apiVersion": "storage.k8s.io/v1",
-                    "kind": "VolumeAttachment",
-                    "metadata": {"name": va_name},
-                    "spec": {"attacher": driver, "nodeName": node, "source": {"persistentVolumeName": pv_name}},
-                },
-                "attachdetach-controller",
-            )
-        controller = self._controller(pv["spec"]["csi"]["driver"])
-        if controller is None or self.proxmox_client is None:
-            return
-        region, _zone, storage, disk = pv["spec"]["csi"]["volumeHandle"].split("/", 3)
-        node_obj = self.store.find(self.rt("v1", "Node"), None, node) or {}
-        uuid = (node_obj.get("status") or {}).get("nodeInfo", {}).get("systemUUID", "")
-        try:
-            done = self._client(controller, region).attach_volume(node, uuid, storage, disk)
-        except Exception as exc:
-            self._log(f"ControllerPublishVolume: {exc}")
-            return
-        if done:
-            self.pending.pop(pv_name, None)
-            self.store.set_status(va_rt, None, va_name, {"attached": True})
-            self.events.append(f"PersistentVolume/{pv_name} attached to {node}")
-        else:
-            self.pending[pv_name] = node
 
     def _log(self, line: str) -> None:
         self.errors.append(line)

@@ -86,6 +86,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("PUT", VM + "/config"): lambda s, p, u: qemu_update.update_vm(s, p, u, sync=True),
     ("GET", VM + "/pending"): qemu.vm_pending,
     ("PUT", VM + "/resize"): qemu.resize_vm,
+    # qemu-server Qemu.pm `unlink`: update_vm with `delete` = idlist (what a CSI detach sends)
+    ("PUT", VM + "/unlink"): lambda s, p, u: qemu_update.update_vm(
+        s, {**{k: v for k, v in p.items() if k not in ("idlist", "force")}, "delete": p["idlist"]}, u, sync=True
+    ),
     ("GET", VM + "/status/current"): power.vm_status,
     ("POST", VM + "/status/start"): power.vm_start,
     ("POST", VM + "/status/stop"): power.vm_stop,

@@ -51,23 +51,27 @@ def test_a_csi_token_lacking_allocate_space_fails(lab, csi_role):
     assert check(lab) == [("fail", "kubernetes-csi@pve!csi lacks Datastore.AllocateSpace on /storage/local-lvm")]
 
 
-def test_the_runners_own_token_as_the_csi_token_fails_without_showing_it(lab, tmp_path):
+def _repo_with_csi_config(lab, tmp_path: Path, token_id: str, secret: str, region: str = "atlas") -> Path:
     root = tmp_path / "repo"
     for rel in (".sops.yaml", "clusters/home/cluster.yaml", "clusters/home/secrets.sops.yaml"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO_ROOT / rel, root / rel)
-    token_id = lab.world.inputs.host.token_id
-    secret = lab.world.inputs.proxmox_token_secret
     plain = (
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: proxmox-csi-plugin\n  namespace: csi-proxmox\n"
         "stringData:\n  config.yaml: |\n    clusters:\n      - url: https://atlas:8006/api2/json\n"
-        f"        token_id: {token_id}\n        token_secret: {secret}\n        region: atlas\n"
+        f"        token_id: {token_id}\n        token_secret: {secret}\n        region: {region}\n"
     )
     target = root / CSI_CONFIG
     target.parent.mkdir(parents=True)
     sops = SopsCli(age_key_file=lab.settings.age_key_file)
     target.write_text(sops.encrypt(plain, CSI_CONFIG, root / ".sops.yaml"))
-    rows = check(lab, root)
+    return root
+
+
+def test_the_runners_own_token_as_the_csi_token_fails_without_showing_it(lab, tmp_path):
+    token_id = lab.world.inputs.host.token_id
+    secret = lab.world.inputs.proxmox_token_secret
+    rows = check(lab, _repo_with_csi_config(lab, tmp_path, token_id, secret))
     assert rows == [
         (
             "fail",
@@ -76,3 +80,14 @@ def test_the_runners_own_token_as_the_csi_token_fails_without_showing_it(lab, tm
         )
     ]
     assert secret not in repr(rows)
+
+
+def test_a_csi_region_other_than_the_node_labels_fails(lab, tmp_path):
+    root = _repo_with_csi_config(lab, tmp_path, "kubernetes-csi@pve!csi", "whatever", region="Region-1")
+    assert check(lab, root) == [
+        (
+            "fail",
+            f"{CSI_CONFIG}: clusters[0].region is 'Region-1', but the nodes are labelled "
+            "topology.kubernetes.io/region=atlas",
+        )
+    ]

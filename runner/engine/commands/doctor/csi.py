@@ -33,7 +33,7 @@ def _digest(text: str) -> str:
 
 
 def csi_credentials(ctx: DoctorContext) -> tuple[str, Secret, str]:
-    """(token id, token secret, url) of the first cluster in the CSI's cloud config."""
+    """(token id, token secret, region) of the first cluster in the CSI's cloud config."""
     path = ctx.root / CSI_CONFIG
     doc = SopsCli(age_key_file=ctx.settings.age_key_file).decrypt(path.read_bytes(), CSI_CONFIG)
     text = str((doc.get("stringData") or {}).get("config.yaml", ""))
@@ -42,7 +42,7 @@ def csi_credentials(ctx: DoctorContext) -> tuple[str, Secret, str]:
     first = clusters[0]
     if not first.get("token_id") or not first.get("token_secret"):
         raise RunnerError(f"{CSI_CONFIG}: stringData.config.yaml: clusters[0] needs token_id and token_secret")
-    return str(first["token_id"]), Secret(str(first["token_secret"])), str(first.get("url", ""))
+    return str(first["token_id"]), Secret(str(first["token_secret"])), str(first.get("region", ""))
 
 
 def csi_token(ctx: DoctorContext) -> list[Row]:
@@ -51,9 +51,18 @@ def csi_token(ctx: DoctorContext) -> list[Row]:
     if ctx.secrets is None or ctx.proxmox_unreachable is not None:
         return [Row(CHECK, Result.SKIP, "needs the runner's secrets and a Proxmox API that answers")]
     try:
-        token_id, secret, _url = csi_credentials(ctx)
+        token_id, secret, region = csi_credentials(ctx)
     except RunnerError as exc:
         return failed(CHECK, str(exc), FIX)
+    if region != ctx.cluster.proxmox.node:
+        # the runner labels every node topology.kubernetes.io/region=<proxmox.node>; the plugin picks its
+        # Proxmox cluster by that label, so another region here means no claim is ever provisioned
+        return failed(
+            CHECK,
+            f"{CSI_CONFIG}: clusters[0].region is {region!r}, but the nodes are labelled "
+            f"topology.kubernetes.io/region={ctx.cluster.proxmox.node}",
+            f"set region: {ctx.cluster.proxmox.node} in the CSI's cloud config ({FIX})",
+        )
     ours = ctx.secrets
     if _digest(token_id) == _digest(ours.proxmox_token_id) or _digest(secret.reveal()) == _digest(
         ours.proxmox_token_secret.reveal()

@@ -1,7 +1,7 @@
 """The cluster facts Flux's manifests read: the `cluster-settings` ConfigMap the runner writes into
 flux-system at hand-off, consumed by the flux/ Kustomizations through `postBuild.substituteFrom`
-(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, `${acme_email}`, `${proxmox_storage}`, ...). One source of truth:
-cluster.yaml."""
+(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, `${acme_email}`, `${proxmox_storage}`,
+...). One source of truth: cluster.yaml."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The cluster facts Flux's manifests read: the `cluster-settings` ConfigMap the runner writes into
 flux-system at hand-off, consumed by the flux/ Kustomizations through `postBuild.substituteFrom`
-(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, `${acme_email}`, ...). One source of truth:
-cluster.yaml."""
+(`${cluster_vip}`, `${cluster_interface}`, `${lb_range_start}`, `${acme_email}`, `${proxmox_storage}`,
+...). One source of truth: cluster.yaml."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def cluster_settings(cluster: Cluster) -> dict[str, str]:
         "cluster_interface": net.interface,
         "cluster_cidr": str(net.cidr),
     }
+    # Proxmox CSI's default StorageClass allocates its volumes on this storage (flux/infrastructure/storage).
+    settings["proxmox_storage"] = cluster.proxmox.storage
     if net.load_balancers is not None:
         settings["lb_range_start"] = str(net.load_balancers.start)
         settings["lb_range_stop"] = str(net.load_balancers.stop)

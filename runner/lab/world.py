@@ -30,7 +30,7 @@ from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, etcd_da
 from runner.lab.kube_vip import hold_vip
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
-from runner.lab.proxmox.host_setup import HostPlan, prepare_host
+from runner.lab.proxmox.host_setup import HostPlan, prepare_csi, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
@@ -58,6 +58,8 @@ class LabInputs:
     vip: str
     flux_url: str
     repo_full_name: str = "home/cluster"
+    # Proxmox CSI's own token (id, secret) from the Flux tree: the lab grants it the README's CSI role
+    csi_token: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ class LabWorld:
         )
         # the host is prepared as the README says: the runner's token gets exactly the documented role
         prepare_host(self.proxmox_state, self.inputs.host, self.inputs.proxmox_token_secret)
+        if self.inputs.csi_token is not None:
+            prepare_csi(
+                self.proxmox_state, self.inputs.csi_token[0], self.inputs.host.storage, self.inputs.csi_token[1]
+            )
         self.proxmox = serve_proxmox_twin(self.proxmox_state, self.root / "proxmox-tls")
         # etcd serves seconds after its node boots (Talos first checks it after 5 s), even at the fast pace:
         # long enough that taking the next controller down without waiting for it loses quorum.
@@ -122,7 +128,11 @@ class LabWorld:
         self.git = LabGitServer(self.root / "git", self.inputs.repo_full_name).create()
         self.kube_twin = KubeTwin(
             TwinOptions(
-                kubernetes_version=self.inputs.kubernetes_version, git_repos={self.inputs.flux_url: self.git.bare}
+                kubernetes_version=self.inputs.kubernetes_version,
+                git_repos={self.inputs.flux_url: self.git.bare},
+                # the PVE URL the cluster's CSI config names answers at the twin (a name on the operator's LAN)
+                proxmox_endpoints={f"https://{self.inputs.host.node}:8006": self.proxmox.url.rstrip("/")},
+                proxmox_ca_bundle=str(self.proxmox.ca_bundle),
             )
         )
         self.kube = serve_kube_twin(
@@ -150,6 +160,7 @@ class LabWorld:
         self.forge = serve_in_thread(create_forge_app(self.forge_state))
         self._powered: dict[int, tuple[str, float]] = {}  # vmid -> (ip, started_at) last seen running
         self._joined: dict[str, str] = {}  # node name -> the node IP its kubelet registered with
+        self._labels: dict[str, dict[str, str]] = {}  # node name -> the nodeLabels Talos last applied
         self._wiring = threading.Thread(target=self._wire_forever, name="lab-wiring", daemon=True)
         self._wiring.start()
         return self
@@ -257,6 +268,12 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for kubelet in _kubelet_sections(n.config.documents)
             }
+            node_labels = {
+                n.hostname: {str(k): str(v) for k, v in labels.items()}
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config is not None
+                for labels in _node_label_sections(n.config.documents)
+            }
             controller = next(
                 (n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane), None
             )
@@ -266,9 +283,12 @@ class LabWorld:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role, endpoints in ready:
             # A kubelet registers only through an API server its KubePrism can reach; a new node IP restarts it.
-            if self._joined.get(name) != ip and any(self._answers(e) for e in endpoints):
-                self.kube_twin.add_node(name, ip, role)
-                self._joined[name] = ip
+            labels = node_labels.get(name, {})
+            if (self._joined.get(name) != ip or self._labels.get(name) != labels) and any(
+                self._answers(e) for e in endpoints
+            ):
+                self.kube_twin.add_node(name, ip, role, labels, self._system_uuid(ip))
+                self._joined[name], self._labels[name] = ip, labels
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
         self.kube_twin.set_kubelets({name for name, _, _, _ in ready})
         if self._joined:
@@ -277,6 +297,14 @@ class LabWorld:
             for name, version in kubelets.items():
                 if name in self._joined and version:
                     self.kube_twin.set_kubelet_version(name, version)
+
+    def _system_uuid(self, ip: str) -> str | None:
+        """The SMBIOS UUID of the VM behind a node IP (PVE's smbios1 uuid), which its kubelet reports."""
+        vmid = next((vmid for vmid, (seen, _) in self._powered.items() if seen == ip), None)
+        with self.proxmox_state.lock:
+            vm = self.proxmox_state.vms.get(vmid) if vmid is not None else None
+            smbios = vm.config.get("smbios1", "") if vm is not None else ""
+        return next((p[5:] for p in smbios.split(",") if p.startswith("uuid=")), None)
 
     def _configure_apiserver(self, documents: list[dict[str, object]]) -> None:
         """The API server runs with what the controller's machine config says: its PodSecurity admission
@@ -311,6 +339,12 @@ class LabWorld:
             gate.stop()
         for server in (self.forge, self.kube.server, self.talos.server, self.proxmox.server, self.factory):
             server.stop()
+
+
+def _node_label_sections(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        d["machine"]["nodeLabels"] for d in documents if isinstance((d.get("machine") or {}).get("nodeLabels"), dict)
+    ]
 
 
 def _kubelet_sections(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ def test_doctor_passes_with_the_documented_role(lab, twin):
         "image storage",
         "bridge",
         "vmids",
+        "csi token",
         "image factory",
         "talosctl",
         "talosctl 1.11",  # the lab names one talosctl per Talos minor

@@ -8,7 +8,15 @@ import pytest
 
 from runner.drivers.proxmox import privileges
 from runner.drivers.proxmox.privileges import needs, release_of, role_privileges
-from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES, HostPlan, apply_command, documented_commands
+from runner.engine.commands.doctor.csi import DOCUMENTED
+from runner.lab.proxmox.host_setup import (
+    ROLE,
+    ROLE_PRIVILEGES,
+    HostPlan,
+    apply_command,
+    documented_commands,
+    documented_csi_commands,
+)
 from runner.lab.proxmox.state import ProxmoxTwinState
 
 from .conftest import REPO_ROOT
@@ -62,3 +70,20 @@ def test_the_runners_table_of_versioned_privileges_matches_pve():
         known = ProxmoxTwinState(version=version).access.privileges
         for privilege in privileges.RELEASES:
             assert privileges.exists_on(privilege, release_of(version)) == (privilege in known), (version, privilege)
+
+
+def _readme_csi_commands() -> list[str]:
+    text = (REPO_ROOT / "README.md").read_text()
+    section = text.split("## Proxmox CSI's own token", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block, "the README section has no sh block"
+    return block.group(1).strip().splitlines()
+
+
+def test_the_readme_lists_exactly_the_csi_commands_the_lab_runs():
+    assert _readme_csi_commands() == documented_csi_commands("kubernetes-csi@pve!csi", "local-lvm")
+
+
+def test_the_csi_role_is_what_doctor_allows_and_the_plugin_documents():
+    role = next(line for line in documented_csi_commands("kubernetes-csi@pve!csi", "local-lvm") if "role add" in line)
+    assert frozenset(role.split('"')[1].split()) == DOCUMENTED

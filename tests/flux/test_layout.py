@@ -22,9 +22,13 @@ SECRET_FILE = FLUX / "infrastructure/configs/cloudflare-api-token.sops.yaml"
 
 def test_stages_depend_on_each_other_in_order(documents: list[tuple[Path, dict[str, Any]]]) -> None:
     kustomizations = {d["metadata"]["name"]: d for _, d in documents if d["kind"] == "Kustomization"}
-    assert sorted(kustomizations) == sorted(STAGES)
+    assert sorted(kustomizations) == sorted([*STAGES, "infra-storage"])
     for before, after in itertools.pairwise(STAGES):
-        assert kustomizations[after]["spec"]["dependsOn"] == [{"name": before}]
+        assert {"name": before} in kustomizations[after]["spec"]["dependsOn"]
+    # storage (Proxmox CSI) needs only the CNI; the apps wait for it, as their claims need its StorageClass
+    assert kustomizations["infra-storage"]["spec"]["dependsOn"] == [{"name": "infra-cni"}]
+    assert kustomizations["apps"]["spec"]["dependsOn"] == [{"name": "infra-configs"}, {"name": "infra-storage"}]
+    assert all(len(kustomizations[s]["spec"]["dependsOn"]) == 1 for s in STAGES[1:-1])
     assert "dependsOn" not in kustomizations["infra-cni"]["spec"]
     for name, ks in kustomizations.items():
         spec = ks["spec"]
@@ -97,3 +101,30 @@ def test_the_secret_decrypts_with_the_lab_key_via_sops_and_the_twin() -> None:
     identities = sops.identities_from_secret({"age.agekey": base64.b64encode(key.encode()).decode()})
     [doc] = load_docs(SECRET_FILE)
     assert sops.decrypt(doc, identities)["stringData"]["api-token"] == token
+
+
+def test_proxmox_csi_is_pinned_with_a_default_class_on_the_spec_storage(
+    documents: list[tuple[Path, dict[str, Any]]],
+) -> None:
+    repo = find(documents, "HelmRepository", "proxmox-csi")
+    assert repo["spec"] == {"type": "oci", "interval": "1h", "url": "oci://ghcr.io/sergelogvinov/charts"}
+    spec = find(documents, "HelmRelease", "proxmox-csi-plugin")["spec"]
+    assert (spec["chart"]["spec"]["chart"], spec["chart"]["spec"]["version"]) == ("proxmox-csi-plugin", "0.5.9")
+    assert spec["targetNamespace"] == "csi-proxmox"
+    values = spec["values"]
+    assert (values["existingConfigSecret"], values["existingConfigSecretKey"]) == ("proxmox-csi-plugin", "config.yaml")
+    assert values["storageClass"] == [
+        {
+            "name": "proxmox-data",
+            "storage": "${proxmox_storage}",
+            "reclaimPolicy": "Delete",
+            "fstype": "ext4",
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        }
+    ]
+    secret = find(documents, "Secret", "proxmox-csi-plugin")
+    assert secret["metadata"]["namespace"] == "csi-proxmox"
+    assert secret["stringData"]["config.yaml"].startswith("ENC[AES256_GCM,")
+    namespace = find(documents, "Namespace", "csi-proxmox")
+    assert namespace["metadata"]["labels"] == {"pod-security.kubernetes.io/enforce": "privileged"}

@@ -24,6 +24,7 @@ from runner.lab.kube import (
 )
 
 from .gitrepo import PROJECT, FluxRepo, seed
+from .pve import TOPOLOGY, PveLab, start_pve
 
 # Where the kubeconfig says the API is; the driver's server override sends it to the twin instead.
 CLUSTER_ENDPOINT = "https://10.0.0.11:6443"
@@ -41,6 +42,7 @@ class Lab:
     running: RunningKubeTwin
     kubeconfig: Secret
     repo: FluxRepo
+    pve: PveLab | None = None  # the Proxmox host Proxmox CSI allocates on (node VMs, the CSI's own token)
 
     def api(self, **kwargs: object) -> LightkubeApi:
         return LightkubeApi(self.kubeconfig, server=self.running.url, poll_interval=0.01, **kwargs)  # type: ignore[arg-type]
@@ -58,10 +60,13 @@ class Lab:
         }
 
     def join_all_nodes(self) -> None:
+        """Every node's kubelet registers, with the topology labels its machine config gives it and the SMBIOS
+        UUID of its VM (so the CSI finds the VM behind the node)."""
+        uuids = self.pve.uuids if self.pve else {}
         for name, ip in CONTROLLERS:
-            self.twin.add_node(name, ip, "controlplane")
+            self.twin.add_node(name, ip, "controlplane", TOPOLOGY, uuids.get(name))
         for name, ip in WORKERS:
-            self.twin.add_node(name, ip, "worker")
+            self.twin.add_node(name, ip, "worker", TOPOLOGY, uuids.get(name))
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +87,25 @@ def flux_repo(tmp_path: Path) -> FluxRepo:
 
 
 @pytest.fixture
-def lab(cluster_ca: CertificateAuthority, flux_repo: FluxRepo) -> Iterator[Lab]:
-    # A twin of the cluster the runner builds: Talos's default Pod Security admission, kube-proxy off.
-    twin = KubeTwin(TwinOptions(git_repos={flux_repo.url: flux_repo.path}, pod_security=pod_security.TALOS_DEFAULT))
+def pve(tmp_path: Path) -> Iterator[PveLab]:
+    yield from start_pve(tmp_path / "pve")
+
+
+@pytest.fixture
+def lab(cluster_ca: CertificateAuthority, flux_repo: FluxRepo, pve: PveLab) -> Iterator[Lab]:
+    # A twin of the cluster the runner builds: Talos's default Pod Security admission, kube-proxy off, and the
+    # Proxmox host its CSI driver allocates disks on.
+    twin = KubeTwin(
+        TwinOptions(
+            git_repos={flux_repo.url: flux_repo.path},
+            pod_security=pod_security.TALOS_DEFAULT,
+            proxmox_endpoints=pve.endpoints(),
+            proxmox_ca_bundle=str(pve.twin.ca_bundle),
+        )
+    )
     running = serve_kube_twin(twin, cluster_ca)
     try:
-        yield Lab(twin, running, Secret(admin_kubeconfig(cluster_ca, CLUSTER_ENDPOINT)), flux_repo)
+        yield Lab(twin, running, Secret(admin_kubeconfig(cluster_ca, CLUSTER_ENDPOINT)), flux_repo, pve)
     finally:
         running.stop()
 

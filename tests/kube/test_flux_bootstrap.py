@@ -9,7 +9,7 @@ from runner.drivers.kube import LightkubeApi, flux_install, vendored_flux_versio
 
 from .conftest import SETTINGS, Lab
 
-ORDER = ["infra-cni", "infra-controllers", "infra-configs", "apps"]
+ORDER = ["infra-cni", "infra-controllers", "infra-storage", "infra-configs", "apps"]
 
 
 def install(api: LightkubeApi, lab: Lab, age_key: Secret) -> None:

@@ -150,6 +150,7 @@ def test_doctor_check_refuses_a_flux_key_that_is_not_the_declared_one(tmp_path: 
     assert [(f.file, f.field) for f in found] == [
         (SECRETS, "flux.ageKey"),
         ("flux/infrastructure/configs/cloudflare-api-token.sops.yaml", "sops.age"),
+        ("flux/infrastructure/storage/proxmox-csi-config.sops.yaml", "sops.age"),
     ]
     assert f"but cluster.yaml says flux.ageRecipient {FLUX}" in found[0].message
     assert "cannot decrypt it" in found[1].message
@@ -205,9 +206,12 @@ def test_the_reference_flux_key_is_handed_over(tmp_path: Path) -> None:
 
 
 def test_what_each_lab_key_opens_is_found_by_trying_it() -> None:
-    flux_file = "flux/infrastructure/configs/cloudflare-api-token.sops.yaml"
-    assert files_opened_by(ROOT, read_key(LAB_KEY).private, "home") == ([SECRETS, flux_file], [])
-    assert files_opened_by(ROOT, read_key(FLUX_KEY).private, "home") == ([flux_file], [SECRETS])
+    flux_files = [
+        "flux/infrastructure/configs/cloudflare-api-token.sops.yaml",
+        "flux/infrastructure/storage/proxmox-csi-config.sops.yaml",
+    ]
+    assert files_opened_by(ROOT, read_key(LAB_KEY).private, "home") == ([SECRETS, *flux_files], [])
+    assert files_opened_by(ROOT, read_key(FLUX_KEY).private, "home") == (flux_files, [SECRETS])
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pygit2
+from ruamel.yaml import YAML
 
 from runner.cli.lab.pulls import LAB_FILE
 from runner.core.cluster_secrets import parse_secrets
@@ -33,6 +34,7 @@ from runner.engine.service.run_fn import Listener, make_run_fn
 from runner.engine.service.settings import Settings
 from runner.lab.forge.pulls import WebhookTarget
 from runner.lab.gitserver import commit_files
+from runner.lab.kube.storage_charts import CSI_CONFIG
 from runner.lab.proxmox.host_setup import HostPlan
 from runner.lab.serve import RunningServer, free_port, serve_in_thread
 from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
@@ -91,7 +93,18 @@ class LabSession:
             controller_ips=tuple(str(n.ip) for n in cluster.controllers),
             vip=str(cluster.network.vip),
             flux_url=cluster.flux.url,
+            csi_token=self._csi_token(),
         )
+
+    def _csi_token(self) -> tuple[str, str] | None:
+        """Proxmox CSI's token from the Flux tree (opened with the Flux key), for the lab to prepare its host."""
+        path = self.repo_root / CSI_CONFIG
+        if not path.exists():
+            return None
+        doc = SopsCli(age_key_file=self.flux_age_key).decrypt(path.read_bytes(), CSI_CONFIG)
+        config = YAML(typ="safe").load(str((doc.get("stringData") or {}).get("config.yaml", ""))) or {}
+        first = (config.get("clusters") or [{}])[0]
+        return str(first.get("token_id", "")), str(first.get("token_secret", ""))
 
     def start(self) -> LabSession:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +119,7 @@ class LabSession:
             "webhook_secret": webhook_secret,
             "db_path": self.workdir / "runner.db",
             "cache_dir": self.workdir / "git-cache",
+            "backup_dir": self.workdir / "backups",  # the lab's snapshots stay with the lab, never in the repo
             "settle_seconds": 0.2,
             "drift_interval": 0,
             "poll_interval": 0,
@@ -140,6 +154,7 @@ class LabSession:
         return (
             "# Settings for running runner commands against this lab: RUNNER_CONFIG=<this file> runner status\n"
             f'db_path = "{s.db_path}"\n'
+            f'backup_dir = "{s.backup_dir}"\n'
             f'age_key_file = "{s.age_key_file}"\n'
             f'proxmox_url = "{s.proxmox_url}"\n'
             f'proxmox_ca_bundle = "{s.proxmox_ca_bundle}"\n'

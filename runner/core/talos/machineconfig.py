@@ -117,6 +117,8 @@ def _machine(node: MachineConfigInput, bundle: SecretsBundle) -> dict[str, Any]:
         del machine["features"]["rbac"], machine["features"]["apidCheckExtKeyUsage"]
     if controlplane:
         machine["nodeLabels"] = {EXCLUDE_FROM_LB_LABEL: ""}
+    if node.node_labels:
+        machine["nodeLabels"] = {**machine.get("nodeLabels", {}), **dict(node.node_labels)}
     return machine
 
 

@@ -46,6 +46,8 @@ class MachineConfigInput:
     # Who holds the control-plane VIP: kube-vip (a static pod Flux installs) or Talos itself (the `vip:` of the
     # interface up to v1.11, a Layer2VIPConfig document from v1.12). Never both: two owners would fight over it.
     vip_owner: Literal["kube-vip", "talos"] = "kube-vip"
+    # machine.nodeLabels beyond the role's: the topology Proxmox CSI places volumes by (region, zone)
+    node_labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.role not in ("controlplane", "worker"):

@@ -53,6 +53,10 @@ class ProxmoxInspect(Protocol):
         """The token's effective privileges on an ACL path (GET /access/permissions?path=...)."""
         ...
 
+    def all_permissions(self) -> dict[str, dict[str, bool]]:
+        """The token's effective privileges on every ACL path where it has any (GET /access/permissions)."""
+        ...
+
     def storage_content(self, node: str, storage: str) -> frozenset[str] | None:
         """Content types a storage is configured for; None when the token cannot see it or it is missing."""
         ...

@@ -126,6 +126,10 @@ class ProxmoxDriver:
         dump = self.client.call("GET", "access/permissions", path=path)
         return {str(priv): bool(prop) for priv, prop in (dump.get(path) or {}).items()}
 
+    def all_permissions(self) -> dict[str, dict[str, bool]]:
+        dump = self.client.call("GET", "access/permissions")
+        return {str(path): {str(p): bool(prop) for p, prop in privs.items()} for path, privs in dump.items()}
+
     def storage_content(self, node: str, storage: str) -> frozenset[str] | None:
         rows = self.client.call("GET", f"nodes/{node}/storage", storage=storage)
         for row in rows:

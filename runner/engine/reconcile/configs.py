@@ -86,6 +86,12 @@ def node_configs(
         "controller_ips": tuple(n.ip for n in desired.controllers),
         "tailscale_login_server": cluster.tailscale.login_server if cluster.tailscale else None,
         "tailscale_auth_key": secrets.tailscale_auth_key if cluster.tailscale else None,
+        # Proxmox CSI reads region (the PVE cluster; a standalone host is its own) and zone (the PVE node) from
+        # these labels; Talos applies nodeLabels through the API, so no cloud controller manager is needed.
+        "node_labels": (
+            ("topology.kubernetes.io/region", cluster.proxmox.node),
+            ("topology.kubernetes.io/zone", cluster.proxmox.node),
+        ),
     }
     fingerprint = bundle_fingerprint(bundle) if rendered is not None else ""
     out: dict[str, NodeConfig] = {}

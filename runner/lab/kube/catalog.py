@@ -60,6 +60,13 @@ BUILTIN: tuple[ResourceType, ...] = (
     ResourceType("networking.k8s.io", ("v1",), "Ingress", "ingresses", True, short_names=("ing",)),
     ResourceType("networking.k8s.io", ("v1",), "IngressClass", "ingressclasses", False, has_status=False),
     ResourceType("coordination.k8s.io", ("v1",), "Lease", "leases", True, has_status=False),
+    ResourceType("", ("v1",), "PersistentVolumeClaim", "persistentvolumeclaims", True, short_names=("pvc",)),
+    ResourceType("", ("v1",), "PersistentVolume", "persistentvolumes", False, short_names=("pv",)),
+    ResourceType(
+        "storage.k8s.io", ("v1",), "StorageClass", "storageclasses", False, has_status=False, short_names=("sc",)
+    ),
+    ResourceType("storage.k8s.io", ("v1",), "CSIDriver", "csidrivers", False, has_status=False),
+    ResourceType("storage.k8s.io", ("v1",), "VolumeAttachment", "volumeattachments", False),
     ResourceType(
         "apiextensions.k8s.io",
         ("v1",),

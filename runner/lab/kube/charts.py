@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from . import storage_charts
+
 CERT_MANAGER_KINDS = (
     ("cert-manager.io", "Certificate", "certificates", True),
     ("cert-manager.io", "CertificateRequest", "certificaterequests", True),
@@ -40,6 +42,8 @@ CHARTS: dict[str, Chart] = {
         Chart("cert-manager", ("v1.15.3", "v1.16.2")),
         Chart("ingress-nginx", ("4.11.3", "4.12.0")),
         Chart("podinfo", ("6.7.0", "6.7.1")),
+        Chart("proxmox-csi-plugin", ("0.5.9",)),
+        Chart("grafana", ("10.5.15",)),
     )
 }
 
@@ -77,9 +81,13 @@ def crd_manifest(group: str, kind: str, plural: str, namespaced: bool, version: 
     }
 
 
-def side_effects(chart: str, values: dict[str, Any], release_namespace: str) -> list[dict[str, Any]]:
+def side_effects(chart: str, values: dict[str, Any], release_namespace: str, release: str = "") -> list[dict[str, Any]]:
     """Objects the chart creates that other manifests depend on."""
     out: list[dict[str, Any]] = []
+    if chart == "proxmox-csi-plugin":
+        out.extend(storage_charts.proxmox_csi(values, release_namespace, release, "v0.19.1"))
+    if chart == "grafana":
+        out.extend(storage_charts.grafana(values, release_namespace, release))
     if chart == "cert-manager" and ((values.get("crds") or {}).get("enabled") or values.get("installCRDs")):
         out.extend(crd_manifest(*k) for k in CERT_MANAGER_KINDS)
     if chart == "cilium":

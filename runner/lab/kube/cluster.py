@@ -10,6 +10,7 @@ nodes carry `node.kubernetes.io/not-ready` until Cilium runs, so only host-netwo
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from . import pod_network, pod_security
@@ -44,6 +45,9 @@ class ClusterSim(Controller):
         self.cni_ready = False
         self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
         self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
+        self.system_uuids: dict[str, str] = {}  # node -> the SMBIOS UUID of the machine its kubelet runs on
+        # why a pod template's volumes keep its pods from starting (volumes.VolumeSim), None when they do not
+        self.volume_problem: Callable[[str, dict[str, Any]], str | None] = lambda _ns, _pod: None
         self.kubeprism_port: int | None = 7445  # Talos `machine.features.kubePrism`
 
     @property
@@ -74,8 +78,20 @@ class ClusterSim(Controller):
         return None
 
     # nodes ---------------------------------------------------------------------------------------
-    def add_node(self, name: str, ip: str, role: str = "worker") -> dict[str, Any]:
+    def add_node(
+        self,
+        name: str,
+        ip: str,
+        role: str = "worker",
+        extra_labels: dict[str, str] | None = None,
+        system_uuid: str | None = None,
+    ) -> dict[str, Any]:
+        """A kubelet registers its node (its SMBIOS product UUID as systemUUID); `extra_labels` are the machine
+        config's nodeLabels, which Talos puts on the Node through the API (NodeApplyController)."""
+        if system_uuid:
+            self.system_uuids[name] = system_uuid
         labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+        labels.update(extra_labels or {})
         taints = [] if self.cni_ready else list(NOT_READY_TAINTS)
         if role == "controlplane":
             labels["node-role.kubernetes.io/control-plane"] = ""
@@ -94,6 +110,8 @@ class ClusterSim(Controller):
                 },
                 "kubelet",
             )
+        elif extra_labels and any(existing["metadata"].get("labels", {}).get(k) != v for k, v in extra_labels.items()):
+            self.store.merge_patch(rt, None, name, {"metadata": {"labels": dict(extra_labels)}}, "talos")
         self.store.set_status(rt, None, name, self._node_status(name, ip, self.cni_ready, existing))
         return self.store.get(rt, None, name)
 
@@ -129,7 +147,7 @@ class ClusterSim(Controller):
                 "machineID": _stable_id(name, "machine").replace("-", ""),
                 "operatingSystem": "linux",
                 "osImage": "Talos (v1.11.2)",
-                "systemUUID": _stable_id(name, "system"),
+                "systemUUID": self.system_uuids.get(name) or _stable_id(name, "system"),
             },
         }
 
@@ -189,7 +207,9 @@ class ClusterSim(Controller):
                 replicas = spec.get("replicas", 1)
                 pod = spec.get("template", {}).get("spec", {})
                 problem = self.pod_problem(meta["namespace"], pod, meta["name"])
-                ready = replicas if self.nodes_for(pod) and problem is None else 0
+                # a pod mounting a claim that is not bound and attached yet does not start
+                volumes = self.volume_problem(meta["namespace"], pod)
+                ready = replicas if self.nodes_for(pod) and problem is None and volumes is None else 0
                 status: dict[str, Any] = {
                     "observedGeneration": meta["generation"],
                     "replicas": replicas,

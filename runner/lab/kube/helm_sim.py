@@ -127,7 +127,7 @@ class HelmSim(Controller):
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         try:
             created = []
-            for obj in charts.side_effects(chart.name, spec.get("values") or {}, release_ns):
+            for obj in charts.side_effects(chart.name, spec.get("values") or {}, release_ns, release):
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
                 ns = obj["metadata"].get("namespace")
@@ -143,7 +143,7 @@ class HelmSim(Controller):
             self.l2_announcements = bool(((spec.get("values") or {}).get("l2announcements") or {}).get("enabled"))
         pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
         waiting = [o for o in pending if not lb_ipam.ingress_ips(o) and not o["spec"].get("externalIPs")]
-        if not (spec.get("install") or {}).get("disableWait") and waiting:
+        if not (spec.get("install") or {}).get("disableWait") and (waiting or not self.workloads_ready(created)):
             # Helm's --wait (helm-controller's default) holds the release until every LoadBalancer Service has
             # an ingress address (helm pkg/kube/ready.go serviceReady).
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
@@ -169,6 +169,16 @@ class HelmSim(Controller):
                 }
             ],
         )
+
+    def workloads_ready(self, created: list[dict[str, Any]]) -> bool:
+        """Helm's --wait on the rest of what the twin renders (helm pkg/kube/ready.go): a PVC is ready when
+        Bound, a Deployment when its replicas are ready. Only the storage charts render these."""
+        for obj in created:
+            if obj["kind"] == "PersistentVolumeClaim" and (obj.get("status") or {}).get("phase") != "Bound":
+                return False
+            if obj["kind"] == "Deployment" and not self.cluster.workload_ready(obj):
+                return False
+        return True
 
     def _hr_type(self) -> ResourceType:
         return self._rt("helm.toolkit.fluxcd.io/v2", "HelmRelease")

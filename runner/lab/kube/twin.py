@@ -11,6 +11,7 @@ from typing import Any
 from .catalog import Catalog
 from .cert_manager import CertManagerSim
 from .cluster import ClusterSim
+from .csi_proxmox import CsiProxmoxClient
 from .disruption import DisruptionSim
 from .flux_sim import FluxSim
 from .gitsource import GitSource
@@ -19,6 +20,7 @@ from .lb_ipam import LbIpam
 from .notify_sim import NotificationSim
 from .pods import PodSim
 from .store import Store
+from .volumes import VolumeSim
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -34,6 +36,9 @@ class TwinOptions:
     # cluster.apiServer.admissionControl); None is upstream's default, privileged everywhere.
     pod_security: dict[str, Any] | None = None
     kube_proxy: bool = False  # Talos cluster.proxy.disabled is what the runner renders
+    # Where the CSI controller's Proxmox URLs really answer ("https://atlas:8006" -> the twin), and its CA.
+    proxmox_endpoints: Mapping[str, str] = field(default_factory=dict)
+    proxmox_ca_bundle: str | None = None
 
 
 class KubeTwin:
@@ -56,6 +61,9 @@ class KubeTwin:
         self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cert_manager = CertManagerSim(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
+        self.volumes = VolumeSim(self.store, self.catalog, self.events, self.cluster.workload_ready)
+        self.volumes.proxmox_client = self._csi_client
+        self.cluster.volume_problem = self.volumes.pod_spec_problem
         self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
         self._last_seen: tuple[int, tuple[str, ...]] | None = None
@@ -69,10 +77,17 @@ class KubeTwin:
     def vip_answers(self) -> bool:
         return self.vip_address is not None
 
-    def add_node(self, name: str, ip: str, role: str = "worker") -> dict[str, Any]:
+    def add_node(
+        self,
+        name: str,
+        ip: str,
+        role: str = "worker",
+        labels: dict[str, str] | None = None,
+        system_uuid: str | None = None,
+    ) -> dict[str, Any]:
         """A kubelet registering: the lab calls this as Talos nodes join."""
         with self._reconcile_lock:
-            node = self.cluster.add_node(name, ip, role)
+            node = self.cluster.add_node(name, ip, role, labels, system_uuid)
         self.reconcile()
         return node
 
@@ -115,7 +130,7 @@ class KubeTwin:
         """Run the simulated controllers until nothing changes (a fixpoint), when anything moved since last time."""
         with self._reconcile_lock:
             heads = self._git_heads()
-            if self._last_seen == (self.store.revision, heads) and not self.pods.due():
+            if self._last_seen == (self.store.revision, heads) and not (self.pods.due() or self.volumes.due()):
                 return
             for _ in range(50):
                 before = self.store.revision
@@ -129,11 +144,21 @@ class KubeTwin:
                 self.cert_manager.reconcile()
                 self.cluster.update_workloads()
                 self.pods.sync()
+                self.volumes.sync()
                 self.disruption.sync()  # budgets judged on the pods as they now are
                 self._update_vip()
                 if self.store.revision == before:
                     break
             self._last_seen = (self.store.revision, self._git_heads())
+
+    def _csi_client(self, cluster: dict[str, Any]) -> CsiProxmoxClient:
+        def resolve(url: str) -> str:
+            for known, real in self.options.proxmox_endpoints.items():
+                if url.startswith(known):
+                    return real + url[len(known) :]
+            return url
+
+        return CsiProxmoxClient(cluster, resolve, self.options.proxmox_ca_bundle)
 
     def reconcile_for_api(self) -> None:
         """Reconcile before answering a request. The controllers are not the API server: one failing on what

@@ -113,3 +113,22 @@ def prepare_host(state: ProxmoxTwinState, plan: HostPlan, token_secret: str) -> 
         for line in documented_commands(plan):
             apply_command(state, line)
         state.tokens[plan.token_id] = token_secret
+
+
+_CSI_TEMPLATE = (Path(__file__).parent / "data" / "prepare-csi.template").read_text().splitlines()
+_CSI_COMMANDS = Template("\n".join(line for line in _CSI_TEMPLATE if line and not line.startswith("#")))
+CSI_TOKEN_ID = "kubernetes-csi@pve!csi"
+
+
+def documented_csi_commands(token_id: str, storage: str) -> list[str]:
+    """The README's commands for Proxmox CSI's own user, token and role."""
+    user, _, token = token_id.partition("!")
+    return _CSI_COMMANDS.substitute(user=user, token=token, token_id=token_id, storage=storage).splitlines()
+
+
+def prepare_csi(state: ProxmoxTwinState, token_id: str, storage: str, token_secret: str) -> None:
+    """The documented CSI preparation, then the CSI token's secret."""
+    with state.lock:
+        for line in documented_csi_commands(token_id, storage):
+            apply_command(state, line)
+        state.tokens[token_id] = token_secret

@@ -56,17 +56,33 @@ def check_options(acl: AccessControl, user: str, vmid: int, options: list[str]) 
         acl.check(user, f"/vms/{vmid}", [_option_privilege(option)])
 
 
-def check_storage_access(acl: AccessControl, user: str, drives: dict[str, str]) -> None:
-    """$check_storage_access: new disks need AllocateSpace; an import source needs read access."""
+def check_storage_access(acl: AccessControl, user: str, drives: dict[str, str], vmid: int = 0) -> None:
+    """$check_storage_access: new disks need AllocateSpace; an import source needs read access; an existing
+    disk of another VM (a CSI volume `vm-9999-...` attached to a node's VM) needs check_volume_access."""
     for option in sorted(drives):
         file, opts = split_drive(drives[option])
         if (match := NEW_DISK_RE.match(file)) and match.group(2):
             acl.check(user, f"/storage/{match.group(2)}", ["Datastore.AllocateSpace"])
+        elif owner := OWNED_VOLUME_RE.match(file):
+            _check_volume_access(acl, user, vmid, owner.group(1), int(owner.group(2)))
         if source := opts.get("import-from"):
             storage = source.partition(":")[0]
             # PVE::Storage::check_volume_access for an `import` volume
             if not acl.has(user, f"/storage/{storage}", ["Datastore.Allocate"]):
                 acl.check(user, f"/storage/{storage}", ["Datastore.AllocateSpace", "Datastore.Audit"], any_=True)
+
+
+OWNED_VOLUME_RE = re.compile(r"^([^:/\s]+):(?:\d+/)?(?:vm|base)-(\d+)-")
+
+
+def _check_volume_access(acl: AccessControl, user: str, vmid: int, storage: str, owner: int) -> None:
+    """PVE::Storage::check_volume_access (pve-storage 9.1.7 src/PVE/Storage.pm) for an `images` volume:
+    Datastore.Allocate on its storage is enough; its owner VM may use it; anyone else needs Datastore.Audit on
+    the storage and VM.Config.Disk on the owner VM."""
+    if acl.has(user, f"/storage/{storage}", ["Datastore.Allocate"]) or owner == vmid:
+        return
+    acl.check(user, f"/storage/{storage}", ["Datastore.Audit"])
+    acl.check(user, f"/vms/{owner}", ["VM.Config.Disk"])
 
 
 def check_bridges(acl: AccessControl, user: str, options: dict[str, Any]) -> None:
@@ -83,7 +99,7 @@ def check_create(acl: AccessControl, user: str, vmid: int, options: dict[str, An
         acl.check(user, f"/vms/{vmid}", ["VM.PowerMgmt"])
     if not acl.has(user, f"/vms/{vmid}", ["VM.Allocate"]):
         raise perm_error()  # qemu-server raises it bare: no path, no privilege in the text
-    check_storage_access(acl, user, {o: str(v) for o, v in options.items() if is_drive(o)})
+    check_storage_access(acl, user, {o: str(v) for o, v in options.items() if is_drive(o)}, vmid)
     check_options(acl, user, vmid, list(options))
     if any(re.fullmatch(r"serial\d+", o) for o in options):
         acl.check(user, f"/vms/{vmid}", ["VM.Config.HWType"])
@@ -96,7 +112,7 @@ def check_update(acl: AccessControl, user: str, vmid: int, changes: dict[str, st
     drives = {o: v for o, v in changes.items() if is_drive(o)}
     if drives:
         acl.check(user, f"/vms/{vmid}", ["VM.Config.Disk"])
-    check_storage_access(acl, user, drives)
+    check_storage_access(acl, user, drives, vmid)
     check_bridges(acl, user, changes)
     if "tags" in changes or "tags" in deletes:
         acl.check(user, f"/vms/{vmid}", ["VM.Config.Options"])  # assert_tag_permissions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from runner.lab.proxmox import agent, node_info, power, qemu, qemu_update, storage
+from runner.lab.proxmox import agent, disks, node_info, power, qemu, qemu_update, storage
 from runner.lab.proxmox.errors import PveError, param_error
 from runner.lab.proxmox.state import GIB, ProxmoxTwinState
 
@@ -86,6 +86,10 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("PUT", VM + "/config"): lambda s, p, u: qemu_update.update_vm(s, p, u, sync=True),
     ("GET", VM + "/pending"): qemu.vm_pending,
     ("PUT", VM + "/resize"): qemu.resize_vm,
+    # qemu-server Qemu.pm `unlink`: update_vm with `delete` = idlist (what a CSI detach sends)
+    ("PUT", VM + "/unlink"): lambda s, p, u: qemu_update.update_vm(
+        s, {**{k: v for k, v in p.items() if k not in ("idlist", "force")}, "delete": p["idlist"]}, u, sync=True
+    ),
     ("GET", VM + "/status/current"): power.vm_status,
     ("POST", VM + "/status/start"): power.vm_start,
     ("POST", VM + "/status/stop"): power.vm_stop,
@@ -94,6 +98,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("POST", VM + "/agent/ping"): agent.ping,
     ("GET", "/nodes/{node}/storage/{storage}/content"): storage.list_content,
     ("POST", "/nodes/{node}/storage/{storage}/download-url"): storage.download_url,
+    ("POST", "/nodes/{node}/storage/{storage}/content"): disks.allocate_disk,
+    ("GET", "/nodes/{node}/storage/{storage}/status"): disks.storage_status,
     ("GET", "/nodes/{node}/tasks/{upid}/status"): task_status,
     ("GET", "/nodes/{node}/tasks/{upid}/log"): task_log,
 }

@@ -6,7 +6,7 @@ new module here) and add it to CHECKS below.
 
 from __future__ import annotations
 
-from runner.engine.commands.doctor import factory, forge, proxmox, secrets, service, talosctl
+from runner.engine.commands.doctor import csi, factory, forge, proxmox, secrets, service, talosctl
 from runner.engine.commands.doctor.model import Check
 
 CHECKS: tuple[Check, ...] = (
@@ -17,6 +17,7 @@ CHECKS: tuple[Check, ...] = (
     proxmox.image_storage,
     proxmox.bridge,
     proxmox.vmids,
+    csi.csi_token,
     factory.image_factory,
     talosctl.talosctl_version,
     forge.forge_token,

@@ -13,6 +13,7 @@ from .cert_manager import CertManagerSim
 from .cluster import ClusterSim
 from .disruption import DisruptionSim
 from .flux_sim import FluxSim
+from .gateway_api import GatewayApiSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
 from .lb_ipam import LbIpam
@@ -55,6 +56,7 @@ class KubeTwin:
         self.flux.notify = self.helm.notify = self.notifications.status_changed
         self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cert_manager = CertManagerSim(self.store, self.catalog, self.events)
+        self.gateway_api = GatewayApiSim(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.cluster.kube_proxy = self.options.kube_proxy
         self._reconcile_lock = threading.RLock()
@@ -125,6 +127,8 @@ class KubeTwin:
                 if self.flux.controller_running("helm-controller"):
                     self.helm.reconcile_all()
                 self.lb.l2_enabled = self.helm.l2_announcements
+                self.gateway_api.started = self.helm.gateway_api_started
+                self.gateway_api.reconcile(cilium_running=self.cluster.cni_ready)
                 self.lb.reconcile(cilium_running=self.cluster.cni_ready)
                 self.cert_manager.reconcile()
                 self.cluster.update_workloads()

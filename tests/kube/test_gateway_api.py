@@ -48,8 +48,13 @@ def test_podinfo_route_is_accepted_on_a_programmed_gateway_with_an_address_from_
     assert service is not None and service["spec"]["type"] == "LoadBalancer"
     assert lab.twin.state()["announced"] == {"10.0.0.200": "gateway/cilium-gateway-home"}
     [parent] = _route_parents(api)
-    assert parent["parentRef"] == {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "home",
-                                   "namespace": "gateway", "sectionName": "https"}
+    assert parent["parentRef"] == {
+        "group": "gateway.networking.k8s.io",
+        "kind": "Gateway",
+        "name": "home",
+        "namespace": "gateway",
+        "sectionName": "https",
+    }
     assert parent["controllerName"] == "io.cilium/gateway-controller"
     assert _conditions(parent) == {"Accepted": ("True", "Accepted"), "ResolvedRefs": ("True", "ResolvedRefs")}
     certificate = api.get("cert-manager.io/v1", "Certificate", "home-wildcard", "gateway")
@@ -66,8 +71,10 @@ def test_gateway_api_crds_applied_after_cilium_leave_no_gatewayclass(
     """The chart renders the GatewayClass only if the API exists, and the operator checks the CRDs once, at start."""
     infra = lab.repo.read("flux/clusters/home/infrastructure.yaml").decode()
     infra = infra.replace("  dependsOn:\n    - name: infra-gateway-api\n", "")
-    infra = infra.replace("  name: infra-gateway-api\n  namespace: flux-system\nspec:\n",
-                          "  name: infra-gateway-api\n  namespace: flux-system\nspec:\n  dependsOn:\n    - name: infra-cni\n")
+    infra = infra.replace(
+        "  name: infra-gateway-api\n  namespace: flux-system\nspec:\n",
+        "  name: infra-gateway-api\n  namespace: flux-system\nspec:\n  dependsOn:\n    - name: infra-cni\n",
+    )
     lab.repo.commit({"flux/clusters/home/infrastructure.yaml": infra.encode()})
     _install(api, lab, age_key)
     api.wait_ready("Kustomization", "infra-gateway-api", timeout=30)
@@ -75,7 +82,7 @@ def test_gateway_api_crds_applied_after_cilium_leave_no_gatewayclass(
     lab.twin.reconcile()
     assert api.get(GW, "GatewayClass", "cilium") is None
     gateway = api.get(GW, "Gateway", "home", "gateway")
-    assert gateway is not None and "Accepted" not in _conditions(gateway.get("status")) or _conditions(
+    assert (gateway is not None and "Accepted" not in _conditions(gateway.get("status"))) or _conditions(
         gateway.get("status")
     )["Accepted"][0] != "True"
     assert api.get("v1", "Service", "cilium-gateway-home", "gateway") is None
@@ -120,7 +127,11 @@ def test_a_route_to_a_missing_service_does_not_resolve_its_refs(lab: Lab, api: L
 
 
 def test_a_route_for_a_host_no_listener_serves_is_not_accepted(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
-    text = lab.repo.read("flux/apps/podinfo/httproute.yaml").decode().replace("podinfo.home.example.org", "podinfo.elsewhere.test")
+    text = (
+        lab.repo.read("flux/apps/podinfo/httproute.yaml")
+        .decode()
+        .replace("podinfo.home.example.org", "podinfo.elsewhere.test")
+    )
     lab.repo.commit({"flux/apps/podinfo/httproute.yaml": text.encode()})
     _install(api, lab, age_key)
     api.wait_ready("Kustomization", "apps", timeout=30)
@@ -128,7 +139,9 @@ def test_a_route_for_a_host_no_listener_serves_is_not_accepted(lab: Lab, api: Li
     assert _conditions(parent)["Accepted"] == ("False", "NoMatchingListenerHostname")
 
 
-def test_gateway_api_without_the_l7_proxy_fails_the_cilium_install(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
+def test_gateway_api_without_the_l7_proxy_fails_the_cilium_install(
+    lab: Lab, api: LightkubeApi, age_key: Secret
+) -> None:
     text = lab.repo.read("flux/infrastructure/cni/cilium.yaml").decode().replace("l7Proxy: true", "l7Proxy: false")
     lab.repo.commit({"flux/infrastructure/cni/cilium.yaml": text.encode()})
     _install(api, lab, age_key)

@@ -118,7 +118,7 @@ def side_effects(
         if gateway_api and minor == "1.20":
             if values.get("l7Proxy", True) is False:
                 raise ChartFailed(VALIDATE_L7)
-            create = str(((values["gatewayAPI"].get("gatewayClass") or {}).get("create", "auto"))).lower()
+            create = str((values["gatewayAPI"].get("gatewayClass") or {}).get("create", "auto")).lower()
             if create == "true" or (create == "auto" and "gateway.networking.k8s.io/v1/GatewayClass" in served):
                 out.append(
                     {

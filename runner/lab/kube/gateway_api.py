@@ -42,7 +42,11 @@ def _hosts_intersect(listener_host: str | None, route_hosts: list[str]) -> bool:
     for host in route_hosts:
         if host == listener_host:
             return True
-        if listener_host.startswith("*.") and host.endswith(listener_host[1:]) and host.count(".") >= listener_host.count("."):
+        if (
+            listener_host.startswith("*.")
+            and host.endswith(listener_host[1:])
+            and host.count(".") >= listener_host.count(".")
+        ):
             return True
         if host.startswith("*.") and listener_host.endswith(host[1:]):
             return True
@@ -148,12 +152,24 @@ class GatewayApiSim(Controller):
                 "kind": "Service",
                 "metadata": {
                     "name": name,
-                    "labels": {"io.cilium.gateway/owning-gateway": meta["name"], "gateway.networking.k8s.io/gateway-name": meta["name"]},
+                    "labels": {
+                        "io.cilium.gateway/owning-gateway": meta["name"],
+                        "gateway.networking.k8s.io/gateway-name": meta["name"],
+                    },
                     "ownerReferences": [
-                        {"apiVersion": API, "kind": "Gateway", "name": meta["name"], "uid": meta.get("uid", ""), "controller": True}
+                        {
+                            "apiVersion": API,
+                            "kind": "Gateway",
+                            "name": meta["name"],
+                            "uid": meta.get("uid", ""),
+                            "controller": True,
+                        }
                     ],
                 },
-                "spec": {"type": "LoadBalancer", "ports": [{"name": f"port-{p}", "port": p, "protocol": "TCP"} for p in ports]},
+                "spec": {
+                    "type": "LoadBalancer",
+                    "ports": [{"name": f"port-{p}", "port": p, "protocol": "TCP"} for p in ports],
+                },
             },
             MANAGER,
         )
@@ -171,7 +187,9 @@ class GatewayApiSim(Controller):
     @staticmethod
     def _allows(listener: dict[str, Any], route: dict[str, Any], gateway: dict[str, Any]) -> bool:
         origin = (((listener.get("allowedRoutes") or {}).get("namespaces") or {}).get("from")) or "Same"
-        return origin == "All" or (origin == "Same" and route["metadata"]["namespace"] == gateway["metadata"]["namespace"])
+        return origin == "All" or (
+            origin == "Same" and route["metadata"]["namespace"] == gateway["metadata"]["namespace"]
+        )
 
     def _attaches(self, route: dict[str, Any], gateway: dict[str, Any], listener: dict[str, Any]) -> bool:
         return any(
@@ -208,7 +226,11 @@ class GatewayApiSim(Controller):
             else:
                 accepted = _cond(old, "Accepted", "True", "Accepted", "Accepted HTTPRoute", gen)
             parents.append(
-                {"parentRef": full_ref, "controllerName": CONTROLLER_NAME, "conditions": [accepted, self._refs(route, old)]}
+                {
+                    "parentRef": full_ref,
+                    "controllerName": CONTROLLER_NAME,
+                    "conditions": [accepted, self._refs(route, old)],
+                }
             )
         self.store.set_status(self._rt(API, "HTTPRoute"), ns, meta["name"], {"parents": parents})
 

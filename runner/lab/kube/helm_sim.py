@@ -131,9 +131,7 @@ class HelmSim(Controller):
         try:
             created = []
             served = frozenset(f"{rt.api_version(v)}/{rt.kind}" for rt in self.catalog.all() for v in rt.versions)
-            for obj in charts.side_effects(
-                chart.name, version, spec.get("values") or {}, release_ns, served, release
-            ):
+            for obj in charts.side_effects(chart.name, version, spec.get("values") or {}, release_ns, served, release):
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
                 ns = obj["metadata"].get("namespace")

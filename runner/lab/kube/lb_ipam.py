@@ -25,7 +25,8 @@ from .conditions import condition
 from .controller import Controller
 from .store import Store
 
-# v2 is the storage version in Cilium 1.20 (its chart lists the pool at v2), which still serves v2alpha1, 1.16 only v2alpha1.
+# v2 is the storage version in Cilium 1.20 (its chart lists the pool at v2), which still serves v2alpha1;
+# 1.16 serves v2alpha1 only.
 POOLS = (("cilium.io/v2", "CiliumLoadBalancerIPPool"), ("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool"))
 L2_POLICY = ("cilium.io/v2alpha1", "CiliumL2AnnouncementPolicy")
 CILIUM_CLASSES = (None, "io.cilium/l2-announcer", "io.cilium/bgp-control-plane")

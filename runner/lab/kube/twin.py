@@ -16,6 +16,7 @@ from .flux_sim import FluxSim
 from .gateway_api import GatewayApiSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
+from .kube_vip_args import kube_vip_has_mask
 from .lb_ipam import LbIpam
 from .notify_sim import NotificationSim
 from .pods import PodSim
@@ -163,7 +164,8 @@ class KubeTwin:
         return tuple(out)
 
     def _update_vip(self) -> None:
-        """kube-vip answering for the VIP = its DaemonSet has a ready pod on a control-plane node."""
+        """kube-vip answering for the VIP = its DaemonSet has a ready pod on a control-plane node, and the pod's
+        arguments give the address a mask (kube_vip_args: `vip_subnet` from 1.0 on)."""
         rt = self.catalog.by_kind("apps/v1", "DaemonSet")
         assert rt is not None
         for ds in self.store.list(rt, None):
@@ -172,7 +174,8 @@ class KubeTwin:
                 if "kube-vip" not in c.get("image", ""):
                     continue
                 env = {e.get("name"): e.get("value") for e in c.get("env", [])}
-                if env.get("cp_enable") == "true" and (ds.get("status") or {}).get("numberReady", 0) > 0:
+                masked = kube_vip_has_mask(c.get("image", ""), env)
+                if env.get("cp_enable") == "true" and masked and (ds.get("status") or {}).get("numberReady", 0) > 0:
                     address = env.get("address") or env.get("vip_address")
                     if self.vip_address != address:
                         self.events.append(f"VIP {address} answers")

@@ -82,6 +82,7 @@ def node_configs(
         # The first controller until the runner switched to the VIP, then the VIP (see config_endpoint).
         "cluster_endpoint": endpoint or desired.initial_endpoint,
         "vip": desired.vip,
+        "vip_owner": cluster.network.vip_owner,
         "controller_ips": tuple(n.ip for n in desired.controllers),
         "tailscale_login_server": cluster.tailscale.login_server if cluster.tailscale else None,
         "tailscale_auth_key": secrets.tailscale_auth_key if cluster.tailscale else None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from runner.core.secret import Secret
 from runner.drivers.kube import LightkubeApi
 
@@ -159,3 +161,35 @@ def test_gateway_api_without_the_l7_proxy_fails_the_cilium_install(
         "(cilium/templates/validate.yaml:115:9): Ingress or Gateway API controller or Envoy L7 Load Balancer  "
         "requires .Values.l7Proxy to be set to 'true'"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "old", "new", "chart", "namespace"),
+    [
+        ("flux/infrastructure/cni/cilium.yaml", "version: 1.20.0", "version: 1.20.1", "cilium", "flux-system"),
+        (
+            "flux/infrastructure/controllers/cert-manager/release.yaml",
+            "version: v1.21.1",
+            "version: v1.22.0",
+            "cert-manager",
+            "cert-manager",
+        ),
+    ],
+)
+def test_a_chart_version_the_repository_does_not_have_is_refused(
+    lab: Lab, api: LightkubeApi, age_key: Secret, path: str, old: str, new: str, chart: str, namespace: str
+) -> None:
+    """The twin's chart repositories hold the versions of their index snapshots (cilium/charts index.yaml: 1.20.0 is
+    the newest stable Cilium), not any version a manifest names."""
+    lab.repo.commit({path: lab.repo.read(path).replace(old.encode(), new.encode())})
+    _install(api, lab, age_key)
+    version = new.split()[1]
+    for _ in range(200):
+        lab.twin.reconcile()
+        release = api.get("helm.toolkit.fluxcd.io/v2", "HelmRelease", chart, namespace)
+        if release is not None and _conditions(release.get("status")).get("Ready", ("",))[0] == "False":
+            break
+    assert release is not None
+    ready = next(c for c in release["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["reason"] == "ArtifactFailed"
+    assert f"no '{chart}' chart with version matching '{version}' found" in ready["message"]

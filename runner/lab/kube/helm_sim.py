@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import charts, errors, gateway_api, lb_ipam
+from . import charts, errors, gateway_api
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
@@ -149,12 +149,6 @@ class HelmSim(Controller):
             self.gateway_api_started = bool((values.get("gatewayAPI") or {}).get("enabled")) and (
                 self.gateway_crds_present()
             )
-        pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
-        waiting = [o for o in pending if not lb_ipam.ingress_ips(o) and not o["spec"].get("externalIPs")]
-        if not (spec.get("install") or {}).get("disableWait") and waiting:
-            # Helm's --wait (helm-controller's default) holds the release until every LoadBalancer Service has
-            # an ingress address (helm pkg/kube/ready.go serviceReady).
-            return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         number = self._record_release(storage_ns, release, release_ns, chart.name, version)
         if chart.name == "cilium":
             self.cluster.set_cni_ready()

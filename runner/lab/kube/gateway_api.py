@@ -5,7 +5,8 @@ What the twin keeps of Cilium 1.20 (operator/pkg/gateway-api):
   disables itself with "Required GatewayAPI resources are not found"); `started` is decided by the Helm twin at
   each Cilium install/upgrade, which is when the operator's pods start.
 - It owns GatewayClasses whose `controllerName` is `io.cilium/gateway-controller` (Accepted). Gateways of any other
-  or of a missing class are not its business: their status stays as the CRD defaults it (Accepted Unknown/Pending).
+  or of a missing class are not its business: nothing writes their status (the real API server shows the CRD's
+  default, Accepted Unknown `Pending` "Waiting for controller"; the twin leaves it empty).
 - A Gateway of its class gets a Service `cilium-gateway-<name>` of type LoadBalancer (so its address comes from LB
   IPAM), `status.addresses` from that Service, Accepted "Gateway successfully scheduled", and Programmed True once
   the address exists (False `AddressNotAssigned` "Gateway waiting for address" before). An HTTPS listener whose
@@ -14,6 +15,8 @@ What the twin keeps of Cilium 1.20 (operator/pkg/gateway-api):
   `NotAllowedByListeners` when no listener's `allowedRoutes.namespaces.from` (default Same) admits its namespace,
   False `NoMatchingListenerHostname` when no hostname intersects, else True; ResolvedRefs False `BackendNotFound`
   when a backend Service does not exist, else True.
+Condition types and reasons are Gateway API's (apis/v1 gateway_types.go, gatewayclass_types.go, shared_types.go
+@v1.5.1); messages are the twin's wording except where Cilium's are quoted above.
 """
 
 from __future__ import annotations

@@ -118,8 +118,10 @@ class CertManagerSim(Controller):
 
 
 def _issuer_ready(issuer: dict[str, Any]) -> bool:
-    ready = next((c for c in (issuer.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
-    return ready.get("status") == "True" and ready.get("observedGeneration") == issuer["metadata"]["generation"]
+    ready: dict[str, Any] = next(
+        (c for c in (issuer.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {}
+    )
+    return bool(ready.get("status") == "True") and ready.get("observedGeneration") == issuer["metadata"]["generation"]
 
 
 def _chart(release: dict[str, Any]) -> str:

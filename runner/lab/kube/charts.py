@@ -29,7 +29,7 @@ CILIUM_KINDS = (
 )
 # Served versions per Cilium minor, storage first. 1.20.0's chart lists CiliumLoadBalancerIPPool at v2 (Chart.yaml
 # artifacthub.io/crds) and its CRD still serves v2alpha1; the L2 announcement policy is v2alpha1 only.
-CILIUM_CRD_VERSIONS = {
+CILIUM_CRD_VERSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "1.16": {"CiliumLoadBalancerIPPool": ("v2alpha1",), "CiliumL2AnnouncementPolicy": ("v2alpha1",)},
     "1.20": {"CiliumLoadBalancerIPPool": ("v2", "v2alpha1"), "CiliumL2AnnouncementPolicy": ("v2alpha1",)},
 }
@@ -111,9 +111,9 @@ def side_effects(
         out.extend(crd_manifest(*k) for k in CERT_MANAGER_KINDS)
     if chart == "cilium":
         minor = "1.20" if version.startswith("1.20.") else "1.16"
-        for k in CILIUM_KINDS:
-            storage, *also = CILIUM_CRD_VERSIONS[minor][k[1]]
-            out.append(crd_manifest(*k, version=storage, also=tuple(also)))
+        for group, kind, plural, namespaced in CILIUM_KINDS:
+            storage, *also = CILIUM_CRD_VERSIONS[minor][kind]
+            out.append(crd_manifest(group, kind, plural, namespaced, version=storage, also=tuple(also)))
         gateway_api = (values.get("gatewayAPI") or {}).get("enabled")
         if gateway_api and minor == "1.20":
             if values.get("l7Proxy", True) is False:

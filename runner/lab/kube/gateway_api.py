@@ -35,7 +35,9 @@ MANAGER = "cilium-operator-gateway-api"
 REQUIRED_PLURALS = ("gatewayclasses", "gateways", "httproutes", "referencegrants", "grpcroutes")
 
 
-def _cond(old: list[dict[str, Any]] | None, type_: str, status: str, reason: str, message: str, gen: int) -> Any:
+def _cond(
+    old: list[dict[str, Any]] | None, type_: str, status: str, reason: str, message: str, gen: int
+) -> dict[str, Any]:
     return condition(old, status, reason, message, gen, type_)[0]
 
 
@@ -113,7 +115,9 @@ class GatewayApiSim(Controller):
         self, gateway: dict[str, Any], listener: dict[str, Any], routes: list[dict[str, Any]], old: dict[str, Any]
     ) -> dict[str, Any]:
         gen, ns = gateway["metadata"]["generation"], gateway["metadata"]["namespace"]
-        previous = next((entry for entry in old.get("listeners") or [] if entry.get("name") == listener["name"]), {})
+        previous: dict[str, Any] = next(
+            (entry for entry in old.get("listeners") or [] if entry.get("name") == listener["name"]), {}
+        )
         conditions = previous.get("conditions")
         secret_rt = self._rt("v1", "Secret")
         missing = [
@@ -180,7 +184,7 @@ class GatewayApiSim(Controller):
     @staticmethod
     def _refers(ref: dict[str, Any], route: dict[str, Any], gateway: dict[str, Any]) -> bool:
         gmeta = gateway["metadata"]
-        return (
+        return bool(
             ref.get("kind", "Gateway") == "Gateway"
             and ref.get("group", GROUP) == GROUP
             and ref.get("name") == gmeta["name"]

@@ -10,7 +10,6 @@ install stays idle on a cluster whose nodes are NotReady, as it would for real.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +34,7 @@ class FluxSim(Controller):
         super().__init__(store, catalog, events)
         self.cluster = cluster
         self.git = git
-        self.memo = ApplyMemo()
+        self.memo = ApplyMemo(store)
         self.trees: dict[tuple[str, str], Tree] = {}  # (namespace, GitRepository name) -> checked-out tree
         self.retry = RetrySchedule()
         # (controller, object, new status): the event the controller records for a changed outcome
@@ -188,17 +187,10 @@ class FluxSim(Controller):
         )
 
     def _build(self, ks: dict[str, Any], tree: Tree) -> list[dict[str, Any]]:
-        decryption = ks.get("spec", {}).get("decryption") or {}
         post = ks.get("spec", {}).get("postBuild")
         variables = postbuild.variables(self.store, self.catalog, ks) if post is not None else {}
         strict = postbuild.strict(self.store, self.catalog)
-        secret_rt = self._rt("v1", "Secret")
-        keys = self.store.resource_version(
-            secret_rt, ks["metadata"]["namespace"], (decryption.get("secretRef") or {}).get("name", "")
-        )
-        fingerprint = (tree.sha, json.dumps(ks.get("spec"), sort_keys=True), json.dumps(variables), strict, keys)
-        key = (ks["metadata"]["namespace"], ks["metadata"]["name"])
-        return self.memo.build(key, fingerprint, lambda: self._build_now(ks, tree, variables, strict))
+        return self.memo.build(ks, tree.sha, variables, strict, lambda: self._build_now(ks, tree, variables, strict))
 
     def _build_now(
         self, ks: dict[str, Any], tree: Tree, variables: dict[str, str], strict: bool
@@ -235,24 +227,10 @@ class FluxSim(Controller):
         applied = []
         for desired in ordered:
             rt = self.catalog.by_kind(desired["apiVersion"], desired["kind"])
-            desired_meta = desired.get("metadata") or {}
-            memo_key = (
-                ks_meta["namespace"],
-                ks_meta["name"],
-                desired["apiVersion"],
-                desired["kind"],
-                desired_meta.get("namespace"),
-                desired_meta.get("name"),
-            )
-            if rt is not None:
-                live_ns = desired_meta.get("namespace") or ks.get("spec", {}).get("targetNamespace") or "default"
-                live_version = self.store.resource_version(
-                    rt, live_ns if rt.namespaced else None, desired_meta.get("name", "")
-                )
-                same = self.memo.unchanged(memo_key, desired, live_version)
-                if same is not None:
-                    applied.append(same)
-                    continue
+            same = self.memo.unchanged(ks, desired, rt) if rt is not None else None
+            if same is not None:
+                applied.append(same)
+                continue
             obj = copy.deepcopy(desired)
             meta = obj.setdefault("metadata", {})
             rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
@@ -274,7 +252,7 @@ class FluxSim(Controller):
                         rt, meta.get("namespace") if rt.namespaced else None, meta["name"], obj, MANAGER, force=True
                     )
                 )
-                self.memo.remember(memo_key, desired, applied[-1])
+                self.memo.remember(ks, desired, applied[-1])
             except errors.ApiStatusError as e:
                 raise errors.ApiStatusError(
                     e.code, e.reason, f"{ident} dry-run failed ({e.reason}): {e.message}"

@@ -71,12 +71,13 @@ class Network(Model):
     gateway: ipaddress.IPv4Address
     nameservers: tuple[ipaddress.IPv4Address, ...] = Field(min_length=1)
     vip: ipaddress.IPv4Address = Field(description="Shared control-plane VIP (kube-vip / Talos VIP)")
-    interface: InterfaceName = Field("eth0", description="Name of the nodes' NIC inside Talos")
     vip_owner: Literal["kube-vip", "talos"] = Field(
         "kube-vip",
-        description="Who holds the VIP: kube-vip (installed by Flux) or Talos's built-in VIP (machine config); "
-        "never both. An adopted cluster keeps the one it runs",
+        description="Who holds the VIP: kube-vip from the Flux tree (the default), or Talos's built-in VIP "
+        "(Layer2VIPConfig from Talos 1.12). Never both: `talos` is refused with `flux`; an adopted cluster keeps "
+        "the one it runs",
     )
+    interface: InterfaceName = Field("eth0", description="Name of the nodes' NIC inside Talos")
     load_balancers: AddressRange | None = Field(
         None,
         description="Addresses for Services of type LoadBalancer (Cilium LB IPAM, announced with L2 ARP); "

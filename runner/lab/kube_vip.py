@@ -1,6 +1,6 @@
 """Which controller holds the control-plane VIP on its link: kube-vip's leader (ARP mode, leader election).
 
-kube-vip v0.8.7 adds `address` with `vip_cidr` (/32 in flux/'s DaemonSet) to `vip_interface` when its pod
+kube-vip v1.2.3 adds `address` with `vip_subnet` (/32 in flux/'s DaemonSet) to `vip_interface` when its pod
 starts leading (`pkg/cluster/clusterLeaderElection.go` onStartedLeading, `pkg/vip/address.go` AddIP) and
 deletes it when it stops. The lease moves only when the leader cannot renew it: its node stopped, or its
 API server (the lease lives in Kubernetes) no longer answers. Talos sees that /32 as one of the node's

@@ -16,7 +16,7 @@ from runner.lab.kube import sops
 
 from .conftest import FLUX, PROJECT, find, load_docs
 
-STAGES = ["infra-cni", "infra-controllers", "infra-configs", "apps"]
+STAGES = ["infra-gateway-api", "infra-cni", "infra-controllers", "infra-configs", "apps"]
 SECRET_FILE = FLUX / "infrastructure/configs/cloudflare-api-token.sops.yaml"
 
 
@@ -29,20 +29,24 @@ def test_stages_depend_on_each_other_in_order(documents: list[tuple[Path, dict[s
     assert kustomizations["infra-storage"]["spec"]["dependsOn"] == [{"name": "infra-cni"}]
     assert kustomizations["apps"]["spec"]["dependsOn"] == [{"name": "infra-configs"}, {"name": "infra-storage"}]
     assert all(len(kustomizations[s]["spec"]["dependsOn"]) == 1 for s in STAGES[1:-1])
-    assert "dependsOn" not in kustomizations["infra-cni"]["spec"]
+    assert "dependsOn" not in kustomizations["infra-gateway-api"]["spec"]
+    # Pruning the CRDs would delete every Gateway and route with them; they hold no secret to decrypt.
+    assert kustomizations["infra-gateway-api"]["spec"]["prune"] is False
     for name, ks in kustomizations.items():
         spec = ks["spec"]
         assert ks["metadata"]["namespace"] == "flux-system"
-        assert spec["prune"] is True and spec["wait"] is True and spec["interval"]
+        assert spec["wait"] is True and spec["interval"]
         assert spec["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
-        assert spec["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
+        if name != "infra-gateway-api":
+            assert spec["prune"] is True
+            assert spec["decryption"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
         assert (PROJECT / spec["path"]).is_dir(), f"{name}: {spec['path']} does not exist"
 
 
 def test_cilium_has_the_talos_values(documents: list[tuple[Path, dict[str, Any]]]) -> None:
     release = find(documents, "HelmRelease", "cilium")
     spec = release["spec"]
-    assert spec["chart"]["spec"]["chart"] == "cilium" and spec["chart"]["spec"]["version"] == "1.16.5"
+    assert spec["chart"]["spec"]["chart"] == "cilium" and spec["chart"]["spec"]["version"] == "1.20.0"
     assert (spec["releaseName"], spec["targetNamespace"], spec["storageNamespace"]) == (
         "cilium",
         "kube-system",
@@ -56,6 +60,20 @@ def test_cilium_has_the_talos_values(documents: list[tuple[Path, dict[str, Any]]
     capabilities = values["securityContext"]["capabilities"]
     assert "SYS_MODULE" not in capabilities["ciliumAgent"] + capabilities["cleanCiliumState"]
     assert {"NET_ADMIN", "SYS_ADMIN", "IPC_LOCK"} <= set(capabilities["ciliumAgent"])
+    # Gateway API as Cilium's guide requires it: kube-proxy replacement (above) and the L7 proxy.
+    assert (values["gatewayAPI"], values["l7Proxy"]) == ({"enabled": True}, True)
+
+
+def test_no_ingress_controller_is_left(documents: list[tuple[Path, dict[str, Any]]]) -> None:
+    """ingress-nginx was retired (no releases or fixes since March 2026): traffic enters through the Gateway."""
+    assert not [d for _, d in documents if d["kind"] in ("Ingress", "IngressClass")]
+    charts = {d["spec"]["chart"]["spec"]["chart"] for _, d in documents if d["kind"] == "HelmRelease"}
+    assert charts == {"cilium", "cert-manager", "podinfo"}
+    release = find(documents, "HelmRelease", "cert-manager")
+    assert release["spec"]["chart"]["spec"]["version"] == "v1.21.1"
+    assert release["spec"]["values"]["crds"] == {"enabled": True, "keep": True}  # installCRDs is deprecated
+    pool = find(documents, "CiliumLoadBalancerIPPool", "lan")
+    assert pool["apiVersion"] == "cilium.io/v2"
 
 
 def test_kube_vip_serves_the_control_plane_vip(documents: list[tuple[Path, dict[str, Any]]]) -> None:
@@ -65,6 +83,9 @@ def test_kube_vip_serves_the_control_plane_vip(documents: list[tuple[Path, dict[
     # The VIP and its link follow cluster.yaml (through the cluster-settings ConfigMap), never a literal.
     assert (env["address"], env["vip_interface"]) == ("${cluster_vip}", "${cluster_interface}")
     assert (env["vip_arp"], env["cp_enable"], env["vip_leaderelection"]) == ("true", "true", "true")
+    # kube-vip 1.x: the mask is vip_subnet (vip_cidr is gone).
+    assert pod["containers"][0]["image"] == "ghcr.io/kube-vip/kube-vip:v1.2.3"
+    assert env["vip_subnet"] == "32" and "vip_cidr" not in env
     assert pod["hostNetwork"] is True
     assert pod["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
     assert {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"} in pod[

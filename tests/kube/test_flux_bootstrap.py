@@ -9,7 +9,7 @@ from runner.drivers.kube import LightkubeApi, flux_install, vendored_flux_versio
 
 from .conftest import SETTINGS, Lab
 
-ORDER = ["infra-cni", "infra-controllers", "infra-storage", "infra-configs", "apps"]
+ORDER = ["infra-gateway-api", "infra-cni", "infra-controllers", "infra-storage", "infra-configs", "apps"]
 
 
 def install(api: LightkubeApi, lab: Lab, age_key: Secret) -> None:
@@ -78,7 +78,7 @@ def test_sops_secret_is_decrypted_and_apps_are_served(lab: Lab, api: LightkubeAp
     issuer = api.get("cert-manager.io/v1", "ClusterIssuer", "letsencrypt")
     assert issuer is not None
     assert api.wait_ready("HelmRelease", "podinfo", namespace="podinfo", timeout=5).reason == "InstallSucceeded"
-    assert api.get("networking.k8s.io/v1", "Ingress", "podinfo", "podinfo") is not None
+    assert api.get("gateway.networking.k8s.io/v1", "HTTPRoute", "podinfo", "podinfo") is not None
 
 
 def test_flux_version_reports_the_vendored_release(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:

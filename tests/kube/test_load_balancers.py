@@ -22,17 +22,17 @@ def _install(api: LightkubeApi, lab: Lab, age_key: Secret, settings: dict[str, s
 
 
 def _service_ips(api: LightkubeApi) -> list[str]:
-    svc = api.get("v1", "Service", "ingress-nginx-controller", "ingress-nginx")
+    svc = api.get("v1", "Service", "cilium-gateway-home", "gateway")
     assert svc is not None
     return [i["ip"] for i in (svc.get("status") or {}).get("loadBalancer", {}).get("ingress", [])]
 
 
-def test_ingress_gets_the_first_address_of_the_cluster_range(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
+def test_the_gateway_gets_the_first_address_of_the_cluster_range(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     _install(api, lab, age_key)
     api.wait_ready("Kustomization", "apps", timeout=30)
     assert _service_ips(api) == ["10.0.0.200"]
-    assert lab.twin.state()["announced"] == {"10.0.0.200": "ingress-nginx/ingress-nginx-controller"}
-    pool = api.get("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool", "lan")
+    assert lab.twin.state()["announced"] == {"10.0.0.200": "gateway/cilium-gateway-home"}
+    pool = api.get("cilium.io/v2", "CiliumLoadBalancerIPPool", "lan")
     assert pool is not None and pool["spec"]["blocks"] == [{"start": "10.0.0.200", "stop": "10.0.0.250"}]
     kube_vip = api.get("apps/v1", "DaemonSet", "kube-vip-ds", "kube-system")
     assert kube_vip is not None
@@ -40,22 +40,20 @@ def test_ingress_gets_the_first_address_of_the_cluster_range(lab: Lab, api: Ligh
     assert (env["address"], env["vip_interface"]) == ("10.0.0.20", SETTINGS["cluster_interface"])
 
 
-def test_without_a_pool_the_ingress_release_never_becomes_ready(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
+def test_without_a_pool_the_gateway_is_never_programmed(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     kustomization = lab.repo.read("flux/infrastructure/controllers/kustomization.yaml")
     lab.repo.commit(
         {"flux/infrastructure/controllers/kustomization.yaml": kustomization.replace(b"  - lb-ipam\n", b"")}
     )
     _install(api, lab, age_key)
-    api.wait_ready("Kustomization", "infra-cni", timeout=30)
+    api.wait_ready("Kustomization", "infra-configs", timeout=30)
     lab.twin.reconcile()
     assert _service_ips(api) == []
-    release = api.get("helm.toolkit.fluxcd.io/v2", "HelmRelease", "ingress-nginx", "ingress-nginx")
-    assert release is not None
-    ready = next(c for c in release["status"]["conditions"] if c["type"] == "Ready")
-    assert (ready["status"], ready["reason"]) == ("Unknown", "Progressing")
-    infra = api.get("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "infra-controllers", "flux-system")
-    assert infra is not None
-    assert next(c for c in infra["status"]["conditions"] if c["type"] == "Ready")["status"] != "True"
+    gateway = api.get("gateway.networking.k8s.io/v1", "Gateway", "home", "gateway")
+    assert gateway is not None
+    conditions = {c["type"]: (c["status"], c["reason"]) for c in gateway["status"]["conditions"]}
+    assert conditions == {"Accepted": ("True", "Accepted"), "Programmed": ("False", "AddressNotAssigned")}
+    assert gateway["status"]["addresses"] == []
 
 
 def test_a_missing_setting_fails_the_kustomization_in_strict_mode(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
@@ -134,8 +132,8 @@ def test_a_loadbalancer_service_stays_pending_without_a_covering_pool() -> None:
     crd_rt = twin.catalog.by_kind("apiextensions.k8s.io/v1", "CustomResourceDefinition")
     assert crd_rt is not None
     for kind in CILIUM_KINDS:
-        twin.store.create(crd_rt, None, crd_manifest(*kind, version="v2alpha1"), "t")
-    pool_rt = twin.catalog.by_kind("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool")
+        twin.store.create(crd_rt, None, crd_manifest(*kind, version="v2"), "t")
+    pool_rt = twin.catalog.by_kind("cilium.io/v2", "CiliumLoadBalancerIPPool")
     assert pool_rt is not None
     twin.store.create(
         pool_rt,

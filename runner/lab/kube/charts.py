@@ -1,9 +1,12 @@
 """The charts the lab's helm-controller can "install", and what installing them does to the cluster.
 
 Only observable effects are simulated: the CNI comes up (Cilium, whose operator also registers its LB IPAM
-and L2 announcement CRDs), CRDs appear (cert-manager with `crds.enabled`), an IngressClass and the
-controller's Service exist (ingress-nginx: `controller.service.type`, LoadBalancer by default). Everything
-else installs as an opaque release.
+and L2 announcement CRDs), CRDs appear (cert-manager with `crds.enabled`), and Cilium 1.20 with
+`gatewayAPI.enabled` renders the `cilium` GatewayClass when the Gateway API is already served (chart 1.20.0
+templates/cilium-gateway-api-class.yaml, `gatewayClass.create: auto` asks `.Capabilities.APIVersions.Has
+"gateway.networking.k8s.io/v1/GatewayClass"`), and fails its install without the L7 proxy
+(templates/validate.yaml). Everything else installs as an opaque release; a version not listed is not in the
+chart repository.
 """
 
 from __future__ import annotations
@@ -21,11 +24,25 @@ CERT_MANAGER_KINDS = (
     ("acme.cert-manager.io", "Order", "orders", True),
     ("acme.cert-manager.io", "Challenge", "challenges", True),
 )
-# Registered by the Cilium operator at start (pkg/k8s/apis/cilium.io/client/crds/v2alpha1), cluster-scoped.
+# Registered by the Cilium operator at start (pkg/k8s/apis/cilium.io/client/crds/<version>), cluster-scoped.
 CILIUM_KINDS = (
     ("cilium.io", "CiliumLoadBalancerIPPool", "ciliumloadbalancerippools", False),
     ("cilium.io", "CiliumL2AnnouncementPolicy", "ciliuml2announcementpolicies", False),
 )
+# Served versions per Cilium minor, storage first. 1.20.0's chart lists CiliumLoadBalancerIPPool at v2 (Chart.yaml
+# artifacthub.io/crds) and its CRD still serves v2alpha1; the L2 announcement policy is v2alpha1 only.
+CILIUM_CRD_VERSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "1.16": {"CiliumLoadBalancerIPPool": ("v2alpha1",), "CiliumL2AnnouncementPolicy": ("v2alpha1",)},
+    "1.20": {"CiliumLoadBalancerIPPool": ("v2", "v2alpha1"), "CiliumL2AnnouncementPolicy": ("v2alpha1",)},
+}
+VALIDATE_L7 = (
+    "execution error at (cilium/templates/validate.yaml:115:9): Ingress or Gateway API controller or Envoy L7 "
+    "Load Balancer  requires .Values.l7Proxy to be set to 'true'"
+)
+
+
+class ChartFailed(Exception):
+    """The chart refused its values at render time (a `fail` in its templates)."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +55,8 @@ class Chart:
 CHARTS: dict[str, Chart] = {
     c.name: c
     for c in (
-        Chart("cilium", ("1.16.4", "1.16.5", "1.17.0"), host_network=True),
-        Chart("cert-manager", ("v1.15.3", "v1.16.2")),
-        Chart("ingress-nginx", ("4.11.3", "4.12.0")),
+        Chart("cilium", ("1.16.4", "1.16.5", "1.20.0"), host_network=True),
+        Chart("cert-manager", ("v1.15.3", "v1.16.2", "v1.21.1")),
         Chart("podinfo", ("6.7.0", "6.7.1")),
         Chart("proxmox-csi-plugin", ("0.5.9",)),
         Chart("grafana", ("10.5.15",)),
@@ -48,7 +64,9 @@ CHARTS: dict[str, Chart] = {
 }
 
 
-def crd_manifest(group: str, kind: str, plural: str, namespaced: bool, version: str = "v1") -> dict[str, Any]:
+def crd_manifest(
+    group: str, kind: str, plural: str, namespaced: bool, version: str = "v1", also: tuple[str, ...] = ()
+) -> dict[str, Any]:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -59,9 +77,9 @@ def crd_manifest(group: str, kind: str, plural: str, namespaced: bool, version: 
             "scope": "Namespaced" if namespaced else "Cluster",
             "versions": [
                 {
-                    "name": version,
+                    "name": name,
                     "served": True,
-                    "storage": True,
+                    "storage": name == version,
                     "subresources": {"status": {}},
                     "schema": {
                         "openAPIV3Schema": {
@@ -76,46 +94,60 @@ def crd_manifest(group: str, kind: str, plural: str, namespaced: bool, version: 
                         }
                     },
                 }
+                for name in (version, *also)
             ],
         },
     }
 
 
-def side_effects(chart: str, values: dict[str, Any], release_namespace: str, release: str = "") -> list[dict[str, Any]]:
-    """Objects the chart creates that other manifests depend on."""
+def side_effects(
+    chart: str,
+    version: str,
+    values: dict[str, Any],
+    release_namespace: str,
+    served: frozenset[str] = frozenset(),
+    release_name: str = "",
+) -> list[dict[str, Any]]:
+    """Objects the chart creates that other manifests depend on; `served` is the API server's group/version/kind
+    list at render time (Helm's `.Capabilities.APIVersions`)."""
     out: list[dict[str, Any]] = []
     if chart == "proxmox-csi-plugin":
-        out.extend(storage_charts.proxmox_csi(values, release_namespace, release, "v0.19.1"))
+        out.extend(storage_charts.proxmox_csi(values, release_namespace, release_name, "v0.19.1"))
     if chart == "grafana":
-        out.extend(storage_charts.grafana(values, release_namespace, release))
+        out.extend(storage_charts.grafana(values, release_namespace, release_name))
     if chart == "cert-manager" and ((values.get("crds") or {}).get("enabled") or values.get("installCRDs")):
         out.extend(crd_manifest(*k) for k in CERT_MANAGER_KINDS)
     if chart == "cilium":
-        out.extend(crd_manifest(*k, version="v2alpha1") for k in CILIUM_KINDS)
-    if chart == "ingress-nginx":
-        controller = values.get("controller") or {}
-        cls = (controller.get("ingressClassResource") or {}).get("name", "nginx")
+        minor = "1.20" if version.startswith("1.20.") else "1.16"
+        for group, kind, plural, namespaced in CILIUM_KINDS:
+            storage, *also = CILIUM_CRD_VERSIONS[minor][kind]
+            out.append(crd_manifest(group, kind, plural, namespaced, version=storage, also=tuple(also)))
+        gateway_api = (values.get("gatewayAPI") or {}).get("enabled")
+        if gateway_api and minor == "1.20":
+            if values.get("l7Proxy", True) is False:
+                raise ChartFailed(VALIDATE_L7)
+            create = str((values["gatewayAPI"].get("gatewayClass") or {}).get("create", "auto")).lower()
+            if create == "true" or (create == "auto" and "gateway.networking.k8s.io/v1/GatewayClass" in served):
+                out.append(
+                    {
+                        "apiVersion": "gateway.networking.k8s.io/v1",
+                        "kind": "GatewayClass",
+                        "metadata": {"name": "cilium"},
+                        "spec": {
+                            "controllerName": "io.cilium/gateway-controller",
+                            "description": "The default Cilium GatewayClass",
+                        },
+                    }
+                )
+    if chart == "podinfo":
+        # templates/service.yaml: the release's fullname, `service.externalPort` (9898) to the http port.
+        port = int((values.get("service") or {}).get("externalPort", 9898))
         out.append(
             {
                 "apiVersion": "v1",
                 "kind": "Service",
-                "metadata": {
-                    "name": "ingress-nginx-controller",
-                    "namespace": release_namespace,
-                    "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
-                },
-                "spec": {
-                    "type": (controller.get("service") or {}).get("type", "LoadBalancer"),
-                    "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443}],
-                },
-            }
-        )
-        out.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "IngressClass",
-                "metadata": {"name": cls},
-                "spec": {"controller": "k8s.io/ingress-nginx"},
+                "metadata": {"name": release_name, "namespace": release_namespace, "labels": {"app": release_name}},
+                "spec": {"type": "ClusterIP", "ports": [{"name": "http", "port": port, "targetPort": "http"}]},
             }
         )
     return out

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import errors, flux_pods, kustomize, pod_network, postbuild, sops
+from .apply_memo import ApplyMemo
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready, kstatus, ready_of
@@ -33,6 +34,7 @@ class FluxSim(Controller):
         super().__init__(store, catalog, events)
         self.cluster = cluster
         self.git = git
+        self.memo = ApplyMemo(store)
         self.trees: dict[tuple[str, str], Tree] = {}  # (namespace, GitRepository name) -> checked-out tree
         self.retry = RetrySchedule()
         # (controller, object, new status): the event the controller records for a changed outcome
@@ -185,11 +187,17 @@ class FluxSim(Controller):
         )
 
     def _build(self, ks: dict[str, Any], tree: Tree) -> list[dict[str, Any]]:
-        objects = kustomize.build(tree, ks.get("spec", {}).get("path", "./"))
-        decryption = ks.get("spec", {}).get("decryption") or {}
         post = ks.get("spec", {}).get("postBuild")
         variables = postbuild.variables(self.store, self.catalog, ks) if post is not None else {}
         strict = postbuild.strict(self.store, self.catalog)
+        return self.memo.build(ks, tree.sha, variables, strict, lambda: self._build_now(ks, tree, variables, strict))
+
+    def _build_now(
+        self, ks: dict[str, Any], tree: Tree, variables: dict[str, str], strict: bool
+    ) -> list[dict[str, Any]]:
+        objects = kustomize.build(tree, ks.get("spec", {}).get("path", "./"))
+        decryption = ks.get("spec", {}).get("decryption") or {}
+        post = ks.get("spec", {}).get("postBuild")
         out = []
         for obj in objects:
             if sops.is_encrypted(obj):
@@ -217,8 +225,13 @@ class FluxSim(Controller):
         ks_meta = ks["metadata"]
         ordered = sorted(objects, key=lambda o: 0 if o["kind"] in _FIRST else 1)
         applied = []
-        for obj in ordered:
-            obj = copy.deepcopy(obj)
+        for desired in ordered:
+            rt = self.catalog.by_kind(desired["apiVersion"], desired["kind"])
+            same = self.memo.unchanged(ks, desired, rt) if rt is not None else None
+            if same is not None:
+                applied.append(same)
+                continue
+            obj = copy.deepcopy(desired)
             meta = obj.setdefault("metadata", {})
             rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
             ident = f"{obj['kind']}/{meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
@@ -239,6 +252,7 @@ class FluxSim(Controller):
                         rt, meta.get("namespace") if rt.namespaced else None, meta["name"], obj, MANAGER, force=True
                     )
                 )
+                self.memo.remember(ks, desired, applied[-1])
             except errors.ApiStatusError as e:
                 raise errors.ApiStatusError(
                     e.code, e.reason, f"{ident} dry-run failed ({e.reason}): {e.message}"

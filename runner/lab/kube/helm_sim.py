@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import charts, errors, lb_ipam
+from . import charts, errors, gateway_api, lb_ipam
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
@@ -24,6 +24,9 @@ class HelmSim(Controller):
         # (controller, url) -> the DNS lookup error source-controller gets for that URL, or None
         self.unresolvable: Callable[[str, str], str | None] = lambda _controller, _url: None
         self.l2_announcements = False  # the installed Cilium release's `l2announcements.enabled`
+        # Cilium's operator started with `gatewayAPI.enabled` while the Gateway API CRDs were served; decided at
+        # each Cilium install/upgrade (new operator pods), as the operator checks only at start.
+        self.gateway_api_started = False
         # (controller, object, new status): the event the controller records for a changed outcome
         self.notify: Callable[[str, dict[str, Any], dict[str, Any]], None] = lambda _c, _o, _s: None
 
@@ -127,20 +130,25 @@ class HelmSim(Controller):
             return result("Unknown", "Progressing", "Running 'install' action with timeout of 5m0s")
         try:
             created = []
-            for obj in charts.side_effects(chart.name, spec.get("values") or {}, release_ns, release):
+            served = frozenset(f"{rt.api_version(v)}/{rt.kind}" for rt in self.catalog.all() for v in rt.versions)
+            for obj in charts.side_effects(chart.name, version, spec.get("values") or {}, release_ns, served, release):
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
                 ns = obj["metadata"].get("namespace")
                 created.append(self.store.apply(rt, ns, obj["metadata"]["name"], obj, MANAGER, True))
-        except errors.ApiStatusError as e:
+        except (errors.ApiStatusError, charts.ChartFailed) as e:
             return result(
                 "False",
                 "InstallFailed",
                 f"Helm install failed for release {release_ns}/{release} with "
-                f"chart {chart.name}@{version}: {e.message}",
+                f"chart {chart.name}@{version}: {e.message if isinstance(e, errors.ApiStatusError) else e}",
             )
         if chart.name == "cilium":
-            self.l2_announcements = bool(((spec.get("values") or {}).get("l2announcements") or {}).get("enabled"))
+            values = spec.get("values") or {}
+            self.l2_announcements = bool((values.get("l2announcements") or {}).get("enabled"))
+            self.gateway_api_started = bool((values.get("gatewayAPI") or {}).get("enabled")) and (
+                self.gateway_crds_present()
+            )
         pending = [o for o in created if o["kind"] == "Service" and o["spec"].get("type") == "LoadBalancer"]
         waiting = [o for o in pending if not lb_ipam.ingress_ips(o) and not o["spec"].get("externalIPs")]
         if not (spec.get("install") or {}).get("disableWait") and (waiting or not self.workloads_ready(created)):
@@ -179,6 +187,12 @@ class HelmSim(Controller):
             if obj["kind"] == "Deployment" and not self.cluster.workload_ready(obj):
                 return False
         return True
+
+    def gateway_crds_present(self) -> bool:
+        return all(
+            any(rt.group == gateway_api.GROUP and rt.plural == plural for rt in self.catalog.all())
+            for plural in gateway_api.REQUIRED_PLURALS
+        )
 
     def _hr_type(self) -> ResourceType:
         return self._rt("helm.toolkit.fluxcd.io/v2", "HelmRelease")

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
+from . import yaml12
 from .gitsource import Tree
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -44,10 +41,9 @@ def load_yaml_docs(text: bytes, path: str) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=512)
 def _parse(text: bytes, path: str) -> list[dict[str, Any]]:
     # Files are re-read on every reconcile; the same blob always parses the same way.
-    yaml = YAML(typ="safe", pure=True)
     try:
-        docs = [d for d in yaml.load_all(io.BytesIO(text)) if d is not None]
-    except YAMLError as e:
+        docs = [d for d in yaml12.load_all(text) if d is not None]
+    except yaml12.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e)

@@ -1,8 +1,8 @@
 """Who gives a Service of type LoadBalancer its address: nobody, unless something in the cluster does.
 
 A bare-metal cluster has no cloud controller, so `status.loadBalancer.ingress` stays empty (`<pending>`)
-until an in-cluster implementation assigns one. The twin knows one: Cilium's LB IPAM (Cilium 1.16,
-docs.cilium.io/en/v1.16/network/lb-ipam/), which runs inside the Cilium operator and is "always enabled but
+until an in-cluster implementation assigns one. The twin knows one: Cilium's LB IPAM (Cilium 1.16 and 1.20,
+docs.cilium.io/en/v1.20/network/lb-ipam/), which runs inside the Cilium operator and is "always enabled but
 dormant ... awoken when the first IP Pool is added". It assigns from `CiliumLoadBalancerIPPool` blocks
 (`cidr`, or `start`/`stop` ranges, where no address is reserved; a CIDR's first and last are kept back
 unless `allowFirstLastIPs`), skips disabled pools, honours `serviceSelector.matchLabels` (plus the
@@ -25,7 +25,9 @@ from .conditions import condition
 from .controller import Controller
 from .store import Store
 
-POOL = ("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool")
+# v2 is the storage version in Cilium 1.20 (its chart lists the pool at v2), which still serves v2alpha1;
+# 1.16 serves v2alpha1 only.
+POOLS = (("cilium.io/v2", "CiliumLoadBalancerIPPool"), ("cilium.io/v2alpha1", "CiliumLoadBalancerIPPool"))
 L2_POLICY = ("cilium.io/v2alpha1", "CiliumL2AnnouncementPolicy")
 CILIUM_CLASSES = (None, "io.cilium/l2-announcer", "io.cilium/bgp-control-plane")
 SATISFIED = "io.cilium/lb-ipam-request-satisfied"
@@ -82,7 +84,7 @@ class LbIpam(Controller):
 
     def reconcile(self, cilium_running: bool) -> None:
         svc_rt = self.catalog.by_kind("v1", "Service")
-        pool_rt = self.catalog.by_kind(*POOL)
+        pool_rt = next((rt for rt in (self.catalog.by_kind(*p) for p in POOLS) if rt is not None), None)
         assert svc_rt is not None
         if not cilium_running or pool_rt is None:
             return

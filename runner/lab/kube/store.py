@@ -56,6 +56,12 @@ class Store:
         except errors.ApiStatusError:
             return None
 
+    def resource_version(self, rt: ResourceType, namespace: str | None, name: str) -> str | None:
+        """The stored object's resourceVersion (None when absent), without copying the object."""
+        with self.lock:
+            stored = self._objects.get(key_of(rt, namespace, name))
+            return None if stored is None else stored.obj["metadata"].get("resourceVersion")
+
     def list(self, rt: ResourceType, namespace: str | None, version: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [

@@ -14,8 +14,10 @@ from .cluster import ClusterSim
 from .csi_proxmox import CsiProxmoxClient
 from .disruption import DisruptionSim
 from .flux_sim import FluxSim
+from .gateway_api import GatewayApiSim
 from .gitsource import GitSource
 from .helm_sim import HelmSim
+from .kube_vip_args import kube_vip_has_mask
 from .lb_ipam import LbIpam
 from .notify_sim import NotificationSim
 from .pods import PodSim
@@ -60,6 +62,7 @@ class KubeTwin:
         self.flux.notify = self.helm.notify = self.notifications.status_changed
         self.lb = LbIpam(self.store, self.catalog, self.events)
         self.cert_manager = CertManagerSim(self.store, self.catalog, self.events)
+        self.gateway_api = GatewayApiSim(self.store, self.catalog, self.events)
         self.cluster.pod_security = self.options.pod_security
         self.volumes = VolumeSim(self.store, self.catalog, self.events, self.cluster.workload_ready)
         self.volumes.proxmox_client = self._csi_client
@@ -140,6 +143,8 @@ class KubeTwin:
                 if self.flux.controller_running("helm-controller"):
                     self.helm.reconcile_all()
                 self.lb.l2_enabled = self.helm.l2_announcements
+                self.gateway_api.started = self.helm.gateway_api_started
+                self.gateway_api.reconcile(cilium_running=self.cluster.cni_ready)
                 self.lb.reconcile(cilium_running=self.cluster.cni_ready)
                 self.cert_manager.reconcile()
                 self.cluster.update_workloads()
@@ -184,7 +189,8 @@ class KubeTwin:
         return tuple(out)
 
     def _update_vip(self) -> None:
-        """kube-vip answering for the VIP = its DaemonSet has a ready pod on a control-plane node."""
+        """kube-vip answering for the VIP = its DaemonSet has a ready pod on a control-plane node, and the pod's
+        arguments give the address a mask (kube_vip_args: `vip_subnet` from 1.0 on)."""
         rt = self.catalog.by_kind("apps/v1", "DaemonSet")
         assert rt is not None
         for ds in self.store.list(rt, None):
@@ -193,7 +199,8 @@ class KubeTwin:
                 if "kube-vip" not in c.get("image", ""):
                     continue
                 env = {e.get("name"): e.get("value") for e in c.get("env", [])}
-                if env.get("cp_enable") == "true" and (ds.get("status") or {}).get("numberReady", 0) > 0:
+                masked = kube_vip_has_mask(c.get("image", ""), env)
+                if env.get("cp_enable") == "true" and masked and (ds.get("status") or {}).get("numberReady", 0) > 0:
                     address = env.get("address") or env.get("vip_address")
                     if self.vip_address != address:
                         self.events.append(f"VIP {address} answers")

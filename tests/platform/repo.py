@@ -29,7 +29,8 @@ def platform_repo(tmp: Path, enabled: list[str], with_platform: bool = True) -> 
     if with_platform:
         spec.write_text(spec.read_text() + "\n" + PLATFORM_SPEC)
     entry = tmp / "flux" / "clusters" / "home" / "kustomization.yaml"
-    lines = [line for line in entry.read_text().splitlines() if not line.strip().startswith("# - platform/")]
+    # The listing is rewritten: exactly the apps asked for are enabled (the reference cluster enables some).
+    lines = [line for line in entry.read_text().splitlines() if "- platform/" not in line]
     entry.write_text("\n".join(lines + [f"  - platform/{app}.yaml" for app in enabled]) + "\n")
     return tmp
 

@@ -249,7 +249,9 @@ def _helm_install(session: LabSession, opts: ForeignOptions) -> None:
     assert secret_rt is not None and ns_rt is not None
     if store.find(ns_rt, None, opts.release_namespace) is None:
         store.create(ns_rt, None, {"metadata": {"name": opts.release_namespace}}, "helm")
-    for obj in side_effects("cilium", opts.cilium_values, opts.release_namespace):
+    for obj in side_effects(
+        "cilium", "1.16.5", opts.cilium_values, opts.release_namespace, release_name=opts.release_name
+    ):
         rt = catalog.by_kind(obj["apiVersion"], obj["kind"])
         assert rt is not None
         store.apply(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], obj, "helm", True)

@@ -129,13 +129,18 @@ def test_the_pod_meets_the_restricted_pod_security_standard_and_runs_as_the_imag
     assert spec["automountServiceAccountToken"] is False
 
 
+# what an operator's Secret holds where a placeholder would not be a valid value
+SECRET_SAMPLES = {"database-url": "postgresql://runner@postgres.runner.svc:5432/runner"}
+
+
 def _env_with_secrets(container: dict[str, Any], config: Path) -> dict[str, str]:
     env = {}
     for item in container["env"]:
         if "value" in item:
             env[item["name"]] = item["value"]
         elif not item["valueFrom"]["secretKeyRef"].get("optional"):
-            env[item["name"]] = f"{item['valueFrom']['secretKeyRef']['key']}-0123456789abcdef"
+            key = item["valueFrom"]["secretKeyRef"]["key"]
+            env[item["name"]] = SECRET_SAMPLES.get(key, f"{key}-0123456789abcdef")
     env["RUNNER_CONFIG"] = str(config)
     return env
 

@@ -21,7 +21,11 @@ SECRET_FILE = FLUX / "infrastructure/configs/cloudflare-api-token.sops.yaml"
 
 
 def test_stages_depend_on_each_other_in_order(documents: list[tuple[Path, dict[str, Any]]]) -> None:
-    kustomizations = {d["metadata"]["name"]: d for _, d in documents if d["kind"] == "Kustomization"}
+    kustomizations = {
+        d["metadata"]["name"]: d
+        for _, d in documents
+        if d["kind"] == "Kustomization" and not d["metadata"]["name"].startswith("platform-")  # tests/platform
+    }
     assert sorted(kustomizations) == sorted([*STAGES, "infra-storage"])
     for before, after in itertools.pairwise(STAGES):
         assert {"name": before} in kustomizations[after]["spec"]["dependsOn"]
@@ -67,8 +71,12 @@ def test_cilium_has_the_talos_values(documents: list[tuple[Path, dict[str, Any]]
 def test_no_ingress_controller_is_left(documents: list[tuple[Path, dict[str, Any]]]) -> None:
     """ingress-nginx was retired (no releases or fixes since March 2026): traffic enters through the Gateway."""
     assert not [d for _, d in documents if d["kind"] in ("Ingress", "IngressClass")]
-    charts = {d["spec"]["chart"]["spec"]["chart"] for _, d in documents if d["kind"] == "HelmRelease"}
-    assert charts == {"cilium", "cert-manager", "podinfo"}
+    charts = {
+        d["spec"]["chart"]["spec"]["chart"]
+        for path, d in documents
+        if d["kind"] == "HelmRelease" and "platform" not in path.parts  # the platform's apps: tests/platform
+    }
+    assert charts == {"cilium", "cert-manager", "podinfo", "proxmox-csi-plugin"}
     release = find(documents, "HelmRelease", "cert-manager")
     assert release["spec"]["chart"]["spec"]["version"] == "v1.21.1"
     assert release["spec"]["values"]["crds"] == {"enabled": True, "keep": True}  # installCRDs is deprecated

@@ -64,12 +64,22 @@ def test_gateway_api_objects_validate_against_the_vendored_gateway_api_crds(
         for v in crd["spec"]["versions"]
         if v.get("served")
     }
-    objects = [(p, d) for p, d in documents if d["apiVersion"].startswith(f"{GATEWAY_API}/")]
-    assert sorted(d["kind"] for _, d in objects) == ["Gateway", "HTTPRoute"]
+    objects = [(p, _substituted(d)) for p, d in documents if d["apiVersion"].startswith(f"{GATEWAY_API}/")]
+    routes = sorted(str(p.relative_to(FLUX)) for p, d in objects if d["kind"] == "HTTPRoute")
+    platform_routes = sorted(str(p.relative_to(FLUX)) for p in FLUX.glob("apps/platform/*/route.yaml"))
+    assert routes == sorted(["apps/podinfo/httproute.yaml", *platform_routes])
+    assert [d["kind"] for _, d in objects].count("Gateway") == 1
     for path, doc in objects:
         crd_schema = schemas[(doc["apiVersion"], doc["kind"])]
         assert schema.validate(doc, crd_schema) == [], f"{path}: {doc['kind']} {doc['metadata']['name']}"
         assert schema.unknown_fields(doc, crd_schema) == [], f"{path}: fields the API server would drop"
+
+
+def _substituted(doc: dict[str, Any]) -> dict[str, Any]:
+    """What Flux applies: `${var}` from cluster-settings (a platform domain stands in), `${var:=x}` as x."""
+    text = json.dumps(doc)
+    text = re.sub(r"\$\{(\w+):=([^}]*)\}", lambda m: m.group(2), text)
+    return dict(json.loads(text.replace("${platform_domain}", "apps.atlas-lab.net")))
 
 
 def test_the_vendored_gateway_api_crds_are_the_upstream_files() -> None:
@@ -110,5 +120,9 @@ def test_every_kustomization_references_existing_files_and_every_file_is_referen
                     f"{rel}: a directory resource needs its own kustomization.yaml"
                 )
             referenced.add(target)
+        # An opt-in listing (`# - platform/<app>.yaml`, the platform apps a cluster may enable) counts too.
+        for listed in re.findall(r"^\s*#\s*-\s*(\S+\.yaml)\s*$", kfile.read_text(), flags=re.M):
+            assert (kfile.parent / listed).exists(), f"{kfile.relative_to(FLUX)}: {listed} does not exist"
+            referenced.add((kfile.parent / listed).resolve())
     orphans = [p.relative_to(FLUX) for p in manifest_files() if p.resolve() not in referenced]
     assert orphans == [], "manifests no kustomization.yaml includes"

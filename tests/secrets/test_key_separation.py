@@ -142,6 +142,18 @@ def test_doctor_check_refuses_a_flux_key_that_opens_the_machine_secrets(tmp_path
     assert "runner rotate flux-key clusters/home" in found[2].fix
 
 
+# every file under flux/ that Flux decrypts, in the order the checks walk them (sorted paths)
+FLUX_FILES = (
+    "flux/apps/platform/authentik/authentik-secrets.sops.yaml",
+    "flux/apps/platform/guacamole/guacamole-secrets.sops.yaml",
+    "flux/apps/platform/harbor/harbor-admin.sops.yaml",
+    "flux/apps/platform/kube-prometheus-stack/grafana-admin.sops.yaml",
+    "flux/apps/platform/velero/velero-s3.sops.yaml",
+    "flux/infrastructure/configs/cloudflare-api-token.sops.yaml",
+    "flux/infrastructure/storage/proxmox-csi-config.sops.yaml",
+)
+
+
 def test_doctor_check_refuses_a_flux_key_that_is_not_the_declared_one(tmp_path: Path) -> None:
     root = reference_copy(tmp_path)
     _, stray = new_identity()
@@ -149,8 +161,7 @@ def test_doctor_check_refuses_a_flux_key_that_is_not_the_declared_one(tmp_path: 
     found = key_separation_findings(root, "home", LAB_KEY)
     assert [(f.file, f.field) for f in found] == [
         (SECRETS, "flux.ageKey"),
-        ("flux/infrastructure/configs/cloudflare-api-token.sops.yaml", "sops.age"),
-        ("flux/infrastructure/storage/proxmox-csi-config.sops.yaml", "sops.age"),
+        *((f, "sops.age") for f in FLUX_FILES),
     ]
     assert f"but cluster.yaml says flux.ageRecipient {FLUX}" in found[0].message
     assert "cannot decrypt it" in found[1].message
@@ -206,10 +217,7 @@ def test_the_reference_flux_key_is_handed_over(tmp_path: Path) -> None:
 
 
 def test_what_each_lab_key_opens_is_found_by_trying_it() -> None:
-    flux_files = [
-        "flux/infrastructure/configs/cloudflare-api-token.sops.yaml",
-        "flux/infrastructure/storage/proxmox-csi-config.sops.yaml",
-    ]
+    flux_files = list(FLUX_FILES)
     assert files_opened_by(ROOT, read_key(LAB_KEY).private, "home") == ([SECRETS, *flux_files], [])
     assert files_opened_by(ROOT, read_key(FLUX_KEY).private, "home") == (flux_files, [SECRETS])
 

@@ -26,7 +26,7 @@ def validate(
         if findings:
             raise SpecInvalid([f.problem() for f in findings])
         c = loaded.cluster
-        flux_problems = platform_findings(root, name, cluster_settings(c), c.kubernetes.version)
+        flux_problems = platform_findings(root, name, cluster_settings(c), c.kubernetes.version, c.network.vip_owner)
         if flux_problems:
             raise SpecInvalid(flux_problems)
     for warning in loaded.warnings:

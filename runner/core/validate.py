@@ -69,20 +69,6 @@ def _flux_settings_problems(cluster: Cluster, located: Located) -> list[Problem]
     return problems
 
 
-def _vip_owner_problems(cluster: Cluster, located: Located) -> list[Problem]:
-    """One VIP owner: the Flux tree ships kube-vip, so a cluster with Flux cannot ask Talos for the VIP too (two
-    hosts would answer ARP for one address, and each would move it on its own election)."""
-    if cluster.flux is None or cluster.network.vip_owner != "talos":
-        return []
-    return [
-        located.problem(
-            ("network", "vipOwner"),
-            "talos with flux: the Flux tree's kube-vip (flux/infrastructure/controllers/kube-vip) already holds the "
-            f"VIP {cluster.network.vip}; keep vipOwner: kube-vip (the default) so that only one of them owns it",
-        )
-    ]
-
-
 def _load_balancer_problems(cluster: Cluster, located: Located) -> list[Problem]:
     """The LoadBalancer range: inside the network, in order, and holding no address something else owns."""
     net = cluster.network
@@ -163,7 +149,6 @@ def semantic_problems(
         problems.append(located.problem(("network", "vip"), f"{net.vip} is the gateway"))
     problems += _load_balancer_problems(cluster, located)
     problems += _flux_settings_problems(cluster, located)
-    problems += _vip_owner_problems(cluster, located)
     if net.interface != NIC_NAME:
         problems.append(
             located.problem(

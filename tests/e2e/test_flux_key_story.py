@@ -106,7 +106,8 @@ def test_rotating_the_flux_key_replaces_the_sops_age_secret_and_flux_stays_ready
     session, _ = home
     wait_until(lambda: queue_empty(session), "the runner to be idle")
     api_token = SopsCli(age_key_file=session.age_key).decrypt(
-        (session.clone / flux_files(session)[0]).read_bytes(), "flux file"
+        (session.clone / next(f for f in flux_files(session) if "cloudflare-api-token" in str(f))).read_bytes(),
+        "flux file",
     )["stringData"]["api-token"]
 
     rotated = _rotate(session)

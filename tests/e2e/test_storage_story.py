@@ -111,10 +111,10 @@ def _cordon(session: LabSession, on: bool) -> None:
 def test_a_claim_stays_pending_until_the_csi_controller_runs_then_binds(home: Home) -> None:
     session, _ = home
     _cordon(session, True)  # the CSI controller runs on the control plane only: it stops
-    listing = "flux/apps/grafana/kustomization.yaml"
+    listing = "flux/apps/platform/grafana/kustomization.yaml"
     resources = (session.clone / listing).read_text() + "  - scratch.yaml\n"
     commit = session.commit(
-        {"flux/apps/grafana/scratch.yaml": CLAIM, listing: resources}, "give grafana a scratch volume"
+        {"flux/apps/platform/grafana/scratch.yaml": CLAIM, listing: resources}, "give grafana a scratch volume"
     )
     session.push()
     pvc = wait_until(lambda: _find(session, "v1", "PersistentVolumeClaim", "grafana", "scratch") or None, "the claim")

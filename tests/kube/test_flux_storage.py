@@ -20,7 +20,7 @@ def install(api: LightkubeApi, lab: Lab, age_key: Secret) -> None:
 def test_grafana_gets_a_proxmox_disk_on_its_nodes_vm(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     lab.join_all_nodes()
     install(api, lab, age_key)
-    api.wait_ready("Kustomization", "apps", timeout=60)
+    api.wait_ready("Kustomization", "platform-grafana", timeout=60)
     assert api.wait_ready("HelmRelease", "grafana", namespace="grafana", timeout=5).reason == "InstallSucceeded"
     storage_class = api.get("storage.k8s.io/v1", "StorageClass", "proxmox-data")
     assert storage_class is not None

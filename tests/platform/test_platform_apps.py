@@ -112,3 +112,20 @@ def test_every_platform_secret_is_encrypted_to_the_flux_key() -> None:
         doc = YAML(typ="safe").load(file.read_text())
         assert {a["recipient"] for a in doc["sops"]["age"]} == set(flux_rule["age"].split(",")), file
         assert all(str(v).startswith("ENC[") for v in doc["stringData"].values()), file
+
+
+def test_a_talos_vip_is_refused_while_the_tree_still_runs_kube_vip_and_accepted_once_it_is_dropped(
+    tmp_path: Path,
+) -> None:
+    root = platform_repo(tmp_path, [])
+    spec = root / "clusters" / "home" / "cluster.yaml"
+    spec.write_text(spec.read_text().replace("vipOwner: kube-vip", "vipOwner: talos"))
+    daemonset = "flux/infrastructure/controllers/kube-vip/daemonset.yaml"
+    line = next(i for i, t in enumerate((root / daemonset).read_text().splitlines(), 1) if t.startswith("  name:"))
+    code, output = validate(root)
+    assert code == 1
+    assert f"{daemonset}:{line}:" in output and "kube-vip would answer for the VIP that Talos holds" in output
+    listing = root / "flux" / "infrastructure" / "controllers" / "kustomization.yaml"
+    listing.write_text(listing.read_text().replace("  - kube-vip\n", ""))
+    code, output = validate(root)
+    assert code == 0, output

@@ -47,7 +47,9 @@ SETTING_SOURCES = {
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?=[^}]*)?\}")  # Flux's ${var} and ${var:=default}
 
 
-def platform_findings(root: Path, name: str, settings: Mapping[str, str], kubernetes: str) -> list[Problem]:
+def platform_findings(
+    root: Path, name: str, settings: Mapping[str, str], kubernetes: str, vip_owner: str = "kube-vip"
+) -> list[Problem]:
     entry = root / "flux" / "clusters" / name / "kustomization.yaml"
     if not entry.exists():
         return []
@@ -66,11 +68,29 @@ def platform_findings(root: Path, name: str, settings: Mapping[str, str], kubern
         platform = PurePosixPath(path).is_relative_to(PLATFORM)
         if _substitutes_settings(kustomization):
             problems.extend(substitution_problems(docs, settings))
+        if vip_owner == "talos":
+            problems.extend(_kube_vip_problems(docs))
         for doc in docs:
             if kind_of(doc) == HELM_RELEASE:
                 problems.extend(release_problems(doc, platform))
             elif platform:
                 problems.extend(manifest_problems(doc, kubernetes))
+    return problems
+
+
+def _kube_vip_problems(docs: Iterable[Document]) -> list[Problem]:
+    """One VIP owner: with `network.vipOwner: talos` the Talos controllers hold the VIP, so a kube-vip the
+    cluster's tree still runs would answer ARP for the same address and move it on its own election."""
+    problems = []
+    for doc in docs:
+        spec = ((doc.located.root.get("spec") or {}).get("template") or {}).get("spec") or {}
+        images = [str(c.get("image", "")) for c in spec.get("containers") or [] if isinstance(c, dict)]
+        if any("/kube-vip:" in image or image.startswith("kube-vip:") for image in images):
+            message = (
+                "kube-vip would answer for the VIP that Talos holds (network.vipOwner: talos in cluster.yaml): "
+                "drop it from this cluster's Flux tree, or keep vipOwner: kube-vip, so that only one of them owns it"
+            )
+            problems.append(doc.located.problem(("metadata", "name"), message))
     return problems
 
 

@@ -46,8 +46,10 @@ def test_grafana_gets_a_proxmox_disk_on_its_nodes_vm(lab: Lab, api: LightkubeApi
 
 def test_a_claim_stays_pending_until_the_csi_controller_runs(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:
     """The controller runs on the control plane; with every controller cordoned it cannot start."""
-    apps = lab.repo.read("flux/clusters/home/apps.yaml").decode()
-    lab.repo.commit({"flux/clusters/home/apps.yaml": apps.replace("    - name: infra-storage\n", "").encode()})
+    # Grafana no longer waits for storage in Flux: its claim must wait for the CSI driver in the cluster instead.
+    grafana = lab.repo.read("flux/clusters/home/platform/grafana.yaml").decode()
+    unordered = grafana.replace("    - name: infra-storage\n", "").encode()
+    lab.repo.commit({"flux/clusters/home/platform/grafana.yaml": unordered})
     lab.join_all_nodes()
     node_rt = lab.twin.catalog.by_kind("v1", "Node")
     assert node_rt is not None

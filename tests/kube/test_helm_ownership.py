@@ -47,6 +47,11 @@ def test_the_cilium_release_renders_its_agent_daemonset_with_helms_ownership(
         "meta.helm.sh/release-name": "cilium",
         "meta.helm.sh/release-namespace": "kube-system",
     }
+    lab.twin.reconcile()
+    agent = api.get("apps/v1", "DaemonSet", "cilium", "kube-system")
+    assert agent is not None
+    # one agent on each of the five nodes, control planes included (it tolerates every taint)
+    assert (agent["status"]["desiredNumberScheduled"], agent["status"]["numberReady"]) == (5, 5)
 
 
 def test_a_daemonset_another_release_owns_fails_the_install(lab: Lab, api: LightkubeApi, age_key: Secret) -> None:

@@ -9,15 +9,13 @@ engine:
   and Talos's own VIP sits on the controllers' interface (`machine.network.interfaces[].vip`);
 - the configs are written out in another order with comments, applied in maintenance mode and the first controller
   bootstrapped through the lab's talosctl (`talos_machine_configuration_apply`, `talos_machine_bootstrap`);
-- Cilium is a Helm release written to Helm's storage (a `sh.helm.release.v1.cilium.v1` Secret in kube-system,
-  the way Helm 3's Secret driver stores it: gzip, base64) without Flux, as `helm install cilium -n kube-system`.
+- Cilium is installed without Flux, as `helm install cilium -n kube-system` does it through the Kubernetes API: the
+  chart's objects (the agent DaemonSet, with Helm's ownership labels and annotations) and the release record in
+  Helm's storage (a `sh.helm.release.v1.cilium.v1` Secret in kube-system, gzip, base64).
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import random
 import subprocess
 import tempfile
@@ -38,6 +36,7 @@ from runner.core.talos import MachineConfigInput, SecretsBundle, bundle_from_dic
 from runner.drivers.sops import SopsCli
 from runner.drivers.talos.credentials import issue_admin_credentials, talosconfig_text
 from runner.lab.kube.charts import side_effects
+from tests import helm_cli
 from tests.day2.conftest import pve_client
 from tests.polling import poll_until
 
@@ -139,6 +138,12 @@ def _configs(session: LabSession, bundle: SecretsBundle, opts: ForeignOptions) -
         if opts.vip_owner == "talos" and dn.role == "controlplane":  # the Terraform module's VIP patch
             for interface in documents[0]["machine"]["network"]["interfaces"]:
                 interface["vip"] = {"ip": VIP}
+        # The operator's patch for Proxmox CSI: region and zone of the node's Proxmox host (what the runner writes).
+        zone = cluster.proxmox.node
+        documents[0]["machine"]["nodeLabels"] = {
+            "topology.kubernetes.io/region": zone,
+            "topology.kubernetes.io/zone": zone,
+        }
         out[dn.ip] = _dump_like_terraform(documents)
     return out
 
@@ -236,42 +241,24 @@ def build_foreign(session: LabSession, bundle: SecretsBundle, opts: ForeignOptio
     _talosctl(session, "bootstrap", "--nodes", first, "--endpoints", first, talosconfig=talosconfig)
     poll_until(lambda: lab.has_quorum(next(iter(lab.etcd))), "etcd quorum", timeout=60, interval=0.1)
     poll_until(lambda: len(world._joined) == len(desired.nodes), "kubelets registered", timeout=60, interval=0.1)
-    _helm_install(session, opts)
+    _helm_install(session, opts, talosconfig, first)
     return Foreign(macs, talosconfig)
 
 
-def _helm_install(session: LabSession, opts: ForeignOptions) -> None:
-    """`helm install <release> cilium/cilium --version 1.16.5 -n <namespace>`: the chart's objects and the
-    release record in Helm's Secret storage (helm pkg/storage/driver/secrets.go, util.go encodeRelease)."""
-    twin = session.world.kube_twin
-    store, catalog = twin.store, twin.catalog
-    secret_rt, ns_rt = catalog.by_kind("v1", "Secret"), catalog.by_kind("v1", "Namespace")
-    assert secret_rt is not None and ns_rt is not None
-    if store.find(ns_rt, None, opts.release_namespace) is None:
-        store.create(ns_rt, None, {"metadata": {"name": opts.release_namespace}}, "helm")
-    for obj in side_effects(
-        "cilium", "1.16.5", opts.cilium_values, opts.release_namespace, release_name=opts.release_name
-    ):
-        rt = catalog.by_kind(obj["apiVersion"], obj["kind"])
-        assert rt is not None
-        store.apply(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"], obj, "helm", True)
-    release = {
-        "name": opts.release_name,
-        "namespace": opts.release_namespace,
-        "version": 1,
-        "info": {"status": "deployed", "description": "Install complete"},
-        "chart": {"metadata": {"name": "cilium", "version": "1.16.5", "appVersion": "1.16.5"}},
-        "config": opts.cilium_values,
-        "manifest": "",
-    }
-    encoded = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
-    labels = {"owner": "helm", "name": opts.release_name, "status": "deployed", "version": "1"}
-    secret = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "type": "helm.sh/release.v1",
-        "metadata": {"name": f"sh.helm.release.v1.{opts.release_name}.v1", "labels": labels},
-        "data": {"release": base64.b64encode(encoded.encode()).decode()},
-    }
-    store.create(secret_rt, opts.release_namespace, secret, "helm")
-    twin.cluster.set_cni_ready()  # the Cilium agents run on every node
+def _helm_install(session: LabSession, opts: ForeignOptions, talosconfig: Path, first: str) -> None:
+    """`helm install <release> cilium/cilium --version 1.16.5 -n <namespace>` with the kubeconfig Talos hands out
+    (`talos_cluster_kubeconfig`): the chart's objects through the Kubernetes API, with Helm's ownership metadata,
+    and the release record in Helm's Secret storage."""
+    kubeconfig = talosconfig.parent / "kubeconfig"
+    _talosctl(session, "kubeconfig", str(kubeconfig), "--nodes", first, "--endpoints", first, talosconfig=talosconfig)
+    api = helm_cli.client(kubeconfig.read_text(), session.world.kube.url)
+    try:
+        rendered = side_effects(
+            "cilium", "1.16.5", opts.cilium_values, opts.release_namespace, frozenset(), opts.release_name
+        )
+        helm_cli.helm_install(
+            api, opts.release_name, opts.release_namespace, "cilium", "1.16.5", opts.cilium_values, rendered
+        )
+    finally:
+        api.close()
+    session.world.kube_twin.cluster.set_cni_ready()  # the Cilium agents run on every node

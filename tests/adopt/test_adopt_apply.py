@@ -43,6 +43,15 @@ def _machines(session: LabSession) -> dict[str, Any]:
         }
 
 
+def _cilium_agent(session: LabSession) -> dict[str, Any]:
+    twin = session.world.kube_twin
+    daemonsets = twin.catalog.by_kind("apps/v1", "DaemonSet")
+    assert daemonsets is not None
+    agent = twin.store.find(daemonsets, "kube-system", "cilium")
+    assert agent is not None
+    return agent
+
+
 def test_a_stale_digest_writes_nothing(
     foreign_lab: tuple[LabSession, Foreign], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +120,7 @@ def test_apply_tags_the_vms_and_records_the_cluster_only(
 
     # The service's first reconcile of that spec, pushed as the operator would: Flux is installed and takes
     # Cilium over by an upgrade of the Helm release; no node reboots, no config changes, no bootstrap.
+    agent_uid = _cilium_agent(session)["metadata"]["uid"]
     session.seed_clone()
     spec = (cluster / "cluster.yaml").read_text()
     commit = session.commit({"clusters/home/cluster.yaml": spec}, "The cluster the runner adopted")
@@ -126,3 +136,10 @@ def test_apply_tags_the_vms_and_records_the_cluster_only(
         "upgrade",
         2,
     )
+    # The takeover is an upgrade of the same release: the agents' DaemonSet is the one `helm install` created.
+    agent = _cilium_agent(session)
+    assert agent["metadata"]["uid"] == agent_uid
+    assert agent["metadata"]["annotations"] == {
+        "meta.helm.sh/release-name": "cilium",
+        "meta.helm.sh/release-namespace": "kube-system",
+    }

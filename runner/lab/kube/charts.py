@@ -6,7 +6,9 @@ and L2 announcement CRDs), CRDs appear (cert-manager with `crds.enabled`), and C
 templates/cilium-gateway-api-class.yaml, `gatewayClass.create: auto` asks `.Capabilities.APIVersions.Has
 "gateway.networking.k8s.io/v1/GatewayClass"`), and fails its install without the L7 proxy
 (templates/validate.yaml). Everything else installs as an opaque release; a version not listed is not in the
-chart repository.
+chart repository. Cilium's agent DaemonSet (templates/cilium-agent/daemonset.yaml) carries the ownership metadata
+Helm 3 stamps on every object it renders (pkg/action/validate.go setMetadataVisitor), which is what lets a later
+release of the same name take it over and refuses any other release (`existingResourceConflict`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ VALIDATE_L7 = (
     "execution error at (cilium/templates/validate.yaml:115:9): Ingress or Gateway API controller or Envoy L7 "
     "Load Balancer  requires .Values.l7Proxy to be set to 'true'"
 )
+
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+RELEASE_NAME = "meta.helm.sh/release-name"
+RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 
 
 class ChartFailed(Exception):
@@ -100,6 +107,45 @@ def crd_manifest(
     }
 
 
+def helm_owned(obj: dict[str, Any], release_name: str, release_namespace: str) -> dict[str, Any]:
+    """The object as Helm 3 writes it: its chart labels plus `app.kubernetes.io/managed-by: Helm`, and the release's
+    name and namespace as annotations (helm pkg/action/validate.go setMetadataVisitor)."""
+    meta = obj["metadata"]
+    meta["labels"] = {**(meta.get("labels") or {}), MANAGED_BY: "Helm"}
+    meta["annotations"] = {
+        **(meta.get("annotations") or {}),
+        RELEASE_NAME: release_name,
+        RELEASE_NAMESPACE: release_namespace,
+    }
+    return obj
+
+
+def cilium_agent(version: str, release_namespace: str, release_name: str) -> dict[str, Any]:
+    """The agent DaemonSet of cilium chart templates/cilium-agent/daemonset.yaml (1.16.5, 1.20.0): its name,
+    labels and selector, on the host network, tolerating every taint (values.yaml `tolerations: [{operator:
+    Exists}]`)."""
+    labels = {"k8s-app": "cilium", "app.kubernetes.io/part-of": "cilium", "app.kubernetes.io/name": "cilium-agent"}
+    if not version.startswith("1.16."):  # 1.20.0 adds `helm.sh/chart: {{ include "cilium.chart" . }}`
+        labels["helm.sh/chart"] = f"cilium-{version}"
+    daemonset = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "cilium", "namespace": release_namespace, "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "cilium"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "cilium", "app.kubernetes.io/name": "cilium-agent"}},
+                "spec": {
+                    "hostNetwork": True,
+                    "tolerations": [{"operator": "Exists"}],
+                    "containers": [{"name": "cilium-agent", "image": f"quay.io/cilium/cilium:v{version}"}],
+                },
+            },
+        },
+    }
+    return helm_owned(daemonset, release_name, release_namespace)
+
+
 def side_effects(
     chart: str,
     version: str,
@@ -122,6 +168,7 @@ def side_effects(
         for group, kind, plural, namespaced in CILIUM_KINDS:
             storage, *also = CILIUM_CRD_VERSIONS[minor][kind]
             out.append(crd_manifest(group, kind, plural, namespaced, version=storage, also=tuple(also)))
+        out.append(cilium_agent(version, release_namespace, release_name or "cilium"))
         gateway_api = (values.get("gatewayAPI") or {}).get("enabled")
         if gateway_api and minor == "1.20":
             if values.get("l7Proxy", True) is False:

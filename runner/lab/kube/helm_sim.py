@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import charts, errors, gateway_api, lb_ipam
+from . import charts, errors, gateway_api, helm_ownership, lb_ipam
 from .catalog import Catalog, ResourceType
 from .cluster import ClusterSim
 from .conditions import condition, is_ready
@@ -131,7 +131,9 @@ class HelmSim(Controller):
         try:
             created = []
             served = frozenset(f"{rt.api_version(v)}/{rt.kind}" for rt in self.catalog.all() for v in rt.versions)
-            for obj in charts.side_effects(chart.name, version, spec.get("values") or {}, release_ns, served, release):
+            rendered = charts.side_effects(chart.name, version, spec.get("values") or {}, release_ns, served, release)
+            self._check_ownership(rendered, release, release_ns, storage_ns)
+            for obj in rendered:
                 rt = self.catalog.by_kind(obj["apiVersion"], obj["kind"])
                 assert rt is not None
                 ns = obj["metadata"].get("namespace")
@@ -177,6 +179,21 @@ class HelmSim(Controller):
                 }
             ],
         )
+
+    def _check_ownership(self, rendered: list[dict[str, Any]], release: str, release_ns: str, storage_ns: str) -> None:
+        """Helm refuses to take over an object another release (or no release) owns, before it writes anything."""
+        secret_rt = self._rt("v1", "Secret")
+        upgrade = any(
+            (s["metadata"].get("labels") or {}).get("name") == release
+            and (s["metadata"].get("labels") or {}).get("owner") == "helm"
+            for s in self.store.list(secret_rt, storage_ns)
+        )
+        for obj in filter(helm_ownership.is_rendered_by_helm, rendered):
+            rt = self._rt(obj["apiVersion"], obj["kind"])
+            existing = self.store.find(rt, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            problem = None if existing is None else helm_ownership.ownership_error(existing, release, release_ns)
+            if problem is not None:
+                raise charts.ChartFailed(f"Unable to continue with {'update' if upgrade else 'install'}: {problem}")
 
     def workloads_ready(self, created: list[dict[str, Any]]) -> bool:
         """Helm's --wait on the rest of what the twin renders (helm pkg/kube/ready.go): a PVC is ready when

@@ -140,10 +140,8 @@ def _configs(session: LabSession, bundle: SecretsBundle, opts: ForeignOptions) -
                 interface["vip"] = {"ip": VIP}
         # The operator's patch for Proxmox CSI: region and zone of the node's Proxmox host (what the runner writes).
         zone = cluster.proxmox.node
-        documents[0]["machine"]["nodeLabels"] = {
-            "topology.kubernetes.io/region": zone,
-            "topology.kubernetes.io/zone": zone,
-        }
+        labels = documents[0]["machine"].setdefault("nodeLabels", {})
+        labels.update({"topology.kubernetes.io/region": zone, "topology.kubernetes.io/zone": zone})
         out[dn.ip] = _dump_like_terraform(documents)
     return out
 

@@ -58,9 +58,11 @@ def test_adopt_shows_the_values_flux_would_change(
         "cgroup.autoMount.enabled: (absent) → false",
         "cgroup.hostRoot: (absent) → /sys/fs/cgroup",
         "externalIPs.enabled: (absent) → true",
+        "gatewayAPI.enabled: (absent) → true",
         "k8sClientRateLimit.burst: (absent) → 40",
         "k8sClientRateLimit.qps: (absent) → 20",
         "l2announcements.enabled: (absent) → true",
+        "l7Proxy: (absent) → true",
         "securityContext.capabilities.ciliumAgent: (absent) → [CHOWN, DAC_OVERRIDE, FOWNER, IPC_LOCK, KILL, "
         "NET_ADMIN, NET_RAW, SETGID, SETUID, SYS_ADMIN, SYS_RESOURCE]",
         "securityContext.capabilities.cleanCiliumState: (absent) → [NET_ADMIN, SYS_ADMIN, SYS_RESOURCE]",

@@ -29,9 +29,9 @@ def test_stages_depend_on_each_other_in_order(documents: list[tuple[Path, dict[s
     assert sorted(kustomizations) == sorted([*STAGES, "infra-storage"])
     for before, after in itertools.pairwise(STAGES):
         assert {"name": before} in kustomizations[after]["spec"]["dependsOn"]
-    # storage (Proxmox CSI) needs only the CNI; the apps wait for it, as their claims need its StorageClass
+    # storage (Proxmox CSI) needs only the CNI; the stateful platform apps wait for it (tests/platform)
     assert kustomizations["infra-storage"]["spec"]["dependsOn"] == [{"name": "infra-cni"}]
-    assert kustomizations["apps"]["spec"]["dependsOn"] == [{"name": "infra-configs"}, {"name": "infra-storage"}]
+    assert kustomizations["apps"]["spec"]["dependsOn"] == [{"name": "infra-configs"}]
     assert all(len(kustomizations[s]["spec"]["dependsOn"]) == 1 for s in STAGES[1:-1])
     assert "dependsOn" not in kustomizations["infra-gateway-api"]["spec"]
     # Pruning the CRDs would delete every Gateway and route with them; they hold no secret to decrypt.

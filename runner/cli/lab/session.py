@@ -106,10 +106,15 @@ class LabSession:
         first = (config.get("clusters") or [{}])[0]
         return str(first.get("token_id", "")), str(first.get("token_secret", ""))
 
-    def start(self) -> LabSession:
+    def start_world(self) -> LabWorld:
+        """The twins alone, for runners that live elsewhere (`runner serve` processes pointed at them)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cluster, inputs = self._inputs()
         self.world = LabWorld(self.workdir / "lab", inputs, self.pace).start()
+        return self.world
+
+    def start(self) -> LabSession:
+        inputs = self.start_world().inputs
         port = self.port or free_port()
         webhook_secret = pysecrets.token_hex(16)
         values: dict[str, Any] = {

@@ -44,7 +44,7 @@ def test_podinfo_route_is_accepted_on_a_programmed_gateway_with_an_address_from_
     assert _conditions(gateway["status"]) == {"Accepted": ("True", "Accepted"), "Programmed": ("True", "Programmed")}
     assert gateway["status"]["addresses"] == [{"type": "IPAddress", "value": "10.0.0.200"}]
     listeners = {entry["name"]: entry for entry in gateway["status"]["listeners"]}
-    assert listeners["https"]["attachedRoutes"] == 1
+    assert listeners["https"]["attachedRoutes"] == 2  # podinfo's and the platform's Grafana (the cluster enables it)
     assert _conditions(listeners["https"])["ResolvedRefs"] == ("True", "ResolvedRefs")
     service = api.get("v1", "Service", "cilium-gateway-home", "gateway")
     assert service is not None and service["spec"]["type"] == "LoadBalancer"

@@ -16,6 +16,7 @@ sergelogvinov/go-proxmox v0.2.0 (storage.go, virtual_machine_disk.go, virtual_ma
 from __future__ import annotations
 
 import re
+import time
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -80,10 +81,23 @@ class CsiProxmoxClient:
                 return True
             lun = next(n for n in range(1, 30) if f"scsi{n}" not in scsi)
             wwn = f"PVC-ID{lun:02d}".encode().hex()
-            self._call("POST", path, **{f"scsi{lun}": f"{storage}:{disk},wwn=0x{wwn}"})
-            return False
+            upid = self._call("POST", path, **{f"scsi{lun}": f"{storage}:{disk},wwn=0x{wwn}"})
+            # The plugin waits for the config task before it answers (the LUN is its publish context): a second
+            # attach while the first task runs would pick another LUN and re-add the disk after a detach.
+            return self._wait(vm["node"], str(upid)) if upid else False
         finally:
             self.close()
+
+    def _wait(self, node: str, upid: str, timeout: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self._call("GET", f"/nodes/{node}/tasks/{upid}/status") or {}
+            if status.get("status") == "stopped":
+                if status.get("exitstatus") != "OK":
+                    raise ProxmoxCallFailed(f"task {upid} failed: {status.get('exitstatus')}")
+                return True
+            time.sleep(0.05)
+        return False
 
     def detach_volume(self, node: str, system_uuid: str, disk: str) -> None:
         """ControllerUnpublishVolume: `PUT .../unlink` of the scsi slot holding the disk (detachVolume)."""

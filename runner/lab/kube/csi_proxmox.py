@@ -16,8 +16,8 @@ sergelogvinov/go-proxmox v0.2.0 (storage.go, virtual_machine_disk.go, virtual_ma
 from __future__ import annotations
 
 import re
-import time
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 

@@ -145,6 +145,7 @@ def test_doctor_check_refuses_a_flux_key_that_opens_the_machine_secrets(tmp_path
 # every file under flux/ that Flux decrypts, in the order the checks walk them (sorted paths)
 FLUX_FILES = (
     "flux/apps/platform/authentik/authentik-secrets.sops.yaml",
+    "flux/apps/platform/gitea/gitea-secrets.sops.yaml",
     "flux/apps/platform/guacamole/guacamole-secrets.sops.yaml",
     "flux/apps/platform/harbor/harbor-admin.sops.yaml",
     "flux/apps/platform/kube-prometheus-stack/grafana-admin.sops.yaml",

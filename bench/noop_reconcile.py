@@ -28,7 +28,7 @@ from runner.cli.lab.session import LabSession
 from runner.core.secret import Redactor
 from runner.engine.reconcile.outcome import NullReporter
 from runner.engine.reconcile.source import DirSource
-from runner.lab.world import Pace
+from runner.lab.world_inputs import Pace
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (5, 50)

@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the e2e helper that sends a signed pull_request event
 from runner.cli.lab.session import LabSession  # noqa: E402
-from runner.lab.world import Pace  # noqa: E402
+from runner.lab.world_inputs import Pace  # noqa: E402
 from tests.e2e.labkit import CLUSTER_YAML, edit_cluster, send_pull_request  # noqa: E402
 
 PUSHES = 7

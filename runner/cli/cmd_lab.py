@@ -16,7 +16,7 @@ from runner.cli.lab.session import LAB_KEY, LabSession
 from runner.cli.lab.view import LabView
 from runner.drivers.age import read_key
 from runner.engine.commands.key_separation import files_opened_by
-from runner.lab.world import Pace
+from runner.lab.world_inputs import Pace
 
 
 def _summary(session: LabSession, view: LabView, run: dict[str, object], seconds: float) -> bool:

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import re
 import threading
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from runner.lab.boot import boot_identity
 from runner.lab.forge import ForgeState, create_forge_app
@@ -30,7 +27,7 @@ from runner.lab.kube import CertificateAuthority, KubeTwin, TwinOptions, etcd_da
 from runner.lab.kube_vip import hold_vip
 from runner.lab.proxmox import Delays as ProxmoxDelays
 from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
-from runner.lab.proxmox.host_setup import HostPlan, prepare_csi, prepare_host
+from runner.lab.proxmox.host_setup import prepare_csi, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
 from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
@@ -38,53 +35,12 @@ from runner.lab.talos.addresses import talos_vips
 from runner.lab.talos.etcd_snapshot import EtcdStore
 from runner.lab.talos.kubeprism import kubeprism_endpoints
 from runner.lab.talos.machineconfig import image_version
+from runner.lab.world_inputs import LabInputs, Pace, loopback_resolver
 
 FORGE_TOKEN = "lab-forge-token"
 # the latest patch of each Talos minor the runner supports (siderolabs/talos tags)
 TALOSCTL_RELEASES = {"1.11": "v1.11.6", "1.12": "v1.12.11", "1.13": "v1.13.9"}
 _FACTORY_INSTALLER = re.compile(r"/(?:[a-z0-9-]+-)?installer(?:-secureboot)?/(?P<id>[0-9a-f]{64}):")
-
-
-@dataclass(frozen=True)
-class LabInputs:
-    """What the lab needs to know of the cluster: its Proxmox host, the Kubernetes CA, addresses."""
-
-    host: HostPlan  # the node, storages and bridge, and the token the README's commands grant
-    proxmox_token_secret: str
-    kube_ca_crt: bytes
-    kube_ca_key: bytes
-    kubernetes_version: str
-    controller_ips: tuple[str, ...]
-    vip: str
-    flux_url: str
-    repo_full_name: str = "home/cluster"
-    # Proxmox CSI's own token (id, secret) from the Flux tree: the lab grants it the README's CSI role
-    csi_token: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How long simulated things take (seconds). `fast` for tests; the default shows progress."""
-
-    task: float = 0.3
-    boot: float = 1.0
-    install: float = 1.5
-    reboot: float = 1.0
-    download: float = 0.8
-
-    @classmethod
-    def fast(cls) -> Pace:
-        return cls(task=0.05, boot=0.2, install=0.3, reboot=0.2, download=0.1)
-
-
-def _loopback_resolver(url: str) -> bytes:
-    """The Proxmox twin's downloader: fetches only from loopback twins, never the internet."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"the lab downloads only from loopback, not {host}")
-    response = httpx.get(url, timeout=30)
-    response.raise_for_status()
-    return response.content
 
 
 @dataclass
@@ -103,7 +59,7 @@ class LabWorld:
             node=self.inputs.host.node,
             tokens={self.inputs.host.token_id: self.inputs.proxmox_token_secret},
             delays=ProxmoxDelays(task=p.task, create=p.task * 2, start=p.task, shutdown=p.task, download=p.download),
-            resolver=_loopback_resolver,
+            resolver=loopback_resolver,
         )
         # the host is prepared as the README says: the runner's token gets exactly the documented role
         prepare_host(self.proxmox_state, self.inputs.host, self.inputs.proxmox_token_secret)

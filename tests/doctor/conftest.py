@@ -11,7 +11,7 @@ from runner.cli.lab.session import LabSession
 from runner.engine.commands.doctor import DoctorContext, Row, build_context, run_checks
 from runner.lab.proxmox.host_setup import ROLE, ROLE_PRIVILEGES
 from runner.lab.proxmox.state import DEFAULT_VERSION
-from runner.lab.world import Pace
+from runner.lab.world_inputs import Pace
 
 REPO_ROOT = Path(__file__).parents[2]
 

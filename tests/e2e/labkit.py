@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from runner.cli.lab.session import LabSession
 from runner.engine.service.journal import RunFilter
 from runner.lab.proxmox import Call
-from runner.lab.world import Pace
+from runner.lab.world_inputs import Pace
 from runner.server.app import service_of
 from runner.server.signatures import sign, sign_generic
 from tests.polling import poll_until

@@ -26,7 +26,8 @@ from servicekit import wait_until
 
 from runner.cli.lab.session import LabSession
 from runner.engine.reconcile.clusterstate import ClusterStateStore
-from runner.lab.world import LabWorld, Pace
+from runner.lab.world import LabWorld
+from runner.lab.world_inputs import Pace
 from tests.e2e.labkit import REPO_ROOT
 from tests.pg import Postgres
 

@@ -13,7 +13,7 @@ from runner.cli.lab.session import LabSession
 from runner.engine.reconcile.clusterstate import ClusterStateStore
 from runner.engine.service.queue import RunRequest
 from runner.engine.service.run_context import RunContext, RunResult
-from runner.lab.world import Pace
+from runner.lab.world_inputs import Pace
 from runner.server.app import create_app, service_of
 from runner.server.service import Service
 from tests.app_settings import settings_under

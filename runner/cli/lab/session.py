@@ -37,7 +37,8 @@ from runner.lab.gitserver import commit_files
 from runner.lab.kube.storage_charts import CSI_CONFIG
 from runner.lab.proxmox.host_setup import HostPlan
 from runner.lab.serve import RunningServer, free_port, serve_in_thread
-from runner.lab.world import FORGE_TOKEN, LabInputs, LabWorld, Pace
+from runner.lab.world import FORGE_TOKEN, LabWorld
+from runner.lab.world_inputs import LabInputs, Pace
 from runner.server.app import create_app, service_of
 
 LAB_KEY = Path("tests/keys/lab.agekey")  # the runner's key: opens the machine secrets

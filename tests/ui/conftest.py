@@ -62,15 +62,26 @@ class LabRun:
         self.session.world.proxmox_state.tasks.held.clear()
 
 
-@pytest.fixture(scope="module")
-def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
-    """A lab session whose first push (the full bootstrap of clusters/home) has just been sent to the runner."""
+def _lab_run(tmp_path_factory: pytest.TempPathFactory, held: bool) -> Iterator[LabRun]:
     session = LabSession(REPO_ROOT, tmp_path_factory.mktemp("lab"), pace=Pace.fast()).start()
     try:
         session.seed_clone()
-        # Proxmox tasks stay unfinished until the test has seen the run live (LabRun.release).
-        session.world.proxmox_state.tasks.held.set()
+        if held:  # Proxmox tasks stay unfinished until the test has seen the run live (LabRun.release)
+            session.world.proxmox_state.tasks.held.set()
         commit = session.push()
         yield LabRun(session, commit)
     finally:
         session.stop()
+
+
+@pytest.fixture
+def held_lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
+    """A lab session whose first push (the full bootstrap of clusters/home) has just been sent to the runner and
+    is held mid-flight: its own lab, so no other test can let it finish first."""
+    yield from _lab_run(tmp_path_factory, held=True)
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
+    """A lab session whose first push (the full bootstrap of clusters/home) has just been sent to the runner."""
+    yield from _lab_run(tmp_path_factory, held=False)

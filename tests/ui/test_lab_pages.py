@@ -28,7 +28,8 @@ def run_of(lab: LabRun) -> dict[str, Any]:
 
 @pytest.mark.e2e
 @pytest.mark.browser
-def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(lab_run: LabRun) -> None:
+def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(held_lab_run: LabRun) -> None:
+    lab_run = held_lab_run
     chromium = shutil.which("chromium")
     if chromium is None:
         lab_run.release()
@@ -86,7 +87,6 @@ def test_browser_follows_a_lab_run_live_and_sees_the_cluster_ready(lab_run: LabR
 
 @pytest.mark.e2e
 def test_no_page_shows_a_secret_of_the_lab_cluster(lab_run: LabRun) -> None:
-    lab_run.release()  # this test may run first: the held run must go on to finish
     lab_run.session.wait_for_run(lab_run.commit)
     secrets = lab_secret_values(REPO_ROOT)
     assert len(secrets) > 20, "the secrets file and the Talos bundle should yield many values"

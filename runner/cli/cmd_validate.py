@@ -31,7 +31,6 @@ def validate(
             raise SpecInvalid(flux_problems)
     for warning in loaded.warnings:
         err_console.print(str(warning), markup=False, highlight=False)
-    c = loaded.cluster
     console.print(
         f"[green]ok[/] {loaded.spec_file}: cluster {c.name}, {len(c.controllers)} controllers, "
         f"{len(c.workers)} workers, Talos {c.talos.version}, Kubernetes {c.kubernetes.version}",

@@ -9,6 +9,18 @@ from runner.core.spec import Cluster
 
 CONFIGMAP = "cluster-settings"
 
+# Where each variable `cluster_settings` writes comes from in cluster.yaml (named in `runner validate`'s fixes).
+SETTING_SOURCES = {
+    "platform_domain": "platform.domain",
+    "backup_bucket": "platform.backups.bucket",
+    "backup_region": "platform.backups.region",
+    "backup_s3_url": "platform.backups.endpoint",
+    "acme_email": "certificates.acmeEmail",
+    "lb_range_start": "network.loadBalancers",
+    "lb_range_stop": "network.loadBalancers",
+    "proxmox_storage": "proxmox.storage",
+}
+
 
 def cluster_settings(cluster: Cluster) -> dict[str, str]:
     net = cluster.network

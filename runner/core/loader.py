@@ -76,11 +76,12 @@ def parse_yaml(text: str, file: str) -> Located:
     return Located(file, root)
 
 
-def _plain(node: Any) -> Any:
+def plain(node: Any) -> Any:
+    """ruamel's round-trip containers as plain dicts and lists (string keys)."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     return node
 
 
@@ -139,7 +140,7 @@ def load_cluster(text: str, file: str) -> tuple[Cluster, Located]:
     if not isinstance(located.root, CommentedMap):
         raise SpecInvalid([Problem(file, 1, 1, "", "expected a mapping (a Cluster document)")])
     try:
-        cluster = Cluster.model_validate(_plain(located.root))
+        cluster = Cluster.model_validate(plain(located.root))
     except ValidationError as exc:
         errors = [(tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p)), e) for e in exc.errors()]
         problems = [

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from lightkube.core.resource_registry import resource_registry
 
-from runner.lab.kube import schema
+from runner.lab.kube import postbuild, schema
 
 from .conftest import FLUX, KUSTOMIZE_FILE, load_docs, manifest_files
 
@@ -76,10 +76,9 @@ def test_gateway_api_objects_validate_against_the_vendored_gateway_api_crds(
 
 
 def _substituted(doc: dict[str, Any]) -> dict[str, Any]:
-    """What Flux applies: `${var}` from cluster-settings (a platform domain stands in), `${var:=x}` as x."""
-    text = json.dumps(doc)
-    text = re.sub(r"\$\{(\w+):=([^}]*)\}", lambda m: m.group(2), text)
-    return dict(json.loads(text.replace("${platform_domain}", "apps.atlas-lab.net")))
+    """What Flux applies: `${var}` from cluster-settings (a platform domain stands in), as kustomize-controller's
+    envsubst does it (the twin's postBuild)."""
+    return postbuild.substitute(doc, {"platform_domain": "apps.atlas-lab.net"}, strict=True)
 
 
 def test_the_vendored_gateway_api_crds_are_the_upstream_files() -> None:

@@ -26,6 +26,8 @@ import kubernetes_validate
 import yaml
 
 from runner.core.errors import Problem
+from runner.core.flux_settings import SETTING_SOURCES
+from runner.core.loader import plain
 from runner.core.platform.dependencies import Dependency, EnabledKustomization, dependency_problems
 from runner.core.platform.values_check import ChartDefinition, value_problems
 from runner.engine.commands.flux_tree import Document, kind_of, kustomize_documents
@@ -34,16 +36,6 @@ PLATFORM = PurePosixPath("flux/apps/platform")
 KUSTOMIZATION = ("kustomize.toolkit.fluxcd.io", "Kustomization")
 HELM_RELEASE = ("helm.toolkit.fluxcd.io", "HelmRelease")
 _CHARTS = resources.files("runner.vendored") / "charts"
-# Where each cluster-settings variable comes from in cluster.yaml (core/flux_settings.py writes them).
-SETTING_SOURCES = {
-    "platform_domain": "platform.domain",
-    "backup_bucket": "platform.backups.bucket",
-    "backup_region": "platform.backups.region",
-    "backup_s3_url": "platform.backups.endpoint",
-    "acme_email": "certificates.acmeEmail",
-    "lb_range_start": "network.loadBalancers",
-    "lb_range_stop": "network.loadBalancers",
-}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?=[^}]*)?\}")  # Flux's ${var} and ${var:=default}
 
 
@@ -107,7 +99,7 @@ def release_problems(doc: Document, platform: bool) -> list[Problem]:
         return [doc.located.problem(("spec", "chart", "spec", "version"), message)]
     values = spec.get("values") or {}
     return [
-        doc.located.problem(("spec", "values", *p.path), p.message) for p in value_problems(_plain(values), definition)
+        doc.located.problem(("spec", "values", *p.path), p.message) for p in value_problems(plain(values), definition)
     ]
 
 
@@ -116,7 +108,7 @@ def manifest_problems(doc: Document, kubernetes: str) -> list[Problem]:
     field). Custom resources (HTTPRoute, HelmRelease, ...) are not in that schema and are skipped here."""
     minor = ".".join(kubernetes.lstrip("v").split(".")[:2])
     try:
-        kubernetes_validate.validate(_plain(doc.located.root), minor, strict=True)
+        kubernetes_validate.validate(plain(doc.located.root), minor, strict=True)
     except kubernetes_validate.SchemaNotFoundError:
         return []
     except kubernetes_validate.ValidationError as exc:
@@ -191,11 +183,3 @@ def _strings(node: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str
             yield from _strings(value, (*path, i))
     elif isinstance(node, str):
         yield path, node
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.lab import control_plane
 from runner.lab.boot import boot_identity
 from runner.lab.forge import ForgeState, create_forge_app
 from runner.lab.gate import Gate
@@ -230,11 +231,18 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for labels in _node_label_sections(n.config.documents)
             }
-            controller = next(
-                (n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane), None
-            )
-            apiserver = controller.config if controller is not None else None
-            rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
+            controllers = [n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane]
+            apiserver = controllers[0].config if controllers else None
+            renderings = {  # what each running Talos version's manifest controller brings into the cluster
+                n.version: [
+                    o for _, objs in sorted(manifests.rendered(n.config.documents, n.version).items()) for o in objs
+                ]
+                for n in controllers
+                if n.config is not None
+            }
+            apiservers = [
+                v for n in controllers if n.config and (v := control_plane.apiserver_version(n.config.documents))
+            ]
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role, endpoints in ready:
@@ -247,9 +255,9 @@ class LabWorld:
                 self._joined[name], self._labels[name] = ip, labels
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
         self.kube_twin.set_kubelets({name for name, _, _, _ in ready})
+        control_plane.follow_apiservers(self.kube_twin, apiservers)
         if self._joined:
-            # k8s.ManifestApplyController: create what is missing, never update what exists.
-            self.kube_twin.create_missing([obj for _, objects in sorted(rendered.items()) for obj in objects], "talos")
+            control_plane.apply_bootstrap_manifests(self.kube_twin, renderings)
             for name, version in kubelets.items():
                 if name in self._joined and version:
                     self.kube_twin.set_kubelet_version(name, version)

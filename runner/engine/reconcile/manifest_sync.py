@@ -64,8 +64,10 @@ def _sync_with_inventory(kube: KubeApi, objects: list[dict[str, Any]]) -> str:
     for key in inv.to_prune(recorded, keys):
         namespace, name, group, kind = inv.parse_key(key)
         api_version = kube.preferred_version(group, kind)
-        live = kube.get(api_version, kind, name, namespace or None) if api_version else None
-        if api_version is None or live is None:  # already gone (or its kind is): drop it from the inventory
+        if api_version is None:  # the RESTMapper finds no such kind: upstream stops there too
+            raise Permanent(f"bootstrap manifests: the inventory lists {kind} {name}, a kind the server does not serve")
+        live = kube.get(api_version, kind, name, namespace or None)
+        if live is None:  # already gone: dropped from the inventory
             recorded.remove(key)
             continue
         if not inv.policy_allows(live):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.lab.kube import KubeTwin
-from runner.lab.talos import manifest_apply
+from runner.lab.talos import manifest_apply, manifests
 from runner.lab.talos.machineconfig import image_version
 
 
@@ -28,6 +28,18 @@ def apiserver_version(documents: list[dict[str, Any]]) -> str | None:
         if isinstance(cluster, dict):
             return image_version(str((cluster.get("apiServer") or {}).get("image", "")))
     return None
+
+
+def of_controllers(
+    controllers: list[tuple[str, list[dict[str, Any]]]],
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """(Talos version -> the objects its manifest controller renders, kube-apiserver versions) of the running
+    controllers, each given as (Talos version, machine config documents)."""
+    renderings = {
+        version: [o for _, objs in sorted(manifests.rendered(documents, version).items()) for o in objs]
+        for version, documents in controllers
+    }
+    return renderings, [v for _, documents in controllers if (v := apiserver_version(documents))]
 
 
 def follow_apiservers(kube: KubeTwin, versions: list[str]) -> None:

@@ -31,7 +31,7 @@ from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import prepare_csi, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
-from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos import install_talosctl_shim, start_talos_twin
 from runner.lab.talos.addresses import talos_vips
 from runner.lab.talos.etcd_snapshot import EtcdStore
 from runner.lab.talos.kubeprism import kubeprism_endpoints
@@ -231,18 +231,13 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for labels in _node_label_sections(n.config.documents)
             }
-            controllers = [n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane]
-            apiserver = controllers[0].config if controllers else None
-            renderings = {  # what each running Talos version's manifest controller brings into the cluster
-                n.version: [
-                    o for _, objs in sorted(manifests.rendered(n.config.documents, n.version).items()) for o in objs
-                ]
-                for n in controllers
-                if n.config is not None
-            }
-            apiservers = [
-                v for n in controllers if n.config and (v := control_plane.apiserver_version(n.config.documents))
+            controllers = [
+                (n.version, n.config)
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config and n.is_controlplane
             ]
+            apiserver = controllers[0][1] if controllers else None
+            renderings, apiservers = control_plane.of_controllers([(v, c.documents) for v, c in controllers])
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role, endpoints in ready:

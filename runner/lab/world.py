@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.lab import control_plane
 from runner.lab.boot import boot_identity
 from runner.lab.forge import ForgeState, create_forge_app
 from runner.lab.gate import Gate
@@ -30,7 +31,7 @@ from runner.lab.proxmox import ProxmoxTwinState, serve_proxmox_twin
 from runner.lab.proxmox.host_setup import prepare_csi, prepare_host
 from runner.lab.serve import RunningServer, serve_in_thread
 from runner.lab.talos import Delays as TalosDelays
-from runner.lab.talos import install_talosctl_shim, manifests, start_talos_twin
+from runner.lab.talos import install_talosctl_shim, start_talos_twin
 from runner.lab.talos.addresses import talos_vips
 from runner.lab.talos.etcd_snapshot import EtcdStore
 from runner.lab.talos.kubeprism import kubeprism_endpoints
@@ -230,11 +231,13 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for labels in _node_label_sections(n.config.documents)
             }
-            controller = next(
-                (n for n in lab.nodes.values() if n.phase == "running" and n.config and n.is_controlplane), None
-            )
-            apiserver = controller.config if controller is not None else None
-            rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
+            controllers = [
+                (n.version, n.config)
+                for n in lab.nodes.values()
+                if n.phase == "running" and n.config and n.is_controlplane
+            ]
+            apiserver = controllers[0][1] if controllers else None
+            renderings, apiservers = control_plane.of_controllers([(v, c.documents) for v, c in controllers])
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
         for name, ip, role, endpoints in ready:
@@ -247,9 +250,9 @@ class LabWorld:
                 self._joined[name], self._labels[name] = ip, labels
         # A node whose Talos is down (rebooting, upgrading, stopped) has no kubelet: Kubernetes sees it NotReady.
         self.kube_twin.set_kubelets({name for name, _, _, _ in ready})
+        control_plane.follow_apiservers(self.kube_twin, apiservers)
         if self._joined:
-            # k8s.ManifestApplyController: create what is missing, never update what exists.
-            self.kube_twin.create_missing([obj for _, objects in sorted(rendered.items()) for obj in objects], "talos")
+            control_plane.apply_bootstrap_manifests(self.kube_twin, renderings)
             for name, version in kubelets.items():
                 if name in self._joined and version:
                     self.kube_twin.set_kubelet_version(name, version)

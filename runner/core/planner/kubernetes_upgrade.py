@@ -3,8 +3,9 @@
 Order (siderolabs/talos pkg/cluster/kubernetes/talos_managed.go@v1.11.2, `Upgrade`): kube-apiserver on every
 controller, then kube-controller-manager on every controller, then kube-scheduler, then kube-proxy's image on
 every controller, then the kubelet on every node (controllers first), then the bootstrap manifests (CoreDNS,
-kube-proxy, RBAC) re-applied. The manifests are also synced after a Talos upgrade: a new Talos release
-renders new ones (its default CoreDNS), and Talos itself only ever creates missing manifests.
+kube-proxy, RBAC) re-applied, from Talos 1.13 with an inventory that prunes (core/talos/manifest_inventory.py).
+The manifests are also synced after a Talos upgrade: a new Talos release renders new ones (its default CoreDNS),
+and Talos itself only ever creates missing manifests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from runner.core.planner.builder import PlanBuilder
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.talos.k8s_upgrade import CONTROL_PLANE, KUBELET, PROXY, without_images
+from runner.core.talos.manifest_inventory import uses_inventory
 
 
 def _running(observed: Observed, node: DesiredNode) -> ObservedTalosNode | None:
@@ -90,6 +92,14 @@ def _minor(version: str | None) -> tuple[int, ...]:
     return tuple(int(p) for p in (version or "v0.0").lstrip("v").split(".")[:2])
 
 
+def _sync_text(talos_versions: list[str]) -> str:
+    """What the sync does with the Talos the nodes run by then (upgrade-k8s follows the oldest)."""
+    what = "the bootstrap manifests Talos renders now (CoreDNS, kube-proxy, RBAC)"
+    if uses_inventory(talos_versions):
+        return f"server-side apply {what} with Talos's inventory, deleting what it lists and they no longer hold"
+    return f"server-side apply {what}"
+
+
 def plan_manifests_sync(
     builder: PlanBuilder, desired: Desired, observed: Observed, after: str | None, why: str
 ) -> str | None:
@@ -102,7 +112,7 @@ def plan_manifests_sync(
         "kubernetes/manifests",
         Kind.SYNC_MANIFESTS,
         "cluster",
-        f"{why}: server-side apply the bootstrap manifests Talos renders now (CoreDNS, kube-proxy, RBAC)",
+        f"{why}: {_sync_text([n.talos_version for n in desired.nodes])}",
         (after,),
         ip=controllers[0].ip,
     )

@@ -24,6 +24,7 @@ from .connect import make_client
 from .errors import translated
 from .flux_upgrade import FluxUpgradeOps
 from .helm_storage import HelmStorageReads
+from .inventory_ops import InventoryOps
 from .issuers import IssuerOps
 from .nodes import NodeDrainOps
 from .readiness import FluxStatus, flux_status, workload_status
@@ -44,7 +45,7 @@ def _register_flux_kinds() -> None:
 RECONCILE_REQUEST = "reconcile.fluxcd.io/requestedAt"  # fluxcd/pkg apis/meta: ReconcileRequestAnnotation
 
 
-class LightkubeApi(ServerSideApply, NodeDrainOps, IssuerOps, FluxUpgradeOps, HelmStorageReads):
+class LightkubeApi(ServerSideApply, InventoryOps, NodeDrainOps, IssuerOps, FluxUpgradeOps, HelmStorageReads):
     def __init__(
         self,
         kubeconfig: Secret,

@@ -2,15 +2,13 @@
 
 Per component and node (talos_managed.go `upgradeStaticPodOnNode` / kubelet.go `upgradeKubeletOnNode`):
 read the node's current machine config, move one image, apply it with mode no-reboot, wait until the
-change shows (the API server answers again; the Node reports the new kubelet version). Last
-(`syncManifests`): read the bootstrap manifests a controller renders and server-side apply them with
-Talos's field manager, so objects bootstrap created (CoreDNS) follow the new rendering.
+change shows (the API server answers again; the Node reports the new kubelet version). The last stage, the
+bootstrap manifests, is manifest_sync.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from runner.core.derive import DesiredNode
 from runner.core.secret import Secret
@@ -18,8 +16,6 @@ from runner.core.talos import parse_machine_config, render_documents
 from runner.core.talos.k8s_upgrade import KUBELET, image_for, patch_component
 from runner.drivers.kube.api import KubeApi
 from runner.drivers.talos.api import TalosApi
-
-TALOS_FIELD_MANAGER = "talos"  # constants.KubernetesFieldManagerName: whose fields the manifests are
 
 Wait = Callable[[Callable[[], object], str], object]
 
@@ -44,12 +40,3 @@ def upgrade_component(
     finally:
         client.close()
     return f"{component} on {node.name} is now {image}"
-
-
-def sync_manifests(talos: TalosApi, kube: KubeApi, controller_ip: str, handoff: bool) -> str:
-    objects: list[dict[str, Any]] = talos.bootstrap_manifests(controller_ip)
-    applied = kube.apply(objects, field_manager=TALOS_FIELD_MANAGER, handoff=handoff)
-    kinds = sorted(
-        {f"{o['kind']}/{o['metadata']['name']}" for o in applied if o.get("kind") in ("Deployment", "DaemonSet")}
-    )
-    return f"{len(applied)} bootstrap manifest objects applied ({', '.join(kinds) or 'no workloads'})"

@@ -45,7 +45,7 @@ def create_app(twin: KubeTwin) -> FastAPI:
 
     @app.get("/version")
     def version() -> dict[str, Any]:
-        v = twin.options.kubernetes_version
+        v = twin.kubernetes_version  # the kube-apiserver running now (the lab follows its image)
         major, minor, _ = v.lstrip("v").split(".")
         return {
             "major": major,

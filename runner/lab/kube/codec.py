@@ -28,6 +28,8 @@ _WORKLOADS = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSe
 
 
 class Codec:
+    minor_of = staticmethod(openapi.minor_of)
+
     def __init__(self, kubernetes_version: str) -> None:
         self.minor = openapi.minor_of(kubernetes_version)
         self.defs = openapi.definitions(self.minor)

@@ -45,6 +45,12 @@ class Store:
         self._objects: dict[Key, Stored] = {}
         self.on_change: list[Callable[[], None]] = []
 
+    def set_kubernetes_version(self, version: str) -> None:
+        """Decode and validate as that release does (its OpenAPI definitions change only with the minor)."""
+        with self.lock:
+            if Codec.minor_of(version) != self.codec.minor:
+                self.codec = Codec(version)
+
     # reads ---------------------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str | None, name: str, version: str | None = None) -> dict[str, Any]:
         with self.lock:

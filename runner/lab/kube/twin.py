@@ -77,6 +77,16 @@ class KubeTwin:
             self.store.create(ns, None, {"metadata": {"name": name}}, "kube-apiserver")
 
     @property
+    def kubernetes_version(self) -> str:
+        return self.options.kubernetes_version
+
+    def set_kubernetes_version(self, version: str) -> None:
+        """kube-apiserver restarted on another image: /version and the schemas it validates against follow."""
+        with self._reconcile_lock:
+            self.options.kubernetes_version = version
+            self.store.set_kubernetes_version(version)
+
+    @property
     def vip_answers(self) -> bool:
         return self.vip_address is not None
 

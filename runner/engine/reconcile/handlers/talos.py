@@ -7,7 +7,7 @@ from runner.core.errors import Transient, Waiting
 from runner.core.steps import Kind, Step
 from runner.core.talos import config_hash, parse_machine_config
 from runner.drivers.talos_schema import schema_minor, validate_config_text
-from runner.engine.reconcile import kubernetes_upgrade
+from runner.engine.reconcile import kubernetes_upgrade, manifest_sync
 from runner.engine.reconcile.backups import BackupStore
 from runner.engine.reconcile.configs import NodeConfig
 from runner.engine.reconcile.etcd_snapshots import Controller, take_snapshot
@@ -111,8 +111,12 @@ def upgrade_kubernetes(ctx: StepContext, step: Step) -> str:
 
 
 def sync_manifests(ctx: StepContext, step: Step) -> str:
+    # upgrade-k8s syncs the way the oldest Talos in the cluster does (VerifyVersionCompatibility's minimum)
+    running = ctx.conns.talos.versions([n.ip for n in ctx.desired.nodes])
     with ctx.kube_session() as kube:
-        return kubernetes_upgrade.sync_manifests(ctx.conns.talos, kube, str(step.params["ip"]), ctx.handoff)
+        return manifest_sync.sync_manifests(
+            ctx.conns.talos, kube, str(step.params["ip"]), ctx.handoff, sorted(set(running.values()))
+        )
 
 
 def await_node(ctx: StepContext, step: Step) -> str:

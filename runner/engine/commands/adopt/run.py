@@ -45,7 +45,10 @@ def _observe(root: Path, name: str, settings: TargetSettings | None) -> tuple[Ad
         # The runner's configs name the endpoint the live ones do when that is the VIP (what --apply records).
         live_endpoint = observe.live_endpoint(talos)
         endpoint = desired.vip_endpoint if live_endpoint == desired.vip_endpoint else desired.initial_endpoint
-        configs = node_configs(loaded.cluster, desired, loaded.secrets, conns.bundle, engine.rendered, endpoint)
+        # The configs the runner would apply once the cluster is adopted (so they keep `persist`, see node_configs).
+        configs = node_configs(
+            loaded.cluster, desired, loaded.secrets, conns.bundle, engine.rendered, endpoint, adopted=True
+        )
         dry = observe.dry_runs(desired, conns, talos, configs)
         etcd = observe.observe_etcd(desired, conns, list(talos))
         releases = []

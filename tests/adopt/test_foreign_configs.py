@@ -1,0 +1,96 @@
+"""The foreign cluster's configs, from the tests' own generator (foreign_gen), against what the runner would apply
+to it once adopted, and the bundle every input layout gives: checked without a lab."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from runner.core.adoption.machineconfig import compare_configs
+from runner.core.cluster_secrets import parse_secrets
+from runner.core.derive import derive
+from runner.core.secret import reveal_tree
+from runner.core.talos import bundle_to_dict, parse_machine_config
+from runner.core.talos.bundle_sources import bundle_from_source
+from runner.core.talos.immediate import reboot_paths
+from runner.drivers.talos_schema import schema_errors
+from runner.engine.reconcile.configs import node_configs
+from runner.engine.reconcile.load import load_cluster
+from runner.engine.reconcile.source import DirSource
+from tests.adopt.foreign_gen import terraform_output_json
+from tests.adopt.terraform import SPEC, Terraform, spec
+
+NODES = ["talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"]
+
+
+@functools.cache
+def _terraform() -> Terraform:
+    return Terraform.apply()
+
+
+def _cluster(tmp_path: Path) -> Any:
+    (tmp_path / "clusters/home").mkdir(parents=True)
+    (tmp_path / "clusters/home/cluster.yaml").write_bytes(SPEC.read_bytes())
+    return load_cluster(DirSource(tmp_path), "home", decrypt=None).cluster
+
+
+def _terraform_configs(desired: Any) -> dict[str, list[dict[str, Any]]]:
+    installers = {  # talos_image_factory_urls: the factory's installer of each node's schematic
+        dn.name: f"factory.talos.dev/metal-installer/{dn.schematic_id}:v1.11.6" for dn in desired.nodes
+    }
+    texts = _terraform().configs(
+        spec(), installers, endpoint="https://10.0.0.20:6443", cluster_name="home", interface="eth0", talos_vip=True
+    )
+    by_ip = {dn.ip: dn.name for dn in desired.nodes}
+    return {by_ip[ip]: [d for d in YAML(typ="safe").load_all(text) if d] for ip, text in texts.items()}
+
+
+def test_every_secrets_layout_of_the_foreign_bundle_gives_the_same_bundle(tmp_path: Path) -> None:
+    secrets = _terraform().secrets
+    desired = derive(_cluster(tmp_path))
+    texts = {
+        "terraform output -json": json.dumps(terraform_output_json(secrets)),
+        "machine_secrets": json.dumps(secrets),
+        "controlplane config": _terraform().configs(
+            spec(),
+            {dn.name: "factory.talos.dev/metal-installer/x:v1.11.6" for dn in desired.nodes},
+            endpoint="https://10.0.0.20:6443",
+            cluster_name="home",
+            interface="eth0",
+            talos_vip=True,
+        )["10.0.0.11"],
+    }
+    bundles = {what: bundle_to_dict(bundle_from_source(text, what)) for what, text in texts.items()}
+    first = bundles["terraform output -json"]
+    assert {what: b == first for what, b in bundles.items()} == dict.fromkeys(texts, True)
+    assert str(first["secrets"]["bootstraptoken"]) == secrets["secrets"]["bootstrap_token"]
+
+
+def test_the_runner_applies_the_foreign_configs_unchanged_once_adopted(tmp_path: Path) -> None:
+    cluster = _cluster(tmp_path)
+    desired = derive(cluster)
+    output = json.dumps(terraform_output_json(_terraform().secrets))
+    bundle = bundle_from_source(output, "terraform-output.json")
+    keys = (Path(__file__).parents[1] / "keys/flux-lab.agekey").read_text().split()
+    secrets = parse_secrets(
+        {
+            "proxmox": {"tokenId": "runner@pve!gitops", "tokenSecret": "x"},
+            "talos": reveal_tree(bundle_to_dict(bundle)),
+            "flux": {"ageKey": next(k for k in keys if k.startswith("AGE-SECRET-KEY-1"))},
+        },
+        "secrets.sops.yaml",
+    )
+    runner = node_configs(cluster, desired, secrets, bundle, None, endpoint=desired.vip_endpoint, adopted=True)
+    live = _terraform_configs(desired)
+    assert sorted(live) == NODES
+    for name in NODES:
+        wanted = parse_machine_config(runner[name].text.reveal())
+        comparison = compare_configs(live[name], wanted)
+        assert (name, comparison.changes, comparison.secrets_differ) == (name, (), ())
+        assert (name, reboot_paths(live[name], wanted)) == (name, [])
+        # What the runner checks before apply-config: its config, and the foreign one, pass Talos v1.11's schema.
+        assert [schema_errors(d, "v1.11.6") for d in [*wanted, *live[name]]] == [[]] * (len(wanted) + 1)

@@ -3,14 +3,16 @@ to it once adopted, and the bundle every input layout gives: checked without a l
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML
 
-from runner.core.adoption.machineconfig import compare_configs
+from runner.core.adoption.machineconfig import SECRET_PATHS, compare_configs
 from runner.core.cluster_secrets import parse_secrets
 from runner.core.derive import derive
 from runner.core.secret import reveal_tree
@@ -21,7 +23,7 @@ from runner.drivers.talos_schema import schema_errors
 from runner.engine.reconcile.configs import node_configs
 from runner.engine.reconcile.load import load_cluster
 from runner.engine.reconcile.source import DirSource
-from tests.adopt.foreign_gen import terraform_output_json
+from tests.adopt.foreign_gen import generate, terraform_output_json
 from tests.adopt.terraform import SPEC, Terraform, spec
 
 NODES = ["talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"]
@@ -94,3 +96,54 @@ def test_the_runner_applies_the_foreign_configs_unchanged_once_adopted(tmp_path:
         assert (name, reboot_paths(live[name], wanted)) == (name, [])
         # What the runner checks before apply-config: its config, and the foreign one, pass Talos v1.11's schema.
         assert [schema_errors(d, "v1.11.6") for d in [*wanted, *live[name]]] == [[]] * (len(wanted) + 1)
+
+
+GOLDEN = Path(__file__).parents[1] / "data/vendored/talos-v1.11.6-stability"
+PROVIDER_ONLY = {"machine.install.disk", "machine.install.image"}  # terraform-provider-talos's own options
+
+
+def _paths(value: Any, prefix: str = "") -> dict[str, Any]:
+    """dotted path -> leaf, lists of mappings indexed; values that are secrets or per-cluster left as types."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out |= _paths(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            out |= _paths(item, f"{prefix}[{i}]")
+    else:
+        out[prefix] = value
+    return out
+
+
+@pytest.mark.parametrize("kind", ["controlplane", "worker"])
+def test_the_generator_writes_what_talos_v1_11_6_writes(kind: str) -> None:
+    """Same fields in the same order as upstream's golden file; the same values wherever they are not this
+    cluster's (secrets, endpoint, name, Kubernetes version)."""
+    golden = YAML(typ="safe").load((GOLDEN / f"base-{kind}.yaml").read_text())
+    ours = generate(kind, _terraform().secrets, "base", "https://base:6443", "1.28.0")
+    theirs, mine = _paths(golden), {p: v for p, v in _paths(ours).items() if p not in PROVIDER_ONLY}
+    assert list(mine) == list(theirs)
+    secret = set(SECRET_PATHS)
+    differing = sorted(p for p in theirs if theirs[p] != mine[p] and p not in secret)
+    assert differing == []
+
+
+def test_the_generator_shares_no_code_with_the_runner() -> None:
+    """foreign_gen and the Terraform around it import nothing of the runner: what they agree on is upstream's."""
+    files = [*sorted((Path(__file__).parent / "foreign_gen").glob("*.py")), Path(__file__).parent / "terraform.py"]
+    imported = set()
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+    assert len(files) == 5
+    assert sorted(m for m in imported if m.split(".")[0] == "runner") == []
+    assert {m for m in imported if m.startswith("tests.")} == {
+        "tests.adopt.foreign_gen",
+        "tests.adopt.foreign_gen.config",
+        "tests.adopt.foreign_gen.patch",
+        "tests.adopt.foreign_gen.secrets",
+    }

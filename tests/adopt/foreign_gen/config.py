@@ -13,10 +13,10 @@ domain cluster.local, install disk /dev/sda, install image ghcr.io/siderolabs/in
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 from ruamel.yaml import YAML
-from io import StringIO
 
 from tests.adopt.foreign_gen.patch import strategic_merge
 
@@ -27,20 +27,20 @@ POD_SUBNETS = ["10.244.0.0/16"]  # constants.DefaultIPv4PodNet
 SERVICE_SUBNETS = ["10.96.0.0/12"]  # constants.DefaultIPv4ServiceNet
 KUBEPRISM_PORT = 7445  # constants.DefaultKubePrismPort
 EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"  # constants.LabelExcludeFromExternalLB
-POD_SECURITY = {
+POD_SECURITY = {  # init.go; Unstructured is a map, which the Go encoder writes with sorted keys
     "name": "PodSecurity",
     "configuration": {
         "apiVersion": "pod-security.admission.config.k8s.io/v1alpha1",
-        "kind": "PodSecurityConfiguration",
         "defaults": {
-            "enforce": "baseline",
-            "enforce-version": "latest",
             "audit": "restricted",
             "audit-version": "latest",
+            "enforce": "baseline",
+            "enforce-version": "latest",
             "warn": "restricted",
             "warn-version": "latest",
         },
-        "exemptions": {"usernames": [], "runtimeClasses": [], "namespaces": ["kube-system"]},
+        "exemptions": {"namespaces": ["kube-system"], "runtimeClasses": [], "usernames": []},
+        "kind": "PodSecurityConfiguration",
     },
 }
 AUDIT_POLICY = {  # v1alpha1.APIServerDefaultAuditPolicy
@@ -124,9 +124,7 @@ def _cluster(kind: str, secrets: dict[str, Any], name: str, endpoint: str, kuber
     return cluster
 
 
-def generate(
-    kind: str, secrets: dict[str, Any], cluster_name: str, endpoint: str, kubernetes: str
-) -> dict[str, Any]:
+def generate(kind: str, secrets: dict[str, Any], cluster_name: str, endpoint: str, kubernetes: str) -> dict[str, Any]:
     """The generator's v1alpha1 document for `kind` (controlplane or worker), before any patch."""
     assert kind in ("controlplane", "worker"), kind
     return {

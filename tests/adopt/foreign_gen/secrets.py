@@ -39,10 +39,14 @@ def _b64(data: bytes) -> str:
 
 def _key_pem(key: PrivateKey) -> bytes:
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        der = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         body = base64.encodebytes(der).decode("ascii").replace("\n", "")
         lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-        return ("-----BEGIN ED25519 PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END ED25519 PRIVATE KEY-----\n").encode()
+        return (
+            "-----BEGIN ED25519 PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END ED25519 PRIVATE KEY-----\n"
+        ).encode()
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     )
@@ -61,7 +65,9 @@ def _sign_algorithm(key: PrivateKey) -> hashes.HashAlgorithm | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
-def _ca(now: datetime.datetime, key: PrivateKey, organization: str | None = None, common_name: str | None = None) -> dict[str, str]:
+def _ca(
+    now: datetime.datetime, key: PrivateKey, organization: str | None = None, common_name: str | None = None
+) -> dict[str, str]:
     """A self-signed CA (x509.NewSelfSignedCertificateAuthority): cert sign + digital signature, server and
     client auth, CA basic constraints."""
     name = _name(organization, common_name)

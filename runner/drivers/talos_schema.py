@@ -74,8 +74,8 @@ def schema_errors(document: Mapping[str, Any], talos_version: str, secrets: Iter
     """
     minor = schema_minor(talos_version)
     plain = reveal_tree(document)
-    if "kind" not in plain:  # Talos decodes keys its schema hides (docgen:nodoc), `persist` among them
-        plain = {k: v for k, v in plain.items() if k not in HIDDEN_V1ALPHA1_KEYS}
+    if "kind" not in plain:  # Talos decodes keys its schema hides (docgen:nodoc): a boolean `persist` passes
+        plain = {k: v for k, v in plain.items() if not (k in HIDDEN_V1ALPHA1_KEYS and isinstance(v, bool))}
     errors = list(_validator(minor).iter_errors(plain))
     if not errors:
         return []

@@ -101,6 +101,9 @@ class Terraform:
         vip = str(net["vip"])
         controllers = [n.ip for n in nodes(doc) if n.role == "controlplane"]
         own = [str(network), f"!{vip}/32"]
+        talos = str(doc["talos"]["version"])
+        multidoc = int(talos.removeprefix("v").split(".")[1]) > 11  # the network as documents from v1.12
+        suffix = "-multidoc" if multidoc else ""
         out: dict[str, str] = {}
         for node in nodes(doc):
             values = {
@@ -109,6 +112,7 @@ class Terraform:
                 "address": f"{node.ip}/{network.prefixlen}",
                 "gateway": net["gateway"],
                 "nameservers": json.dumps([str(n) for n in net["nameservers"]]),
+                "resolvers": json.dumps([{"address": str(n)} for n in net["nameservers"]]),
                 "install_disk": doc["talos"]["installDisk"],
                 "installer_image": installer[node.name],
                 "machine_sans": json.dumps(list(dict.fromkeys([vip, *controllers, node.ip]))),
@@ -117,14 +121,15 @@ class Terraform:
                 "zone": doc["proxmox"]["node"],
                 "vip": vip,
             }
-            templates = ["node.yaml.tftpl"]
+            templates = [f"node{suffix}.yaml.tftpl"]
             if node.role == "controlplane":
                 templates.append("controlplane.yaml.tftpl")
                 if talos_vip:
-                    templates.append("vip.yaml.tftpl")
+                    templates.append(f"vip{suffix}.yaml.tftpl")
             patches = [Template((PATCHES / t).read_text()).substitute(values) for t in templates]
+            kubernetes = str(doc["kubernetes"]["version"])
             out[node.ip] = machine_configuration(
-                node.role, self.secrets, cluster_name, endpoint, str(doc["kubernetes"]["version"]), patches
+                node.role, self.secrets, cluster_name, endpoint, kubernetes, patches, talos
             )
         return out
 

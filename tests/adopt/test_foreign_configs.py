@@ -34,18 +34,33 @@ def _terraform() -> Terraform:
     return Terraform.apply()
 
 
-def _cluster(tmp_path: Path) -> Any:
+# The foreign cluster as the lab runs it, and the same cluster on Talos v1.13.9 with its default Kubernetes
+# (pkg/machinery/constants DefaultKubernetesVersion@v1.13.9), built from the multi-document configs.
+VERSIONS = {"v1.11.6": "v1.34.1", "v1.13.9": "v1.36.3"}
+
+
+def _spec_text(talos: str) -> str:
+    text = SPEC.read_text()
+    return text.replace("version: v1.11.6", f"version: {talos}").replace(
+        "version: v1.34.1", f"version: {VERSIONS[talos]}"
+    )
+
+
+def _cluster(tmp_path: Path, talos: str = "v1.11.6") -> Any:
     (tmp_path / "clusters/home").mkdir(parents=True)
-    (tmp_path / "clusters/home/cluster.yaml").write_bytes(SPEC.read_bytes())
-    return load_cluster(DirSource(tmp_path), "home", decrypt=None).cluster
+    (tmp_path / "clusters/home/cluster.yaml").write_text(_spec_text(talos))
+    cluster = load_cluster(DirSource(tmp_path), "home", decrypt=None).cluster
+    assert (cluster.talos.version, cluster.kubernetes.version) == (talos, VERSIONS[talos])
+    return cluster
 
 
-def _terraform_configs(desired: Any) -> dict[str, list[dict[str, Any]]]:
+def _terraform_configs(desired: Any, talos: str = "v1.11.6") -> dict[str, list[dict[str, Any]]]:
     installers = {  # talos_image_factory_urls: the factory's installer of each node's schematic
-        dn.name: f"factory.talos.dev/metal-installer/{dn.schematic_id}:v1.11.6" for dn in desired.nodes
+        dn.name: f"factory.talos.dev/metal-installer/{dn.schematic_id}:{talos}" for dn in desired.nodes
     }
+    doc = YAML(typ="safe").load(_spec_text(talos))
     texts = _terraform().configs(
-        spec(), installers, endpoint="https://10.0.0.20:6443", cluster_name="home", interface="eth0", talos_vip=True
+        doc, installers, endpoint="https://10.0.0.20:6443", cluster_name="home", interface="eth0", talos_vip=True
     )
     by_ip = {dn.ip: dn.name for dn in desired.nodes}
     return {by_ip[ip]: [d for d in YAML(typ="safe").load_all(text) if d] for ip, text in texts.items()}
@@ -72,8 +87,9 @@ def test_every_secrets_layout_of_the_foreign_bundle_gives_the_same_bundle(tmp_pa
     assert str(first["secrets"]["bootstraptoken"]) == secrets["secrets"]["bootstrap_token"]
 
 
-def test_the_runner_applies_the_foreign_configs_unchanged_once_adopted(tmp_path: Path) -> None:
-    cluster = _cluster(tmp_path)
+@pytest.mark.parametrize("talos", list(VERSIONS))
+def test_the_runner_applies_the_foreign_configs_unchanged_once_adopted(tmp_path: Path, talos: str) -> None:
+    cluster = _cluster(tmp_path, talos)
     desired = derive(cluster)
     output = json.dumps(terraform_output_json(_terraform().secrets))
     bundle = bundle_from_source(output, "terraform-output.json")
@@ -87,18 +103,19 @@ def test_the_runner_applies_the_foreign_configs_unchanged_once_adopted(tmp_path:
         "secrets.sops.yaml",
     )
     runner = node_configs(cluster, desired, secrets, bundle, None, endpoint=desired.vip_endpoint, adopted=True)
-    live = _terraform_configs(desired)
+    live = _terraform_configs(desired, talos)
     assert sorted(live) == NODES
     for name in NODES:
         wanted = parse_machine_config(runner[name].text.reveal())
         comparison = compare_configs(live[name], wanted)
         assert (name, comparison.changes, comparison.secrets_differ) == (name, (), ())
         assert (name, reboot_paths(live[name], wanted)) == (name, [])
-        # What the runner checks before apply-config: its config, and the foreign one, pass Talos v1.11's schema.
-        assert [schema_errors(d, "v1.11.6") for d in [*wanted, *live[name]]] == [[]] * (len(wanted) + 1)
+        # What the runner checks before apply-config: its config, and the foreign one, pass that Talos's schema.
+        documents = [*wanted, *live[name]]
+        assert [schema_errors(d, talos) for d in documents] == [[]] * len(documents)
 
 
-GOLDEN = Path(__file__).parents[1] / "data/vendored/talos-v1.11.6-stability"
+VENDORED = Path(__file__).parents[1] / "data/vendored"
 PROVIDER_ONLY = {"machine.install.disk", "machine.install.image"}  # terraform-provider-talos's own options
 
 
@@ -116,13 +133,18 @@ def _paths(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+@pytest.mark.parametrize("talos", ["v1.11.6", "v1.13.9"])
 @pytest.mark.parametrize("kind", ["controlplane", "worker"])
-def test_the_generator_writes_what_talos_v1_11_6_writes(kind: str) -> None:
-    """Same fields in the same order as upstream's golden file; the same values wherever they are not this
-    cluster's (secrets, endpoint, name, Kubernetes version)."""
-    golden = YAML(typ="safe").load((GOLDEN / f"base-{kind}.yaml").read_text())
-    ours = generate(kind, _terraform().secrets, "base", "https://base:6443", "1.28.0")
-    theirs, mine = _paths(golden), {p: v for p, v in _paths(ours).items() if p not in PROVIDER_ONLY}
+def test_the_generator_writes_what_talos_writes(kind: str, talos: str) -> None:
+    """Same documents and fields in the same order as upstream's golden file of that Talos; the same values
+    wherever they are not this cluster's (secrets)."""
+    text = (VENDORED / f"talos-{talos}-stability/base-{kind}.yaml").read_text()
+    golden = [d for d in YAML(typ="safe").load_all(text) if d]
+    ours = generate(kind, _terraform().secrets, "base", "https://base:6443", "1.28.0", talos)
+    assert [d.get("kind") for d in ours] == [d.get("kind") for d in golden]
+    theirs = _paths(golden[0]) | {f"{d['kind']}.{p}": v for d in golden[1:] for p, v in _paths(d).items()}
+    mine = _paths(ours[0]) | {f"{d['kind']}.{p}": v for d in ours[1:] for p, v in _paths(d).items()}
+    mine = {p: v for p, v in mine.items() if p not in PROVIDER_ONLY}
     assert list(mine) == list(theirs)
     secret = set(SECRET_PATHS)
     differing = sorted(p for p in theirs if theirs[p] != mine[p] and p not in secret)

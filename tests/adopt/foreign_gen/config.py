@@ -1,14 +1,19 @@
-"""`talos_machine_configuration` for Talos v1.11: the v1alpha1 document the generator writes, then the patches.
+"""`talos_machine_configuration` for Talos v1.11 and v1.13: the documents the generator writes, then the patches.
 
-Rules from siderolabs/talos v1.11.6 `pkg/machinery/config/generate/` init.go (a controlplane is init's
-document with `type: controlplane`, controlplane.go) and worker.go, with the v1.11 answers of
+Rules from siderolabs/talos `pkg/machinery/config/generate/` init.go (a controlplane is init's document with
+`type: controlplane`, controlplane.go) and worker.go at v1.11.6 and v1.13.9, with each version's answers of
 pkg/machinery/config/contract.go (every feature flag up to AddExcludeFromExternalLoadBalancer on; no alternate
-registries, secretbox encryption). The golden files upstream checks the generator with are
-pkg/machinery/types/v1alpha1/testdata/stability/v1.11/base-{controlplane,worker}.yaml@v1.11.6.
+registries, secretbox encryption). From v1.12 (contract.Greater(TalosVersion1_11)): no `machine.network`
+(MultidocNetworkConfigSupported), `features.rbac`/`apidCheckExtKeyUsage` hidden (HideRBACAndKeyUsage), no
+`disablePodSecurityPolicy` (HideDisablePSP), the API server SANs no longer start with the endpoint's host
+(PopulateClusterSANsFromEndpoint), `install.grubUseUKICmdline` (GrubUseUKICmdlineDefault), and instead of
+`features.stableHostname` a HostnameConfig document with `auto: stable`. The golden files upstream checks the
+generator with: pkg/machinery/types/v1alpha1/testdata/stability/v1.1x/base-{controlplane,worker}.yaml.
 
-terraform-provider-talos v0.9.0 pkg/talos/util.go adds its own generate options: cluster discovery on, DNS
-domain cluster.local, install disk /dev/sda, install image ghcr.io/siderolabs/installer:<machinery tag>
-(v1.11.0 in that release), persist true. Then it applies `config_patches` (strategic merge, patch.py).
+terraform-provider-talos pkg/talos/util.go (v0.9.0 on Talos machinery v1.11.0, v0.11.0 on v1.13.0) adds its own
+generate options: cluster discovery on, DNS domain cluster.local, install disk /dev/sda, install image
+ghcr.io/siderolabs/installer:<machinery tag>, persist (v0.9.0; the v1.13 generator sets it itself). Then it
+applies `config_patches` (strategic merge, patch.py).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from tests.adopt.foreign_gen.patch import strategic_merge
+from tests.adopt.foreign_gen.patch import merge_documents
 
-PROVIDER_INSTALLER = "ghcr.io/siderolabs/installer:v1.11.0"  # gendata.VersionTag of the provider's machinery
+# gendata.VersionTag of the provider release built on each Talos minor's machinery (v0.9.0, v0.11.0)
+PROVIDER_INSTALLER = {11: "ghcr.io/siderolabs/installer:v1.11.0", 13: "ghcr.io/siderolabs/installer:v1.13.0"}
 PROVIDER_INSTALL_DISK = "/dev/sda"
 DNS_DOMAIN = "cluster.local"  # constants.DefaultDNSDomain
 POD_SUBNETS = ["10.244.0.0/16"]  # constants.DefaultIPv4PodNet
@@ -54,7 +60,13 @@ def _pair(pair: dict[str, str], with_key: bool) -> dict[str, str]:
     return {"crt": pair["cert"], "key": pair["key"] if with_key else ""}
 
 
-def _machine(kind: str, secrets: dict[str, Any], kubernetes: str) -> dict[str, Any]:
+def _minor(talos: str) -> int:
+    major, minor = talos.removeprefix("v").split(".")[:2]
+    assert major == "1" and int(minor) in PROVIDER_INSTALLER, f"the generator imitates Talos v1.11 and v1.13: {talos}"
+    return int(minor)
+
+
+def _machine(kind: str, secrets: dict[str, Any], kubernetes: str, minor: int) -> dict[str, Any]:
     certs = secrets["certs"]
     machine: dict[str, Any] = {
         "type": kind,
@@ -67,7 +79,7 @@ def _machine(kind: str, secrets: dict[str, Any], kubernetes: str) -> dict[str, A
             "disableManifestsDirectory": True,
         },
         "network": {},
-        "install": {"disk": PROVIDER_INSTALL_DISK, "image": PROVIDER_INSTALLER, "wipe": False},
+        "install": {"disk": PROVIDER_INSTALL_DISK, "image": PROVIDER_INSTALLER[minor], "wipe": False},
         "features": {
             "rbac": True,
             "stableHostname": True,
@@ -77,6 +89,10 @@ def _machine(kind: str, secrets: dict[str, Any], kubernetes: str) -> dict[str, A
             "hostDNS": {"enabled": True, "forwardKubeDNSToHost": True},
         },
     }
+    if minor > 11:
+        del machine["network"], machine["features"]["rbac"], machine["features"]["apidCheckExtKeyUsage"]
+        del machine["features"]["stableHostname"]
+        machine["install"]["grubUseUKICmdline"] = True
     if kind != "worker":
         machine["nodeLabels"] = {EXCLUDE_FROM_LB: ""}
     return machine
@@ -86,7 +102,9 @@ def _discovery() -> dict[str, Any]:
     return {"enabled": True, "registries": {"kubernetes": {"disabled": True}, "service": {}}}
 
 
-def _cluster(kind: str, secrets: dict[str, Any], name: str, endpoint: str, kubernetes: str) -> dict[str, Any]:
+def _cluster(
+    kind: str, secrets: dict[str, Any], name: str, endpoint: str, kubernetes: str, minor: int
+) -> dict[str, Any]:
     certs = secrets["certs"]
     tag = f"v{kubernetes.removeprefix('v')}"
     network = {"dnsDomain": DNS_DOMAIN, "podSubnets": list(POD_SUBNETS), "serviceSubnets": list(SERVICE_SUBNETS)}
@@ -121,35 +139,52 @@ def _cluster(kind: str, secrets: dict[str, Any], name: str, endpoint: str, kuber
         "discovery": _discovery(),
         "etcd": {"ca": _pair(certs["etcd"], with_key=True)},
     }
+    if minor > 11:
+        del cluster["apiServer"]["certSANs"], cluster["apiServer"]["disablePodSecurityPolicy"]
     return cluster
 
 
-def generate(kind: str, secrets: dict[str, Any], cluster_name: str, endpoint: str, kubernetes: str) -> dict[str, Any]:
-    """The generator's v1alpha1 document for `kind` (controlplane or worker), before any patch."""
+def generate(
+    kind: str, secrets: dict[str, Any], cluster_name: str, endpoint: str, kubernetes: str, talos: str = "v1.11.6"
+) -> list[dict[str, Any]]:
+    """The generator's documents for `kind` (controlplane or worker) on Talos `talos`, before any patch."""
     assert kind in ("controlplane", "worker"), kind
-    return {
-        "version": "v1alpha1",
-        "debug": False,
-        "persist": True,
-        "machine": _machine(kind, secrets, kubernetes),
-        "cluster": _cluster(kind, secrets, cluster_name, endpoint, kubernetes),
-    }
+    minor = _minor(talos)
+    documents: list[dict[str, Any]] = [
+        {
+            "version": "v1alpha1",
+            "debug": False,
+            "persist": True,
+            "machine": _machine(kind, secrets, kubernetes, minor),
+            "cluster": _cluster(kind, secrets, cluster_name, endpoint, kubernetes, minor),
+        }
+    ]
+    if minor > 11:
+        documents.append({"apiVersion": "v1alpha1", "kind": "HostnameConfig", "auto": "stable"})
+    return documents
 
 
 def machine_configuration(
-    kind: str, secrets: dict[str, Any], cluster_name: str, endpoint: str, kubernetes: str, patches: list[str]
+    kind: str,
+    secrets: dict[str, Any],
+    cluster_name: str,
+    endpoint: str,
+    kubernetes: str,
+    patches: list[str],
+    talos: str = "v1.11.6",
 ) -> str:
-    """The data source's `machine_configuration`: the generated document with every patch merged, as YAML with
+    """The data source's `machine_configuration`: the generated documents with every patch merged, as YAML with
     a docs comment on top (`docs = true`; comments are nothing a parser keeps)."""
-    document = generate(kind, secrets, cluster_name, endpoint, kubernetes)
+    documents = generate(kind, secrets, cluster_name, endpoint, kubernetes, talos)
     loader = YAML(typ="safe", pure=True)
     for patch in patches:
-        for part in loader.load_all(patch):
-            if part:
-                document = strategic_merge(document, part)
+        documents = merge_documents(documents, [part for part in loader.load_all(patch) if part])
     yaml = YAML()
     yaml.width = 4096
     yaml.indent(mapping=4, sequence=4, offset=2)  # the Go encoder's indentation
-    out = StringIO()
-    yaml.dump(document, out)
-    return "# Indicates the schema used to decode the contents.\n" + out.getvalue()
+    parts = []
+    for document in documents:
+        out = StringIO()
+        yaml.dump(document, out)
+        parts.append(out.getvalue())
+    return "# Indicates the schema used to decode the contents.\n" + "---\n".join(parts)

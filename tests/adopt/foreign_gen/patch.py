@@ -1,6 +1,8 @@
-"""Talos's strategic merge of a config patch into a v1alpha1 document.
+"""Talos's strategic merge of a config patch into the config's documents.
 
-Rules from siderolabs/talos v1.11.6 pkg/machinery/config/merge/merge.go: a map merges key by key, a scalar
+Documents (pkg/machinery/config/configpatcher/strategic.go@v1.13.9): a patch's v1alpha1 document merges into the
+v1alpha1 one, any other document into the one of the same kind and name, or is added when there is none.
+Fields (pkg/machinery/config/merge/merge.go@v1.11.6, the same at v1.13.9): a map merges key by key, a scalar
 from the patch replaces (false too), a list is appended to, except where the field says `merge:"replace"`
 (podSubnets, serviceSubnets, auditPolicy: v1alpha1_types.go) and the network interfaces, which merge by
 interface name (NetworkDeviceList.Merge, v1alpha1_network.go).
@@ -44,3 +46,18 @@ def _merge(left: Any, right: Any, path: tuple[str, ...]) -> Any:
 
 def strategic_merge(document: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return _merge(document, patch, ())
+
+
+def _identity(document: dict[str, Any]) -> tuple[str, str]:
+    return str(document.get("kind", "v1alpha1")), str(document.get("name", ""))
+
+
+def merge_documents(documents: list[dict[str, Any]], patch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = list(documents)
+    for part in patch:
+        same = next((i for i, d in enumerate(out) if _identity(d) == _identity(part)), None)
+        if same is None:
+            out.append(copy.deepcopy(part))
+        else:
+            out[same] = strategic_merge(out[same], part) if "kind" not in part else _merge(out[same], part, ("doc",))
+    return out

@@ -16,10 +16,11 @@ from tests.adopt.terraform import Terraform
 from tests.e2e.labkit import FAST_SETTINGS
 
 
-@pytest.fixture(scope="module")
-def foreign_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabSession, Foreign]]:
+def foreign_cluster(
+    tmp_path_factory: pytest.TempPathFactory, spec: str | None = None
+) -> Iterator[tuple[LabSession, Foreign]]:
     terraform = Terraform.apply()
-    root = operator_repo(tmp_path_factory.mktemp("operator"), terraform)
+    root = operator_repo(tmp_path_factory.mktemp("operator"), terraform, spec)
     session = LabSession(root, tmp_path_factory.mktemp("adopt"), pace=Pace.fast(), settings_overrides=FAST_SETTINGS)
     session.start()
     foreign = None
@@ -30,3 +31,8 @@ def foreign_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabS
         session.stop()
         if foreign is not None:
             shutil.rmtree(foreign.talosconfig.parent, ignore_errors=True)  # the client key and kubeconfig
+
+
+@pytest.fixture(scope="module")
+def foreign_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabSession, Foreign]]:
+    yield from foreign_cluster(tmp_path_factory)

@@ -109,7 +109,7 @@ def build_foreign(session: LabSession, terraform: Terraform, opts: ForeignOption
     node = cluster.proxmox.node
     macs: dict[str, str] = {}
     installers: dict[str, str] = {}
-    doc = spec()
+    doc = spec(session.repo_root / "clusters/home/cluster.yaml")  # what the operator wrote, read as plain YAML
     factory_host = _factory_host(doc["imageFactory"]["url"])
     # --- Proxmox: image per schematic, then the VMs (no tags: nothing marks them as anyone's) ---------------
     for dn in desired.nodes:

@@ -22,14 +22,14 @@ from runner.cli.lab.session import LabSession
 from runner.cli.main import app
 from tests.adopt.foreign import Foreign
 from tests.adopt.foreign_gen import terraform_output_json
-from tests.adopt.terraform import SPEC, Terraform
+from tests.adopt.terraform import Terraform, spec_text
 
 COPIED = (".sops.yaml", "schemas", "flux", "clusters/home")
 REPO = Path(__file__).parents[2]
 KEYS = "tests/keys"  # the lab's age keys: the runner's (machine secrets) and the cluster's Flux key
 
 
-def operator_repo(dest: Path, terraform: Terraform) -> Path:
+def operator_repo(dest: Path, terraform: Terraform, spec: str | None = None) -> Path:
     """The operator's repository: the Flux tree, the spec of their cluster, and the secrets `runner init`
     imported from `terraform output -json` (written to a temporary file, removed right after)."""
     for rel in (".sops.yaml", "schemas", "flux", KEYS):
@@ -41,7 +41,7 @@ def operator_repo(dest: Path, terraform: Terraform) -> Path:
             shutil.copy(src, dest / rel)
     cluster = dest / "clusters/home"
     cluster.mkdir(parents=True)
-    shutil.copy(SPEC, cluster / "cluster.yaml")
+    (cluster / "cluster.yaml").write_text(spec or spec_text())
     fd, name = tempfile.mkstemp(prefix="tf-output-", suffix=".json")
     try:
         with os.fdopen(fd, "w") as out:

@@ -26,8 +26,14 @@ PATCHES = DATA / "terraform"
 CREATED = datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.UTC)  # when the operator ran `terraform apply`
 
 
-def spec() -> dict[str, Any]:
-    return dict(YAML(typ="safe", pure=True).load(SPEC.read_text()))
+def spec(path: Path = SPEC) -> dict[str, Any]:
+    return dict(YAML(typ="safe", pure=True).load(path.read_text()))
+
+
+def spec_text(talos: str = "v1.11.6", kubernetes: str = "v1.34.1") -> str:
+    """The spec file, on another Talos and Kubernetes (the same cluster at another version)."""
+    text = SPEC.read_text()
+    return text.replace("version: v1.11.6", f"version: {talos}").replace("version: v1.34.1", f"version: {kubernetes}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from runner.engine.reconcile.configs import node_configs
 from runner.engine.reconcile.load import load_cluster
 from runner.engine.reconcile.source import DirSource
 from tests.adopt.foreign_gen import generate, terraform_output_json
-from tests.adopt.terraform import SPEC, Terraform, spec
+from tests.adopt.terraform import Terraform, spec, spec_text
 
 NODES = ["talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-worker-02"]
 
@@ -39,16 +39,9 @@ def _terraform() -> Terraform:
 VERSIONS = {"v1.11.6": "v1.34.1", "v1.13.9": "v1.36.3"}
 
 
-def _spec_text(talos: str) -> str:
-    text = SPEC.read_text()
-    return text.replace("version: v1.11.6", f"version: {talos}").replace(
-        "version: v1.34.1", f"version: {VERSIONS[talos]}"
-    )
-
-
 def _cluster(tmp_path: Path, talos: str = "v1.11.6") -> Any:
     (tmp_path / "clusters/home").mkdir(parents=True)
-    (tmp_path / "clusters/home/cluster.yaml").write_text(_spec_text(talos))
+    (tmp_path / "clusters/home/cluster.yaml").write_text(spec_text(talos, VERSIONS[talos]))
     cluster = load_cluster(DirSource(tmp_path), "home", decrypt=None).cluster
     assert (cluster.talos.version, cluster.kubernetes.version) == (talos, VERSIONS[talos])
     return cluster
@@ -58,7 +51,7 @@ def _terraform_configs(desired: Any, talos: str = "v1.11.6") -> dict[str, list[d
     installers = {  # talos_image_factory_urls: the factory's installer of each node's schematic
         dn.name: f"factory.talos.dev/metal-installer/{dn.schematic_id}:{talos}" for dn in desired.nodes
     }
-    doc = YAML(typ="safe").load(_spec_text(talos))
+    doc = YAML(typ="safe").load(spec_text(talos, VERSIONS[talos]))
     texts = _terraform().configs(
         doc, installers, endpoint="https://10.0.0.20:6443", cluster_name="home", interface="eth0", talos_vip=True
     )

@@ -31,6 +31,11 @@ SCHEMA_SHA256 = {
 }
 
 
+# v1alpha1 keys Talos still decodes but leaves out of its schema: `ConfigPersist` (docgen:nodoc, "Deprecated:
+# Not supported anymore", pkg/machinery/config/types/v1alpha1/v1alpha1_types.go at v1.11.6 and v1.13.9).
+HIDDEN_V1ALPHA1_KEYS = frozenset({"persist"})
+
+
 def schema_file(minor: str) -> str:
     return f"talos/{minor}/config.schema.json"
 
@@ -69,6 +74,8 @@ def schema_errors(document: Mapping[str, Any], talos_version: str, secrets: Iter
     """
     minor = schema_minor(talos_version)
     plain = reveal_tree(document)
+    if "kind" not in plain:  # Talos decodes keys its schema hides (docgen:nodoc): a boolean `persist` passes
+        plain = {k: v for k, v in plain.items() if not (k in HIDDEN_V1ALPHA1_KEYS and isinstance(v, bool))}
     errors = list(_validator(minor).iter_errors(plain))
     if not errors:
         return []

@@ -1,10 +1,15 @@
-"""The operator's side of an adoption: a working copy whose cluster.yaml describes the foreign cluster, and the
-`runner adopt` command run on it (in-process, through the real CLI, against the lab's twins)."""
+"""The operator's side of an adoption: a repository made the way the README tells them (the spec of the cluster
+they have, then `runner init --talos-secrets` with their Terraform's output), working copies of it whose
+cluster.yaml a scenario edits, and the `runner adopt` command run on them (in-process, through the real CLI,
+against the lab's twins)."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets as pysecrets
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +21,41 @@ from typer.testing import CliRunner, Result
 from runner.cli.lab.session import LabSession
 from runner.cli.main import app
 from tests.adopt.foreign import Foreign
+from tests.adopt.foreign_gen import terraform_output_json
+from tests.adopt.terraform import Terraform, spec_text
 
 COPIED = (".sops.yaml", "schemas", "flux", "clusters/home")
+REPO = Path(__file__).parents[2]
+KEYS = "tests/keys"  # the lab's age keys: the runner's (machine secrets) and the cluster's Flux key
+
+
+def operator_repo(dest: Path, terraform: Terraform, spec: str | None = None) -> Path:
+    """The operator's repository: the Flux tree, the spec of their cluster, and the secrets `runner init`
+    imported from `terraform output -json` (written to a temporary file, removed right after)."""
+    for rel in (".sops.yaml", "schemas", "flux", KEYS):
+        src = REPO / rel
+        if src.is_dir():
+            shutil.copytree(src, dest / rel)
+        else:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dest / rel)
+    cluster = dest / "clusters/home"
+    cluster.mkdir(parents=True)
+    (cluster / "cluster.yaml").write_text(spec or spec_text())
+    fd, name = tempfile.mkstemp(prefix="tf-output-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(terraform_output_json(terraform.secrets), out)
+        env = {"RUNNER_INIT_PROXMOX_TOKEN_SECRET": pysecrets.token_hex(16)}
+        args = ["init", str(cluster), "--talos-secrets", name, "--proxmox-token-id", "runner@pve!gitops"]
+        args += ["--age-key-file", str(dest / KEYS / "lab.agekey")]
+        args += ["--flux-age-key-file", str(dest / KEYS / "flux-lab.agekey")]
+        result = CliRunner().invoke(app, args, env=env)
+    finally:
+        os.unlink(name)
+    assert result.exit_code == 0, result.output
+    assert "Talos secrets bundle imported, encrypted" in result.output, result.output
+    return dest
 
 
 def working_copy(

@@ -11,9 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runner.cli.lab.session import LabSession
-from runner.core.secret import reveal_tree
-from runner.core.talos import bundle_to_dict
-from tests.adopt.foreign import Foreign, lab_bundle
+from tests.adopt.foreign import Foreign
 from tests.adopt.operator import adopt_json, working_copy
 from tests.adopt.test_adopt_report import _writes
 
@@ -41,20 +39,6 @@ def _edit(scenario: dict[str, Any]) -> Any:
     return change
 
 
-def _secret_values(session: LabSession) -> set[str]:
-    out: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, str) and len(value) >= 16:
-            out.add(value)
-
-    walk(reveal_tree(bundle_to_dict(lab_bundle(session))))
-    return out
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
 def test_adopt_refuses(
     scenario: dict[str, Any],
@@ -78,7 +62,7 @@ def test_adopt_refuses(
     assert code == 1
     assert _writes(session) == before
     shown = str(report)
-    assert not [s for s in _secret_values(session) if s in shown]
+    assert not [s for s in foreign.terraform.secret_values() if s in shown]
 
 
 def test_no_scenario_is_left_out() -> None:

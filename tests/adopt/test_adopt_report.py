@@ -74,11 +74,10 @@ def test_a_schematic_change_is_reported_as_an_upgrade_that_reboots(
 ) -> None:
     session, foreign = foreign_lab
 
-    def drop_tailscale(doc: object) -> None:
-        doc["talos"]["extensions"] = ["siderolabs/qemu-guest-agent"]  # type: ignore[index]
-        del doc["tailscale"]  # type: ignore[attr-defined]
+    def add_iscsi_tools(doc: object) -> None:
+        doc["talos"]["extensions"].append("siderolabs/iscsi-tools")  # type: ignore[index]
 
-    code, report = adopt_json(session, monkeypatch, working_copy(session, foreign, tmp_path, drop_tailscale))
+    code, report = adopt_json(session, monkeypatch, working_copy(session, foreign, tmp_path, add_iscsi_tools))
     assert code == 0, report["refusals"]
     assert all(n["reboot"] for n in report["nodes"])
     assert all(n["schematic"].endswith("(upgrade, reboots)") for n in report["nodes"])

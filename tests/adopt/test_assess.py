@@ -1,7 +1,8 @@
 """The adoption verdicts on live states only a running cluster shows, judged without a lab (pure core).
 
-The baseline is the reference spec (with Talos's VIP) against a cluster running exactly its configs; each
-scenario of tests/data/adopt/live_refusals.yaml changes one thing and must be refused naming it."""
+The baseline is the adoption tests' spec (tests/data/adopt/cluster.yaml, Talos's VIP; with tailscale added here,
+so a secret outside the bundle can be shown masked) against a cluster running exactly its configs; each scenario
+of tests/data/adopt/live_refusals.yaml changes one thing and must be refused naming it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import dataclasses
 import functools
 import gzip
 import json
+import shutil
+import tempfile
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +56,27 @@ def _secrets() -> Any:
     return parse_secrets(data, "secrets.sops.yaml")
 
 
+def _spec() -> Any:
+    """The adoption spec, its nodes running tailscale too."""
+    yaml = YAML()
+    doc = yaml.load((REPO / "tests/data/adopt/cluster.yaml").read_text())
+    doc["talos"]["extensions"].append("siderolabs/tailscale")
+    doc["tailscale"] = {"loginServer": "https://headscale.example.net"}
+    root = Path(tempfile.mkdtemp(prefix="adopt-spec-"))
+    try:
+        (root / "clusters/home").mkdir(parents=True)
+        out = StringIO()
+        yaml.dump(doc, out)
+        (root / "clusters/home/cluster.yaml").write_text(out.getvalue())
+        return load_cluster(DirSource(root), "home", decrypt=None).cluster
+    finally:
+        shutil.rmtree(root)
+
+
 @functools.cache
 def _wanted() -> Wanted:
-    loaded = load_cluster(DirSource(REPO), "home", decrypt=None)
-    network = loaded.cluster.network.model_copy(update={"vip_owner": "talos"})
-    cluster = loaded.cluster.model_copy(update={"network": network})
+    cluster = _spec()
+    assert cluster.network.vip_owner == "talos"
     desired = derive(cluster)
     secrets = _secrets()
     bundle = bundle_from_dict(reveal_tree(secrets.talos))
@@ -170,7 +190,7 @@ def test_the_digest_follows_the_report() -> None:
     assert assess(wanted, _live(wanted), _etcd(wanted), ()).digest == first.digest
     vm = dict(live["talos-cp-01"].vm_config or {})
     vm["memory"] = "4096"
-    live["talos-cp-01"] = LiveNode(vm, "running", "v1.11.2", live["talos-cp-01"].schematic, live["talos-cp-01"].config)
+    live["talos-cp-01"] = LiveNode(vm, "running", "v1.11.6", live["talos-cp-01"].schematic, live["talos-cp-01"].config)
     changed = assess(wanted, live, _etcd(wanted), ())
     assert changed.nodes[0].vm == ("memory: 4096 → 8192",)
     assert changed.digest != first.digest

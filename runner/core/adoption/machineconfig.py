@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     "v1alpha1.cluster.discovery.enabled": True,
     "v1alpha1.machine.features.kubePrism.enabled": True,
     "v1alpha1.machine.features.kubePrism.port": 7445,
+    # HostnameConfig `auto` is an enum whose zero value is `off` (nethelpers.AutoHostnameKind, "off" first in
+    # its enumer table @v1.13.9): a static hostname written with `auto: off`, as a patch over the generator's
+    # `auto: stable` must, is the runner's HostnameConfig without it.
+    "HostnameConfig.auto": "off",
 }
 
 
@@ -71,6 +75,10 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
+API_SANS = "v1alpha1.cluster.apiServer.certSANs"
+ENDPOINT = "v1alpha1.cluster.controlPlane.endpoint"
+
+
 def leaves(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`<document>.<path>` -> value, for every leaf of every document (plain values, secrets included)."""
     out: dict[str, Any] = {}
@@ -78,6 +86,16 @@ def leaves(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if isinstance(doc, Mapping):
             _flatten(doc, _document_key(doc), out)
     return out
+
+
+def _effective_api_sans(found: dict[str, Any]) -> None:
+    """The API server's certificate always names the endpoint's host (machined's KubernetesCertSANs controller,
+    secrets/kubernetes_cert_sans.go@v1.11.6 and @v1.13.9): listing it in certSANs, as the v1.11 generator does
+    and v1.12's no longer does, changes nothing."""
+    if API_SANS not in found and not any(p.startswith("v1alpha1.cluster.apiServer.") for p in found):
+        return
+    host = str(found.get(ENDPOINT) or "").removeprefix("https://").split("/", 1)[0].rsplit(":", 1)[0]
+    found[API_SANS] = sorted({*(found.get(API_SANS) or []), *([host] if host else [])})
 
 
 def _secret_path(path: str) -> str | None:
@@ -110,6 +128,8 @@ def compare_configs(live: Sequence[Mapping[str, Any]], desired: Sequence[Mapping
     # Other secrets (an auth key in an extension's environment, registry passwords) are shown masked, as plans show
     # them: what differs is said, never the value.
     masked_before, masked_after = leaves(redacted(list(live))), leaves(redacted(list(desired)))
+    for found in (before, after, masked_before, masked_after):
+        _effective_api_sans(found)
     changes: list[str] = []
     secrets: list[tuple[str, str]] = []
     for path in sorted(before.keys() | after.keys()):

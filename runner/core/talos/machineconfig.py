@@ -5,7 +5,10 @@ or a worker (golden files: pkg/machinery/config/types/v1alpha1/testdata/stabilit
 cluster's choices; what differs per minor is the version contract (contract.py). Deliberate differences
 from a bare `talosctl gen config`:
 
-- `persist` is left out: deprecated ("not supported anymore") and absent from the v1.11 JSON schema.
+- `persist` is left out: deprecated ("not supported anymore", `docgen:nodoc`, so absent from the JSON schemas).
+  Except on an adopted cluster (`persist=True`): Talos's generator writes `persist: true` (init.go, worker.go
+  at v1.11.6, v1.12.11, v1.13.9), and machined's CanApplyImmediate compares the whole v1alpha1 document
+  bar its listed fields, `persist` not among them, so dropping it could only be applied with a reboot.
 - Static networking (hostname, address, default route, resolvers) mirrors the META key 10 the image
   boots with, so applying the config does not move the node: `machine.network` up to v1.11, the
   multi-document network configs from v1.12 (network_documents.py).
@@ -205,15 +208,11 @@ def tailscale_extension_config(node: MachineConfigInput) -> dict[str, Any] | Non
 def machine_config(node: MachineConfigInput, bundle: SecretsBundle) -> list[dict[str, Any]]:
     """The node's config documents: the v1alpha1 config, the network documents of its Talos minor (none up to
     v1.11), then the tailscale extension config if any."""
-    documents: list[dict[str, Any]] = [
-        {
-            "version": "v1alpha1",
-            "debug": False,
-            "machine": _machine(node, bundle),
-            "cluster": _cluster(node, bundle),
-        },
-        *network_documents(node),
-    ]
+    v1alpha1: dict[str, Any] = {"version": "v1alpha1", "debug": False}
+    if node.persist is not None:
+        v1alpha1["persist"] = node.persist
+    v1alpha1 |= {"machine": _machine(node, bundle), "cluster": _cluster(node, bundle)}
+    documents: list[dict[str, Any]] = [v1alpha1, *network_documents(node)]
     extension = tailscale_extension_config(node)
     if extension is not None:
         documents.append(extension)

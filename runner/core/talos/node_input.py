@@ -48,6 +48,9 @@ class MachineConfigInput:
     vip_owner: Literal["kube-vip", "talos"] = "kube-vip"
     # machine.nodeLabels beyond the role's: the topology Proxmox CSI places volumes by (region, zone)
     node_labels: tuple[tuple[str, str], ...] = ()
+    # The deprecated top-level `persist`: None leaves it out (the runner's own clusters); True keeps what
+    # `talosctl gen config` and Terraform's provider write on every node, for an adopted cluster (machine_config).
+    persist: bool | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ("controlplane", "worker"):

@@ -71,7 +71,10 @@ def node_configs(
     bundle: SecretsBundle,
     rendered: RenderedConfigs | None = None,
     endpoint: str | None = None,
+    adopted: bool = False,
 ) -> dict[str, NodeConfig]:
+    """Every node's config. `adopted`: the cluster was built by another tool (runner adopt), whose configs carry
+    `persist: true`; the runner's keep it, so applying them never needs a reboot for that alone."""
     shared: dict[str, Any] = {
         "cluster_name": cluster.name,
         "prefixlen": cluster.network.cidr.prefixlen,
@@ -92,6 +95,7 @@ def node_configs(
             ("topology.kubernetes.io/region", cluster.proxmox.node),
             ("topology.kubernetes.io/zone", cluster.proxmox.node),
         ),
+        "persist": True if adopted else None,
     }
     fingerprint = bundle_fingerprint(bundle) if rendered is not None else ""
     out: dict[str, NodeConfig] = {}

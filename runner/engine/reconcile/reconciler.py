@@ -85,16 +85,19 @@ class Engine:
         base = derive(loaded.cluster, flux_release_of(loaded.cluster))
         if allow_destroy:  # the CLI flag: an operator's explicit consent for this one run
             base = dataclasses.replace(base, allow_destroy=True)
-        endpoint = config_endpoint(base, self.store.get(name).endpoint)
-        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered, endpoint)
+        facts = self.store.get(name)
+        endpoint = config_endpoint(base, facts.endpoint)
+        adopted = facts.adopted_at is not None
+        configs = node_configs(loaded.cluster, base, loaded.secrets, conns.bundle, self.rendered, endpoint, adopted)
         return loaded, conns, with_config_hashes(base, configs), configs
 
     def endpoint_configs(self, loaded: LoadedCluster, conns: Connections, desired: Desired) -> dict[str, NodeConfig]:
         """What the move-endpoint steps apply once the VIP answers: the same configs, naming the VIP (rendered
         into the memo, so the next run, which wants exactly these, renders nothing)."""
         assert loaded.secrets is not None
+        adopted = self.store.get(loaded.cluster.name).adopted_at is not None
         return node_configs(
-            loaded.cluster, desired, loaded.secrets, conns.bundle, self.rendered, endpoint=desired.vip_endpoint
+            loaded.cluster, desired, loaded.secrets, conns.bundle, self.rendered, desired.vip_endpoint, adopted
         )
 
     def reconcile(

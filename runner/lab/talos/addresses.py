@@ -52,13 +52,15 @@ def _sections(documents: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], dict
 
 
 def talos_vips(documents: Sequence[dict[str, Any]]) -> list[str]:
-    """The VIPs Talos manages itself: a `vip` on an interface or on one of its VLANs."""
+    """The VIPs Talos manages itself: a `vip` on an interface or on one of its VLANs, and from v1.12 each
+    Layer2VIPConfig document, whose `name` is the address (network/layer2_vip.go@v1.13.9 `VIP()`)."""
     machine, _ = _sections(documents)
     vips = []
     for device in (machine.get("network") or {}).get("interfaces") or []:
         for holder in (device, *(device.get("vlans") or [])):
             if (holder.get("vip") or {}).get("ip"):
                 vips.append(str(holder["vip"]["ip"]))
+    vips += [str(d["name"]) for d in documents if d.get("kind") == "Layer2VIPConfig" and d.get("name")]
     return vips
 
 

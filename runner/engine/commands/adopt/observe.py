@@ -47,11 +47,11 @@ def _ask(what: str, call: Any, ips: Sequence[str], problems: list[str]) -> dict[
 
 
 def observe_talos(
-    desired: Desired, conns: Connections, running: Sequence[str], problems: list[str]
+    desired: Desired, conns: Connections, nodes: Sequence[str], problems: list[str]
 ) -> dict[str, dict[str, Any]]:
-    """ip -> {version, schematic, config (plain documents)} for the nodes that answered."""
+    """ip -> {version, schematic, config (plain documents)} for the addresses of `nodes` that answered."""
     talos = conns.talos
-    ips = [dn.ip for dn in desired.nodes if dn.name in running]
+    ips = [dn.ip for dn in desired.nodes if dn.name in nodes]
     versions = _ask("version", talos.versions, ips, problems)
     schematics = _ask("get extensions", talos.schematics, ips, problems)
     configs = _ask("get machineconfig", talos.machine_configs, ips, problems)

@@ -39,13 +39,17 @@ def _observe(root: Path, name: str, settings: TargetSettings | None) -> tuple[Ad
     try:
         assert loaded.secrets is not None
         vms = observe.observe_vms(desired, conns)
-        running = [n for n, (config, status) in vms.items() if config is not None and status == "running"]
+        # Every spec address is asked, whatever its VM's state: a stopped VM's address answered by another machine
+        # is a refusal (assess), and only what answers there can show it.
         problems: list[str] = []
-        talos = observe.observe_talos(desired, conns, running, problems)
+        talos = observe.observe_talos(desired, conns, list(vms), problems)
         # The runner's configs name the endpoint the live ones do when that is the VIP (what --apply records).
         live_endpoint = observe.live_endpoint(talos)
         endpoint = desired.vip_endpoint if live_endpoint == desired.vip_endpoint else desired.initial_endpoint
-        configs = node_configs(loaded.cluster, desired, loaded.secrets, conns.bundle, engine.rendered, endpoint)
+        # The configs the runner would apply once the cluster is adopted (so they keep `persist`, see node_configs).
+        configs = node_configs(
+            loaded.cluster, desired, loaded.secrets, conns.bundle, engine.rendered, endpoint, adopted=True
+        )
         dry = observe.dry_runs(desired, conns, talos, configs)
         etcd = observe.observe_etcd(desired, conns, list(talos))
         releases = []

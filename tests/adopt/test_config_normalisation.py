@@ -1,0 +1,43 @@
+"""What the adoption diff counts as no difference, because Talos reads both configs the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.core.adoption.machineconfig import compare_configs
+
+
+def _controller(sans: list[str], endpoint: str = "https://10.0.0.20:6443") -> list[dict[str, Any]]:
+    return [
+        {"version": "v1alpha1", "cluster": {"controlPlane": {"endpoint": endpoint}, "apiServer": {"certSANs": sans}}}
+    ]
+
+
+def test_the_endpoint_host_is_always_an_api_server_san() -> None:
+    """v1.12's generator no longer lists the endpoint's host; machined adds it to the certificate either way."""
+    live = _controller(["10.0.0.11", "10.0.0.12"])
+    assert compare_configs(live, _controller(["10.0.0.20", "10.0.0.11", "10.0.0.12"])).changes == ()
+    assert compare_configs(live, _controller(["10.0.0.11", "10.0.0.12", "10.0.0.20"])).changes == ()
+
+
+def test_a_san_besides_the_endpoint_host_still_counts() -> None:
+    live = _controller(["10.0.0.11"])
+    assert compare_configs(live, _controller(["10.0.0.11", "10.0.0.13"])).changes == (
+        "v1alpha1.cluster.apiServer.certSANs: [10.0.0.11, 10.0.0.20] → [10.0.0.11, 10.0.0.13, 10.0.0.20]",
+    )
+    moved = _controller(["10.0.0.11"], "https://10.0.0.30:6443")
+    assert compare_configs(live, moved).changes == (
+        "v1alpha1.cluster.apiServer.certSANs: [10.0.0.11, 10.0.0.20] → [10.0.0.11, 10.0.0.30]",
+        "v1alpha1.cluster.controlPlane.endpoint: https://10.0.0.20:6443 → https://10.0.0.30:6443",
+    )
+
+
+def test_a_static_hostname_with_auto_off_is_the_same_hostname() -> None:
+    def hostname(**fields: str) -> list[dict[str, Any]]:
+        return [{"version": "v1alpha1"}, {"apiVersion": "v1alpha1", "kind": "HostnameConfig", **fields}]
+
+    assert compare_configs(hostname(auto="off", hostname="cp-01"), hostname(hostname="cp-01")).changes == ()
+    assert compare_configs(hostname(auto="stable"), hostname(hostname="cp-01")).changes == (
+        "HostnameConfig.auto: stable → off",
+        "HostnameConfig.hostname: (absent) → cp-01",
+    )

@@ -75,7 +75,8 @@ class LabWorld:
             TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=etcd_start)
         )
         self.talos.lab.installer_available = self._factory_serves
-        self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
+        # the talosctl of the cluster's own Talos release, as its operator installs it (they ship together)
+        self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url, self.inputs.talos_version)
         # one talosctl per Talos minor, as an operator installs them for an upgrade across minors
         self.talosctl_by_minor = {
             minor: install_talosctl_shim(self.root / "bin", self.talos.url, release, f"talosctl-{minor}")

@@ -90,3 +90,5 @@ def test_one_commit_upgrades_talos_across_two_minors_and_kubernetes_across_three
         assert executed.index(f"node/{name}/upgrade") < executed.index(f"node/{name}/config")
     kubelets = kube.store.list(rt(kube, "v1", "Node"), None)
     assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in kubelets} == {"v1.35.4"}
+    # the kubelet reports the OS it runs: Talos's os-release PRETTY_NAME, "Talos (<its release>)"
+    assert {n["status"]["nodeInfo"]["osImage"] for n in kubelets} == {"Talos (v1.13.9)"}

@@ -225,6 +225,7 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for kubelet in _kubelet_sections(n.config.documents)
             }
+            talos_versions = {n.hostname: n.version for n in lab.nodes.values() if n.phase == "running"}
             node_labels = {
                 n.hostname: {str(k): str(v) for k, v in labels.items()}
                 for n in lab.nodes.values()
@@ -238,6 +239,8 @@ class LabWorld:
             rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
+        for name, version in talos_versions.items():  # what the kubelet reports as its OS, from its first status
+            self.kube_twin.set_talos_version(name, version)
         for name, ip, role, endpoints in ready:
             # A kubelet registers only through an API server its KubePrism can reach; a new node IP restarts it.
             labels = node_labels.get(name, {})

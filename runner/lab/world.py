@@ -239,8 +239,8 @@ class LabWorld:
             rendered = manifests.rendered(apiserver.documents, controller.version) if controller and apiserver else {}
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
-        for name, version in talos_versions.items():  # what the kubelet reports as its OS, from its first status
-            self.kube_twin.set_talos_version(name, version)
+        for name, release in talos_versions.items():  # what the kubelet reports as its OS, from its first status
+            self.kube_twin.set_talos_version(name, release)
         for name, ip, role, endpoints in ready:
             # A kubelet registers only through an API server its KubePrism can reach; a new node IP restarts it.
             labels = node_labels.get(name, {})

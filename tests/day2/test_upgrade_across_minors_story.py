@@ -5,17 +5,26 @@ quorum; one node down at a time; a PodDisruptionBudget holds throughout."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from runner.cli.lab.session import LabSession
-from tests.day2.conftest import plan_of, push_change, steps_of
+from tests.day2.conftest import bootstrapped_lab, plan_of, push_change, steps_of
 from tests.day2.fewest import Fewest
 from tests.day2.test_drain_story import deploy_shop, ready_shop_pods, rt, wait_all_ready
-from tests.e2e.labkit import describe
+from tests.e2e.labkit import SPEC_TALOS_V1_11, describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-across-minors")]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    """The story starts at Talos v1.11.2 / Kubernetes v1.32.1 / Flux v2.3.0 (the reference cluster as pinned then)."""
+    with bootstrapped_lab(tmp_path_factory.mktemp("across-minors"), SPEC_TALOS_V1_11, boot_timeout=15) as session:
+        yield session
+
 
 NODES = {
     "10.0.0.11": "talos-cp-01",
@@ -81,3 +90,5 @@ def test_one_commit_upgrades_talos_across_two_minors_and_kubernetes_across_three
         assert executed.index(f"node/{name}/upgrade") < executed.index(f"node/{name}/config")
     kubelets = kube.store.list(rt(kube, "v1", "Node"), None)
     assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in kubelets} == {"v1.35.4"}
+    # the kubelet reports the OS it runs: Talos's os-release PRETTY_NAME, "Talos (<its release>)"
+    assert {n["status"]["nodeInfo"]["osImage"] for n in kubelets} == {"Talos (v1.13.9)"}

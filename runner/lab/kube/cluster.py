@@ -23,6 +23,8 @@ NOT_READY_TAINTS = [
     {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
 ]
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+# The release a Node reports before the lab says which Talos it runs (a Kubernetes twin used on its own)
+DEFAULT_TALOS = "v1.11.2"
 
 
 def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
@@ -42,6 +44,8 @@ class ClusterSim(Controller):
         super().__init__(store, catalog, events)
         self.kubelet_version = kubelet_version
         self.kubelet_versions: dict[str, str] = {}  # node -> the version its kubelet reports
+        # node -> the Talos release it runs, which its kubelet reports as osImage (os-release PRETTY_NAME)
+        self.talos_versions: dict[str, str] = {}
         self.cni_ready = False
         self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
         self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
@@ -146,15 +150,18 @@ class ClusterSim(Controller):
                 "kubeletVersion": self.kubelet_versions.get(name, self.kubelet_version),
                 "machineID": _stable_id(name, "machine").replace("-", ""),
                 "operatingSystem": "linux",
-                "osImage": "Talos (v1.11.2)",
+                "osImage": f"Talos ({self.talos_versions.get(name, DEFAULT_TALOS)})",
                 "systemUUID": self.system_uuids.get(name) or _stable_id(name, "system"),
             },
         }
 
-    def set_kubelet_version(self, name: str, version: str) -> bool:
-        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+    def set_talos_version(self, name: str, version: str) -> bool:
+        if self.talos_versions.get(name, DEFAULT_TALOS) == version:
             return False
-        self.kubelet_versions[name] = version
+        self.talos_versions[name] = version
+        return self._refresh_status(name)
+
+    def _refresh_status(self, name: str) -> bool:
         rt = self._rt("v1", "Node")
         node = self.store.find(rt, None, name)
         if node is None:
@@ -162,6 +169,12 @@ class ClusterSim(Controller):
         ip = next((a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"), "")
         ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
         return self.store.set_status(rt, None, name, self._node_status(name, ip, ready, node))
+
+    def set_kubelet_version(self, name: str, version: str) -> bool:
+        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+            return False
+        self.kubelet_versions[name] = version
+        return self._refresh_status(name)
 
     def set_cni_ready(self) -> None:
         if self.cni_ready:

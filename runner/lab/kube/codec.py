@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import decode, errors, objectmeta, openapi, schema
+from . import decode, errors, objectmeta, openapi, release, schema
 from .catalog import ResourceType
 
 _EMPTY_SELECTOR = (
@@ -76,7 +76,7 @@ class Codec:
     def admit(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """`obj` without the fields its type lacks, or 422 Invalid for every rule it breaks."""
         found = self._schema(rt, obj)
-        problems = objectmeta.problems(rt.group, rt.kind, obj.get("metadata") or {})
+        problems = objectmeta.problems(rt.group, rt.kind, obj.get("metadata") or {}, release.minor_number(self.minor))
         if found is not None and found[1]:
             obj = schema.prune(obj, found[0])
             problems += schema.validate(obj, found[0])

@@ -177,3 +177,45 @@ def test_a_label_selector_value_is_checked_as_that_release_checks_it(version: st
     assert str(refused.value).startswith(
         f'unable to parse requirement: values[0][k]: Invalid value: "{LONG}": must be no more than 63 {unit}'
     )
+
+
+def _deployment_causes(version: str, spec: dict[str, Any]) -> list[tuple[str, str]]:
+    twin = _twin(version)
+    rt = twin.catalog.by_kind("apps/v1", "Deployment")
+    assert rt is not None
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}}
+    with pytest.raises(ApiStatusError) as refused:
+        twin.store.create(rt, "default", {**body, "spec": spec}, "t")
+    return [(c["field"], c["message"]) for c in refused.value.body()["details"]["causes"]]
+
+
+TEMPLATE = {
+    "metadata": {"labels": {"tier": "web", "app": "api"}},
+    "spec": {"containers": [{"name": "c", "image": "i"}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [("v1.33.9", 'map[string]string{"app":"api", "tier":"web"}'), ("v1.34.0", '{"app":"api","tier":"web"}')],
+)
+def test_template_labels_a_selector_misses_are_shown_as_that_release_shows_them(version: str, shown: str) -> None:
+    causes = _deployment_causes(version, {"selector": {"matchLabels": {"app": "web"}}, "template": TEMPLATE})
+    assert causes == [
+        ("spec.template.metadata.labels", f"Invalid value: {shown}: `selector` does not match template `labels`")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [
+        (
+            "v1.32.1",
+            "v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}",
+        ),
+        ("v1.36.3", "{}"),
+    ],
+)
+def test_an_empty_selector_is_shown_as_that_release_shows_it(version: str, shown: str) -> None:
+    causes = _deployment_causes(version, {"selector": {"matchLabels": {}}, "template": TEMPLATE})
+    assert causes == [("spec.selector", f"Invalid value: {shown}: empty selector is invalid for deployment")]

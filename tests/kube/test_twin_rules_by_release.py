@@ -219,3 +219,12 @@ def test_template_labels_a_selector_misses_are_shown_as_that_release_shows_them(
 def test_an_empty_selector_is_shown_as_that_release_shows_it(version: str, shown: str) -> None:
     causes = _deployment_causes(version, {"selector": {"matchLabels": {}}, "template": TEMPLATE})
     assert causes == [("spec.selector", f"Invalid value: {shown}: empty selector is invalid for deployment")]
+
+
+@pytest.mark.parametrize(("version", "shown"), [("v1.33.9", "map[string]string(nil)"), ("v1.36.3", "null")])
+def test_a_template_without_labels_is_shown_as_that_release_shows_a_nil_map(version: str, shown: str) -> None:
+    template = {"spec": {"containers": [{"name": "c", "image": "i"}]}}
+    causes = _deployment_causes(version, {"selector": {"matchLabels": {"app": "web"}}, "template": template})
+    assert causes == [
+        ("spec.template.metadata.labels", f"Invalid value: {shown}: `selector` does not match template `labels`")
+    ]

@@ -2,7 +2,8 @@
 
 A selector that does not parse, or a field the kind does not index, is 400 BadRequest
 (kubernetes/apiserver `pkg/endpoints/handlers/get.go` ListResource @v0.32.1: DecodeParameters, then
-`FieldSelector.Transform(ConvertFieldLabel)`). The parsers are ports of kubernetes/apimachinery @v0.32.1
+`FieldSelector.Transform(ConvertFieldLabel)`). The parsers are ports of kubernetes/apimachinery @v0.32.1 (the
+same @v0.36.3 but for label keys and values, checked by `content` from v0.35)
 `pkg/labels/selector.go` (Lexer, Parser, NewRequirement) and `pkg/fields/selector.go` (parseSelector); the
 fields each kind indexes are kubernetes/kubernetes `pkg/apis/core/v1/conversion.go` (Pod, Node, Secret,
 Namespace, Service; others `metadata.name`/`metadata.namespace`, `pkg/runtime/conversion.go`).

@@ -228,3 +228,14 @@ def test_a_template_without_labels_is_shown_as_that_release_shows_a_nil_map(vers
     assert causes == [
         ("spec.template.metadata.labels", f"Invalid value: {shown}: `selector` does not match template `labels`")
     ]
+
+
+@pytest.mark.parametrize(("minor", "reasons"), [(34, ["runAsNonRoot != true"]), (35, [])])
+def test_from_1_35_restricted_lets_a_pod_in_a_user_namespace_run_as_root(minor: int, reasons: list[str]) -> None:
+    # check_runAsNonRoot.go @v0.36.2: policy 1.35 allows any runAsNonRoot when `hostUsers: false`
+    pod = {
+        "hostUsers": False,
+        "containers": [{"name": "c", "image": "i", "securityContext": {"allowPrivilegeEscalation": False}}],
+    }
+    found = pod_security.violations("restricted", pod, minor)
+    assert [r.split(" (")[0] for r in found] == reasons

@@ -144,7 +144,7 @@ def _baseline(pod: dict[str, Any], minor: int) -> list[str]:
     return [found[check_id] for check_id in sorted(found)]
 
 
-def _restricted(pod: dict[str, Any]) -> list[str]:
+def _restricted(pod: dict[str, Any], minor: int) -> list[str]:
     found: list[str] = []
     pod_ctx = pod.get("securityContext") or {}
     # check_allowPrivilegeEscalation.go
@@ -158,11 +158,13 @@ def _restricted(pod: dict[str, Any]) -> list[str]:
             f"allowPrivilegeEscalation != false ({_plural('container', 'containers', len(escalating))} "
             f"{_quoted(escalating)} must set securityContext.allowPrivilegeEscalation=false)"
         )
-    # check_runAsNonRoot.go
+    # check_runAsNonRoot.go; from policy 1.35 a pod in a user namespace (`hostUsers: false`) may run as root
+    in_user_namespace = pod.get("hostUsers") is False and minor >= release.USER_NAMESPACE_RELAXATION
     root = [
         c["name"]
         for c in _containers(pod)
-        if not (c.get("securityContext") or {}).get("runAsNonRoot", pod_ctx.get("runAsNonRoot"))
+        if not in_user_namespace
+        and not (c.get("securityContext") or {}).get("runAsNonRoot", pod_ctx.get("runAsNonRoot"))
     ]
     if root:
         found.append(
@@ -180,7 +182,7 @@ def violations(level: str, pod: dict[str, Any], minor: int = release.NEWEST_CHEC
     pod = defaulted(pod)
     found = _baseline(pod, minor)
     if level == "restricted":
-        found += _restricted(pod)
+        found += _restricted(pod, minor)
     return found
 
 

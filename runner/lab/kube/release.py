@@ -10,6 +10,8 @@ NEWEST_CHECKED = 36  # the newest minor whose rules were read upstream
 
 # kubernetes/pod-security-admission policy/check_hostProbesAndhostLifecycle.go (MinimumVersion 1.34)
 PROBE_HOSTS_BASELINE = 34
+# kubernetes/pod-security-admission policy/check_runAsNonRoot.go (1.35: any value when hostUsers is false)
+USER_NAMESPACE_RELAXATION = 35
 # kubernetes/apimachinery pkg/util/validation/field/errors.go @v0.34.0: ErrorBody renders non-scalar values as JSON
 FIELD_VALUES_AS_JSON = 34
 # kubernetes/apimachinery pkg/api/validate/content @v0.35.0: label keys and values count bytes

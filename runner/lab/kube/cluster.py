@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from . import pod_network, pod_security
+from . import pod_network, pod_security, release
 from .catalog import Catalog
 from .controller import Controller
 from .store import Store, now
@@ -73,7 +73,9 @@ class ClusterSim(Controller):
         ns_rt = self._rt("v1", "Namespace")
         ns = self.store.find(ns_rt, None, namespace)
         labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
-        refused = pod_security.forbidden(namespace, labels, self.pod_security, pod)
+        refused = pod_security.forbidden(
+            namespace, labels, self.pod_security, pod, release.minor_number(self.store.codec.minor)
+        )
         if refused:
             return "FailedCreate", f'Error creating: pods "{owner}-" is forbidden: {refused}'
         unreachable = pod_network.api_unreachable(pod, self.services_route, self.kubeprism_port)

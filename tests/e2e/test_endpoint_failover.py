@@ -39,7 +39,7 @@ def test_with_the_first_controller_gone_a_new_node_still_joins(make_lab: Callabl
     dn = desired.node("talos-worker-03")
     with conns.image_factory() as factory:
         factory.ensure_schematic(dn.schematic)
-    talos.register(dn.ip, dn.name)
+    talos.register(dn.ip, dn.name, dn.talos_version)  # the image it boots is the spec's Talos
     talos.power(dn.ip, True)
     wait_until(lambda: talos_phases(session).get(dn.name) == "maintenance", "the new worker in maintenance")
     conns.talos.apply_config(dn.ip, configs[dn.name].text, insecure=True)

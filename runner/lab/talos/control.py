@@ -26,7 +26,7 @@ from runner.lab.talos.node import Delays, NodeFaults, SimNode
 class RegisterBody(BaseModel):
     ip: str
     hostname: str | None = None
-    version: str = "v1.11.2"
+    version: str | None = None  # None: a new node runs the twin's default release
 
 
 class PowerBody(BaseModel):
@@ -160,7 +160,7 @@ class TalosTwin(Served):
     lab: TalosLab
     server: RunningServer
 
-    def register(self, ip: str, hostname: str | None = None, version: str = "v1.11.2") -> None:
+    def register(self, ip: str, hostname: str | None = None, version: str | None = None) -> None:
         self.lab.register(ip, hostname, version)
 
     def power(self, ip: str, on: bool = True) -> None:
@@ -174,7 +174,8 @@ class TalosTwin(Served):
         `version`, else the release its config's installer image names (what installing it would have put there)."""
         release = version or machineconfig.installer_version(config_yaml)
         with self.lab.lock:
-            node = self.lab.register(ip, hostname, **({"version": release} if release else {}))
+            # a node registered before keeps the release it was registered with (the image it booted)
+            node = self.lab.register(ip, hostname, None if ip in self.lab.nodes else release)
             node.config = machineconfig.load(config_yaml, node.version)
             node.installed, node.phase, node.deadline = True, "running", None
             node.versions_run = [node.version]

@@ -88,11 +88,16 @@ class TalosLab:
         self.cosi = CosiState()  # what `talosctl get` reports of each boot (creation times, versions)
 
     # --- what the lab (Proxmox twin, tests) tells us -------------------------------------------
-    def register(self, ip: str, hostname: str | None = None, version: str = DEFAULT_VERSION) -> SimNode:
+    def register(self, ip: str, hostname: str | None = None, version: str | None = None) -> SimNode:
         with self.lock:
-            if ip not in self.nodes:
-                self.nodes[ip] = SimNode(ip=ip, hostname=hostname or "talos-" + ip.replace(".", "-"), version=version)
-            return self.nodes[ip]
+            node = self.nodes.get(ip)
+            if node is None:
+                name = hostname or "talos-" + ip.replace(".", "-")
+                node = self.nodes[ip] = SimNode(ip=ip, hostname=name, version=version or DEFAULT_VERSION)
+            elif version is not None and node.config is None and not node.versions_run:
+                # A placeholder (a fault set before the machine first booted) runs what its image boots.
+                node.version = version
+            return node
 
     def power(self, ip: str, on: bool) -> SimNode:
         with self.lock:

@@ -65,6 +65,7 @@ class Foreign:
     macs: dict[str, str]  # node name -> the MAC Proxmox gave its NIC (read off Proxmox)
     talosconfig: Path
     terraform: Terraform
+    schematics: dict[str, str]  # node name -> the factory's id of the schematic its image was built from
     images: dict[str, str]  # node name -> the volid of the image its VM imported (the download's id)
     resources: dict[str, dict[str, Any]]  # node name -> its proxmox_virtual_environment_vm resource
 
@@ -109,12 +110,14 @@ def build_foreign(session: LabSession, terraform: Terraform, opts: ForeignOption
     by_name = {vm["name"]: vm for vm in tf["vms"]}
     all_nodes = nodes(doc)
     installers: dict[str, str] = {}
+    schematics: dict[str, str] = {}
     images: dict[str, str] = {}
     # --- Proxmox: image per schematic, then the VMs (no tags: nothing marks them as anyone's) ---------------
     for node in all_nodes:
         # The image carries the node's static network in META, which the schematic id hashes.
         extensions = () if node.name in opts.bare_nodes else GUEST_AGENT
         schematic_id = post_schematic(world.factory.url, schematic(doc, node, opts.interface, extensions))
+        schematics[node.name] = schematic_id
         installers[node.name] = f"{factory_host}/metal-installer/{schematic_id}:{version}"  # talos_image_factory_urls
         values = {"schematic_id": schematic_id, "name": node.name}
         pve_node, datastore, form = bpg.download_params(tf["download_file"], **values)
@@ -163,7 +166,7 @@ def build_foreign(session: LabSession, terraform: Terraform, opts: ForeignOption
     poll_until(lambda: lab.has_quorum(next(iter(lab.etcd))), "etcd quorum", timeout=60, interval=0.1)
     poll_until(lambda: len(world._joined) == len(all_nodes), "kubelets registered", timeout=60, interval=0.1)
     _helm_install(session, opts, talosconfig, first)
-    return Foreign(macs, talosconfig, terraform, images, by_name)
+    return Foreign(macs, talosconfig, terraform, schematics, images, by_name)
 
 
 def _helm_install(session: LabSession, opts: ForeignOptions, talosconfig: Path, first: str) -> None:

@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from runner.core.secret import REDACTED, Secret, reveal_tree
 from runner.core.talos.machineconfig import machine_config
@@ -80,6 +79,17 @@ def config_hash(documents: Sequence[Mapping[str, Any]]) -> str:
     return _hash(reveal_tree(list(documents)))
 
 
+def _endpoint_host(endpoint: str) -> str | None:
+    """`https://10.0.0.20:6443` -> 10.0.0.20, `https://[fd00::20]:6443` -> fd00::20 (no URL parser: core does no I/O
+    and needs none)."""
+    if "://" not in endpoint:
+        return None
+    authority = endpoint.split("://", 1)[1].split("/", 1)[0]
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0] or None
+    return authority.rsplit(":", 1)[0] if ":" in authority else authority or None
+
+
 def _as_talos_reads(documents: list[Any]) -> list[Any]:
     """The documents with what Talos reads the same written one way:
     - the API server's certSANs as a set that holds the endpoint's host: machined always puts that host in the
@@ -96,7 +106,7 @@ def _as_talos_reads(documents: list[Any]) -> list[Any]:
             api_server = cluster.get("apiServer") if isinstance(cluster, dict) else None
             if isinstance(cluster, dict) and isinstance(api_server, dict):
                 endpoint = str((cluster.get("controlPlane") or {}).get("endpoint") or "")
-                host = urlsplit(endpoint).hostname if "://" in endpoint else None
+                host = _endpoint_host(endpoint)
                 sans = sorted({*(str(s) for s in api_server.get("certSANs") or []), *([host] if host else [])})
                 doc = {**doc, "cluster": {**cluster, "apiServer": {**api_server, "certSANs": sans}}}
         out.append(doc)

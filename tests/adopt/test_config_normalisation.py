@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from runner.core.adoption.machineconfig import compare_configs
 from runner.core.talos import config_hash
 
@@ -62,3 +65,14 @@ def test_the_config_hash_counts_what_talos_reads_the_same_as_the_same() -> None:
     assert config_hash(hostname(hostname="cp-01")) != config_hash(hostname(hostname="cp-02"))
     worker = [{"version": "v1alpha1", "cluster": {"controlPlane": {"endpoint": "https://10.0.0.20:6443"}}}]
     assert config_hash(worker) != config_hash(_controller([]))  # a worker's config gets no API server SANs
+
+
+@given(
+    sans=st.lists(st.ip_addresses(v=4).map(str), max_size=5, unique=True),
+    with_host=st.booleans(),
+    order=st.randoms(use_true_random=False),
+)
+def test_san_order_and_the_endpoint_host_never_change_the_hash(sans: list[str], with_host: bool, order: Any) -> None:
+    listed = [*sans, "10.0.0.20"] if with_host else list(sans)
+    order.shuffle(listed)
+    assert config_hash(_controller(listed)) == config_hash(_controller(sorted(sans)))

@@ -76,7 +76,8 @@ class LabWorld:
             TalosDelays(boot=p.boot, install=p.install, reboot=p.reboot, etcd_start=etcd_start)
         )
         self.talos.lab.installer_available = self._factory_serves
-        self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url)
+        # the talosctl of the cluster's own Talos release, as its operator installs it (they ship together)
+        self.talosctl = install_talosctl_shim(self.root / "bin", self.talos.url, self.inputs.talos_version)
         # one talosctl per Talos minor, as an operator installs them for an upgrade across minors
         self.talosctl_by_minor = {
             minor: install_talosctl_shim(self.root / "bin", self.talos.url, release, f"talosctl-{minor}")
@@ -225,6 +226,7 @@ class LabWorld:
                 if n.phase == "running" and n.config is not None
                 for kubelet in _kubelet_sections(n.config.documents)
             }
+            talos_versions = {n.hostname: n.version for n in lab.nodes.values() if n.phase == "running"}
             node_labels = {
                 n.hostname: {str(k): str(v) for k, v in labels.items()}
                 for n in lab.nodes.values()
@@ -240,6 +242,8 @@ class LabWorld:
             renderings, apiservers = control_plane.of_controllers([(v, c.documents) for v, c in controllers])
         if apiserver is not None and not self._joined:
             self._configure_apiserver(apiserver.documents)
+        for name, release in talos_versions.items():  # what the kubelet reports as its OS, from its first status
+            self.kube_twin.set_talos_version(name, release)
         for name, ip, role, endpoints in ready:
             # A kubelet registers only through an API server its KubePrism can reach; a new node IP restarts it.
             labels = node_labels.get(name, {})

@@ -20,6 +20,7 @@ class LabInputs:
     kube_ca_crt: bytes
     kube_ca_key: bytes
     kubernetes_version: str
+    talos_version: str  # the spec's: the talosctl an operator installs for this cluster imitates that release
     controller_ips: tuple[str, ...]
     vip: str
     flux_url: str

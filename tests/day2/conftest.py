@@ -19,7 +19,7 @@ from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.drivers.proxmox import ProxmoxDriver
 from runner.server.app import service_of
-from tests.e2e.labkit import describe, start_lab
+from tests.e2e.labkit import REPO_ROOT, describe, repo_with_spec, start_lab
 
 CLUSTER_YAML = "clusters/home/cluster.yaml"
 
@@ -78,9 +78,11 @@ def plan_of(lab: LabSession, run: dict[str, object]) -> dict[str, object]:
 
 
 @contextmanager
-def bootstrapped_lab(workdir: Path, **overrides: Any) -> Iterator[LabSession]:
-    """A lab whose first push (the whole bootstrap of clusters/home) succeeded; stopped on the way out."""
-    session = start_lab(workdir, **overrides)
+def bootstrapped_lab(workdir: Path, spec: Path | None = None, **overrides: Any) -> Iterator[LabSession]:
+    """A lab whose first push (the whole bootstrap of clusters/home, or of `spec` in its place) succeeded;
+    stopped on the way out."""
+    root = repo_with_spec(workdir / "repo", spec) if spec is not None else REPO_ROOT
+    session = start_lab(workdir, root, **overrides)
     try:
         session.seed_clone()
         run = session.wait_for_run(session.push(), timeout=150)

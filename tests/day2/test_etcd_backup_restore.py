@@ -105,7 +105,7 @@ def test_snapshot_wipe_restore_brings_the_same_objects_back(lab: LabSession) -> 
     assert [b["reason"] for b in listed] == ["manual", "schedule"]
     snap = listed[0]
     assert snap["cluster"] == "home" and snap["controller"] == "talos-cp-01" and snap["reason"] == "manual"
-    assert snap["talos_version"] == "v1.11.2" and snap["kubernetes_version"] == lab.cluster.kubernetes.version
+    assert snap["talos_version"] == "v1.13.9" and snap["kubernetes_version"] == lab.cluster.kubernetes.version
     stored = Path(lab.settings.backup_dir) / "home" / f"{snap['id']}.etcd.age"
     assert stored.read_bytes().startswith(b"age-encryption.org/v1")  # never a plaintext snapshot on disk
     assert b"app-settings" not in stored.read_bytes()

@@ -13,7 +13,7 @@ import pytest
 from runner.cli.lab.session import LabSession
 from runner.drivers.kube import flux_install
 from tests.day2.conftest import CLUSTER_YAML, bootstrapped_lab, steps_of
-from tests.e2e.labkit import describe
+from tests.e2e.labkit import SPEC_TALOS_V1_11, describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-flux-upgrade")]
 
@@ -22,7 +22,8 @@ OLD_DEPLOYMENTS = ("helm-controller", "kustomize-controller", "notification-cont
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
-    with bootstrapped_lab(tmp_path_factory.mktemp("flux-upgrade")) as session:
+    # the reference cluster as pinned at Kubernetes v1.32.1: Flux v2.3.0 is handed off there
+    with bootstrapped_lab(tmp_path_factory.mktemp("flux-upgrade"), SPEC_TALOS_V1_11) as session:
         yield session
 
 

@@ -5,13 +5,23 @@ Editing the machine configs alone would leave the manifests (CoreDNS) where boot
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from runner.cli.lab.session import LabSession
-from tests.day2.conftest import CLUSTER_YAML, steps_of
-from tests.e2e.labkit import describe
+from tests.day2.conftest import CLUSTER_YAML, bootstrapped_lab, steps_of
+from tests.e2e.labkit import SPEC_TALOS_V1_11, describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-kubernetes")]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    """The reference cluster as pinned at Talos v1.11.2 / Kubernetes v1.32.1: the upgrade-k8s of Talos v1.11."""
+    with bootstrapped_lab(tmp_path_factory.mktemp("k8s-upgrade"), SPEC_TALOS_V1_11, boot_timeout=15) as session:
+        yield session
+
 
 CONTROLLERS = ("talos-cp-01", "talos-cp-02", "talos-cp-03")
 WORKERS = ("talos-worker-01", "talos-worker-02")

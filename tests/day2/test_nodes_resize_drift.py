@@ -4,16 +4,27 @@ on one lab; removing nodes is test_node_removal's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.core.talos import parse_machine_config, render_documents
 from runner.engine.reconcile.source import DirSource
-from tests.day2.conftest import drift_run, plan_of, proxmox, push_change, pve_client, steps_of
-from tests.e2e.labkit import describe
+from tests.day2.conftest import bootstrapped_lab, drift_run, plan_of, proxmox, push_change, pve_client, steps_of
+from tests.e2e.labkit import SPEC_TALOS_V1_11, describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-nodes")]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    """The reference cluster as pinned at Kubernetes v1.32.1, so that Kubernetes has a next minor on its Talos."""
+    with bootstrapped_lab(tmp_path_factory.mktemp("resize-drift"), SPEC_TALOS_V1_11, boot_timeout=15) as session:
+        yield session
+
+
 GIB = 1024**3
 
 

@@ -3,16 +3,26 @@ and once the fault is cleared the next run resumes where the roll stopped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from runner.cli.lab.session import LabSession
 from runner.core.secret import Secret
 from runner.drivers.proxmox import ProxmoxDriver
-from tests.day2.conftest import drift_run, push_change, steps_of
+from tests.day2.conftest import bootstrapped_lab, drift_run, push_change, steps_of
 from tests.day2.fewest import Fewest
-from tests.e2e.labkit import describe
+from tests.e2e.labkit import SPEC_TALOS_V1_11, describe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-upgrade")]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
+    """The reference cluster as pinned at Talos v1.11.2: a patch upgrade to v1.11.3 (v1.13.9 is the newest patch)."""
+    with bootstrapped_lab(tmp_path_factory.mktemp("rolling"), SPEC_TALOS_V1_11, boot_timeout=15) as session:
+        yield session
+
 
 CONTROLLERS = ("10.0.0.11", "10.0.0.12", "10.0.0.13")
 WORKERS = ("10.0.0.21", "10.0.0.22")

@@ -150,7 +150,7 @@ def test_doctor_names_a_short_webhook_secret(lab, twin):
         (
             "extensions",
             ["siderolabs/qemu-guest-agent", "siderolabs/no-such-thing"],
-            "image factory: not official extensions for Talos v1.11.2: siderolabs/no-such-thing",
+            "image factory: not official extensions for Talos v1.13.9: siderolabs/no-such-thing",
         ),
     ],
 )

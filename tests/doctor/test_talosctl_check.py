@@ -35,7 +35,8 @@ def _fake_talosctl(tmp_path: Path, tag: str) -> str:
 
 @pytest.mark.parametrize(
     ("tag", "result"),
-    [("v1.11.2", Result.OK), ("v1.11.0", Result.OK), ("v1.10.7", Result.WARN), ("v1.9.5", Result.FAIL)],
+    # the reference cluster runs Talos v1.13.9: its minor passes, one minor apart warns, two fail
+    [("v1.13.9", Result.OK), ("v1.13.0", Result.OK), ("v1.12.11", Result.WARN), ("v1.11.6", Result.FAIL)],
 )
 def test_the_client_version_must_fit_the_clusters_talos_version(tmp_path, tag, result):
     [row] = talosctl_version(_context(_fake_talosctl(tmp_path, tag)))
@@ -50,9 +51,10 @@ def test_a_missing_talosctl_fails(tmp_path):
 def test_the_lab_talosctl_answers_like_the_real_one(tmp_path):
     from runner.lab.talos import install_talosctl_shim
 
-    shim = install_talosctl_shim(tmp_path / "bin", "http://127.0.0.1:9")  # --client needs no twin
+    # the lab installs the talosctl of the cluster's own release; --client needs no twin
+    shim = install_talosctl_shim(tmp_path / "bin", "http://127.0.0.1:9", "v1.13.9")
     [row] = talosctl_version(_context(str(shim)))
-    assert (row.result, row.detail) == (Result.OK, "talosctl v1.11.2 fits Talos v1.11.2")
+    assert (row.result, row.detail) == (Result.OK, "talosctl v1.13.9 fits Talos v1.13.9")
 
 
 def test_each_talosctl_per_minor_is_checked_and_says_which_nodes_it_drives(tmp_path):
@@ -61,10 +63,10 @@ def test_each_talosctl_per_minor_is_checked_and_says_which_nodes_it_drives(tmp_p
         (tmp_path / minor).mkdir()
         paths[minor] = _fake_talosctl(tmp_path / minor, tag)
     cluster, _ = validate_text((REPO_ROOT / "clusters/home/cluster.yaml").read_text(), "cluster.yaml")
-    settings = TargetSettings(talosctl_path=_fake_talosctl(tmp_path, "v1.11.2"), talosctl_paths=paths)
+    settings = TargetSettings(talosctl_path=_fake_talosctl(tmp_path, "v1.13.9"), talosctl_paths=paths)
     rows = talosctl_version(DoctorContext(REPO_ROOT, "home", cluster, settings, secrets=None))
     assert [(r.check, r.result, r.detail) for r in rows] == [
-        ("talosctl", Result.OK, "talosctl v1.11.2 fits Talos v1.11.2"),
+        ("talosctl", Result.OK, "talosctl v1.13.9 fits Talos v1.13.9"),
         ("talosctl 1.12", Result.OK, "talosctl v1.12.11 drives Talos v1.11 and v1.12"),
         ("talosctl 1.13", Result.FAIL, f"{paths['1.13']} is talosctl v1.12.4, not a v1.13 release"),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -41,9 +42,25 @@ T = TypeVar("T")
 Home = tuple[LabSession, dict[str, Any]]
 
 
-def start_lab(workdir: Path, **overrides: Any) -> LabSession:
-    session = LabSession(REPO_ROOT, workdir, pace=Pace.fast(), settings_overrides={**FAST_SETTINGS, **overrides})
+def start_lab(workdir: Path, repo_root: Path = REPO_ROOT, **overrides: Any) -> LabSession:
+    session = LabSession(repo_root, workdir, pace=Pace.fast(), settings_overrides={**FAST_SETTINGS, **overrides})
     return session.start()
+
+
+# The reference cluster as pinned at Talos v1.11.2 / Kubernetes v1.32.1 (so Flux v2.3.0): where the stories of
+# those versions, and the upgrades that start there, begin.
+SPEC_TALOS_V1_11 = REPO_ROOT / "tests/data/home-talos-v1.11.yaml"
+
+
+def repo_with_spec(root: Path, spec: Path) -> Path:
+    """A repository under `root` like this one, its home cluster's cluster.yaml replaced by `spec` (same secrets,
+    keys, schemas and Flux tree): what a lab started from it bootstraps."""
+    for rel in (".sops.yaml", "schemas", "flux", "tests/keys"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to(REPO_ROOT / rel)
+    shutil.copytree(REPO_ROOT / f"clusters/{CLUSTER}", root / f"clusters/{CLUSTER}")
+    shutil.copyfile(spec, root / CLUSTER_YAML)
+    return root
 
 
 def wait_until(check: Callable[[], T | None], what: str, timeout: float = 60.0) -> T:

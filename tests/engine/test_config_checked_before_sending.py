@@ -29,6 +29,8 @@ from runner.lab.serve import serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 NODE = "talos-cp-01"
+# The reference cluster as pinned at Talos v1.11.2: the broken field below is v1.11's `machine.network`
+SPEC = ROOT / "tests/data/home-talos-v1.11.yaml"
 # A stand-in talosctl: records every call; a node in maintenance mode that runs once a config arrived.
 RECORDING_TALOSCTL = """#!/bin/sh
 echo "$*" >> {log}
@@ -50,7 +52,7 @@ esac
 
 
 def _step_runner(tmp_path: Path, break_config: bool, script: str = RECORDING_TALOSCTL) -> tuple[StepRunner, Path]:
-    cluster, _ = load_cluster((ROOT / "clusters/home/cluster.yaml").read_text(), "clusters/home/cluster.yaml")
+    cluster, _ = load_cluster(SPEC.read_text(), "clusters/home/cluster.yaml")
     bundle = bundle_from_yaml((ROOT / "tests/data/talos-secrets-bundle.yaml").read_text())
     secrets = ClusterSecrets("runner@pve!runner", Secret("token"), Secret("tskey-auth-k1"), None, None, None)
     desired = derive(cluster)

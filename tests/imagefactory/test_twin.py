@@ -90,6 +90,37 @@ def test_versions_and_official_extensions(factory: Factory) -> None:
     assert httpx.get(f"{factory.url}/version/v1.99.0/extensions/official").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("version", "listed", "absent"),
+    [
+        (
+            "v1.11.2",
+            {"siderolabs/qemu-guest-agent", "siderolabs/tailscale"},
+            {"siderolabs/nfs-utils", "siderolabs/uhid"},
+        ),
+        ("v1.12.11", {"siderolabs/nfs-utils", "siderolabs/netbird"}, {"siderolabs/uhid", "siderolabs/px-fuse"}),
+        ("v1.13.9", {"siderolabs/nfs-utils", "siderolabs/uhid", "siderolabs/px-fuse"}, set()),
+    ],
+)
+def test_each_talos_minor_lists_its_own_official_extensions(
+    factory: Factory, version: str, listed: set[str], absent: set[str]
+) -> None:
+    # siderolabs/extensions Makefile TARGETS at v1.11.2, v1.12.11 and v1.13.9: nfs-utils came with v1.12, uhid
+    # and px-fuse with v1.13
+    names = {e["name"] for e in httpx.get(f"{factory.url}/version/{version}/extensions/official").json()}
+    assert listed <= names and not absent & names
+
+
+def test_an_extension_of_a_newer_minor_builds_only_there(factory: Factory) -> None:
+    sid = post(factory, schematic_yaml(node_schematic(["siderolabs/nfs-utils"]))).json()["id"]
+    old = httpx.get(f"{factory.url}/image/{sid}/v1.11.2/metal-amd64.qcow2")
+    assert (old.status_code, old.text) == (
+        400,
+        'official extension "siderolabs/nfs-utils" is not available for Talos version v1.11.2\n',
+    )
+    assert httpx.get(f"{factory.url}/image/{sid}/v1.13.9/metal-amd64.qcow2").status_code == 200
+
+
 def test_calls_are_logged_and_faults_injected(factory: Factory) -> None:
     factory.state.inject_failures(2, status=502)
     assert [httpx.get(f"{factory.url}/versions").status_code for _ in range(3)] == [502, 502, 200]

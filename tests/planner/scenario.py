@@ -18,16 +18,18 @@ from runner.core.vmdiff import GIB, MIB
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "clusters/home/cluster.yaml"
+# the reference cluster as pinned at Talos v1.11.2 / Kubernetes v1.32.1: where the upgrades across minors start
+REFERENCE_V1_11 = ROOT / "tests/data/home-talos-v1.11.yaml"
 FLUX = "v2.test"
 
 
-def reference_data() -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe").load(REFERENCE.read_text())
+def reference_data(reference: Path = REFERENCE) -> dict[str, Any]:
+    data: dict[str, Any] = YAML(typ="safe").load(reference.read_text())
     return data
 
 
-def edited_cluster(edits: dict[str, Any] | None) -> Cluster:
-    data = reference_data()
+def edited_cluster(edits: dict[str, Any] | None, reference: Path = REFERENCE) -> Cluster:
+    data = reference_data(reference)
     # Deletions last, so other edits may name the element that is being removed.
     for dotted, value in sorted((edits or {}).items(), key=lambda kv: kv[1] == "<delete>"):
         *parents, last = dotted.split(".")
@@ -47,8 +49,8 @@ def with_config_hashes(desired: Desired, salt: str = "") -> Desired:
     return dataclasses.replace(desired, nodes=nodes)
 
 
-def desired_for(edits: dict[str, Any] | None) -> Desired:
-    return with_config_hashes(derive(edited_cluster(edits), flux_version=FLUX))
+def desired_for(edits: dict[str, Any] | None, reference: Path = REFERENCE) -> Desired:
+    return with_config_hashes(derive(edited_cluster(edits, reference), flux_version=FLUX))
 
 
 def converged(desired: Desired) -> Observed:

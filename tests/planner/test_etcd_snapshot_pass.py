@@ -11,6 +11,8 @@ from runner.core.steps import Kind
 from tests.planner.scenario import converged, desired_for, run_scenario
 
 BACKUPS = {"backups": {"every": "6h", "keep": 3}}
+# the cluster runs the patch before the reference cluster's Talos v1.13.9
+PREVIOUS_PATCH = {"talos.version": "v1.13.8"}
 
 
 def test_no_snapshot_before_the_first_bootstrap() -> None:
@@ -19,12 +21,12 @@ def test_no_snapshot_before_the_first_bootstrap() -> None:
 
 
 def test_no_snapshot_without_a_backups_section() -> None:
-    _, _, result = run_scenario({"spec": {"talos.version": "v1.11.3"}})
+    _, _, result = run_scenario({"base_spec": PREVIOUS_PATCH})
     assert Kind.ETCD_SNAPSHOT not in {s.kind for s in result.steps}
 
 
 def test_snapshot_prefers_a_controller_the_step_does_not_touch() -> None:
-    _, _, result = run_scenario({"spec": {"talos.version": "v1.11.3", **BACKUPS}})
+    _, _, result = run_scenario({"base_spec": PREVIOUS_PATCH, "spec": BACKUPS})
     snap = next(s for s in result.steps if s.kind is Kind.ETCD_SNAPSHOT)
     assert snap.params == {"before": "node/talos-cp-01/upgrade", "exclude": ["talos-cp-01"]}
 
@@ -48,12 +50,12 @@ def test_converged_cluster_with_backups_plans_nothing() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(version=st.sampled_from(["v1.11.3", "v1.11.2"]), memory=st.sampled_from([None, 24576]), node=st.integers(0, 4))
+@given(version=st.sampled_from(["v1.13.9", "v1.13.8"]), memory=st.sampled_from([None, 24576]), node=st.integers(0, 4))
 def test_every_disruptive_controller_step_comes_after_a_snapshot(version: str, memory: int | None, node: int) -> None:
     spec: dict[str, object] = {"talos.version": version, **BACKUPS}
     if memory:
         spec[f"nodes.{node}.memory"] = memory
-    desired, _, result = run_scenario({"spec": spec})
+    desired, _, result = run_scenario({"base_spec": PREVIOUS_PATCH, "spec": spec})
     controllers = {c.name for c in desired.controllers}
     by_id = {s.id: s for s in result.steps}
 

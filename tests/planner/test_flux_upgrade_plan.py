@@ -10,13 +10,14 @@ from runner.core.planner import plan
 from runner.core.simulate import apply_plan
 from runner.core.steps import Kind
 from runner.core.versions import flux_release_for
-from tests.planner.scenario import converged, desired_for
+from tests.planner.scenario import REFERENCE_V1_11, converged, desired_for
 
 RELEASES = ("v2.3.0", "v2.9.0")
 
 
 def _handed_off_at_v23() -> tuple[object, object]:
-    before = dataclasses.replace(desired_for(None), flux_version="v2.3.0")
+    # the reference cluster as pinned at Kubernetes v1.32.1, where Flux v2.3.0 was handed off
+    before = dataclasses.replace(desired_for(None, REFERENCE_V1_11), flux_version="v2.3.0")
     return before, converged(before)
 
 
@@ -29,7 +30,9 @@ def test_the_release_follows_the_clusters_kubernetes() -> None:
 
 def test_kubernetes_and_flux_move_together_in_a_supported_order() -> None:
     _, observed = _handed_off_at_v23()
-    desired = dataclasses.replace(desired_for({"kubernetes.version": "v1.33.2"}), flux_version="v2.9.0")
+    desired = dataclasses.replace(
+        desired_for({"kubernetes.version": "v1.33.2"}, REFERENCE_V1_11), flux_version="v2.9.0"
+    )
     result = plan(desired, observed)
     ids = [s.id for s in result.steps]
     (upgrade,) = [s for s in result.steps if s.kind is Kind.UPGRADE_FLUX]

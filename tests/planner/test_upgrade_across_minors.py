@@ -17,6 +17,7 @@ from runner.core.state import Observed
 from runner.core.steps import Kind, Plan
 from tests.planner.scenario import (
     FLUX,
+    REFERENCE_V1_11,
     ancestors,
     converged,
     desired_for,
@@ -31,12 +32,12 @@ NODES = ["talos-cp-01", "talos-cp-02", "talos-cp-03", "talos-worker-01", "talos-
 
 def _target() -> Desired:
     # the v1.13 configs differ from the v1.11 ones the nodes run (multi-document network)
-    return with_config_hashes(derive(edited_cluster(TARGET), flux_version=FLUX), salt="-v1.13")
+    return with_config_hashes(derive(edited_cluster(TARGET, REFERENCE_V1_11), flux_version=FLUX), salt="-v1.13")
 
 
 def _plan() -> tuple[Plan, Desired, Observed]:
     desired = _target()
-    observed = converged(desired_for(None))  # the reference cluster: v1.11.2 / v1.32.1
+    observed = converged(desired_for(None, REFERENCE_V1_11))  # the reference cluster as pinned at v1.11.2 / v1.32.1
     return plan(desired, observed), desired, observed
 
 
@@ -94,7 +95,7 @@ def test_the_plan_converges_with_nothing_left_to_do() -> None:
 def test_a_run_that_stopped_half_way_continues_where_it_stopped() -> None:
     desired = _target()
     observed = edit_observed(
-        converged(desired_for(None)),
+        converged(desired_for(None, REFERENCE_V1_11)),
         [{"talos": "talos-cp-01", "talos_version": "v1.12.11"}, {"talos": "talos-cp-02", "talos_version": "v1.12.11"}],
     )
     result = plan(desired, observed)
@@ -123,7 +124,7 @@ def test_the_pr_comment_shows_the_order() -> None:
 
 def test_a_flux_change_waits_for_the_kubernetes_it_needs() -> None:
     desired = dataclasses.replace(_target(), flux_version="v2.9.0")
-    observed = converged(desired_for(None))
+    observed = converged(desired_for(None, REFERENCE_V1_11))
     result = plan(desired, observed)
     last_133 = "kubernetes/v1.33.6/kubelet/talos-worker-02"  # every node runs v1.33 after it
     assert flux_ready_after_plan(result, observed, "v2.9.0") == last_133
@@ -146,7 +147,7 @@ def test_the_new_minors_config_is_drained_like_an_upgrade_one_node_at_a_time() -
 
 def test_a_crashed_controller_holds_every_controller_upgrade_of_the_path() -> None:
     desired = _target()
-    observed = converged(desired_for(None))
+    observed = converged(desired_for(None, REFERENCE_V1_11))
     crashed = edit_observed(observed, [{"talos": "talos-cp-02", "stage": "unreachable", "ran_before": True}])
     result = plan(desired, crashed)
     controllers = {"talos-cp-01", "talos-cp-02", "talos-cp-03"}
@@ -167,8 +168,10 @@ def test_runner_plan_prints_the_order_too() -> None:
 
 
 def test_kubernetes_across_two_minors_on_one_talos_passes_each_and_does_not_drain_the_configs() -> None:
-    desired = with_config_hashes(derive(edited_cluster({"kubernetes.version": "v1.34.2"}), flux_version=FLUX), "-k")
-    result = plan(desired, converged(desired_for(None)))
+    desired = with_config_hashes(
+        derive(edited_cluster({"kubernetes.version": "v1.34.2"}, REFERENCE_V1_11), flux_version=FLUX), "-k"
+    )
+    result = plan(desired, converged(desired_for(None, REFERENCE_V1_11)))
     stages = list(dict.fromkeys(str(s.params["stage"]) for s in result.steps if "stage" in s.params))
     assert stages == ["1/2 Kubernetes v1.33.6", "2/2 Kubernetes v1.34.2"]
     configs = [s for s in result.steps if s.kind is Kind.APPLY_CONFIG]

@@ -73,7 +73,7 @@ def test_reference_cluster_is_exactly_the_documented_one() -> None:
         ["1.1.1.1", "8.8.8.8"],
         "10.0.0.20",
     )
-    assert (cluster.talos.version, cluster.kubernetes.version) == ("v1.11.2", "v1.32.1")
+    assert (cluster.talos.version, cluster.kubernetes.version) == ("v1.13.9", "v1.36.3")
     assert cluster.talos.extensions == ("siderolabs/qemu-guest-agent", "siderolabs/tailscale")
     assert (cluster.vm_defaults.machine, cluster.vm_defaults.bios) == ("q35", "ovmf")
 

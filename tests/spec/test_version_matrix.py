@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,15 +21,17 @@ def _home_at(tmp_path: Path, talos: str, kubernetes: str) -> str:
     shutil.copytree(ROOT / "clusters/home", cluster)
     spec = cluster / "cluster.yaml"
     text = spec.read_text()
-    text = text.replace("talos:\n  version: v1.11.2", f"talos:\n  version: {talos}")
-    text = text.replace("kubernetes:\n  version: v1.32.1", f"kubernetes:\n  version: {kubernetes}")
+    # whatever the reference cluster pins today
+    text = re.sub(r"talos:\n  version: \S+", f"talos:\n  version: {talos}", text, count=1)
+    text = re.sub(r"kubernetes:\n  version: \S+", f"kubernetes:\n  version: {kubernetes}", text, count=1)
     assert f"version: {talos}" in text and f"version: {kubernetes}" in text
     spec.write_text(text)
     return text
 
 
 @pytest.mark.parametrize(
-    ("talos", "kubernetes"), [("v1.12.11", "v1.34.6"), ("v1.13.9", "v1.35.4"), ("v1.13.9", "v1.36.3")]
+    ("talos", "kubernetes"),
+    [("v1.11.2", "v1.32.1"), ("v1.12.11", "v1.34.6"), ("v1.13.9", "v1.35.4"), ("v1.13.9", "v1.36.3")],
 )
 def test_runner_validate_accepts_a_supported_pair(tmp_path: Path, talos: str, kubernetes: str) -> None:
     _home_at(tmp_path, talos, kubernetes)

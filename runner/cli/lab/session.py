@@ -91,6 +91,7 @@ class LabSession:
             kube_ca_crt=bundle.certs.k8s.crt.encode(),
             kube_ca_key=bundle.certs.k8s.key.reveal().encode(),
             kubernetes_version=cluster.kubernetes.version,
+            talos_version=cluster.talos.version,
             controller_ips=tuple(str(n.ip) for n in cluster.controllers),
             vip=str(cluster.network.vip),
             flux_url=cluster.flux.url,

@@ -83,7 +83,7 @@ def create_app(state: FactoryState | None = None) -> FastAPI:
             return _text("internal server error", 500)
         if tag not in st.versions:
             return _text(f"version {tag} is not available", 404)
-        return _json([_extension_info(name) for name in st.extensions])
+        return _json([_extension_info(name) for name in st.extensions_for(tag)])
 
     @app.api_route("/image/{sid}/{version}/{path}", methods=["GET", "HEAD"])
     async def image(sid: str, version: str, path: str, request: Request) -> Response:
@@ -120,8 +120,9 @@ def _image(st: FactoryState, sid: str, version: str, path: str, request: Request
     if tag not in st.versions:
         return _text(f"version {tag} is not available", 404)
     extensions = (decode(canonical).get("customization") or {}).get("systemExtensions") or {}
+    available = st.extensions_for(tag)
     for name in extensions.get("officialExtensions") or []:
-        if name not in st.extensions:
+        if name not in available:
             return _text(f'official extension "{name}" is not available for Talos version {tag}', 400)
     filename = request.query_params.get("filename") or asset
     data = image_bytes(sid, tag, asset)

@@ -28,10 +28,18 @@ DEFAULT_VERSIONS = (
 )
 
 
-def official_extensions() -> tuple[str, ...]:
-    """Official extension names (vendored for Talos v1.11, see data/README.md)."""
-    text = resources.files(__package__).joinpath("data/official_extensions_v1.11.txt").read_text()
+# The Talos minors whose official extensions are vendored (data/README.md): each minor has its own list.
+EXTENSION_MINORS = ((1, 11), (1, 12), (1, 13))
+
+
+def official_extensions(minor: tuple[int, int] = (1, 11)) -> tuple[str, ...]:
+    """Official extension names of one Talos minor (vendored, see data/README.md)."""
+    text = resources.files(__package__).joinpath(f"data/official_extensions_v{minor[0]}.{minor[1]}.txt").read_text()
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def extensions_by_minor() -> dict[tuple[int, int], tuple[str, ...]]:
+    return {minor: official_extensions(minor) for minor in EXTENSION_MINORS}
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,8 @@ class FactoryState:
     """Mutable twin state; one lock because uvicorn may serve requests concurrently."""
 
     versions: tuple[str, ...] = DEFAULT_VERSIONS
-    extensions: tuple[str, ...] = field(default_factory=official_extensions)
+    # Talos minor -> its official extensions: the factory lists and builds the requested version's own
+    extensions: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=extensions_by_minor)
     # Enterprise-only `.sha256`/`.sha512` image suffixes; the community factory answers them 402.
     checksums: bool = False
     schematics: dict[str, bytes] = field(default_factory=dict)  # id -> canonical YAML
@@ -77,7 +86,14 @@ class FactoryState:
             self.calls.clear()
             self.faults = Faults()
             self.checksums = False
-            self.versions, self.extensions = DEFAULT_VERSIONS, official_extensions()
+            self.versions, self.extensions = DEFAULT_VERSIONS, extensions_by_minor()
+
+    def extensions_for(self, tag: str) -> tuple[str, ...]:
+        """The official extensions of `tag`'s minor (a minor older than every list gets the oldest list)."""
+        major, minor, *_ = tag.lstrip("v").split(".")
+        wanted = (int(major), int(minor))
+        known = sorted(self.extensions)
+        return self.extensions[max((m for m in known if m <= wanted), default=known[0])]
 
     def record(self, method: str, path: str, status: int) -> None:
         with self.lock:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from . import pod_network, pod_security
+from . import pod_network, pod_security, release
 from .catalog import Catalog
 from .controller import Controller
 from .store import Store, now
@@ -23,6 +23,8 @@ NOT_READY_TAINTS = [
     {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
 ]
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+# The release a Node reports before the lab says which Talos it runs (a Kubernetes twin used on its own)
+DEFAULT_TALOS = "v1.11.2"
 
 
 def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
@@ -42,6 +44,8 @@ class ClusterSim(Controller):
         super().__init__(store, catalog, events)
         self.kubelet_version = kubelet_version
         self.kubelet_versions: dict[str, str] = {}  # node -> the version its kubelet reports
+        # node -> the Talos release it runs, which its kubelet reports as osImage (os-release PRETTY_NAME)
+        self.talos_versions: dict[str, str] = {}
         self.cni_ready = False
         self.pod_security: dict[str, Any] | None = None  # the PodSecurity admission plugin's configuration
         self.kube_proxy = False  # Talos `cluster.proxy.disabled`: Cilium replaces kube-proxy here
@@ -69,7 +73,9 @@ class ClusterSim(Controller):
         ns_rt = self._rt("v1", "Namespace")
         ns = self.store.find(ns_rt, None, namespace)
         labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
-        refused = pod_security.forbidden(namespace, labels, self.pod_security, pod)
+        refused = pod_security.forbidden(
+            namespace, labels, self.pod_security, pod, release.minor_number(self.store.codec.minor)
+        )
         if refused:
             return "FailedCreate", f'Error creating: pods "{owner}-" is forbidden: {refused}'
         unreachable = pod_network.api_unreachable(pod, self.services_route, self.kubeprism_port)
@@ -146,15 +152,18 @@ class ClusterSim(Controller):
                 "kubeletVersion": self.kubelet_versions.get(name, self.kubelet_version),
                 "machineID": _stable_id(name, "machine").replace("-", ""),
                 "operatingSystem": "linux",
-                "osImage": "Talos (v1.11.2)",
+                "osImage": f"Talos ({self.talos_versions.get(name, DEFAULT_TALOS)})",
                 "systemUUID": self.system_uuids.get(name) or _stable_id(name, "system"),
             },
         }
 
-    def set_kubelet_version(self, name: str, version: str) -> bool:
-        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+    def set_talos_version(self, name: str, version: str) -> bool:
+        if self.talos_versions.get(name, DEFAULT_TALOS) == version:
             return False
-        self.kubelet_versions[name] = version
+        self.talos_versions[name] = version
+        return self._refresh_status(name)
+
+    def _refresh_status(self, name: str) -> bool:
         rt = self._rt("v1", "Node")
         node = self.store.find(rt, None, name)
         if node is None:
@@ -162,6 +171,12 @@ class ClusterSim(Controller):
         ip = next((a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"), "")
         ready = any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
         return self.store.set_status(rt, None, name, self._node_status(name, ip, ready, node))
+
+    def set_kubelet_version(self, name: str, version: str) -> bool:
+        if self.kubelet_versions.get(name, self.kubelet_version) == version:
+            return False
+        self.kubelet_versions[name] = version
+        return self._refresh_status(name)
 
     def set_cni_ready(self) -> None:
         if self.cni_ready:

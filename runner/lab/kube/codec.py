@@ -18,12 +18,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import decode, errors, objectmeta, openapi, schema
+from . import decode, errors, field_value, objectmeta, openapi, release, schema
 from .catalog import ResourceType
 
-_EMPTY_SELECTOR = (
-    "v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
-)
 _WORKLOADS = {("apps", "Deployment"), ("apps", "ReplicaSet"), ("apps", "DaemonSet"), ("apps", "StatefulSet")}
 
 
@@ -76,7 +73,7 @@ class Codec:
     def admit(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """`obj` without the fields its type lacks, or 422 Invalid for every rule it breaks."""
         found = self._schema(rt, obj)
-        problems = objectmeta.problems(rt.group, rt.kind, obj.get("metadata") or {})
+        problems = objectmeta.problems(rt.group, rt.kind, obj.get("metadata") or {}, release.minor_number(self.minor))
         if found is not None and found[1]:
             obj = schema.prune(obj, found[0])
             problems += schema.validate(obj, found[0])
@@ -86,27 +83,28 @@ class Codec:
             required = [(path, "Required value") for path in _missing(self.defs, found[0], body)]
             # ValidateDeploymentSpec's order: the selector, then the template it must select
             at = next((i for i, (f, _) in enumerate(required) if f.startswith("spec.template")), len(required))
-            problems += required[:at] + _selector_problems(rt, obj) + required[at:]
+            problems += required[:at] + _selector_problems(rt, obj, release.minor_number(self.minor)) + required[at:]
         if problems:
             raise errors.invalid(rt, str((obj.get("metadata") or {}).get("name", "")), problems)
         return obj
 
 
-def _selector_problems(rt: ResourceType, obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """A workload's selector must select its pod template (apps validation, ValidatePodTemplateSpecForReplicaSet)."""
+def _selector_problems(rt: ResourceType, obj: dict[str, Any], minor: int) -> list[tuple[str, str]]:
+    """A workload's selector must select its pod template (apps validation, ValidatePodTemplateSpecForReplicaSet);
+    the values are shown as Kubernetes 1.`minor` shows them."""
     spec = obj.get("spec") or {}
     if (rt.group, rt.kind) not in _WORKLOADS or not isinstance(spec.get("selector"), dict | None):
         return []
     wanted = (spec.get("selector") or {}).get("matchLabels") or {}
     if spec.get("selector") is not None and not wanted and not spec["selector"].get("matchExpressions"):
         what = "deployment" if rt.kind == "ReplicaSet" else rt.kind.lower()  # ReplicaSet reuses the words
-        return [("spec.selector", f"Invalid value: {_EMPTY_SELECTOR}: empty selector is invalid for {what}")]
+        shown = field_value.empty_selector(minor)
+        return [("spec.selector", f"Invalid value: {shown}: empty selector is invalid for {what}")]
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
     # a missing selector selects nothing (LabelSelectorAsSelector(nil) is labels.Nothing())
     if spec.get("selector") is not None and all((labels or {}).get(k) == v for k, v in wanted.items()):
         return []
-    pairs = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in (labels or {}).items())
-    shown = "map[string]string(nil)" if labels is None else "map[string]string{" + pairs + "}"
+    shown = field_value.string_map(labels, minor)
     return [("spec.template.metadata.labels", f"Invalid value: {shown}: `selector` does not match template `labels`")]
 
 

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
+
+from . import field_value
 
 FIELD = "status.storedVersions"
 
@@ -39,22 +40,21 @@ def stored_versions(
     return status
 
 
-def _go_strings(values: list[str]) -> str:
-    """Go's %#v of a []string, as field.Invalid prints a slice value."""
-    return "[]string{" + ", ".join(json.dumps(v) for v in values) + "}"
-
-
-def problems(crd: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, ErrorBody) for each stored-version rule the CRD breaks."""
-    stored = list((crd.get("status") or {}).get("storedVersions") or [])
+def problems(crd: dict[str, Any], minor: int) -> list[tuple[str, str]]:
+    """(field, ErrorBody) for each stored-version rule the CRD breaks, as Kubernetes 1.`minor` words them."""
+    given = (crd.get("status") or {}).get("storedVersions")
+    stored = list(given or [])
     if not stored:
-        return [(FIELD, f"Invalid value: {_go_strings(stored)}: must have at least one stored version")]
+        shown = field_value.strings(None if given is None else stored, minor)
+        return [(FIELD, f"Invalid value: {shown}: must have at least one stored version")]
     out = []
     remaining = {v: i for i, v in enumerate(stored)}
     for version in crd.get("spec", {}).get("versions", []):
         name = version.get("name")
         if version.get("storage") and name not in remaining:
-            out.append((FIELD, f"Invalid value: {_go_strings(stored)}: must have the storage version {name}"))
+            out.append(
+                (FIELD, f"Invalid value: {field_value.strings(stored, minor)}: must have the storage version {name}")
+            )
         remaining.pop(name, None)
     for v, i in remaining.items():  # Go ranges over a map: one cause per missing version
         out.append(

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from . import errors, objectmeta, selectors, ssa
+from . import errors, objectmeta, release, selectors, ssa
 from .catalog import ResourceType
 from .twin import KubeTwin
 
@@ -140,7 +140,7 @@ def handle(twin: KubeTwin, request: Request, parts: list[str], raw: bytes) -> Re
     manager = params.get("fieldManager") or request.headers.get("user-agent", "unknown").split("/")[0]
     store = twin.store
     if method == "GET" and name is None:
-        wanted = selectors.selecting(params, rt.kind, rt.group)
+        wanted = selectors.selecting(params, rt.kind, rt.group, release.minor_number(twin.kubernetes_version))
         items = [o for o in store.list(rt, namespace, version) if wanted(o)]
         if not rt.schemas:  # built-in lists omit the items' apiVersion/kind, as the real server does
             items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in items]

@@ -2,7 +2,8 @@
 
 A selector that does not parse, or a field the kind does not index, is 400 BadRequest
 (kubernetes/apiserver `pkg/endpoints/handlers/get.go` ListResource @v0.32.1: DecodeParameters, then
-`FieldSelector.Transform(ConvertFieldLabel)`). The parsers are ports of kubernetes/apimachinery @v0.32.1
+`FieldSelector.Transform(ConvertFieldLabel)`). The parsers are ports of kubernetes/apimachinery @v0.32.1 (the
+same @v0.36.3 but for label keys and values, checked by `content` from v0.35)
 `pkg/labels/selector.go` (Lexer, Parser, NewRequirement) and `pkg/fields/selector.go` (parseSelector); the
 fields each kind indexes are kubernetes/kubernetes `pkg/apis/core/v1/conversion.go` (Pod, Node, Secret,
 Namespace, Service; others `metadata.name`/`metadata.namespace`, `pkg/runtime/conversion.go`).
@@ -73,8 +74,8 @@ def _lex(text: str) -> list[tuple[str, str]]:
             i = j
 
 
-def parse_labels(text: str) -> list[Requirement]:
-    """labels.Parse; raises ValueError with the parser's message."""
+def parse_labels(text: str, minor: int) -> list[Requirement]:
+    """labels.Parse of Kubernetes 1.`minor`; raises ValueError with the parser's message."""
     items, pos = _lex(text), 0
 
     def peek(values: bool = True) -> tuple[str, str]:
@@ -95,7 +96,7 @@ def parse_labels(text: str) -> list[Requirement]:
         if tok != "id":
             raise ValueError(f"found '{lit}', expected: identifier")
         key = lit
-        key_errors = objectmeta.qualified_name(key)
+        key_errors = objectmeta.qualified_name(key, minor)
         if key_errors:
             raise ValueError("<nil>: " + objectmeta.invalid(key, "; ".join(key_errors)))
         if peek()[0] in ("end", ","):
@@ -133,7 +134,7 @@ def parse_labels(text: str) -> list[Requirement]:
                 raise ValueError(f"found '{lit}', expected: identifier")
             values = {lit}
         for i, value in enumerate(sorted(values)):
-            bad = objectmeta.label_value(value)
+            bad = objectmeta.label_value(value, minor)
             if bad:
                 raise ValueError(f"values[{i}][{key}]: " + objectmeta.invalid(value, "; ".join(bad)))
         return key, op, sorted(values)
@@ -232,10 +233,11 @@ def fields_of(obj: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def selecting(params: Any, kind: str, group: str) -> Callable[[dict[str, Any]], bool]:
-    """A filter for a list request's `labelSelector` and `fieldSelector`, or 400 BadRequest."""
+def selecting(params: Any, kind: str, group: str, minor: int) -> Callable[[dict[str, Any]], bool]:
+    """A filter for a list request's `labelSelector` and `fieldSelector`, or 400 BadRequest (Kubernetes
+    1.`minor`'s words)."""
     try:
-        labels = parse_labels(params.get("labelSelector") or "")
+        labels = parse_labels(params.get("labelSelector") or "", minor)
         fields = parse_fields(params.get("fieldSelector") or "", kind, group)
     except ValueError as e:
         raise errors.bad_request(str(e)) from None

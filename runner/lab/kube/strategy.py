@@ -11,7 +11,7 @@ import copy
 import uuid
 from typing import Any
 
-from . import crd_versions, errors
+from . import crd_versions, errors, release
 from .catalog import ResourceType
 from .codec import Codec
 
@@ -88,7 +88,7 @@ def admit(
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
     if rt.kind == "CustomResourceDefinition":
         obj["status"] = crd_versions.stored_versions(obj, old, status_write, _crd_status(obj, at))
-        causes = crd_versions.problems(obj)
+        causes = crd_versions.problems(obj, release.minor_number(codec.minor))
         if causes:
             raise errors.invalid(rt, meta.get("name", ""), causes)
     return obj

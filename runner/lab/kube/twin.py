@@ -132,6 +132,13 @@ class KubeTwin:
         if created:
             self.reconcile()
 
+    def set_talos_version(self, name: str, version: str) -> None:
+        """A node that booted another Talos release reports it on its Node (nodeInfo.osImage)."""
+        with self._reconcile_lock:
+            changed = self.cluster.set_talos_version(name, version)
+        if changed:
+            self.reconcile()
+
     def set_kubelet_version(self, name: str, version: str) -> None:
         """A kubelet restarted with another image reports its new version on its Node."""
         with self._reconcile_lock:

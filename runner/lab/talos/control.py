@@ -170,9 +170,11 @@ class TalosTwin(Served):
         self.lab.set_faults(ip, NodeFaults(**faults))
 
     def preinstall(self, ip: str, config_yaml: str, hostname: str | None = None, version: str | None = None) -> None:
-        """Start `ip` as an installed, configured, running node (no boot or install wait)."""
+        """Start `ip` as an installed, configured, running node (no boot or install wait). A new node runs
+        `version`, else the release its config's installer image names (what installing it would have put there)."""
+        release = version or machineconfig.installer_version(config_yaml)
         with self.lab.lock:
-            node = self.lab.register(ip, hostname, **({"version": version} if version else {}))
+            node = self.lab.register(ip, hostname, **({"version": release} if release else {}))
             node.config = machineconfig.load(config_yaml, node.version)
             node.installed, node.phase, node.deadline = True, "running", None
             node.versions_run = [node.version]

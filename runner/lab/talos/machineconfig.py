@@ -201,4 +201,19 @@ def image_version(image: str) -> str | None:
     return match.group(1) if match else None
 
 
+def installer_version(data: str) -> str | None:
+    """The Talos release a config's installer image (`machine.install.image`) names: what a node installed with
+    it runs. None when the text names none."""
+    try:
+        docs = list(YAML(typ="safe").load_all(data))
+    except YAMLError:
+        return None
+    for doc in docs:
+        machine = doc.get("machine") if isinstance(doc, dict) else None
+        install = machine.get("install") if isinstance(machine, dict) else None
+        if isinstance(install, dict) and install.get("image"):
+            return image_version(str(install["image"]))
+    return None
+
+
 # --- secure machine API -----------------------------------------------------------------------

@@ -10,14 +10,14 @@ import pytest
 
 from runner.cli.lab.session import LabSession
 from runner.lab.world_inputs import Pace
-from tests.adopt.foreign import Foreign, build_foreign
+from tests.adopt.foreign import Foreign, ForeignOptions, build_foreign
 from tests.adopt.operator import operator_repo
 from tests.adopt.terraform import Terraform
 from tests.e2e.labkit import FAST_SETTINGS
 
 
 def foreign_cluster(
-    tmp_path_factory: pytest.TempPathFactory, spec: str | None = None
+    tmp_path_factory: pytest.TempPathFactory, spec: str | None = None, opts: ForeignOptions | None = None
 ) -> Iterator[tuple[LabSession, Foreign]]:
     terraform = Terraform.apply()
     root = operator_repo(tmp_path_factory.mktemp("operator"), terraform, spec)
@@ -25,7 +25,7 @@ def foreign_cluster(
     session.start()
     foreign = None
     try:
-        foreign = build_foreign(session, terraform)
+        foreign = build_foreign(session, terraform, opts)
         yield session, foreign
     finally:
         session.stop()

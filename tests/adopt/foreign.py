@@ -2,9 +2,11 @@
 
 It plays that Terraform against the lab's twins through their own doors, never through the runner's planner,
 engine or config code:
-- the Image Factory twin gets each node's schematic (`talos_image_factory_schematic`; its id comes back from
-  the factory), the Proxmox twin downloads the image and creates five untagged VMs with random MACs
-  (`proxmox_virtual_environment_vm`), over proxmoxer;
+- the Image Factory twin gets each node's schematic as the operator wrote it (`talos_image_factory_schematic`,
+  schematics.py; its id comes back from the factory), the Proxmox twin downloads the image and creates five
+  untagged VMs whose MACs Proxmox picks, from the operator's `proxmox_virtual_environment_vm` resources
+  (tests/data/adopt/terraform/vms.yaml) as the bpg/proxmox provider sends them (bpg.py), over proxmoxer; the
+  MACs are then read off Proxmox, as the operator does to pin them in the spec;
 - machine configs come from the tests' own generator (foreign_gen: Talos v1.11.6's rules, as
   terraform-provider-talos v0.9.0 calls them) with the bundle `talos_machine_secrets` made (terraform.py), and
   the operator's patches (tests/data/adopt/terraform): static address, install disk and the factory's
@@ -19,21 +21,18 @@ engine or config code:
 
 from __future__ import annotations
 
-import random
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from runner.cli.lab.session import LabSession
-from runner.core.derive import derive
-from runner.core.schematic import schematic_yaml
 from runner.lab.kube.charts import side_effects
 from tests import helm_cli
-from tests.adopt.terraform import Terraform, spec
+from tests.adopt import bpg
+from tests.adopt.schematics import GUEST_AGENT, post_schematic, schematic
+from tests.adopt.terraform import Terraform, nodes, spec
 from tests.day2.conftest import pve_client
 from tests.polling import poll_until
 
@@ -50,7 +49,6 @@ CILIUM_VALUES: dict[str, Any] = {  # what the operator passed to `helm install` 
 class ForeignOptions:
     """What the operator's Terraform chose; variations of these are the refusal scenarios."""
 
-    seed: int = 25
     vip_owner: str = "talos"  # Talos's own VIP; "kube-vip": none in the machine config
     endpoint: str = f"https://{VIP}:6443"
     cluster_name: str = "home"
@@ -58,14 +56,18 @@ class ForeignOptions:
     release_name: str = "cilium"
     release_namespace: str = "kube-system"
     cilium_values: dict[str, Any] = field(default_factory=lambda: dict(CILIUM_VALUES))
-    bios: str = "ovmf"
+    # Nodes whose schematic the operator wrote without the guest agent (a schematic the spec does not describe).
+    bare_nodes: frozenset[str] = frozenset()
 
 
 @dataclass
 class Foreign:
-    macs: dict[str, str]  # node name -> the MAC Terraform's provider picked
+    macs: dict[str, str]  # node name -> the MAC Proxmox gave its NIC (read off Proxmox)
     talosconfig: Path
     terraform: Terraform
+    schematics: dict[str, str]  # node name -> the factory's id of the schematic its image was built from
+    images: dict[str, str]  # node name -> the volid of the image its VM imported (the download's id)
+    resources: dict[str, dict[str, Any]]  # node name -> its proxmox_virtual_environment_vm resource
 
 
 def _wait_task(pve: Any, node: str, upid: str) -> None:
@@ -79,13 +81,6 @@ def _wait_task(pve: Any, node: str, upid: str) -> None:
     poll_until(done, f"task {upid}", timeout=60, interval=0.05)
 
 
-def _random_mac(rng: random.Random) -> str:
-    octets = [rng.randrange(256) for _ in range(6)]
-    octets[0] = 0xBC  # the prefix Proxmox gives a NIC without a MAC (BC:24:11), as the provider leaves it
-    octets[1], octets[2] = 0x24, 0x11
-    return ":".join(f"{o:02X}" for o in octets)
-
-
 def _talosctl(session: LabSession, *args: str, talosconfig: Path | None = None) -> str:
     cmd = [str(session.world.talosctl), *args]
     if talosconfig is not None:
@@ -95,71 +90,57 @@ def _talosctl(session: LabSession, *args: str, talosconfig: Path | None = None) 
     return done.stdout
 
 
+def _mac(net0: str) -> str:
+    """The MAC of `virtio=BC:24:11:..,bridge=vmbr0` (PVE prints the model with its MAC first)."""
+    return net0.split(",", 1)[0].partition("=")[2].upper()
+
+
 def _factory_host(url: str) -> str:
     return url.removeprefix("https://").removeprefix("http://").rstrip("/")
 
 
 def build_foreign(session: LabSession, terraform: Terraform, opts: ForeignOptions | None = None) -> Foreign:
     opts = opts or ForeignOptions()
-    rng = random.Random(opts.seed)
-    cluster = session.cluster
-    desired = derive(cluster)
     world = session.world
     pve = pve_client(session)
-    node = cluster.proxmox.node
-    macs: dict[str, str] = {}
-    installers: dict[str, str] = {}
     doc = spec(session.repo_root / "clusters/home/cluster.yaml")  # what the operator wrote, read as plain YAML
+    version = str(doc["talos"]["version"])
     factory_host = _factory_host(doc["imageFactory"]["url"])
+    tf = bpg.resources(factory=world.factory.url, talos_version=version)
+    by_name = {vm["name"]: vm for vm in tf["vms"]}
+    all_nodes = nodes(doc)
+    installers: dict[str, str] = {}
+    schematics: dict[str, str] = {}
+    images: dict[str, str] = {}
     # --- Proxmox: image per schematic, then the VMs (no tags: nothing marks them as anyone's) ---------------
-    for dn in desired.nodes:
-        # The image carries the node's static network in META, which the schematic id hashes: the operator's
-        # schematic is the one their spec describes (a different one would be a reboot-needing upgrade).
-        reply = httpx.post(f"{world.factory.url}/schematics", content=schematic_yaml(dn.schematic), timeout=10)
-        reply.raise_for_status()
-        schematic_id = reply.json()["id"]
-        version = doc["talos"]["version"]
-        installers[dn.name] = f"{factory_host}/metal-installer/{schematic_id}:{version}"  # talos_image_factory_urls
-        image = dn.vm.image
-        upid = (
-            pve.nodes(node)
-            .storage(image.storage)("download-url")
-            .post(
-                url=f"{world.factory.url}/image/{schematic_id}/{version}/metal-amd64.qcow2",
-                content="import",
-                filename=image.filename,
-            )
-        )
-        _wait_task(pve, node, upid)
-        macs[dn.name] = _random_mac(rng)
-        params: dict[str, Any] = {
-            "vmid": dn.vm.vmid,
-            "name": dn.name,
-            "machine": "q35",
-            "bios": opts.bios,
-            "scsihw": "virtio-scsi-single",
-            "scsi0": f"{dn.vm.storage}:0,import-from={image.volid},discard=on,iothread=1",
-            "net0": f"virtio={macs[dn.name]},bridge={dn.vm.bridge}",
-            "cpu": "host",
-            "cores": dn.vm.cores,
-            "memory": str(dn.vm.memory),
-            "agent": "enabled=1",
-            "onboot": 1,
-            "serial0": "socket",
-            "ostype": "l26",
-            "boot": "order=scsi0",
-        }
-        if opts.bios == "ovmf":
-            params["efidisk0"] = f"{dn.vm.storage}:1,efitype=4m,pre-enrolled-keys=0"
-        _wait_task(pve, node, pve.nodes(node).qemu.post(**params))
-        _wait_task(pve, node, pve.nodes(node).qemu(dn.vm.vmid).resize.put(disk="scsi0", size=f"{dn.vm.disk_gb}G"))
-        _wait_task(pve, node, pve.nodes(node).qemu(dn.vm.vmid).status.start.post())
+    for node in all_nodes:
+        # The image carries the node's static network in META, which the schematic id hashes.
+        extensions = () if node.name in opts.bare_nodes else GUEST_AGENT
+        schematic_id = post_schematic(world.factory.url, schematic(doc, node, opts.interface, extensions))
+        schematics[node.name] = schematic_id
+        installers[node.name] = f"{factory_host}/metal-installer/{schematic_id}:{version}"  # talos_image_factory_urls
+        values = {"schematic_id": schematic_id, "name": node.name}
+        pve_node, datastore, form = bpg.download_params(tf["download_file"], **values)
+        _wait_task(pve, pve_node, pve.nodes(pve_node).storage(datastore)("download-url").post(**form))
+        vm = by_name[node.name]
+        images[node.name] = bpg.download_id(tf["download_file"], **values)
+        params = bpg.vm_create_params(vm, images[node.name])
+        vmid, pve_node = vm["vm_id"], vm["node_name"]
+        _wait_task(pve, pve_node, pve.nodes(pve_node).qemu.post(**params))
+        for resize in bpg.resizes(vm):
+            _wait_task(pve, pve_node, pve.nodes(pve_node).qemu(vmid).resize.put(**resize))
+        if vm.get("started", True):
+            _wait_task(pve, pve_node, pve.nodes(pve_node).qemu(vmid).status.start.post())
+    # The MACs as the operator reads them off Proxmox (`qm config <vmid>`, net0) to pin them in the spec.
+    macs = {
+        name: _mac(pve.nodes(vm["node_name"]).qemu(vm["vm_id"]).config.get()["net0"]) for name, vm in by_name.items()
+    }
     # --- Talos: maintenance mode -> configs -> bootstrap ------------------------------------------------------
     lab = world.talos.lab
 
     def phases(wanted: str) -> bool:
         with lab.lock:
-            return all((n := lab.nodes.get(dn.ip)) is not None and n.phase == wanted for dn in desired.nodes)
+            return all((n := lab.nodes.get(node.ip)) is not None and n.phase == wanted for node in all_nodes)
 
     poll_until(lambda: phases("maintenance"), "foreign nodes in maintenance mode", timeout=60, interval=0.1)
     workdir = Path(tempfile.mkdtemp(prefix="foreign-"))
@@ -177,14 +158,15 @@ def build_foreign(session: LabSession, terraform: Terraform, opts: ForeignOption
         _talosctl(session, "apply-config", "--insecure", "--nodes", ip, "--file", str(path))
         path.unlink()  # the config holds the cluster's keys: no plaintext copy stays behind
     poll_until(lambda: phases("running"), "foreign nodes running", timeout=60, interval=0.1)
-    first = desired.controllers[0].ip
+    controllers = [node.ip for node in all_nodes if node.role == "controlplane"]
+    first = controllers[0]
     talosconfig = workdir / "talosconfig"
-    talosconfig.write_text(terraform.talosconfig([c.ip for c in desired.controllers]))
+    talosconfig.write_text(terraform.talosconfig(controllers))
     _talosctl(session, "bootstrap", "--nodes", first, "--endpoints", first, talosconfig=talosconfig)
     poll_until(lambda: lab.has_quorum(next(iter(lab.etcd))), "etcd quorum", timeout=60, interval=0.1)
-    poll_until(lambda: len(world._joined) == len(desired.nodes), "kubelets registered", timeout=60, interval=0.1)
+    poll_until(lambda: len(world._joined) == len(all_nodes), "kubelets registered", timeout=60, interval=0.1)
     _helm_install(session, opts, talosconfig, first)
-    return Foreign(macs, talosconfig, terraform)
+    return Foreign(macs, talosconfig, terraform, schematics, images, by_name)
 
 
 def _helm_install(session: LabSession, opts: ForeignOptions, talosconfig: Path, first: str) -> None:

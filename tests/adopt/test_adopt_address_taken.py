@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli.lab.session import LabSession
-from runner.core.derive import derive
+from tests.adopt import bpg
 from tests.adopt.foreign import Foreign, _wait_task
 from tests.adopt.operator import adopt_json, working_copy
 from tests.adopt.test_adopt_report import _writes
@@ -24,33 +24,22 @@ from tests.polling import poll_until
 REPLACEMENT = 399
 
 
-def _replace_worker(session: LabSession) -> None:
+def _replace_worker(session: LabSession, foreign: Foreign) -> None:
     pve = pve_client(session)
-    node = session.cluster.proxmox.node
-    (worker,) = [dn for dn in derive(session.cluster).nodes if dn.name == "talos-worker-02"]
-    _wait_task(pve, node, pve.nodes(node).qemu(worker.vm.vmid).status.stop.post())
+    worker = foreign.resources["talos-worker-02"]
+    node, vmid = worker["node_name"], worker["vm_id"]
+    _wait_task(pve, node, pve.nodes(node).qemu(vmid).status.stop.post())
     lab = session.world.talos.lab
 
     def phase(wanted: str) -> bool:
         lab.advance()
         with lab.lock:
-            return lab.nodes[worker.ip].phase == wanted
+            return lab.nodes["10.0.0.22"].phase == wanted
 
     poll_until(lambda: phase("off"), "10.0.0.22 down with VM 304", timeout=30, interval=0.1)
-    params = {
-        "vmid": REPLACEMENT,
-        "name": "talos-worker-02-new",
-        "machine": "q35",
-        "bios": "ovmf",
-        "scsihw": "virtio-scsi-single",
-        "scsi0": f"{worker.vm.storage}:0,import-from={worker.vm.image.volid},discard=on,iothread=1",
-        "efidisk0": f"{worker.vm.storage}:1,efitype=4m,pre-enrolled-keys=0",
-        "net0": f"virtio,bridge={worker.vm.bridge}",
-        "cores": worker.vm.cores,
-        "memory": str(worker.vm.memory),
-        "agent": "enabled=1",
-        "ostype": "l26",
-    }
+    # The same resource under another VMID and name, importing the same image (Proxmox picks a new MAC).
+    replacement = {**worker, "vm_id": REPLACEMENT, "name": "talos-worker-02-new"}
+    params = bpg.vm_create_params(replacement, foreign.images["talos-worker-02"])
     _wait_task(pve, node, pve.nodes(node).qemu.post(**params))
     _wait_task(pve, node, pve.nodes(node).qemu(REPLACEMENT).status.start.post())
     poll_until(lambda: phase("running"), "10.0.0.22 up again, as VM 399", timeout=60, interval=0.1)
@@ -60,7 +49,7 @@ def test_an_address_answered_while_the_spec_vm_is_stopped_is_refused(
     foreign_lab: tuple[LabSession, Foreign], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session, foreign = foreign_lab
-    _replace_worker(session)
+    _replace_worker(session, foreign)
     before = _writes(session)
     code, report = adopt_json(session, monkeypatch, working_copy(session, foreign, tmp_path))
     assert report["refusals"] == [

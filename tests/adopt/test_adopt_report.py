@@ -37,6 +37,8 @@ def test_adopt_reports_every_node_and_writes_nothing(
     assert all(n["config"] == [] and n["vm"] == [] for n in report["nodes"]), report["nodes"]
     assert {s["verdict"] for n in report["nodes"] for s in n["secrets"]} == {"same"}
     assert {n["talos"] for n in report["nodes"]} == {"Applied configuration without a reboot"}
+    # The operator's hand-written schematics are the ones the spec describes: the factory gave the same ids.
+    assert {(n["version"], n["schematic"]) for n in report["nodes"]} == {("same", "same")}
     assert report["endpoint"] == "https://10.0.0.20:6443"
     assert [(r["release"], r["takeover"], r["helmrelease"]) for r in report["releases"]] == [
         ("kube-system/cilium", "upgrade", "flux-system/cilium")

@@ -162,3 +162,35 @@ def test_the_generator_shares_no_code_with_the_runner() -> None:
         "tests.adopt.foreign_gen.patch",
         "tests.adopt.foreign_gen.secrets",
     }
+
+
+def _imports(file: Path) -> set[str]:
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    return imported
+
+
+def test_the_foreign_vms_and_schematics_share_no_code_with_the_runner() -> None:
+    """The foreign VMs and schematics are the operator's data, sent as bpg/proxmox and the factory take them:
+    none of the runner's desired state, schematic or rendering code builds them."""
+    here = Path(__file__).parent
+    translators = {f: _imports(here / f) for f in ("bpg.py", "schematics.py")}
+    assert {f: sorted(m for m in imported if m.split(".")[0] == "runner") for f, imported in translators.items()} == {
+        "bpg.py": [],
+        "schematics.py": [],
+    }
+    builders = [here / "foreign.py", here / "test_adopt_address_taken.py"]
+    forbidden = ("runner.core.derive", "runner.core.schematic", "runner.core.render", "runner.core.metanet")
+    assert {f.name: sorted(m for m in _imports(f) if m.startswith(forbidden)) for f in builders} == {
+        "foreign.py": [],
+        "test_adopt_address_taken.py": [],
+    }
+    assert {m for m in _imports(here / "foreign.py") if m.startswith("tests.adopt")} == {
+        "tests.adopt",
+        "tests.adopt.schematics",
+        "tests.adopt.terraform",
+    }

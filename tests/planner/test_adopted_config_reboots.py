@@ -63,3 +63,56 @@ def test_with_rollout_it_is_applied_in_auto_mode_behind_a_drain() -> None:
     rolled = _plan(ENV, rollout=True)
     assert [s.kind for s in rolled.steps][:2] == [Kind.DRAIN_NODE, Kind.APPLY_CONFIG]
     assert rolled.step("node/talos-worker-01/config").params["mode"] == "auto"
+
+
+def _with_install(config: list[Any], image: str) -> list[Any]:
+    return [{**config[0], "machine": {**config[0]["machine"], "install": {"image": image}}}, *config[1:]]
+
+
+LIVE = "factory.talos.dev/metal-installer/{}:v1.13.9".format("a" * 64)
+SPEC = "factory.talos.dev/metal-installer/{}:v1.13.9".format("b" * 64)
+
+
+def _plan_schematic(new: list[Any], *, rollout: bool) -> Any:
+    """An adopted worker on another schematic than the spec's, its config naming that schematic's installer."""
+    desired = desired_for({"adoption": {"rollout": rollout}})
+    observed = converged(desired)
+    node = desired.nodes[3]
+    desired = dataclasses.replace(
+        desired,
+        nodes=tuple(
+            dataclasses.replace(n, config_hash="new", config_redacted=new) if n is node else n for n in desired.nodes
+        ),
+    )
+    talos = dict(observed.talos)
+    live = _with_install(OLD, LIVE)
+    talos[node.name] = dataclasses.replace(talos[node.name], config_redacted=live, schematic_id="a" * 64)
+    cluster = dataclasses.replace(observed.cluster, adopted=True)
+    return plan(desired, dataclasses.replace(observed, talos=talos, cluster=cluster))
+
+
+def test_a_held_upgrade_holds_the_installer_its_config_names() -> None:
+    held = _plan_schematic(_with_install(OLD, SPEC), rollout=False)
+    assert [s.id for s in held.steps] == []
+    assert [n for n in held.notes if n.startswith("talos-worker-01:")] == [
+        f"talos-worker-01: schematic {'a' * 12}→{held_schematic()} held: needs adoption.rollout (an upgrade "
+        "reboots it)",
+        "talos-worker-01: machine config (machine.install.image) held with the upgrade",
+    ]
+
+
+def test_another_difference_still_applies_without_a_reboot_while_the_upgrade_is_held() -> None:
+    applied = _plan_schematic(_with_install(LABELS, SPEC), rollout=False)
+    step = applied.step("node/talos-worker-01/config")
+    assert (step.params["mode"], step.disruptive) == ("no-reboot", False)
+    assert not any(s.kind is Kind.UPGRADE_TALOS for s in applied.steps)
+
+
+def test_with_rollout_the_installer_moves_with_the_upgrade() -> None:
+    rolled = _plan_schematic(_with_install(OLD, SPEC), rollout=True)
+    kinds = [s.kind for s in rolled.steps if s.target == "node/talos-worker-01"]
+    assert kinds[:2] == [Kind.DRAIN_NODE, Kind.UPGRADE_TALOS]
+
+
+def held_schematic() -> str:
+    return desired_for({}).nodes[3].schematic_id[:12]

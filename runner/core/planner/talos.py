@@ -11,6 +11,7 @@ from runner.core.planner.stages import plan_stages
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.talos.immediate import reboot_paths
+from runner.core.talos.k8s_upgrade import without_installer
 from runner.core.version_path import NoPath, Stage, upgrade_path
 from runner.core.versions import parse_version
 
@@ -47,6 +48,13 @@ def _config_changes(node: DesiredNode, state: ObservedTalosNode) -> list[str]:
     if state.config_redacted is None or node.config_redacted is None:
         return []
     return config_diff(state.config_redacted, node.config_redacted)
+
+
+def _installer_only(node: DesiredNode, state: ObservedTalosNode) -> bool:
+    """Whether the configs differ in `machine.install.image` alone: the installer of a held upgrade."""
+    if state.config_redacted is None or node.config_redacted is None:
+        return False
+    return not config_diff(without_installer(state.config_redacted), without_installer(node.config_redacted))
 
 
 def plan_node_talos(
@@ -89,7 +97,8 @@ def plan_node_talos(
     upgrade = f"upgrade {node.name}: {', '.join(what)} (node reboots into {node.installer_image})"
     # An adopted cluster runs as it was built: what only a reboot brings is reported until the spec opts in.
     no_reboots = observed.cluster.adopted and not desired.adoption_rollout
-    if (version_changed or schematic_changed) and no_reboots:
+    upgrade_held = (version_changed or schematic_changed) and no_reboots
+    if upgrade_held:
         builder.notes.append(f"{node.name}: {', '.join(what)} held: needs adoption.rollout (an upgrade reboots it)")
     elif (version_changed or schematic_changed) and not held(builder, node, upgrade):
         rolling.append(
@@ -113,6 +122,10 @@ def plan_node_talos(
             pass  # the upgrade-k8s steps bring this config to the spec
         elif drift_only and desired.drift == "report":
             builder.notes.append(f"drift on {node.name}: machine config differs from the spec (reported only)")
+        elif no_reboots and upgrade_held and _installer_only(node, state):
+            # The installer is read only at the next install or upgrade: it moves with the upgrade it names,
+            # so the adopted node's config stays as the operator built it until adoption.rollout.
+            builder.notes.append(f"{node.name}: machine config (machine.install.image) held with the upgrade")
         elif no_reboots and reboots:
             fields = ", ".join(reboots)
             builder.notes.append(

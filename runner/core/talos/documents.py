@@ -2,7 +2,9 @@
 
 `config_hash` is computed over revealed values in canonical JSON, so the documents built by
 `machine_config` (holding `Secret`s) and the same documents parsed back from YAML hash the same:
-the Talos twin and the runner can compare what a node runs with what the repo wants.
+the Talos twin and the runner can compare what a node runs with what the repo wants. It hashes the
+documents as Talos reads them: two configs Talos runs the same way (one written by another generator, say)
+hash the same, so the plan applies none over the other.
 """
 
 from __future__ import annotations
@@ -77,7 +79,42 @@ def config_hash(documents: Sequence[Mapping[str, Any]]) -> str:
     return _hash(reveal_tree(list(documents)))
 
 
+def _endpoint_host(endpoint: str) -> str | None:
+    """`https://10.0.0.20:6443` -> 10.0.0.20, `https://[fd00::20]:6443` -> fd00::20 (no URL parser: core does no I/O
+    and needs none)."""
+    if "://" not in endpoint:
+        return None
+    authority = endpoint.split("://", 1)[1].split("/", 1)[0]
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0] or None
+    return authority.rsplit(":", 1)[0] if ":" in authority else authority or None
+
+
+def _as_talos_reads(documents: list[Any]) -> list[Any]:
+    """The documents with what Talos reads the same written one way:
+    - the API server's certSANs as a set that holds the endpoint's host: machined always puts that host in the
+      certificate (KubernetesCertSANs controller, secrets/kubernetes_cert_sans.go@v1.11.6 and @v1.13.9), which
+      the v1.11 generator lists and v1.12's no longer does;
+    - a HostnameConfig's `auto: off`, the enum's zero value (nethelpers.AutoHostnameKind@v1.13.9), as no `auto`.
+    """
+    out: list[Any] = []
+    for doc in documents:
+        if isinstance(doc, dict) and doc.get("kind") == "HostnameConfig" and doc.get("auto") == "off":
+            doc = {k: v for k, v in doc.items() if k != "auto"}
+        elif isinstance(doc, dict) and not doc.get("kind"):
+            cluster = doc.get("cluster")
+            api_server = cluster.get("apiServer") if isinstance(cluster, dict) else None
+            if isinstance(cluster, dict) and isinstance(api_server, dict):
+                endpoint = str((cluster.get("controlPlane") or {}).get("endpoint") or "")
+                host = _endpoint_host(endpoint)
+                sans = sorted({*(str(s) for s in api_server.get("certSANs") or []), *([host] if host else [])})
+                doc = {**doc, "cluster": {**cluster, "apiServer": {**api_server, "certSANs": sans}}}
+        out.append(doc)
+    return out
+
+
 def _hash(plain: Any) -> str:
+    plain = _as_talos_reads(plain) if isinstance(plain, list) else plain
     canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -61,6 +61,17 @@ def patch_component(documents: list[dict[str, Any]], component: str, version: st
     return patched
 
 
+def without_installer(documents: list[Any]) -> list[Any]:
+    """The documents minus the v1alpha1 `machine.install.image` (read only when Talos installs or upgrades)."""
+    out = copy.deepcopy(documents)
+    for doc in out:
+        machine = doc.get("machine") if isinstance(doc, dict) else None
+        install = machine.get("install") if isinstance(machine, dict) else None
+        if isinstance(install, dict):
+            install.pop("image", None)
+    return out
+
+
 def without_images(documents: list[Any]) -> list[Any]:
     """The documents minus every component image: what must still match once upgrade-k8s has run."""
     out = copy.deepcopy(documents)

@@ -17,7 +17,7 @@ import yaml
 from runner.cli.lab.session import LabSession
 from runner.lab.kube.pki import CertificateAuthority
 from tests.day2.conftest import push_change
-from tests.e2e.labkit import CLUSTER_YAML, describe, edit_cluster, start_lab, wait_until
+from tests.e2e.labkit import bootstrap_at, describe, start_lab, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("day2-bootstrap-manifests")]
 
@@ -36,14 +36,7 @@ RETIRED_KEYS = ("kube-system_flannel__ServiceAccount", "_flannel_rbac.authorizat
 
 def _lab_at(tmp_path: Path, talos: str, kubernetes: str) -> LabSession:
     session = start_lab(tmp_path)
-    session.seed_clone()
-
-    def versions(doc: Any) -> None:
-        doc["talos"]["version"], doc["kubernetes"]["version"] = talos, kubernetes
-
-    session.commit({CLUSTER_YAML: edit_cluster(session, versions)}, f"Talos {talos}, Kubernetes {kubernetes}")
-    run = session.wait_for_run(session.push(), timeout=150)
-    assert run["result"] == "success", describe(run)
+    bootstrap_at(session, talos, kubernetes)
     return session
 
 

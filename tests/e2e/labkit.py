@@ -118,6 +118,19 @@ def edit_cluster(session: LabSession, change: Callable[[Any], None]) -> str:
     return out.getvalue()
 
 
+def bootstrap_at(session: LabSession, talos: str, kubernetes: str) -> dict[str, Any]:
+    """Seed the clone, pin the cluster to `talos` and `kubernetes`, push, and return the bootstrap run (success)."""
+    session.seed_clone()
+
+    def versions(doc: Any) -> None:
+        doc["talos"]["version"], doc["kubernetes"]["version"] = talos, kubernetes
+
+    session.commit({CLUSTER_YAML: edit_cluster(session, versions)}, f"Talos {talos}, Kubernetes {kubernetes}")
+    run = session.wait_for_run(session.push(), timeout=150)
+    assert run["result"] == "success", describe(run)
+    return run
+
+
 def set_node_fields(session: LabSession, node: str, **fields: Any) -> str:
     def change(doc: Any) -> None:
         entry = next(n for n in doc["nodes"] if n["name"] == node)

@@ -4,13 +4,17 @@ config as that version does (the network as documents of their own from v1.12) a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from runner.cli.lab.session import LabSession
 
-from .labkit import CLUSTER_YAML, EXPECTED_ENDPOINT, describe, edit_cluster, etcd_member_ips, ready_kube_nodes
+from .labkit import (
+    EXPECTED_ENDPOINT,
+    bootstrap_at,
+    etcd_member_ips,
+    ready_kube_nodes,
+)
 
 pytestmark = [pytest.mark.e2e]
 
@@ -22,14 +26,7 @@ def test_a_cluster_on_a_newer_talos_bootstraps_with_that_versions_config(
     make_lab: Callable[..., LabSession], talos: str, kubernetes: str
 ) -> None:
     session = make_lab()
-    session.seed_clone()
-
-    def versions(doc: Any) -> None:
-        doc["talos"]["version"], doc["kubernetes"]["version"] = talos, kubernetes
-
-    session.commit({CLUSTER_YAML: edit_cluster(session, versions)}, f"Talos {talos}, Kubernetes {kubernetes}")
-    run = session.wait_for_run(session.push(), timeout=150)
-    assert run["result"] == "success", describe(run)
+    bootstrap_at(session, talos, kubernetes)
     assert session.store.get("home").endpoint == EXPECTED_ENDPOINT
 
     lab = session.world.talos.lab

@@ -31,7 +31,8 @@ def test_only_fields_outside_the_immediate_list_need_a_reboot() -> None:
     assert reboot_paths(OLD, [{**OLD[0], "persist": False}]) == ["persist"]
 
 
-def _plan(new: list[Any], *, rollout: bool) -> Any:
+def _plan(new: list[Any], *, rollout: bool, live: list[Any] = OLD, schematic: str | None = None) -> Any:
+    """An adopted talos-worker-01 running `live` (and `schematic`, if given) while the spec renders `new`."""
     desired = desired_for({"adoption": {"rollout": rollout}})
     observed = converged(desired)
     node = desired.nodes[3]
@@ -42,7 +43,8 @@ def _plan(new: list[Any], *, rollout: bool) -> Any:
         ),
     )
     talos = dict(observed.talos)
-    talos[node.name] = dataclasses.replace(talos[node.name], config_redacted=OLD)
+    state = dataclasses.replace(talos[node.name], config_redacted=live)
+    talos[node.name] = dataclasses.replace(state, schematic_id=schematic) if schematic else state
     cluster = dataclasses.replace(observed.cluster, adopted=True)
     return plan(desired, dataclasses.replace(observed, talos=talos, cluster=cluster))
 
@@ -74,21 +76,8 @@ SPEC = "factory.talos.dev/metal-installer/{}:v1.13.9".format("b" * 64)
 
 
 def _plan_schematic(new: list[Any], *, rollout: bool) -> Any:
-    """An adopted worker on another schematic than the spec's, its config naming that schematic's installer."""
-    desired = desired_for({"adoption": {"rollout": rollout}})
-    observed = converged(desired)
-    node = desired.nodes[3]
-    desired = dataclasses.replace(
-        desired,
-        nodes=tuple(
-            dataclasses.replace(n, config_hash="new", config_redacted=new) if n is node else n for n in desired.nodes
-        ),
-    )
-    talos = dict(observed.talos)
-    live = _with_install(OLD, LIVE)
-    talos[node.name] = dataclasses.replace(talos[node.name], config_redacted=live, schematic_id="a" * 64)
-    cluster = dataclasses.replace(observed.cluster, adopted=True)
-    return plan(desired, dataclasses.replace(observed, talos=talos, cluster=cluster))
+    """The worker on another schematic than the spec's, its config naming that schematic's installer."""
+    return _plan(new, rollout=rollout, live=_with_install(OLD, LIVE), schematic="a" * 64)
 
 
 def test_a_held_upgrade_holds_the_installer_its_config_names() -> None:

@@ -81,20 +81,7 @@ def _ca(
         .not_valid_before(now)
         .not_valid_after(now + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_usage(cert_sign=True), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
         )
@@ -102,6 +89,21 @@ def _ca(
         .sign(key, _sign_algorithm(key))
     )
     return {"cert": _b64(cert.public_bytes(serialization.Encoding.PEM)), "key": _b64(_key_pem(key))}
+
+
+def _signing_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    """Digital signature, plus certificate signing for a CA: the only key usages talosctl's certificates carry."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _token_part(length: int) -> str:
@@ -153,20 +155,7 @@ def client_configuration(secrets: dict[str, Any], now: datetime.datetime) -> dic
         .serial_number(int.from_bytes(pysecrets.token_bytes(16), "big") >> 1)
         .not_valid_before(now)
         .not_valid_after(now + ADMIN_VALIDITY)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_signing_usage(cert_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(ca_key, None)
     )

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis's per-example deadline and its too-slow health check are timed asserts: on a loaded two-core runner
+# a slow example fails a property that holds. Speed is measured in bench/, so no property here is timed.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 UNGROUPED = pytest.StashKey[str]()
 

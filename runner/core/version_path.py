@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.core.versions import FLUX_MINIMUM_KUBERNETES, SUPPORTED_KUBERNETES, Minor, parse_version
+from runner.core.versions import FLUX_MINIMUM_KUBERNETES, SUPPORTED_KUBERNETES, Minor, minor_of, parse_version
 
 # The latest patch of each Talos minor (siderolabs/talos tags): where an upgrade through that minor stops.
 LATEST_TALOS_PATCH: dict[Minor, str] = {
@@ -55,11 +55,6 @@ def _v(minor: Minor) -> str:
     return f"v{minor[0]}.{minor[1]}"
 
 
-def _minor(version: str) -> Minor:
-    major, minor, _ = parse_version(version)
-    return major, minor
-
-
 def _supports(talos: Minor, kubernetes: Minor) -> bool:
     lo, hi = SUPPORTED_KUBERNETES.get(talos, ((0, 0), (0, 0)))
     return lo <= kubernetes <= hi
@@ -67,8 +62,8 @@ def _supports(talos: Minor, kubernetes: Minor) -> bool:
 
 def upgrade_path(talos_from: str, k8s_from: str, talos_to: str, k8s_to: str) -> list[Stage]:
     """The stages from (talos_from, k8s_from) to (talos_to, k8s_to); [] when already there. Raises NoPath."""
-    t, k = _minor(talos_from), _minor(k8s_from)
-    t_to, k_to = _minor(talos_to), _minor(k8s_to)
+    t, k = minor_of(talos_from), minor_of(k8s_from)
+    t_to, k_to = minor_of(talos_to), minor_of(k8s_to)
     if t_to < t or (t_to == t and parse_version(talos_to) < parse_version(talos_from)):
         raise NoPath(f"Talos downgrade {talos_from} -> {talos_to} is not supported")
     if k_to < k or (k_to == k and parse_version(k8s_to) < parse_version(k8s_from)):
@@ -124,12 +119,12 @@ def upgrade_path(talos_from: str, k8s_from: str, talos_to: str, k8s_to: str) -> 
 def flux_ready_stage(stages: list[Stage], k8s_from: str, flux: str) -> int | None:
     """Index of the stage after which Kubernetes satisfies `flux`'s minimum (-1: already before the first
     stage; None: never on this path). A Flux upgrade waits for that stage (FLUX_MINIMUM_KUBERNETES)."""
-    need = FLUX_MINIMUM_KUBERNETES.get(_minor(flux))
+    need = FLUX_MINIMUM_KUBERNETES.get(minor_of(flux))
     if need is None:
         return None
-    if _minor(k8s_from) >= need:
+    if minor_of(k8s_from) >= need:
         return -1
     for index, stage in enumerate(stages):
-        if stage.component == "kubernetes" and _minor(stage.version) >= need:
+        if stage.component == "kubernetes" and minor_of(stage.version) >= need:
             return index
     return None

@@ -42,13 +42,19 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return int(major), int(minor), int(patch)
 
 
+def minor_of(text: str) -> Minor:
+    """`v1.13.9` -> (1, 13): what support and compatibility are decided by."""
+    major, minor, _ = parse_version(text)
+    return major, minor
+
+
 def _v(minor: Minor) -> str:
     return f"v{minor[0]}.{minor[1]}"
 
 
 def talos_problem(talos: str) -> str | None:
     """None when the runner can write configs for this Talos, else why not."""
-    t = parse_version(talos)[:2]
+    t = minor_of(talos)
     if t in SUPPORTED_TALOS_MINORS:
         return None
     newest = max(SUPPORTED_TALOS_MINORS)
@@ -63,8 +69,8 @@ def talos_problem(talos: str) -> str | None:
 
 def compatibility_problem(talos: str, kubernetes: str) -> str | None:
     """None when Talos supports this Kubernetes, else a sentence saying why not and which Talos to reach first."""
-    t = parse_version(talos)[:2]
-    k = parse_version(kubernetes)[:2]
+    t = minor_of(talos)
+    k = minor_of(kubernetes)
     if t not in SUPPORTED_KUBERNETES:
         return None  # talos_problem reports it
     lo, hi = SUPPORTED_KUBERNETES[t]
@@ -88,8 +94,8 @@ def compatibility_problem(talos: str, kubernetes: str) -> str | None:
 
 def flux_problem(flux: str, kubernetes: str) -> str | None:
     """None when this Flux supports this Kubernetes, else why not (checked like `flux check --pre`)."""
-    f = parse_version(flux)[:2]
-    k = parse_version(kubernetes)[:2]
+    f = minor_of(flux)
+    k = minor_of(kubernetes)
     if f not in FLUX_MINIMUM_KUBERNETES:
         known = ", ".join(_v(m) for m in sorted(FLUX_MINIMUM_KUBERNETES))
         return f"Flux {_v(f)} has no minimum Kubernetes version in the runner's table (known: {known})"
@@ -114,7 +120,7 @@ def no_flux_release_problem(kubernetes: str, releases: Sequence[str]) -> str:
 
 def upgrade_problem(kind: str, current: str, target: str) -> str | None:
     """Refuse downgrades of the minor and skipped minors (version-skew rules)."""
-    cur, tgt = parse_version(current)[:2], parse_version(target)[:2]
+    cur, tgt = minor_of(current), minor_of(target)
     if tgt < cur:
         return f"{kind} downgrade {current} -> {target} is not supported"
     if tgt[0] == cur[0] and tgt[1] - cur[1] > 1:

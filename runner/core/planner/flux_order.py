@@ -12,7 +12,7 @@ from __future__ import annotations
 from runner.core.planner.builder import PlanBuilder, topological
 from runner.core.state import Observed
 from runner.core.steps import Kind
-from runner.core.versions import FLUX_MINIMUM_KUBERNETES, parse_version
+from runner.core.versions import FLUX_MINIMUM_KUBERNETES, minor_of
 
 
 class FluxNotYet(ValueError):
@@ -20,11 +20,11 @@ class FluxNotYet(ValueError):
 
 
 def flux_ready_after(builder: PlanBuilder, observed: Observed, flux_version: str) -> str | None:
-    need = FLUX_MINIMUM_KUBERNETES.get(parse_version(flux_version)[:2])
+    need = FLUX_MINIMUM_KUBERNETES.get(minor_of(flux_version))
     if need is None:
         raise FluxNotYet(f"Flux {flux_version} has no minimum Kubernetes version in the runner's table")
     running = [t.kubernetes_version for t in observed.talos.values() if t.stage == "running" and t.kubernetes_version]
-    if not running or min(parse_version(v)[:2] for v in running) >= need:
+    if not running or min(minor_of(v) for v in running) >= need:
         return None
     last: str | None = None
     reaching: str | None = None  # the first Kubernetes stop at or above `need`: its last step is the point
@@ -32,7 +32,7 @@ def flux_ready_after(builder: PlanBuilder, observed: Observed, flux_version: str
         if step.kind is not Kind.UPGRADE_KUBERNETES:
             continue
         version = str(step.params["version"])
-        if reaching is None and parse_version(version)[:2] >= need:
+        if reaching is None and minor_of(version) >= need:
             reaching = version
         if reaching is not None and version != reaching:
             break

@@ -19,6 +19,7 @@ from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.talos.k8s_upgrade import CONTROL_PLANE, KUBELET, PROXY, without_images
 from runner.core.talos.manifest_inventory import uses_inventory
+from runner.core.versions import minor_of
 
 
 def _running(observed: Observed, node: DesiredNode) -> ObservedTalosNode | None:
@@ -68,7 +69,7 @@ def plan_kubernetes_stage(
             controllers if component != KUBELET else [*controllers, *(n for n in running if not n.is_controller)]
         ):
             state = _running(observed, node)
-            if not final and state is not None and _minor(state.kubernetes_version) >= _minor(version):
+            if not final and state is not None and minor_of(state.kubernetes_version or "v0.0.0") >= minor_of(version):
                 continue
             done = final and component == KUBELET and state is not None and images_only(node, state)
             previous = builder.add(
@@ -86,10 +87,6 @@ def plan_kubernetes_stage(
                 **extra,
             )
     return previous
-
-
-def _minor(version: str | None) -> tuple[int, ...]:
-    return tuple(int(p) for p in (version or "v0.0").lstrip("v").split(".")[:2])
 
 
 def _sync_text(talos_versions: list[str]) -> str:

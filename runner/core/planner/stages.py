@@ -20,7 +20,7 @@ from runner.core.planner.kubernetes_upgrade import plan_kubernetes_stage, plan_m
 from runner.core.state import Observed, ObservedTalosNode
 from runner.core.steps import Kind
 from runner.core.version_path import Stage
-from runner.core.versions import parse_version
+from runner.core.versions import minor_of
 
 
 def _running(observed: Observed, node: DesiredNode) -> ObservedTalosNode | None:
@@ -52,7 +52,7 @@ def _talos_stage(
         else:
             state = _running(observed, node)
             image = installer_for(node, stage.version)
-            if state is None or parse_version(state.talos_version or "v0.0.0")[:2] >= parse_version(stage.version)[:2]:
+            if state is None or minor_of(state.talos_version or "v0.0.0") >= minor_of(stage.version):
                 continue
             if held(builder, node, f"upgrade to Talos {stage.version}"):
                 continue  # a controller is down: no other controller goes down now (quorum)
@@ -116,8 +116,8 @@ def plan_stages(
         for step in steps:
             found = builder.steps[step]
             state = observed.talos.get(str(found.params["node_name"]))
-            running = parse_version(state.talos_version or "v0.0.0")[:2] if state is not None else None
-            if running == parse_version(desired.nodes[0].talos_version)[:2]:
+            running = minor_of(state.talos_version or "v0.0.0") if state is not None else None
+            if running == minor_of(desired.nodes[0].talos_version):
                 continue  # the node stays on its minor: its config applies as any other
             reason = f"{found.reason}; the config of a new Talos minor reboots the node"
             builder.steps[step] = replace(

@@ -13,7 +13,7 @@ from runner.core.steps import Kind
 from runner.core.talos.immediate import reboot_paths
 from runner.core.talos.k8s_upgrade import without_installer
 from runner.core.version_path import NoPath, Stage, upgrade_path
-from runner.core.versions import parse_version
+from runner.core.versions import minor_of, parse_version
 
 
 def _talos_state(observed: Observed, node: DesiredNode) -> ObservedTalosNode:
@@ -189,7 +189,7 @@ def version_path(builder: PlanBuilder, desired: Desired, observed: Observed) -> 
             ("Talos", _newest(observed, "talos_version"), want_talos),
             ("Kubernetes", _newest(observed, "kubernetes_version"), want_k8s),
         ):
-            if newest and parse_version(want)[:2] < parse_version(newest)[:2]:
+            if newest and minor_of(want) < minor_of(newest):
                 raise NoPath(f"{kind} downgrade {newest} -> {want} is not supported")
         return upgrade_path(talos, kubernetes, want_talos, want_k8s)
     except NoPath as e:

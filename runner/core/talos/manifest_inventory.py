@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from runner.core.versions import minor_of
+
 FIELD_MANAGER = "talos"  # constants.KubernetesFieldManagerName
 INVENTORY_NAMESPACE = "kube-system"  # constants.KubernetesInventoryNamespace
 INVENTORY_NAME = "talos-bootstrap-manifests-inventory"  # constants.KubernetesBootstrapManifestsInventoryName
@@ -24,14 +26,9 @@ OWNING_INVENTORY = "config.k8s.io/owning-inventory"  # ssa.InventoryAnnotationKe
 SSA_SINCE = (1, 13)
 
 
-def minor(version: str) -> tuple[int, int]:
-    major, minor_, *_ = version.lstrip("v").split(".")
-    return int(major), int(minor_)
-
-
 def uses_inventory(talos_versions: Iterable[str]) -> bool:
     """Whether upgrade-k8s syncs by server-side apply with an inventory: the oldest node decides."""
-    versions = [minor(v) for v in talos_versions]
+    versions = [minor_of(v) for v in talos_versions]
     return bool(versions) and min(versions) >= SSA_SINCE
 
 

@@ -15,7 +15,7 @@ import subprocess
 
 from runner.core.errors import Permanent
 from runner.core.talosctl_choice import driven_text, parse_minor_key
-from runner.core.versions import parse_version
+from runner.core.versions import minor_of, parse_version
 from runner.drivers.talos.clients import client_version
 from runner.engine.commands.doctor.model import DoctorContext, Result, Row, failed, passed
 
@@ -43,7 +43,7 @@ def _per_minor(key: str, name: str) -> Row:
         client = client_version(path)
     except Permanent as exc:
         return Row(check, Result.FAIL, str(exc), "reinstall talosctl")
-    if parse_version(client)[:2] != minor:
+    if minor_of(client) != minor:
         fix = f"install talosctl v{key}.x there (curl -sL https://talos.dev/install | sh)"
         return Row(check, Result.FAIL, f"{path} is talosctl {client}, not a v{key} release", fix)
     return Row(check, Result.OK, f"talosctl {client} drives {driven_text(minor)}")

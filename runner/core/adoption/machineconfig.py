@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.core.talos import redacted
+from runner.core.talos.documents import as_talos_reads
 
 # The bundle's values as they appear in a v1alpha1 config (pkg/machinery/config/types/v1alpha1), with a name an
 # operator recognises. A worker carries no CA keys: those paths are simply absent on both sides.
@@ -75,10 +76,6 @@ def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-API_SANS = "v1alpha1.cluster.apiServer.certSANs"
-ENDPOINT = "v1alpha1.cluster.controlPlane.endpoint"
-
-
 def leaves(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """`<document>.<path>` -> value, for every leaf of every document (plain values, secrets included)."""
     out: dict[str, Any] = {}
@@ -86,16 +83,6 @@ def leaves(documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if isinstance(doc, Mapping):
             _flatten(doc, _document_key(doc), out)
     return out
-
-
-def _effective_api_sans(found: dict[str, Any]) -> None:
-    """The API server's certificate always names the endpoint's host (machined's KubernetesCertSANs controller,
-    secrets/kubernetes_cert_sans.go@v1.11.6 and @v1.13.9): listing it in certSANs, as the v1.11 generator does
-    and v1.12's no longer does, changes nothing."""
-    if API_SANS not in found and not any(p.startswith("v1alpha1.cluster.apiServer.") for p in found):
-        return
-    host = str(found.get(ENDPOINT) or "").removeprefix("https://").split("/", 1)[0].rsplit(":", 1)[0]
-    found[API_SANS] = sorted({*(found.get(API_SANS) or []), *([host] if host else [])})
 
 
 def _secret_path(path: str) -> str | None:
@@ -124,12 +111,13 @@ def shown(value: Any) -> str:
 
 
 def compare_configs(live: Sequence[Mapping[str, Any]], desired: Sequence[Mapping[str, Any]]) -> ConfigComparison:
+    # As Talos reads them, the way the config hash does: the endpoint's host is always an API server SAN (listed
+    # by the v1.11 generator, no longer by v1.12's), and the SANs are a set.
+    live, desired = as_talos_reads(live), as_talos_reads(desired)
     before, after = leaves(live), leaves(desired)
     # Other secrets (an auth key in an extension's environment, registry passwords) are shown masked, as plans show
     # them: what differs is said, never the value.
     masked_before, masked_after = leaves(redacted(list(live))), leaves(redacted(list(desired)))
-    for found in (before, after, masked_before, masked_after):
-        _effective_api_sans(found)
     changes: list[str] = []
     secrets: list[tuple[str, str]] = []
     for path in sorted(before.keys() | after.keys()):

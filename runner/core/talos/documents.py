@@ -90,7 +90,7 @@ def _endpoint_host(endpoint: str) -> str | None:
     return authority.rsplit(":", 1)[0] if ":" in authority else authority or None
 
 
-def _as_talos_reads(documents: list[Any]) -> list[Any]:
+def as_talos_reads(documents: Sequence[Any]) -> list[Any]:
     """The documents with what Talos reads the same written one way:
     - the API server's certSANs as a set that holds the endpoint's host: machined always puts that host in the
       certificate (KubernetesCertSANs controller, secrets/kubernetes_cert_sans.go@v1.11.6 and @v1.13.9), which
@@ -114,7 +114,7 @@ def _as_talos_reads(documents: list[Any]) -> list[Any]:
 
 
 def _hash(plain: Any) -> str:
-    plain = _as_talos_reads(plain) if isinstance(plain, list) else plain
+    plain = as_talos_reads(plain) if isinstance(plain, list) else plain
     canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

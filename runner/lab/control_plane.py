@@ -35,10 +35,12 @@ def of_controllers(
 ) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     """(Talos version -> the objects its manifest controller renders, kube-apiserver versions) of the running
     controllers, each given as (Talos version, machine config documents)."""
-    renderings = {
-        version: [o for _, objs in sorted(manifests.rendered(documents, version).items()) for o in objs]
-        for version, documents in controllers
-    }
+    renderings: dict[str, list[dict[str, Any]]] = {}
+    for version, documents in controllers:  # controllers of one release render the same: the first one's serve
+        if version not in renderings:
+            renderings[version] = [
+                o for _, objs in sorted(manifests.rendered(documents, version).items()) for o in objs
+            ]
     return renderings, [v for _, documents in controllers if (v := apiserver_version(documents))]
 
 
